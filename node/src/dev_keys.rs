@@ -1,0 +1,25 @@
+//! Development keys for the model registry's off-chain worker.
+//!
+//! `--dev` inserts the session keys (Aura, Grandpa) of Alice, but not keys of other types. So
+//! that the model worker of a development node can sign from the start, the node inserts
+//! `//Alice` for the model registry's key type itself. More accounts can be added at run time
+//! with the `author_insertKey` RPC (key type `mdln`), turning one development node into several
+//! storage nodes.
+
+use sp_core::crypto::KeyTypeId;
+use sp_keystore::KeystorePtr;
+
+/// The key type of the model registry's off-chain worker keys.
+pub const MODEL_REGISTRY_KEY_TYPE: KeyTypeId = KeyTypeId(*b"mdln");
+
+/// Inserts `//Alice` for the model registry key type unless a key of that type already exists.
+pub fn insert_dev_model_keys(keystore: &KeystorePtr) -> Result<(), sc_service::Error> {
+	if !keystore.sr25519_public_keys(MODEL_REGISTRY_KEY_TYPE).is_empty() {
+		return Ok(());
+	}
+	keystore
+		.sr25519_generate_new(MODEL_REGISTRY_KEY_TYPE, Some("//Alice"))
+		.map_err(|e| sc_service::Error::Other(format!("cannot insert the dev model key: {e}")))?;
+	log::info!(target: "model-worker", "🔑 Inserted //Alice as the development model-registry key");
+	Ok(())
+}

@@ -1,0 +1,13 @@
+//! modelnet node: produces and finalizes blocks, serves RPC, and keeps the AI models its
+//! accounts are asked to hold.
+
+mod chain_spec;
+mod cli;
+mod command;
+mod dev_keys;
+mod rpc;
+mod service;
+
+fn main() -> sc_cli::Result<()> {
+	command::run()
+}

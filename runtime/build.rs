@@ -1,0 +1,9 @@
+//! Builds the Wasm blob of the runtime (only with the `std` feature, i.e. for the node).
+
+#[cfg(feature = "std")]
+fn main() {
+	substrate_wasm_builder::WasmBuilder::build_using_defaults();
+}
+
+#[cfg(not(feature = "std"))]
+fn main() {}
