@@ -19,6 +19,7 @@ use modelnet_offchain_worker::{
     StoreConfig, TaskId, TaskJob,
 };
 use sha2::{Digest, Sha256};
+use substrate_prometheus_endpoint::Registry;
 
 const MIB: usize = 1 << 20;
 const WAIT: Duration = Duration::from_secs(10);
@@ -70,9 +71,13 @@ fn config(root: &Path, max_bytes: u64, fetch: FetchConfig) -> CoordinatorConfig 
 }
 
 fn start(config: CoordinatorConfig) -> Node {
+    start_with(config, None)
+}
+
+fn start_with(config: CoordinatorConfig, registry: Option<&Registry>) -> Node {
     let sink = Arc::new(Recorder::default());
     let coordinator =
-        Coordinator::new(config, Arc::new(SpotCheckExecutor), sink.clone(), None).unwrap();
+        Coordinator::new(config, Arc::new(SpotCheckExecutor), sink.clone(), registry).unwrap();
     let handle = coordinator.handle();
     let store = coordinator.store();
     let task = tokio::spawn(coordinator.run());
@@ -90,6 +95,17 @@ fn nomination(model: ModelId, data: &[u8], url: String) -> Nomination {
         size: data.len() as u64,
         sources: vec![url],
     }
+}
+
+/// Current value of a gauge in the registry.
+fn gauge(registry: &Registry, name: &str) -> u64 {
+    registry
+        .gather()
+        .iter()
+        .find(|family| family.get_name() == name)
+        .map_or(0, |family| {
+            family.get_metric()[0].get_gauge().get_value() as u64
+        })
 }
 
 /// The spot check written out from the spec, independently of the crate.
@@ -427,13 +443,22 @@ async fn downloads_are_bounded_and_cancelled_when_no_longer_nominated() {
         max_parallel_downloads: 1,
         ..fast_fetch_config()
     };
-    let node = start(config(dir.path(), 1 << 30, fetch));
+    let registry = Registry::new();
+    let node = start_with(config(dir.path(), 1 << 30, fetch), Some(&registry));
     node.handle.update(DesiredState {
         nominations: nominations.clone(),
         ..Default::default()
     });
-    assert!(wait_until(WAIT, || node.store.stored().len() == 3).await);
-    assert_eq!(server.max_concurrent(), 1);
+    let mut most_active = 0;
+    assert!(
+        wait_until(WAIT, || {
+            most_active = most_active.max(gauge(&registry, "modelnet_fetch_active"));
+            node.store.stored().len() == 3
+        })
+        .await
+    );
+    assert_eq!(most_active, 1, "one download at a time");
+    assert_eq!(gauge(&registry, "modelnet_store_models"), 3);
     let stored = node
         .sink
         .events()

@@ -17,9 +17,9 @@ use tokio::{sync::mpsc, task::JoinHandle};
 use crate::store::hash_prefix;
 
 /// Size of the chunks handed to the writer.
-pub(super) const CHUNK: usize = 512 * 1024;
+pub(super) const CHUNK: usize = 256 * 1024;
 /// Chunks that may wait for the writer.
-const WRITE_QUEUE: usize = 4;
+const WRITE_QUEUE: usize = 2;
 
 /// Hash state of the partial file's prefix: the first `offset` bytes on disk hash to
 /// `hasher`'s state.

@@ -3,7 +3,9 @@
 //! Supports `Range: bytes=N-` / `bytes=N-M`, and misbehaviour on demand: serving tampered
 //! bytes, ignoring `Range`, omitting `Content-Length`, dying after N body bytes (dropping
 //! the connection and refusing connections for a while) and redirects. It counts body
-//! bytes served and logs every request. `GET /__stats` returns the counters as text.
+//! bytes served (written to sockets) and delivered (acknowledged by the client's TCP
+//! stack, from `TCP_INFO`; a response cut short only delivered part of what it wrote) and
+//! logs every request. `GET /__stats` returns the counters as text.
 
 use std::{
     collections::HashMap,
@@ -68,6 +70,7 @@ struct Shared {
     behavior: Mutex<Behavior>,
     requests: Mutex<Vec<LoggedRequest>>,
     bytes_served: AtomicU64,
+    bytes_delivered: AtomicU64,
     concurrent: AtomicUsize,
     max_concurrent: AtomicUsize,
     accept: Mutex<Option<AbortHandle>>,
@@ -94,6 +97,7 @@ impl TestServer {
             behavior: Mutex::new(Behavior::default()),
             requests: Mutex::new(Vec::new()),
             bytes_served: AtomicU64::new(0),
+            bytes_delivered: AtomicU64::new(0),
             concurrent: AtomicUsize::new(0),
             max_concurrent: AtomicUsize::new(0),
             accept: Mutex::new(None),
@@ -135,6 +139,11 @@ impl TestServer {
     /// Body bytes written to sockets so far.
     pub fn bytes_served(&self) -> u64 {
         self.shared.bytes_served.load(Ordering::SeqCst)
+    }
+
+    /// Body bytes the client's TCP stack acknowledged so far.
+    pub fn bytes_delivered(&self) -> u64 {
+        self.shared.bytes_delivered.load(Ordering::SeqCst)
     }
 
     /// Most responses in progress at once.
@@ -224,8 +233,9 @@ impl Shared {
         let mut stream = reader.into_inner();
         if path == "/__stats" {
             let body = format!(
-                "bytes_served={} requests={}\n",
+                "bytes_served={} bytes_delivered={} requests={}\n",
                 self.bytes_served.load(Ordering::SeqCst),
+                self.bytes_delivered.load(Ordering::SeqCst),
                 self.requests.lock().unwrap().len()
             );
             return respond(&mut stream, "200 OK", &[], body.as_bytes()).await;
@@ -285,6 +295,14 @@ impl Shared {
             .send_body(&mut stream, &content, start, end, &behavior)
             .await;
         self.concurrent.fetch_sub(1, Ordering::SeqCst);
+        let delivered = match &result {
+            Ok(()) => end - start,
+            // Cut short: count what the client's TCP stack acknowledged.
+            Err(_) => bytes_acked(&stream).map_or(0, |acked| {
+                acked.saturating_sub(head.len() as u64).min(end - start)
+            }),
+        };
+        self.bytes_delivered.fetch_add(delivered, Ordering::SeqCst);
         result?;
         stream.shutdown().await
     }
@@ -346,6 +364,32 @@ impl Shared {
         }
         Ok(())
     }
+}
+
+/// Bytes of this connection acknowledged by the peer (`TCP_INFO.tcpi_bytes_acked`).
+#[cfg(target_os = "linux")]
+fn bytes_acked(stream: &TcpStream) -> Option<u64> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: an all-zero `tcp_info` is a valid value (plain integers).
+    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+    // SAFETY: `info` is writable for `len` bytes and the descriptor is a live TCP socket
+    // owned by `stream` for the duration of the call.
+    let rc = unsafe {
+        libc::getsockopt(
+            stream.as_raw_fd(),
+            libc::IPPROTO_TCP,
+            libc::TCP_INFO,
+            (&mut info as *mut libc::tcp_info).cast(),
+            &mut len,
+        )
+    };
+    (rc == 0).then_some(info.tcpi_bytes_acked)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn bytes_acked(_: &TcpStream) -> Option<u64> {
+    None
 }
 
 /// Parses `bytes=N-` or `bytes=N-M`.
