@@ -196,6 +196,9 @@ impl Fetcher {
         let mut source_error: Option<FetchError> = None;
         let mut round = 0u32;
         let mut backoff = self.config.initial_backoff;
+        // Furthest the partial file got: only going beyond it counts as progress (a server
+        // that ignores `Range` and keeps dropping must not be retried forever).
+        let mut high_water = 0u64;
         loop {
             let mut progressed = false;
             for (i, url) in sources.iter().enumerate() {
@@ -204,7 +207,11 @@ impl Fetcher {
                 }
                 let mut received = 0u64;
                 let result = self.attempt(res, url, &mut resume, &mut received).await;
-                progressed |= received > 0;
+                let offset = resume.as_ref().map_or(0, |r| r.offset);
+                if received > 0 && offset > high_water {
+                    high_water = offset;
+                    progressed = true;
+                }
                 match result {
                     Ok(()) => return Ok(()),
                     Err(AttemptError::Fatal(e)) => return Err(e),

@@ -491,3 +491,29 @@ async fn downloads_are_bounded_and_cancelled_when_no_longer_nominated() {
     assert!(files_under(dir.path()).is_empty());
     assert_eq!(node.store.used_bytes(), 0);
 }
+
+#[tokio::test]
+async fn file_placed_behind_the_stores_back_is_rehashed_before_confirming() {
+    let data = test_data(MIB, 50);
+    let model = sha256(&data);
+    let server = TestServer::start().await.unwrap();
+    server.add("/m", Content::Memory(Arc::new(data.clone())));
+    let dir = tempfile::tempdir().unwrap();
+    let node = start(config(dir.path(), 1 << 30, fast_fetch_config()));
+    // Right size, wrong bytes, appearing after the start-up scan.
+    std::fs::write(node.store.path_of(&model), vec![0u8; MIB]).unwrap();
+    node.handle.update(DesiredState {
+        nominations: vec![nomination(model, &data, server.url("/m"))],
+        ..Default::default()
+    });
+    let stored = Event::Fetch(model, FetchOutcome::Stored);
+    assert!(
+        wait_until(WAIT, || node.sink.count(&stored) == 1).await,
+        "{:?}",
+        node.sink.events()
+    );
+    // Confirmed only after the bad file was replaced by a verified download.
+    assert_eq!(server.requests().len(), 1);
+    assert_eq!(std::fs::read(node.store.path_of(&model)).unwrap(), data);
+    assert_eq!(node.sink.events(), vec![stored]);
+}

@@ -207,6 +207,29 @@ async fn server_ignoring_range_restarts_from_zero() {
 }
 
 #[tokio::test]
+async fn server_ignoring_range_and_always_dropping_is_given_up() {
+    let data = test_data(3 * MIB, 9);
+    let model = sha256(&data);
+    let server = serve(&data).await;
+    server.set(|b| {
+        b.ignore_range = true;
+        b.cut_after = Some(2 * MIB as u64);
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path(), 1 << 30);
+    let fetcher = Fetcher::new(store, fast_fetch_config(), None).unwrap();
+
+    let err = fetcher
+        .fetch(model, data.len() as u64, &[server.url("/model.bin")])
+        .await;
+
+    assert_eq!(err.unwrap_err().reason(), DeclineReason::SourceUnavailable);
+    // One attempt that got 2 MiB, then 1 + `retries` (3) rounds that only got the same
+    // 2 MiB again (no progress beyond it).
+    assert_eq!(server.requests().len(), 5, "{:?}", server.requests());
+}
+
+#[tokio::test]
 async fn more_bytes_than_declared_is_a_size_mismatch() {
     let data = test_data(2 * MIB, 6);
     let server = serve(&data).await;

@@ -51,6 +51,8 @@ pub struct Behavior {
     /// One-shot: after this many body bytes of the next response, drop the connection and
     /// refuse connections for the given time.
     pub die_after: Option<(u64, Duration)>,
+    /// Every response: drop the connection after this many body bytes.
+    pub cut_after: Option<u64>,
     /// Pause after every body write (slows the transfer down).
     pub write_delay: Option<Duration>,
 }
@@ -326,9 +328,13 @@ impl Shared {
         let mut buf = vec![0u8; SEND_CHUNK];
         let mut pos = start;
         let mut sent = 0u64;
+        let limit = match (behavior.die_after, behavior.cut_after) {
+            (Some((die, _)), Some(cut)) => Some(die.min(cut)),
+            (die, cut) => die.map(|(d, _)| d).or(cut),
+        };
         while pos < end {
             let mut n = (end - pos).min(SEND_CHUNK as u64) as usize;
-            if let Some((limit, _)) = behavior.die_after {
+            if let Some(limit) = limit {
                 n = n.min((limit - sent.min(limit)) as usize);
             }
             if n == 0 {
@@ -353,14 +359,12 @@ impl Shared {
                 tokio::time::sleep(delay).await;
             }
         }
-        if let Some((limit, down)) = behavior.die_after {
-            if sent >= limit && pos < end {
-                if !down.is_zero() {
-                    self.go_down(down);
-                }
-                // Drop the connection before the declared end of the body.
-                return Err(io::Error::other("dying on purpose"));
+        if limit.is_some_and(|limit| sent >= limit) && pos < end {
+            if let Some((_, down)) = behavior.die_after.filter(|(_, down)| !down.is_zero()) {
+                self.go_down(down);
             }
+            // Drop the connection before the declared end of the body.
+            return Err(io::Error::other("dying on purpose"));
         }
         Ok(())
     }
