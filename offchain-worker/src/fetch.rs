@@ -199,6 +199,9 @@ impl Fetcher {
         // Furthest the partial file got: only going beyond it counts as progress (a server
         // that ignores `Range` and keeps dropping must not be retried forever).
         let mut high_water = 0u64;
+        // A partial file from an earlier run may be what is corrupt: the first hash mismatch
+        // after resuming it is retried from scratch before the source is blamed.
+        let mut suspect_prefix = std::fs::metadata(res.partial_path()).is_ok_and(|m| m.len() > 0);
         loop {
             let mut progressed = false;
             for (i, url) in sources.iter().enumerate() {
@@ -215,6 +218,16 @@ impl Fetcher {
                 match result {
                     Ok(()) => return Ok(()),
                     Err(AttemptError::Fatal(e)) => return Err(e),
+                    Err(AttemptError::Source(e @ FetchError::HashMismatch { .. }))
+                        if suspect_prefix =>
+                    {
+                        log::info!(
+                            target: "modelnet",
+                            "{e} after resuming an earlier partial file: starting over from {url}",
+                        );
+                        suspect_prefix = false;
+                        last_error = Some(e);
+                    }
                     Err(AttemptError::Source(e)) => {
                         log::warn!(target: "modelnet", "source {url} dropped: {e}");
                         skip[i] = true;

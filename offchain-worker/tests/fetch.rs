@@ -182,6 +182,26 @@ async fn resumes_a_partial_file_left_by_a_previous_run() {
 }
 
 #[tokio::test]
+async fn corrupt_partial_file_from_an_earlier_run_is_not_blamed_on_the_source() {
+    let data = test_data(3 * MIB, 10);
+    let model = sha256(&data);
+    let server = serve(&data).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_store(dir.path(), 1 << 30);
+    std::fs::write(store.partial_path_of(&model), vec![0u8; MIB]).unwrap();
+    let fetcher = Fetcher::new(store, fast_fetch_config(), None).unwrap();
+
+    let path = fetcher
+        .fetch(model, data.len() as u64, &[server.url("/model.bin")])
+        .await
+        .unwrap();
+
+    assert_eq!(std::fs::read(path).unwrap(), data);
+    let ranges: Vec<_> = server.requests().into_iter().map(|r| r.range).collect();
+    assert_eq!(ranges, vec![Some(format!("bytes={MIB}-")), None]);
+}
+
+#[tokio::test]
 async fn server_ignoring_range_restarts_from_zero() {
     let data = test_data(3 * MIB, 5);
     let model = sha256(&data);
