@@ -1,0 +1,162 @@
+//! Reconciles the model store with what the chain wants, and runs tasks.
+//!
+//! The node hands every new [`DesiredState`] to a [`CoordinatorHandle`]; the
+//! [`Coordinator::run`] future (spawned once on the node's tokio runtime) then:
+//!
+//! - downloads nominated models that are not stored (at most
+//!   [`FetchConfig::max_parallel_downloads`] at once, never the same model twice at once)
+//!   and reports [`FetchOutcome::Stored`] or [`FetchOutcome::Failed`];
+//! - deletes stored files (and partial downloads) of models that are neither held nor
+//!   nominated (eviction), and cancels downloads of models no longer nominated;
+//! - reports [`FetchOutcome::Missing`] for held models whose file is gone or has the wrong
+//!   size (or, with [`CoordinatorConfig::rehash_on_start`], the wrong hash); a file that
+//!   appears in the store without being downloaded is re-hashed before it is used;
+//! - executes assigned tasks on stored models on a blocking thread and reports each result
+//!   once.
+//!
+//! An outcome is reported once, and again only after
+//! [`CoordinatorConfig::rereport_after`] if the chain still asks; a failed download is
+//! retried after [`CoordinatorConfig::retry_failed_after`] if the model is still
+//! nominated. A model both nominated and held (by different local accounts) is handled
+//! as a nomination: downloaded if missing, then reported `Stored`.
+
+mod worker;
+
+use std::{sync::Arc, time::Duration};
+
+use substrate_prometheus_endpoint::Registry;
+use tokio::sync::watch;
+
+use self::worker::Worker;
+use crate::{
+	error::{FetchOutcome, InitError},
+	executor::Executor,
+	fetch::{FetchConfig, Fetcher},
+	metrics::Metrics,
+	store::{ModelStore, StoreConfig},
+	types::{DesiredState, ModelId, TaskId},
+};
+
+/// Receives what the coordinator has to tell the chain.
+///
+/// Called from the coordinator's task; implementations should return quickly (the node
+/// writes to its offchain database).
+pub trait OutcomeSink: Send + Sync + 'static {
+	/// A nomination's download finished (`Stored` / `Failed`), or a held model's file is
+	/// `Missing`. The node writes `outcome.to_scale_bytes()` under
+	/// `b"modelnet/fetch/" ++ model`.
+	fn fetch_outcome(&self, model: ModelId, outcome: FetchOutcome);
+	/// A task's result digest. The node writes `result` under
+	/// `b"modelnet/result/" ++ task.to_le_bytes()`.
+	fn task_result(&self, task: TaskId, result: [u8; 32]);
+}
+
+/// Coordinator settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CoordinatorConfig {
+	/// Where the store lives and its disk budget.
+	pub store: StoreConfig,
+	/// Download settings.
+	pub fetch: FetchConfig,
+	/// Tasks executed at once.
+	pub max_parallel_tasks: usize,
+	/// Pause before a failed download (or task) is tried again while still asked for.
+	pub retry_failed_after: Duration,
+	/// Pause before an unchanged outcome is reported again while still relevant.
+	pub rereport_after: Duration,
+	/// Re-hash every stored file once after start-up before using or confirming it
+	/// (one file at a time, in the background); corrupt files are deleted.
+	pub rehash_on_start: bool,
+	/// Interval of the periodic reconciliation (besides updates and finished work).
+	pub tick: Duration,
+}
+
+impl CoordinatorConfig {
+	/// Default settings for a store at `store`.
+	pub fn new(store: StoreConfig) -> Self {
+		Self {
+			store,
+			fetch: FetchConfig::default(),
+			max_parallel_tasks: 1,
+			retry_failed_after: Duration::from_secs(60),
+			rereport_after: Duration::from_secs(300),
+			rehash_on_start: false,
+			tick: Duration::from_secs(5),
+		}
+	}
+}
+
+type Desired = Option<Arc<DesiredState>>;
+
+/// Feeds new desired states to a running [`Coordinator`]. Cheap to clone.
+#[derive(Clone)]
+pub struct CoordinatorHandle {
+	tx: Arc<watch::Sender<Desired>>,
+}
+
+impl CoordinatorHandle {
+	/// Replaces the desired state (only the latest one matters). Returns `false` if the
+	/// coordinator has stopped.
+	pub fn update(&self, desired: DesiredState) -> bool {
+		self.tx.send(Some(Arc::new(desired))).is_ok()
+	}
+}
+
+/// The coordinator: build with [`Coordinator::new`], take a [`Coordinator::handle`],
+/// then spawn [`Coordinator::run`].
+pub struct Coordinator {
+	config: CoordinatorConfig,
+	store: Arc<ModelStore>,
+	fetcher: Arc<Fetcher>,
+	executor: Arc<dyn Executor>,
+	sink: Arc<dyn OutcomeSink>,
+	metrics: Option<Metrics>,
+	tx: Arc<watch::Sender<Desired>>,
+	rx: watch::Receiver<Desired>,
+}
+
+impl Coordinator {
+	/// Opens the store (running its start-up scan) and creates the fetcher.
+	///
+	/// Metrics are registered on `registry` if given; a registration failure is logged
+	/// and the coordinator runs without metrics.
+	pub fn new(
+		config: CoordinatorConfig,
+		executor: Arc<dyn Executor>,
+		sink: Arc<dyn OutcomeSink>,
+		registry: Option<&Registry>,
+	) -> Result<Self, InitError> {
+		let metrics = registry.and_then(|registry| match Metrics::register(registry) {
+			Ok(metrics) => Some(metrics),
+			Err(e) => {
+				log::warn!(target: "modelnet", "model store metrics not registered: {e}");
+				None
+			}
+		});
+		let store = Arc::new(ModelStore::open(config.store.clone())?);
+		let fetcher =
+			Arc::new(Fetcher::new(Arc::clone(&store), config.fetch.clone(), metrics.clone())?);
+		let (tx, rx) = watch::channel(None);
+		Ok(Self { config, store, fetcher, executor, sink, metrics, tx: Arc::new(tx), rx })
+	}
+
+	/// A handle to feed desired states. [`Coordinator::run`] ends once every handle is
+	/// dropped, so take at least one before spawning it.
+	pub fn handle(&self) -> CoordinatorHandle {
+		CoordinatorHandle { tx: Arc::clone(&self.tx) }
+	}
+
+	/// The model store (e.g. for [`ModelStore::path_of`]).
+	pub fn store(&self) -> Arc<ModelStore> {
+		Arc::clone(&self.store)
+	}
+
+	/// Runs until every [`CoordinatorHandle`] is dropped. Nothing is deleted or
+	/// downloaded before the first desired state arrives. Feed it only once the node is
+	/// not major-syncing: an outdated state evicts models the chain wants.
+	pub async fn run(self) {
+		let Coordinator { config, store, fetcher, executor, sink, metrics, tx, rx } = self;
+		drop(tx);
+		Worker::new(config, store, fetcher, executor, sink, metrics).run(rx).await;
+	}
+}

@@ -1,0 +1,433 @@
+//! The coordinator's event loop and reconciliation logic.
+
+use std::{
+	collections::{HashMap, HashSet},
+	path::PathBuf,
+	sync::Arc,
+	time::Instant,
+};
+
+use tokio::{
+	sync::watch,
+	task::{AbortHandle, Id, JoinError, JoinSet},
+	time::MissedTickBehavior,
+};
+
+use super::{CoordinatorConfig, Desired, OutcomeSink};
+use crate::{
+	error::{DeclineReason, ExecError, FetchError, FetchOutcome, StoreError},
+	executor::Executor,
+	fetch::Fetcher,
+	metrics::Metrics,
+	store::ModelStore,
+	types::{short, DesiredState, ModelId, Nomination, TaskId, TaskJob},
+};
+
+type DownloadResult = (ModelId, Result<PathBuf, FetchError>);
+type ExecResult = (TaskId, Result<[u8; 32], ExecError>);
+type VerifyResult = (ModelId, Result<bool, StoreError>);
+
+/// State of a running coordinator.
+pub(super) struct Worker {
+	config: CoordinatorConfig,
+	store: Arc<ModelStore>,
+	fetcher: Arc<Fetcher>,
+	executor: Arc<dyn Executor>,
+	sink: Arc<dyn OutcomeSink>,
+	metrics: Option<Metrics>,
+	desired: Desired,
+	downloads: JoinSet<DownloadResult>,
+	download_ids: HashMap<Id, ModelId>,
+	active: HashMap<ModelId, AbortHandle>,
+	execs: JoinSet<ExecResult>,
+	exec_ids: HashMap<Id, TaskId>,
+	verifies: JoinSet<VerifyResult>,
+	/// Stored models to re-hash before they are used or confirmed: all of them at
+	/// start-up with `rehash_on_start`, and files that appeared behind the store's back.
+	unverified: HashSet<ModelId>,
+	/// Last outcome reported per model, and when.
+	reported: HashMap<ModelId, (FetchOutcome, Instant)>,
+	/// When a model's last download failed.
+	failed_at: HashMap<ModelId, Instant>,
+	/// Results computed (and reported) per task.
+	results: HashMap<TaskId, [u8; 32]>,
+	/// When a task's last execution failed.
+	exec_failed: HashMap<TaskId, Instant>,
+}
+
+/// The desired state indexed by model and task, duplicates (several local accounts)
+/// merged.
+struct Wanted<'a> {
+	nominated: HashMap<ModelId, &'a Nomination>,
+	held: HashMap<ModelId, u64>,
+	tasks: Vec<&'a TaskJob>,
+}
+
+impl<'a> Wanted<'a> {
+	fn new(desired: &'a DesiredState) -> Self {
+		let mut nominated = HashMap::new();
+		for nomination in &desired.nominations {
+			nominated.entry(nomination.model).or_insert(nomination);
+		}
+		let held = desired.holdings.iter().map(|h| (h.model, h.size)).collect();
+		let mut seen = HashSet::new();
+		let tasks = desired.tasks.iter().filter(|job| seen.insert(job.task)).collect();
+		Self { nominated, held, tasks }
+	}
+
+	fn contains(&self, model: &ModelId) -> bool {
+		self.nominated.contains_key(model) || self.held.contains_key(model)
+	}
+
+	fn size_of(&self, model: &ModelId) -> Option<u64> {
+		self.nominated.get(model).map(|n| n.size).or_else(|| self.held.get(model).copied())
+	}
+}
+
+impl Worker {
+	pub(super) fn new(
+		config: CoordinatorConfig,
+		store: Arc<ModelStore>,
+		fetcher: Arc<Fetcher>,
+		executor: Arc<dyn Executor>,
+		sink: Arc<dyn OutcomeSink>,
+		metrics: Option<Metrics>,
+	) -> Self {
+		let unverified = if config.rehash_on_start {
+			store.stored().into_iter().map(|(model, _)| model).collect()
+		} else {
+			HashSet::new()
+		};
+		Self {
+			config,
+			store,
+			fetcher,
+			executor,
+			sink,
+			metrics,
+			desired: None,
+			downloads: JoinSet::new(),
+			download_ids: HashMap::new(),
+			active: HashMap::new(),
+			execs: JoinSet::new(),
+			exec_ids: HashMap::new(),
+			verifies: JoinSet::new(),
+			unverified,
+			reported: HashMap::new(),
+			failed_at: HashMap::new(),
+			results: HashMap::new(),
+			exec_failed: HashMap::new(),
+		}
+	}
+
+	/// Reconciles on every new desired state, finished job and tick, until the sender
+	/// side of `rx` is gone.
+	pub(super) async fn run(mut self, mut rx: watch::Receiver<Desired>) {
+		let mut tick = tokio::time::interval(self.config.tick);
+		tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+		loop {
+			tokio::select! {
+				changed = rx.changed() => match changed {
+					Ok(()) => self.desired = rx.borrow_and_update().clone(),
+					Err(_) => break,
+				},
+				Some(done) = self.downloads.join_next_with_id() => self.download_done(done),
+				Some(done) = self.execs.join_next_with_id() => self.exec_done(done),
+				Some(done) = self.verifies.join_next() => self.verify_done(done),
+				_ = tick.tick() => {},
+			}
+			self.reconcile();
+		}
+		// Downloads stop here; their partial files stay for a resumption after restart.
+		self.downloads.abort_all();
+		log::info!(target: "modelnet", "model coordinator stopped");
+	}
+
+	fn reconcile(&mut self) {
+		let Some(desired) = self.desired.clone() else {
+			return;
+		};
+		let wanted = Wanted::new(&desired);
+		let now = Instant::now();
+		self.cancel_and_evict(&wanted);
+		self.check_holdings(&wanted);
+		self.start_downloads(&wanted, now);
+		self.start_tasks(&wanted, now);
+		self.start_verification(&wanted);
+		self.prune(&wanted, now);
+		if let Some(metrics) = &self.metrics {
+			metrics.stored_bytes.set(self.store.stored_bytes());
+			metrics.stored_models.set(self.store.stored().len() as u64);
+		}
+	}
+
+	/// Stops downloads of models no longer nominated; deletes files nobody wants.
+	fn cancel_and_evict(&mut self, wanted: &Wanted) {
+		let cancelled: Vec<ModelId> =
+			self.active.keys().filter(|m| !wanted.nominated.contains_key(*m)).copied().collect();
+		for model in cancelled {
+			if let Some(handle) = self.active.remove(&model) {
+				handle.abort();
+				log::info!(target: "modelnet", "download of {} cancelled", short(&model));
+			}
+		}
+		for (model, _) in self.store.stored() {
+			if wanted.contains(&model) {
+				continue;
+			}
+			match self.store.remove(&model) {
+				Ok(_) => {
+					log::info!(target: "modelnet", "model {} evicted", hex::encode(model));
+					if let Some(metrics) = &self.metrics {
+						metrics.evicted.inc();
+					}
+				}
+				Err(e) => log::warn!(target: "modelnet", "eviction failed: {e}"),
+			}
+		}
+		for model in self.store.partials().unwrap_or_default() {
+			if !wanted.nominated.contains_key(&model) && !self.active.contains_key(&model) {
+				if let Err(e) = self.store.remove_partial(&model) {
+					log::warn!(target: "modelnet", "cannot delete partial download: {e}");
+				}
+			}
+		}
+	}
+
+	/// Reports held (and not nominated) models whose file is gone.
+	fn check_holdings(&mut self, wanted: &Wanted) {
+		for (model, size) in &wanted.held {
+			if wanted.nominated.contains_key(model) || self.unverified.contains(model) {
+				continue;
+			}
+			if self.present(model, *size) {
+				if matches!(self.reported.get(model), Some((FetchOutcome::Missing, _))) {
+					self.reported.remove(model);
+				}
+			} else {
+				self.report(*model, FetchOutcome::Missing, false);
+			}
+		}
+	}
+
+	/// Confirms nominated models already stored; downloads the others.
+	fn start_downloads(&mut self, wanted: &Wanted, now: Instant) {
+		let limit = self.config.fetch.max_parallel_downloads.max(1);
+		for (model, nomination) in &wanted.nominated {
+			if self.active.contains_key(model) {
+				continue;
+			}
+			if self.present(model, nomination.size) {
+				if !self.unverified.contains(model) {
+					self.report(*model, FetchOutcome::Stored, false);
+				}
+				continue;
+			}
+			let recently_failed = self
+				.failed_at
+				.get(model)
+				.is_some_and(|at| now.duration_since(*at) < self.config.retry_failed_after);
+			if recently_failed || self.active.len() >= limit {
+				continue;
+			}
+			self.unverified.remove(model);
+			let fetcher = Arc::clone(&self.fetcher);
+			let (model, size, sources) = (*model, nomination.size, nomination.sources.clone());
+			log::info!(
+				target: "modelnet",
+				"downloading model {} ({size} bytes) from {} source(s)",
+				hex::encode(model),
+				sources.len(),
+			);
+			let handle = self
+				.downloads
+				.spawn(async move { (model, fetcher.fetch(model, size, &sources).await) });
+			self.download_ids.insert(handle.id(), model);
+			self.active.insert(model, handle);
+		}
+	}
+
+	/// Executes assigned tasks whose model is stored.
+	fn start_tasks(&mut self, wanted: &Wanted, now: Instant) {
+		for job in &wanted.tasks {
+			if self.exec_ids.len() >= self.config.max_parallel_tasks.max(1) {
+				return;
+			}
+			if self.results.contains_key(&job.task)
+				|| self.exec_ids.values().any(|t| *t == job.task)
+				|| self
+					.exec_failed
+					.get(&job.task)
+					.is_some_and(|at| now.duration_since(*at) < self.config.retry_failed_after)
+				|| self.unverified.contains(&job.model)
+				|| self.active.contains_key(&job.model)
+			{
+				continue;
+			}
+			let Some(size) = wanted.size_of(&job.model) else {
+				continue;
+			};
+			if !self.present(&job.model, size) || self.unverified.contains(&job.model) {
+				continue;
+			}
+			let executor = Arc::clone(&self.executor);
+			let path = self.store.path_of(&job.model);
+			let (task, input) = (job.task, job.input.clone());
+			log::debug!(target: "modelnet", "executing task {task} on {}", short(&job.model));
+			let handle =
+				self.execs.spawn_blocking(move || (task, executor.execute(&path, size, &input)));
+			self.exec_ids.insert(handle.id(), task);
+		}
+	}
+
+	/// Whether the model's file is on disk with the right size. A file that appeared
+	/// behind the store's back (not downloaded or found by the start-up scan) is re-hashed
+	/// before it is used or confirmed.
+	fn present(&mut self, model: &ModelId, size: u64) -> bool {
+		let known = self.store.is_stored(model);
+		let present = self.store.check(model, size);
+		if present && !known {
+			self.unverified.insert(*model);
+		}
+		present
+	}
+
+	/// Re-hashes one wanted, unverified model at a time (tasks' models first).
+	fn start_verification(&mut self, wanted: &Wanted) {
+		self.unverified.retain(|model| wanted.contains(model));
+		if !self.verifies.is_empty() || self.unverified.is_empty() {
+			return;
+		}
+		let urgent = wanted.tasks.iter().map(|job| job.model).find(|m| self.unverified.contains(m));
+		let Some(model) = urgent.or_else(|| self.unverified.iter().next().copied()) else {
+			return;
+		};
+		let store = Arc::clone(&self.store);
+		log::info!(target: "modelnet", "re-hashing stored model {}", hex::encode(model));
+		self.verifies.spawn_blocking(move || (model, store.verify(&model)));
+	}
+
+	/// Forgets state about models and tasks the chain no longer mentions.
+	fn prune(&mut self, wanted: &Wanted, now: Instant) {
+		self.reported.retain(|model, _| wanted.contains(model));
+		let retry = self.config.retry_failed_after;
+		self.failed_at.retain(|model, at| {
+			wanted.nominated.contains_key(model) || now.duration_since(*at) < retry
+		});
+		let tasks: HashSet<TaskId> = wanted.tasks.iter().map(|job| job.task).collect();
+		self.results.retain(|task, _| tasks.contains(task));
+		self.exec_failed.retain(|task, _| tasks.contains(task));
+	}
+
+	/// Reports an outcome unless the same one was reported recently (`force` skips that
+	/// check: a new download attempt has finished).
+	fn report(&mut self, model: ModelId, outcome: FetchOutcome, force: bool) {
+		let now = Instant::now();
+		if let Some((previous, at)) = self.reported.get(&model) {
+			if !force
+				&& *previous == outcome
+				&& now.duration_since(*at) < self.config.rereport_after
+			{
+				return;
+			}
+		}
+		log::info!(target: "modelnet", "model {}: {outcome:?}", hex::encode(model));
+		self.sink.fetch_outcome(model, outcome);
+		self.reported.insert(model, (outcome, now));
+	}
+
+	fn is_nominated(&self, model: &ModelId) -> bool {
+		self.desired.as_ref().is_some_and(|d| d.nominations.iter().any(|n| &n.model == model))
+	}
+
+	fn download_done(&mut self, done: Result<(Id, DownloadResult), JoinError>) {
+		let (id, result) = match done {
+			Ok((id, (model, result))) => (id, Some((model, result))),
+			Err(e) => (e.id(), {
+				if e.is_panic() {
+					log::error!(target: "modelnet", "download task panicked: {e}");
+				}
+				None
+			}),
+		};
+		let Some(model) = self.download_ids.remove(&id) else {
+			return;
+		};
+		// A cancelled download was already removed from `active` (maybe replaced since).
+		if self.active.get(&model).is_some_and(|handle| handle.id() == id) {
+			self.active.remove(&model);
+		} else {
+			return;
+		}
+		let outcome = match result {
+			Some((_, Ok(_))) => {
+				self.failed_at.remove(&model);
+				FetchOutcome::Stored
+			}
+			Some((_, Err(e))) => {
+				self.failed_at.insert(model, Instant::now());
+				FetchOutcome::Failed(e.reason())
+			}
+			None => {
+				self.failed_at.insert(model, Instant::now());
+				FetchOutcome::Failed(DeclineReason::Other)
+			}
+		};
+		if self.is_nominated(&model) {
+			self.report(model, outcome, true);
+		}
+	}
+
+	fn exec_done(&mut self, done: Result<(Id, ExecResult), JoinError>) {
+		let (task, result) = match done {
+			Ok((id, (task, result))) => {
+				self.exec_ids.remove(&id);
+				(task, result.map_err(|e| e.to_string()))
+			}
+			Err(e) => match self.exec_ids.remove(&e.id()) {
+				Some(task) => (task, Err(format!("executor panicked: {e}"))),
+				None => return,
+			},
+		};
+		let status = if result.is_ok() { "ok" } else { "error" };
+		if let Some(metrics) = &self.metrics {
+			metrics.tasks_executed.with_label_values(&[status]).inc();
+		}
+		match result {
+			Ok(digest) => {
+				self.exec_failed.remove(&task);
+				self.results.insert(task, digest);
+				let still_assigned = self
+					.desired
+					.as_ref()
+					.is_some_and(|d| d.tasks.iter().any(|job| job.task == task));
+				if still_assigned {
+					log::info!(target: "modelnet", "task {task}: result {}", hex::encode(digest));
+					self.sink.task_result(task, digest);
+				}
+			}
+			Err(e) => {
+				log::warn!(target: "modelnet", "task {task} failed: {e}");
+				self.exec_failed.insert(task, Instant::now());
+			}
+		}
+	}
+
+	fn verify_done(&mut self, done: Result<VerifyResult, JoinError>) {
+		match done {
+			Ok((model, Ok(intact))) => {
+				self.unverified.remove(&model);
+				if !intact {
+					log::warn!(target: "modelnet", "stored model {} was corrupt", short(&model));
+				}
+			}
+			Ok((model, Err(e))) => {
+				// Cannot read the file: treat it as gone.
+				log::warn!(target: "modelnet", "cannot re-hash {}: {e}", short(&model));
+				self.unverified.remove(&model);
+				let _ = self.store.remove(&model);
+			}
+			Err(e) => log::error!(target: "modelnet", "re-hash task failed: {e}"),
+		}
+	}
+}

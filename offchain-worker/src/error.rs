@@ -1,0 +1,222 @@
+//! Errors, and the outcome enums shared with the chain.
+
+use std::{io, path::PathBuf};
+
+/// Why a node declines a nomination.
+///
+/// Mirrors the pallet's `DeclineReason`: same variants in the same order, so the
+/// discriminant equals the SCALE variant index ([`DeclineReason::index`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum DeclineReason {
+	/// The downloaded bytes do not hash to the model id.
+	HashMismatch = 0,
+	/// The source served more or fewer bytes than the declared size.
+	SizeMismatch = 1,
+	/// Storing the model would exceed the node's disk budget.
+	DiskBudgetExceeded = 2,
+	/// No source could be reached or all refused to serve the file.
+	SourceUnavailable = 3,
+	/// The node's GPU lacks the VRAM the model needs (never produced by this crate).
+	InsufficientVram = 4,
+	/// Any other local failure (I/O error, ...).
+	Other = 5,
+}
+
+impl DeclineReason {
+	/// SCALE variant index of this reason.
+	pub fn index(self) -> u8 {
+		self as u8
+	}
+
+	/// Short stable name, used as a metrics label.
+	pub fn as_str(self) -> &'static str {
+		match self {
+			Self::HashMismatch => "hash_mismatch",
+			Self::SizeMismatch => "size_mismatch",
+			Self::DiskBudgetExceeded => "disk_budget_exceeded",
+			Self::SourceUnavailable => "source_unavailable",
+			Self::InsufficientVram => "insufficient_vram",
+			Self::Other => "other",
+		}
+	}
+}
+
+/// What the node tells the chain about a model (written to the offchain database under
+/// `b"modelnet/fetch/" ++ model`).
+///
+/// Variant order is the SCALE order of the spec: `Stored` (0), `Failed` (1), `Missing` (2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FetchOutcome {
+	/// The file is stored and verified: confirm the nomination.
+	Stored,
+	/// The download failed: decline the nomination with this reason.
+	Failed(DeclineReason),
+	/// A held model's file is gone (or corrupt): report it lost.
+	Missing,
+}
+
+impl FetchOutcome {
+	/// SCALE encoding of this value (`[0]`, `[1, reason]` or `[2]`), identical to what
+	/// `parity-scale-codec` produces for the spec's enum.
+	pub fn to_scale_bytes(&self) -> Vec<u8> {
+		match self {
+			Self::Stored => vec![0],
+			Self::Failed(reason) => vec![1, reason.index()],
+			Self::Missing => vec![2],
+		}
+	}
+}
+
+/// Errors of the [`ModelStore`](crate::ModelStore).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+	/// Reserving space for a download would exceed the disk budget.
+	#[error("disk budget exceeded: {needed} bytes needed, {available} of {max} bytes available")]
+	BudgetExceeded {
+		/// Bytes the download needs.
+		needed: u64,
+		/// Bytes still free in the budget.
+		available: u64,
+		/// The budget.
+		max: u64,
+	},
+	/// The model is already being downloaded.
+	#[error("model {0} is already being downloaded")]
+	Busy(String),
+	/// A file-system operation failed.
+	#[error("I/O error on {path}: {source}")]
+	Io {
+		/// Path involved.
+		path: PathBuf,
+		/// Underlying error.
+		#[source]
+		source: io::Error,
+	},
+}
+
+impl StoreError {
+	pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+		Self::Io { path: path.into(), source }
+	}
+}
+
+/// Errors of the [`Fetcher`](crate::Fetcher). Each maps to a [`DeclineReason`].
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+	/// The downloaded bytes hash to something else than the model id.
+	#[error("hash mismatch: expected {expected}, got {actual}")]
+	HashMismatch {
+		/// Expected SHA-256 (hex).
+		expected: String,
+		/// SHA-256 of the bytes received (hex).
+		actual: String,
+	},
+	/// The source's file size differs from the declared size.
+	#[error("size mismatch: declared {expected} bytes, source {detail}")]
+	SizeMismatch {
+		/// Declared size.
+		expected: u64,
+		/// What the source did (e.g. "sent more than 100 bytes").
+		detail: String,
+	},
+	/// The store's disk budget (or the disk itself) has no room for the model.
+	#[error("{0}")]
+	DiskBudgetExceeded(String),
+	/// No source could deliver the file.
+	#[error("no source available: {0}")]
+	SourceUnavailable(String),
+	/// Any other failure (local I/O, ...).
+	#[error("{0}")]
+	Other(String),
+}
+
+impl FetchError {
+	/// The reason to give the chain when declining the nomination.
+	pub fn reason(&self) -> DeclineReason {
+		match self {
+			Self::HashMismatch { .. } => DeclineReason::HashMismatch,
+			Self::SizeMismatch { .. } => DeclineReason::SizeMismatch,
+			Self::DiskBudgetExceeded(_) => DeclineReason::DiskBudgetExceeded,
+			Self::SourceUnavailable(_) => DeclineReason::SourceUnavailable,
+			Self::Other(_) => DeclineReason::Other,
+		}
+	}
+
+	/// Maps a local I/O error; a full disk counts as [`FetchError::DiskBudgetExceeded`].
+	pub(crate) fn local_io(context: &str, err: io::Error) -> Self {
+		if err.kind() == io::ErrorKind::StorageFull {
+			Self::DiskBudgetExceeded(format!("{context}: {err}"))
+		} else {
+			Self::Other(format!("{context}: {err}"))
+		}
+	}
+}
+
+impl From<StoreError> for FetchError {
+	fn from(err: StoreError) -> Self {
+		match err {
+			StoreError::BudgetExceeded { .. } => Self::DiskBudgetExceeded(err.to_string()),
+			StoreError::Io { ref source, .. } if source.kind() == io::ErrorKind::StorageFull => {
+				Self::DiskBudgetExceeded(err.to_string())
+			}
+			other => Self::Other(other.to_string()),
+		}
+	}
+}
+
+/// Errors of [`Coordinator::new`](crate::Coordinator::new).
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+	/// The model store could not be opened.
+	#[error("cannot open the model store: {0}")]
+	Store(#[from] StoreError),
+	/// The HTTP client could not be built.
+	#[error("cannot create the fetcher: {0}")]
+	Fetch(#[from] FetchError),
+}
+
+/// Errors of an [`Executor`](crate::Executor).
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+	/// The model file could not be read.
+	#[error("model file I/O error: {0}")]
+	Io(#[from] io::Error),
+	/// The model file's size differs from the declared size.
+	#[error("model file has {actual} bytes, declared {expected}")]
+	SizeMismatch {
+		/// Declared size.
+		expected: u64,
+		/// Size on disk.
+		actual: u64,
+	},
+	/// The inference engine failed.
+	#[error("engine error: {0}")]
+	Engine(String),
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn scale_encoding_matches_spec_order() {
+		assert_eq!(FetchOutcome::Stored.to_scale_bytes(), vec![0]);
+		assert_eq!(FetchOutcome::Failed(DeclineReason::HashMismatch).to_scale_bytes(), vec![1, 0]);
+		assert_eq!(
+			FetchOutcome::Failed(DeclineReason::SourceUnavailable).to_scale_bytes(),
+			vec![1, 3]
+		);
+		assert_eq!(FetchOutcome::Failed(DeclineReason::Other).to_scale_bytes(), vec![1, 5]);
+		assert_eq!(FetchOutcome::Missing.to_scale_bytes(), vec![2]);
+	}
+
+	#[test]
+	fn store_budget_error_maps_to_budget_reason() {
+		let err: FetchError =
+			StoreError::BudgetExceeded { needed: 10, available: 5, max: 5 }.into();
+		assert_eq!(err.reason(), DeclineReason::DiskBudgetExceeded);
+		let err: FetchError = StoreError::Busy("x".into()).into();
+		assert_eq!(err.reason(), DeclineReason::Other);
+	}
+}

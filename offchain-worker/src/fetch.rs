@@ -1,0 +1,510 @@
+//! Verified, resumable HTTP(S) downloads into the [`ModelStore`].
+//!
+//! A download streams the body to `<root>/partial/<hex>.part` while hashing it with
+//! SHA-256, in bounded chunks (the file is never held in memory and never re-read after
+//! the download). After an interruption (connection drop, read timeout, node restart) it
+//! resumes with `Range: bytes=N-`, continuing the hash state; after a restart the existing
+//! prefix is re-hashed once from disk. A server that ignores `Range` (200 instead of 206)
+//! restarts the file from byte 0. More bytes than declared fail with `SizeMismatch`, a
+//! wrong digest with `HashMismatch`; both delete the partial file. Only a verified file is
+//! renamed into `<root>/models/`.
+
+mod http;
+mod progress;
+mod writer;
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use http_body_util::BodyExt;
+use hyper::{body::Incoming, StatusCode};
+use sha2::Digest;
+use tokio::sync::Semaphore;
+
+use self::{
+	http::{content_length, content_range, describe, HttpClient},
+	progress::Progress,
+	writer::{load_partial, touch, Resume, Writer, CHUNK},
+};
+use crate::{
+	error::{FetchError, StoreError},
+	metrics::Metrics,
+	store::{ModelStore, Reservation},
+	types::{short, ModelId},
+};
+
+/// Download settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchConfig {
+	/// Downloads allowed at once (the fetcher queues the others).
+	pub max_parallel_downloads: usize,
+	/// Time allowed to open a TCP (and TLS) connection.
+	pub connect_timeout: Duration,
+	/// Longest silence tolerated while waiting for response headers or body bytes.
+	pub read_timeout: Duration,
+	/// Rounds over all sources retried after a round that made no progress.
+	pub retries: u32,
+	/// Pause before the first retry round; doubles every round.
+	pub initial_backoff: Duration,
+	/// Upper bound of the pause between rounds.
+	pub max_backoff: Duration,
+	/// Interval between progress log lines.
+	pub progress_interval: Duration,
+	/// Redirects followed per request.
+	pub max_redirects: u32,
+	/// Whether to fsync the file before it is renamed into the store.
+	pub sync_on_complete: bool,
+	/// TCP receive buffer (`SO_RCVBUF`); `None` leaves the kernel's auto-tuning on.
+	pub recv_buffer_size: Option<usize>,
+}
+
+impl Default for FetchConfig {
+	fn default() -> Self {
+		Self {
+			max_parallel_downloads: 2,
+			connect_timeout: Duration::from_secs(10),
+			read_timeout: Duration::from_secs(30),
+			retries: 5,
+			initial_backoff: Duration::from_secs(1),
+			max_backoff: Duration::from_secs(60),
+			progress_interval: Duration::from_secs(10),
+			max_redirects: 5,
+			sync_on_complete: true,
+			recv_buffer_size: None,
+		}
+	}
+}
+
+/// How one attempt against one source failed.
+#[derive(Debug)]
+pub(crate) enum AttemptError {
+	/// Transient: try again later (connection refused or dropped, timeout, HTTP 5xx).
+	Retry(FetchError),
+	/// This source cannot deliver the file (HTTP 404, wrong size or hash): skip it.
+	Source(FetchError),
+	/// Local failure that no source can fix (disk I/O): give up.
+	Fatal(FetchError),
+}
+
+/// Downloads models into a [`ModelStore`]. Cheap to share behind an [`Arc`].
+pub struct Fetcher {
+	client: HttpClient,
+	store: Arc<ModelStore>,
+	config: FetchConfig,
+	metrics: Option<Metrics>,
+	permits: Semaphore,
+}
+
+impl Fetcher {
+	/// Creates a fetcher writing into `store`, with optional metrics.
+	pub fn new(
+		store: Arc<ModelStore>,
+		config: FetchConfig,
+		metrics: Option<Metrics>,
+	) -> Result<Self, FetchError> {
+		let client = http::build_client(&config)?;
+		let permits = Semaphore::new(config.max_parallel_downloads.max(1));
+		Ok(Self { client, store, config, metrics, permits })
+	}
+
+	/// The store this fetcher writes into.
+	pub fn store(&self) -> &Arc<ModelStore> {
+		&self.store
+	}
+
+	/// The fetcher's settings.
+	pub fn config(&self) -> &FetchConfig {
+		&self.config
+	}
+
+	/// Downloads `model` (`size` bytes) from the first source that delivers it, verifies
+	/// its SHA-256 and stores it; returns the stored file's path.
+	///
+	/// Returns at once if the model is already stored. Waits while
+	/// `max_parallel_downloads` downloads run. Refuses (leaving nothing on disk) if the
+	/// disk budget cannot hold `size` more bytes. Dropping the future stops the download
+	/// and keeps the partial file for a later resumption.
+	pub async fn fetch(
+		&self,
+		model: ModelId,
+		size: u64,
+		sources: &[String],
+	) -> Result<PathBuf, FetchError> {
+		let _permit =
+			self.permits.acquire().await.map_err(|_| FetchError::Other("fetcher closed".into()))?;
+		if self.store.check(&model, size) {
+			return Ok(self.store.path_of(&model));
+		}
+		let result = self.fetch_reserved(model, size, sources).await;
+		if let (Err(e), Some(metrics)) = (&result, &self.metrics) {
+			metrics.record_failure(e.reason());
+		}
+		if let Err(e) = &result {
+			log::warn!(target: "modelnet", "download of model {} failed: {e}", hex::encode(model));
+		}
+		result
+	}
+
+	async fn fetch_reserved(
+		&self,
+		model: ModelId,
+		size: u64,
+		sources: &[String],
+	) -> Result<PathBuf, FetchError> {
+		let reservation = match self.store.reserve(model, size) {
+			Ok(reservation) => reservation,
+			Err(e @ StoreError::BudgetExceeded { .. }) => {
+				// Leave nothing behind, not even an older partial file.
+				let _ = self.store.remove_partial(&model);
+				return Err(e.into());
+			}
+			Err(e) => return Err(e.into()),
+		};
+		let _active = self.metrics.as_ref().map(|m| ActiveGuard::new(m.clone()));
+		self.download(&reservation, sources).await?;
+		let path = reservation.commit()?;
+		if let Some(metrics) = &self.metrics {
+			metrics.verified.inc();
+		}
+		log::info!(
+			target: "modelnet",
+			"model {} verified and stored ({size} bytes) at {}",
+			hex::encode(model),
+			path.display(),
+		);
+		Ok(path)
+	}
+
+	/// Tries the sources in rounds until the partial file is complete and verified.
+	async fn download(&self, res: &Reservation, sources: &[String]) -> Result<(), FetchError> {
+		if sources.is_empty() {
+			return Err(FetchError::SourceUnavailable("the model has no source URL".into()));
+		}
+		let mut resume: Option<Resume> = None;
+		let mut skip = vec![false; sources.len()];
+		let mut last_error: Option<FetchError> = None;
+		let mut source_error: Option<FetchError> = None;
+		let mut round = 0u32;
+		let mut backoff = self.config.initial_backoff;
+		// Furthest the partial file got: only going beyond it counts as progress (a server
+		// that ignores `Range` and keeps dropping must not be retried forever).
+		let mut high_water = 0u64;
+		// A partial file from an earlier run may be what is corrupt: the first hash mismatch
+		// after resuming it is retried from scratch before the source is blamed.
+		let mut suspect_prefix = std::fs::metadata(res.partial_path()).is_ok_and(|m| m.len() > 0);
+		loop {
+			let mut progressed = false;
+			for (i, url) in sources.iter().enumerate() {
+				if skip[i] {
+					continue;
+				}
+				let mut received = 0u64;
+				let result = self.attempt(res, url, &mut resume, &mut received).await;
+				let offset = resume.as_ref().map_or(0, |r| r.offset);
+				if received > 0 && offset > high_water {
+					high_water = offset;
+					progressed = true;
+				}
+				match result {
+					Ok(()) => return Ok(()),
+					Err(AttemptError::Fatal(e)) => return Err(e),
+					Err(AttemptError::Source(e @ FetchError::HashMismatch { .. }))
+						if suspect_prefix =>
+					{
+						log::info!(
+							target: "modelnet",
+							"{e} after resuming an earlier partial file: starting over from {url}",
+						);
+						suspect_prefix = false;
+						last_error = Some(e);
+					}
+					Err(AttemptError::Source(e)) => {
+						log::warn!(target: "modelnet", "source {url} dropped: {e}");
+						skip[i] = true;
+						source_error = Some(worse(source_error, e));
+					}
+					Err(AttemptError::Retry(e)) => {
+						log::info!(target: "modelnet", "download from {url} interrupted: {e}");
+						last_error = Some(e);
+					}
+				}
+			}
+			if skip.iter().all(|s| *s) {
+				break;
+			}
+			if progressed {
+				round = 0;
+				backoff = self.config.initial_backoff;
+				continue;
+			}
+			round += 1;
+			if round > self.config.retries {
+				break;
+			}
+			log::debug!(target: "modelnet", "retry round {round} in {backoff:?}");
+			tokio::time::sleep(backoff).await;
+			backoff = (backoff * 2).min(self.config.max_backoff);
+		}
+		Err(match (source_error, last_error) {
+			(Some(e @ (FetchError::HashMismatch { .. } | FetchError::SizeMismatch { .. })), _) => e,
+			(_, Some(e)) | (Some(e), None) => e,
+			(None, None) => FetchError::SourceUnavailable("no source delivered the file".into()),
+		})
+	}
+
+	/// One request to one source. `resume` tracks the partial file across attempts;
+	/// `None` means it must be read back from disk.
+	async fn attempt(
+		&self,
+		res: &Reservation,
+		url: &str,
+		resume: &mut Option<Resume>,
+		received: &mut u64,
+	) -> Result<(), AttemptError> {
+		let size = res.size();
+		let partial = res.partial_path();
+		let mut state = match resume.take() {
+			Some(state) => state,
+			None => {
+				let path = partial.clone();
+				blocking(move || load_partial(&path, size))
+					.await
+					.map_err(|e| AttemptError::Fatal(FetchError::local_io("partial file", e)))?
+			}
+		};
+		if state.offset == size {
+			return self.finish(res, state, resume).await;
+		}
+		let response = match http::get(&self.client, &self.config, url, state.offset).await {
+			Ok(response) => response,
+			Err(e) => {
+				*resume = Some(state);
+				return Err(e);
+			}
+		};
+		let status = response.status();
+		let headers = response.headers();
+		let size_error = |detail: String| {
+			AttemptError::Source(FetchError::SizeMismatch { expected: size, detail })
+		};
+		match status {
+			StatusCode::PARTIAL_CONTENT => {
+				let range = content_range(headers);
+				if let Some(total) = range.as_ref().and_then(|r| r.total) {
+					if total != size {
+						*resume = Some(state);
+						return Err(size_error(format!("has {total} bytes")));
+					}
+				}
+				if range.and_then(|r| r.start) != Some(state.offset) {
+					let offset = state.offset;
+					*resume = Some(state);
+					return Err(AttemptError::Source(FetchError::SourceUnavailable(format!(
+						"{url}: unexpected Content-Range for offset {offset}"
+					))));
+				}
+			}
+			StatusCode::OK => {
+				if let Some(len) = content_length(headers).filter(|len| *len != size) {
+					*resume = Some(state);
+					return Err(size_error(format!("has {len} bytes")));
+				}
+				if state.offset > 0 {
+					log::info!(
+						target: "modelnet",
+						"{url} ignored the range request: restarting from byte 0",
+					);
+					state = Resume::fresh();
+				}
+			}
+			StatusCode::RANGE_NOT_SATISFIABLE => {
+				if let Some(total) = content_range(headers).and_then(|r| r.total) {
+					if total != size {
+						*resume = Some(state);
+						return Err(size_error(format!("has {total} bytes")));
+					}
+				}
+				// Our partial file confuses the server: start over.
+				let _ = self.store.remove_partial(res.model());
+				*resume = Some(Resume::fresh());
+				return Err(AttemptError::Retry(FetchError::SourceUnavailable(format!(
+					"{url}: range not satisfiable"
+				))));
+			}
+			s if s.is_server_error()
+				|| s == StatusCode::TOO_MANY_REQUESTS
+				|| s == StatusCode::REQUEST_TIMEOUT =>
+			{
+				*resume = Some(state);
+				return Err(AttemptError::Retry(FetchError::SourceUnavailable(format!(
+					"{url}: HTTP {s}"
+				))));
+			}
+			s => {
+				*resume = Some(state);
+				return Err(AttemptError::Source(FetchError::SourceUnavailable(format!(
+					"{url}: HTTP {s}"
+				))));
+			}
+		}
+		let body = response.into_body();
+		let state = self.stream(res, body, state, resume, received).await?;
+		self.finish(res, state, resume).await
+	}
+
+	/// Streams the body into the partial file. On return `resume` (or the returned
+	/// state) describes exactly what is on disk.
+	async fn stream(
+		&self,
+		res: &Reservation,
+		mut body: Incoming,
+		state: Resume,
+		resume: &mut Option<Resume>,
+		received: &mut u64,
+	) -> Result<Resume, AttemptError> {
+		let size = res.size();
+		let start = state.offset;
+		let mut offset = start;
+		let mut progress =
+			Progress::new(short(res.model()), size, start, self.config.progress_interval);
+		let mut writer =
+			Writer::start(res.partial_path(), state, size, self.config.sync_on_complete);
+		let mut buf = Vec::with_capacity(CHUNK);
+		let outcome: Result<(), AttemptError> = loop {
+			let frame = match tokio::time::timeout(self.config.read_timeout, body.frame()).await {
+				Err(_) => {
+					break Err(AttemptError::Retry(FetchError::SourceUnavailable(format!(
+						"no data for {:?}",
+						self.config.read_timeout
+					))))
+				}
+				Ok(None) => break Ok(()),
+				Ok(Some(Err(e))) => {
+					break Err(AttemptError::Retry(FetchError::SourceUnavailable(format!(
+						"connection lost: {}",
+						describe(&e)
+					))))
+				}
+				Ok(Some(Ok(frame))) => frame,
+			};
+			let Ok(data) = frame.into_data() else {
+				continue;
+			};
+			let len = data.len() as u64;
+			if offset + len > size {
+				break Err(AttemptError::Source(FetchError::SizeMismatch {
+					expected: size,
+					detail: format!("sent more than {size} bytes"),
+				}));
+			}
+			offset += len;
+			*received += len;
+			if let Some(metrics) = &self.metrics {
+				metrics.bytes_fetched.inc_by(len);
+			}
+			progress.update(offset);
+			buf.extend_from_slice(&data);
+			if buf.len() >= CHUNK {
+				let full = std::mem::replace(&mut buf, Vec::with_capacity(CHUNK));
+				if !writer.send(full).await {
+					break Ok(()); // The writer failed; `finish` reports why.
+				}
+			}
+		};
+		if let Err(AttemptError::Source(e)) = outcome {
+			drop(writer.finish().await);
+			let _ = self.store.remove_partial(res.model());
+			*resume = None;
+			return Err(AttemptError::Source(e));
+		}
+		if !buf.is_empty() {
+			writer.send(buf).await;
+		}
+		let state = writer.finish().await.map_err(|e| {
+			*resume = None;
+			AttemptError::Fatal(FetchError::local_io("writing the partial file", e))
+		})?;
+		log::debug!(
+			target: "modelnet",
+			"{}: attempt wrote {} bytes in {:.1?} ({:.1} MiB/s)",
+			short(res.model()),
+			state.offset - start,
+			progress.elapsed(),
+			progress.rate_mib(state.offset),
+		);
+		if let Err(e) = outcome {
+			*resume = Some(state);
+			return Err(e);
+		}
+		if state.offset < size {
+			let offset = state.offset;
+			*resume = Some(state);
+			return Err(AttemptError::Retry(FetchError::SourceUnavailable(format!(
+				"body ended at byte {offset} of {size}"
+			))));
+		}
+		Ok(state)
+	}
+
+	/// Checks the digest of the complete partial file.
+	async fn finish(
+		&self,
+		res: &Reservation,
+		state: Resume,
+		resume: &mut Option<Resume>,
+	) -> Result<(), AttemptError> {
+		let digest: [u8; 32] = state.hasher.finalize().into();
+		if &digest == res.model() {
+			if res.size() == 0 {
+				let path = res.partial_path();
+				blocking(move || touch(&path))
+					.await
+					.map_err(|e| AttemptError::Fatal(FetchError::local_io("partial file", e)))?;
+			}
+			return Ok(());
+		}
+		let _ = self.store.remove_partial(res.model());
+		*resume = None;
+		Err(AttemptError::Source(FetchError::HashMismatch {
+			expected: hex::encode(res.model()),
+			actual: hex::encode(digest),
+		}))
+	}
+}
+
+/// Keeps the active-downloads gauge up while a download runs.
+struct ActiveGuard(Metrics);
+
+impl ActiveGuard {
+	fn new(metrics: Metrics) -> Self {
+		metrics.active_downloads.inc();
+		Self(metrics)
+	}
+}
+
+impl Drop for ActiveGuard {
+	fn drop(&mut self) {
+		self.0.active_downloads.dec();
+	}
+}
+
+/// Keeps the more telling of two per-source errors (hash over size over availability).
+fn worse(previous: Option<FetchError>, new: FetchError) -> FetchError {
+	let rank = |e: &FetchError| match e {
+		FetchError::HashMismatch { .. } => 2,
+		FetchError::SizeMismatch { .. } => 1,
+		_ => 0,
+	};
+	match previous {
+		Some(prev) if rank(&prev) >= rank(&new) => prev,
+		_ => new,
+	}
+}
+
+/// Runs blocking file-system work off the async runtime.
+async fn blocking<T: Send + 'static>(
+	f: impl FnOnce() -> std::io::Result<T> + Send + 'static,
+) -> std::io::Result<T> {
+	tokio::task::spawn_blocking(f)
+		.await
+		.unwrap_or_else(|e| Err(std::io::Error::other(format!("blocking task failed: {e}"))))
+}

@@ -1,0 +1,92 @@
+//! Native side of the modelnet off-chain worker.
+//!
+//! A modelnet node keeps AI model files on disk because the chain asked it to, and
+//! executes tasks on them. Model bytes never pass through the Wasm runtime: this crate
+//! does the heavy lifting natively and knows nothing about the runtime. The node glues
+//! it in: it reads what the chain wants from the `ModelRegistryApi::pending_work`
+//! runtime API for each local key, hands the union to the [`Coordinator`] as a
+//! [`DesiredState`], and writes what the coordinator reports through [`OutcomeSink`]
+//! into the offchain database, where the pallet's `offchain_worker` hook picks it up and
+//! submits signed transactions.
+//!
+//! # Parts
+//!
+//! - [`ModelStore`] ([`store`]): a content-addressed directory `<root>/models/<sha256-hex>`
+//!   with partial downloads in `<root>/partial/<sha256-hex>.part`, a disk budget, atomic
+//!   promotion of verified files and deletion on eviction.
+//! - [`Fetcher`] ([`fetch`]): HTTP(S) download (rustls, webpki roots) that streams to the
+//!   partial file while hashing with SHA-256, resumes with `Range`, retries with exponential
+//!   backoff across source URLs, caps the body at the declared size and verifies the hash
+//!   before the file counts as stored.
+//! - [`Executor`] ([`executor`]): runs a task on a stored model. The default
+//!   [`SpotCheckExecutor`] computes the spec's deterministic spot-check digest.
+//! - [`Coordinator`] ([`coordinator`]): reconciles the store with a [`DesiredState`]:
+//!   downloads nominations, evicts what the chain no longer wants, reports lost files and
+//!   runs tasks; outcomes go to an [`OutcomeSink`].
+//! - [`Metrics`] ([`metrics`]): Prometheus metrics on the node's registry.
+//!
+//! # Driving the coordinator from a tokio runtime
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use modelnet_offchain_worker::{
+//!     Coordinator, CoordinatorConfig, DesiredState, FetchOutcome, ModelId, OutcomeSink,
+//!     SpotCheckExecutor, StoreConfig, TaskId,
+//! };
+//!
+//! struct Sink;
+//! impl OutcomeSink for Sink {
+//!     fn fetch_outcome(&self, model: ModelId, outcome: FetchOutcome) {
+//!         // The node writes `outcome.encode()` under `b"modelnet/fetch/" ++ model`.
+//!         let _ = (model, outcome);
+//!     }
+//!     fn task_result(&self, task: TaskId, result: [u8; 32]) {
+//!         // The node writes `result` under `b"modelnet/result/" ++ task.to_le_bytes()`.
+//!         let _ = (task, result);
+//!     }
+//! }
+//!
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! let config = CoordinatorConfig::new(StoreConfig {
+//!     root: "/var/lib/modelnet/models".into(),
+//!     max_bytes: 500 << 30,
+//! });
+//! let coordinator =
+//!     Coordinator::new(config, Arc::new(SpotCheckExecutor), Arc::new(Sink), None)?;
+//! let handle = coordinator.handle();
+//! tokio::spawn(coordinator.run());
+//! // On every new best block (once the node is not major-syncing):
+//! handle.update(DesiredState::default());
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Plugging in a real inference engine
+//!
+//! Implement [`Executor`] for the engine and pass it to [`Coordinator::new`] instead of
+//! [`SpotCheckExecutor`]. `execute` receives the path of the verified model file, its size
+//! and the task input, and must return a 32-byte digest of the *deterministic* output
+//! (for example the SHA-256 of the generated tokens with a fixed seed and greedy
+//! decoding, or of the image produced with a fixed seed). Executors of the same task on
+//! different nodes commit to this digest and the majority wins, so any non-determinism
+//! (thread scheduling, GPU kernels that are not bit-exact) must be removed or rounded away
+//! before hashing. `execute` runs on a blocking thread, so it may take as long as the
+//! chain's commit deadline allows.
+
+#![warn(missing_docs)]
+
+pub mod coordinator;
+pub mod error;
+pub mod executor;
+pub mod fetch;
+pub mod metrics;
+pub mod store;
+pub mod types;
+
+pub use coordinator::{Coordinator, CoordinatorConfig, CoordinatorHandle, OutcomeSink};
+pub use error::{DeclineReason, ExecError, FetchError, FetchOutcome, InitError, StoreError};
+pub use executor::{spot_check, Executor, SpotCheckExecutor};
+pub use fetch::{FetchConfig, Fetcher};
+pub use metrics::Metrics;
+pub use store::{sha256_file, ModelStore, Reservation, ScanReport, StoreConfig};
+pub use types::{DesiredState, Holding, ModelId, Nomination, TaskId, TaskJob};
