@@ -36,9 +36,13 @@ impl<T: Config> Pallet<T> {
 		ensure!(!fee.is_zero(), Error::<T>::ZeroFee);
 		let mut info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
 		let id = NextTaskId::<T>::get();
-		PendingTasks::<T>::try_mutate(|q| q.try_push(id)).map_err(|_| Error::<T>::TaskQueueFull)?;
+		ensure!(
+			PendingTasks::<T>::decode_len().unwrap_or(0) < T::MaxQueuedTasks::get() as usize,
+			Error::<T>::TaskQueueFull
+		);
 		T::Currency::hold(&HoldReason::TaskFee.into(), &who, fee)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
+		PendingTasks::<T>::try_mutate(|q| q.try_push(id)).map_err(|_| Error::<T>::TaskQueueFull)?;
 		let now = frame_system::Pallet::<T>::block_number();
 		NextTaskId::<T>::put(id.saturating_add(1));
 		Tasks::<T>::insert(
