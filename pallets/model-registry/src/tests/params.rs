@@ -62,7 +62,12 @@ fn lowered_ceiling_brings_targets_back_in_range() {
 		join_all(1..=3);
 		let model = register(1);
 		assert_eq!(Models::<Test>::get(model).unwrap().target, 10);
-		let params = RegistryParams { initial_replicas: 6, max_replicas: 6, ..Default::default() };
+		let params = RegistryParams {
+			initial_replicas: 6,
+			max_replicas: 6,
+			refill_batch: 6,
+			..Default::default()
+		};
 		assert_ok!(ModelRegistry::set_params(RuntimeOrigin::root(), params));
 		run_blocks(1);
 		assert_eq!(Models::<Test>::get(model).unwrap().target, 6);

@@ -242,7 +242,9 @@ fn report_lost_drops_the_holder() {
 
 #[test]
 fn missed_deadline_expires_costs_qos_and_is_replaced() {
-	new_test_ext().execute_with(|| {
+	// A short deadline, so that the demand review (after one window) does not interfere.
+	let params = RegistryParams { download_deadline: 20, ..Default::default() };
+	new_test_ext_with(params).execute_with(|| {
 		join_all(1..=15);
 		let model = register(1);
 		run_blocks(10);

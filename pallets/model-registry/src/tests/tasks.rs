@@ -125,8 +125,8 @@ fn task_waits_for_holders_and_triggers_replication() {
 		join_all(1..=2);
 		let model = placed_model(1);
 		assert_eq!(holders(model).len(), 2);
-		take_events();
 		let task = create_task(model);
+		take_events();
 		run_blocks(1);
 		assert_eq!(take_events(), vec![Event::TaskWaitingForHolders { task, model }]);
 		run_blocks(3);
