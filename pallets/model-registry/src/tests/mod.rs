@@ -201,7 +201,8 @@ fn genesis_rejects_invalid_params() {
 #[test]
 fn invariant_checks_detect_corruption() {
     use frame_support::traits::fungible::MutateHold;
-    let corruptions: Vec<(&str, fn(ModelId))> = vec![
+    type Corruption = (&'static str, fn(ModelId));
+    let corruptions: Vec<Corruption> = vec![
         ("holder index not reciprocal", |m| {
             let a = HolderAt::<Test>::get(m, 0).unwrap();
             HolderIndex::<Test>::insert(m, a, 5);
