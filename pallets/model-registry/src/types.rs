@@ -100,7 +100,11 @@ pub enum NodeStatus {
     frame_support::Serialize,
     frame_support::Deserialize,
 )]
-#[serde(crate = "frame_support::__private::serde")]
+#[serde(
+    crate = "frame_support::__private::serde",
+    rename_all = "camelCase",
+    deny_unknown_fields
+)]
 pub struct RegistryParams<BlockNumber> {
     /// Nodes nominated when a model is registered.
     pub initial_replicas: u32,

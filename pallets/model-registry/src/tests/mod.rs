@@ -178,6 +178,17 @@ fn genesis_and_integrity() {
 }
 
 #[test]
+fn genesis_config_json_round_trip() {
+    use frame_support::__private::serde_json;
+    let config = crate::GenesisConfig::<Test>::default();
+    let json = serde_json::to_string(&config).unwrap();
+    assert!(json.contains("\"initialReplicas\":10"), "{json}");
+    assert!(json.contains("\"slashFraction\":100000000"), "{json}");
+    let back: crate::GenesisConfig<Test> = serde_json::from_str(&json).unwrap();
+    assert_eq!(back.params, RegistryParams::default());
+}
+
+#[test]
 #[should_panic(expected = "invalid model registry genesis parameters")]
 fn genesis_rejects_invalid_params() {
     let params = RegistryParams {
@@ -185,4 +196,55 @@ fn genesis_rejects_invalid_params() {
         ..Default::default()
     };
     let _ = new_test_ext_with(params);
+}
+
+#[test]
+fn invariant_checks_detect_corruption() {
+    use frame_support::traits::fungible::MutateHold;
+    type Corruption = (&'static str, fn(ModelId));
+    let corruptions: Vec<Corruption> = vec![
+        ("holder index not reciprocal", |m| {
+            let a = HolderAt::<Test>::get(m, 0).unwrap();
+            HolderIndex::<Test>::insert(m, a, 5);
+        }),
+        ("used disk mismatch", |_| {
+            Nodes::<Test>::mutate(1, |n| n.as_mut().unwrap().used_disk += 1);
+        }),
+        ("disk capacity exceeded", |_| {
+            Nodes::<Test>::mutate(1, |n| {
+                let n = n.as_mut().unwrap();
+                n.capacity.disk_bytes = n.used_disk - 1;
+            });
+        }),
+        ("available holder count mismatch", |m| {
+            Models::<Test>::mutate(m, |i| i.as_mut().unwrap().available += 1);
+        }),
+        ("held balance does not match the records", |_| {
+            assert_ok!(Balances::hold(&HoldReason::NodeStake.into(), &1, 1));
+        }),
+        ("task queued twice", |m| {
+            let t = create_task(m);
+            PendingTasks::<Test>::mutate(|q| q.try_push(t).unwrap());
+        }),
+        ("queued flag mismatch", |m| {
+            Models::<Test>::mutate(m, |i| i.as_mut().unwrap().queued = true);
+        }),
+        ("node index not reciprocal", |_| {
+            Nodes::<Test>::mutate(1, |n| n.as_mut().unwrap().index = 7);
+        }),
+    ];
+    for (expected, corrupt) in corruptions {
+        new_test_ext().execute_with(|| {
+            join_all(1..=10);
+            let model = placed_model(1);
+            assert_ok!(ModelRegistry::do_try_state());
+            corrupt(model);
+            let err = ModelRegistry::do_try_state().unwrap_err();
+            assert_eq!(
+                err,
+                sp_runtime::DispatchError::Other(expected),
+                "{expected}"
+            );
+        });
+    }
 }
