@@ -6,11 +6,8 @@
 //! with the `author_insertKey` RPC (key type `mdln`), turning one development node into several
 //! storage nodes.
 
-use sp_core::crypto::KeyTypeId;
+use pallet_model_registry::crypto::KEY_TYPE as MODEL_REGISTRY_KEY_TYPE;
 use sp_keystore::KeystorePtr;
-
-/// The key type of the model registry's off-chain worker keys.
-pub const MODEL_REGISTRY_KEY_TYPE: KeyTypeId = KeyTypeId(*b"mdln");
 
 /// Inserts `//Alice` for the model registry key type unless a key of that type already exists.
 pub fn insert_dev_model_keys(keystore: &KeystorePtr) -> Result<(), sc_service::Error> {

@@ -5,6 +5,7 @@ mod chain_spec;
 mod cli;
 mod command;
 mod dev_keys;
+mod model_worker;
 mod rpc;
 mod service;
 

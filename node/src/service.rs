@@ -219,7 +219,25 @@ pub fn new_full<
 	if is_dev {
 		crate::dev_keys::insert_dev_model_keys(&keystore_container.keystore())?;
 	}
-	let _ = &model_store;
+	if config.offchain_worker.enabled && !model_store.no_model_worker {
+		if let Some(offchain_db) = backend.offchain_storage() {
+			let store_dir = model_store.model_store.clone().unwrap_or_else(|| {
+				config.base_path.config_dir(config.chain_spec.id()).join("models")
+			});
+			crate::model_worker::spawn(
+				&task_manager,
+				client.clone(),
+				keystore_container.keystore(),
+				offchain_db,
+				crate::model_worker::ModelWorkerConfig {
+					store_dir,
+					max_bytes: model_store.model_store_max_bytes,
+					max_parallel_downloads: model_store.max_parallel_model_downloads,
+				},
+				prometheus_registry.as_ref(),
+			)?;
+		}
+	}
 
 	let rpc_extensions_builder = {
 		let client = client.clone();

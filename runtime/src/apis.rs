@@ -1,8 +1,8 @@
 //! The runtime APIs: what the node and clients may ask the runtime.
 
 use crate::{
-	AccountId, Balance, Block, Executive, InherentDataExt, Nonce, Runtime, RuntimeCall,
-	RuntimeGenesisConfig, System, TransactionPayment, VERSION,
+	AccountId, Balance, Block, BlockNumber, Executive, InherentDataExt, ModelRegistry, Nonce,
+	Runtime, RuntimeCall, RuntimeGenesisConfig, System, TransactionPayment, VERSION,
 };
 use alloc::vec::Vec;
 use frame_support::{
@@ -193,6 +193,30 @@ impl_runtime_apis! {
 		}
 		fn query_length_to_fee(length: u32) -> Balance {
 			TransactionPayment::length_to_fee(length)
+		}
+	}
+
+	impl pallet_model_registry::runtime_api::ModelRegistryApi<Block, AccountId, Balance, BlockNumber>
+		for Runtime
+	{
+		fn model_status(
+			model: pallet_model_registry::ModelId,
+		) -> Option<pallet_model_registry::ModelStatus<AccountId, Balance, BlockNumber>> {
+			ModelRegistry::model_status(model)
+		}
+
+		fn node_info(node: AccountId) -> Option<pallet_model_registry::NodeView<Balance>> {
+			ModelRegistry::node_info(node)
+		}
+
+		fn pending_work(node: AccountId) -> Option<pallet_model_registry::NodeWork<BlockNumber>> {
+			ModelRegistry::pending_work(node)
+		}
+
+		fn task_status(
+			task: pallet_model_registry::TaskId,
+		) -> Option<pallet_model_registry::TaskView<AccountId, Balance, BlockNumber>> {
+			ModelRegistry::task_status(task)
 		}
 	}
 

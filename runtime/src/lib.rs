@@ -194,4 +194,7 @@ mod runtime {
 
 	#[runtime::pallet_index(7)]
 	pub type RandomnessCollectiveFlip = pallet_insecure_randomness_collective_flip;
+
+	#[runtime::pallet_index(10)]
+	pub type ModelRegistry = pallet_model_registry;
 }

@@ -6,9 +6,9 @@
 
 use sp_core::sr25519::{Public as Sr25519Public, Signature as Sr25519Signature};
 use sp_runtime::{
-    app_crypto::{app_crypto, sr25519},
-    traits::Verify,
-    KeyTypeId, MultiSignature, MultiSigner,
+	app_crypto::{app_crypto, sr25519},
+	traits::Verify,
+	KeyTypeId, MultiSignature, MultiSigner,
 };
 
 /// Key type of model registry node keys.
@@ -20,16 +20,16 @@ app_crypto!(sr25519, KEY_TYPE);
 pub struct AuthorityId;
 
 impl frame_system::offchain::AppCrypto<MultiSigner, MultiSignature> for AuthorityId {
-    type RuntimeAppPublic = Public;
-    type GenericPublic = Sr25519Public;
-    type GenericSignature = Sr25519Signature;
+	type RuntimeAppPublic = Public;
+	type GenericPublic = Sr25519Public;
+	type GenericSignature = Sr25519Signature;
 }
 
 /// Variant for runtimes (and tests) whose signature type is plain sr25519.
 impl frame_system::offchain::AppCrypto<<Sr25519Signature as Verify>::Signer, Sr25519Signature>
-    for AuthorityId
+	for AuthorityId
 {
-    type RuntimeAppPublic = Public;
-    type GenericPublic = Sr25519Public;
-    type GenericSignature = Sr25519Signature;
+	type RuntimeAppPublic = Public;
+	type GenericPublic = Sr25519Public;
+	type GenericSignature = Sr25519Signature;
 }

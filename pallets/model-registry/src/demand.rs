@@ -30,131 +30,131 @@ use sp_runtime::{traits::Saturating, SaturatedConversion};
 pub const EVICTION_SAMPLE: u32 = 8;
 
 impl<T: Config> Pallet<T> {
-    /// Move the demand counters to the window containing `now`.
-    pub(crate) fn roll_demand(info: &mut ModelInfoOf<T>, p: &ParamsOf<T>, now: BlockNumberFor<T>) {
-        let window = now / p.demand_window.max(1u32.into());
-        if window == info.demand_window_index {
-            return;
-        }
-        info.demand_previous = if window == info.demand_window_index.saturating_add(1u32.into()) {
-            info.demand_current
-        } else {
-            0
-        };
-        info.demand_current = 0;
-        info.demand_window_index = window;
-    }
+	/// Move the demand counters to the window containing `now`.
+	pub(crate) fn roll_demand(info: &mut ModelInfoOf<T>, p: &ParamsOf<T>, now: BlockNumberFor<T>) {
+		let window = now / p.demand_window.max(1u32.into());
+		if window == info.demand_window_index {
+			return;
+		}
+		info.demand_previous = if window == info.demand_window_index.saturating_add(1u32.into()) {
+			info.demand_current
+		} else {
+			0
+		};
+		info.demand_current = 0;
+		info.demand_window_index = window;
+	}
 
-    /// Replica count wanted for the model's measured demand.
-    pub fn desired_replicas(info: &ModelInfoOf<T>, p: &ParamsOf<T>) -> u32 {
-        let demand = u128::from(info.demand_current.max(info.demand_previous));
-        let executions = demand.saturating_mul(u128::from(p.executors_per_task));
-        let numerator = executions.saturating_mul(u128::from(p.headroom_percent));
-        let denominator = u128::from(p.tasks_per_replica.max(1)).saturating_mul(100);
-        let needed: u32 = numerator.div_ceil(denominator).saturated_into();
-        needed.clamp(p.min_replicas, p.max_replicas.max(p.min_replicas))
-    }
+	/// Replica count wanted for the model's measured demand.
+	pub fn desired_replicas(info: &ModelInfoOf<T>, p: &ParamsOf<T>) -> u32 {
+		let demand = u128::from(info.demand_current.max(info.demand_previous));
+		let executions = demand.saturating_mul(u128::from(p.executors_per_task));
+		let numerator = executions.saturating_mul(u128::from(p.headroom_percent));
+		let denominator = u128::from(p.tasks_per_replica.max(1)).saturating_mul(100);
+		let needed: u32 = numerator.div_ceil(denominator).saturated_into();
+		needed.clamp(p.min_replicas, p.max_replicas.max(p.min_replicas))
+	}
 
-    /// Re-evaluate the target; lowering it only if `allow_down`. Emits
-    /// `ReplicationTargetChanged` on change.
-    pub(crate) fn update_target(
-        model: ModelId,
-        info: &mut ModelInfoOf<T>,
-        p: &ParamsOf<T>,
-        now: BlockNumberFor<T>,
-        allow_down: bool,
-    ) {
-        let desired = Self::desired_replicas(info, p);
-        let old = info.target;
-        let may_lower = allow_down
-            && now >= info.registered_at.saturating_add(p.demand_window)
-            && u64::from(desired) * 100
-                <= u64::from(old)
-                    * u64::from(100u32.saturating_sub(p.scale_down_hysteresis_percent));
-        let new = if desired > old || (desired < old && may_lower) {
-            desired
-        } else {
-            // Parameters may have changed under the model: keep the target in range.
-            old.clamp(p.min_replicas, p.max_replicas.max(p.min_replicas))
-        };
-        if new != old {
-            info.target = new;
-            Self::deposit_event(Event::ReplicationTargetChanged { model, old, new });
-        }
-    }
+	/// Re-evaluate the target; lowering it only if `allow_down`. Emits
+	/// `ReplicationTargetChanged` on change.
+	pub(crate) fn update_target(
+		model: ModelId,
+		info: &mut ModelInfoOf<T>,
+		p: &ParamsOf<T>,
+		now: BlockNumberFor<T>,
+		allow_down: bool,
+	) {
+		let desired = Self::desired_replicas(info, p);
+		let old = info.target;
+		let may_lower = allow_down
+			&& now >= info.registered_at.saturating_add(p.demand_window)
+			&& u64::from(desired) * 100
+				<= u64::from(old)
+					* u64::from(100u32.saturating_sub(p.scale_down_hysteresis_percent));
+		let new = if desired > old || (desired < old && may_lower) {
+			desired
+		} else {
+			// Parameters may have changed under the model: keep the target in range.
+			old.clamp(p.min_replicas, p.max_replicas.max(p.min_replicas))
+		};
+		if new != old {
+			info.target = new;
+			Self::deposit_event(Event::ReplicationTargetChanged { model, old, new });
+		}
+	}
 
-    /// Count a new task for the model and raise its target if demand asks for it.
-    pub(crate) fn note_demand(model: ModelId, info: &mut ModelInfoOf<T>, now: BlockNumberFor<T>) {
-        let p = Params::<T>::get();
-        Self::roll_demand(info, &p, now);
-        info.demand_current = info.demand_current.saturating_add(1);
-        Self::update_target(model, info, &p, now, false);
-        Self::ensure_replication(model, info);
-    }
+	/// Count a new task for the model and raise its target if demand asks for it.
+	pub(crate) fn note_demand(model: ModelId, info: &mut ModelInfoOf<T>, now: BlockNumberFor<T>) {
+		let p = Params::<T>::get();
+		Self::roll_demand(info, &p, now);
+		info.demand_current = info.demand_current.saturating_add(1);
+		Self::update_target(model, info, &p, now, false);
+		Self::ensure_replication(model, info);
+	}
 
-    /// Review `ModelsReviewedPerBlock` models from the cursor. Returns the number reviewed.
-    pub(crate) fn review_models(now: BlockNumberFor<T>) -> u32 {
-        let count = ModelCount::<T>::get();
-        let n = T::ModelsReviewedPerBlock::get().min(count);
-        if n == 0 {
-            return 0;
-        }
-        let p = Params::<T>::get();
-        let mut cursor = ReviewCursor::<T>::get() % count;
-        for _ in 0..n {
-            if let Some(model) = ModelAt::<T>::get(cursor) {
-                if let Some(mut info) = Models::<T>::get(model) {
-                    Self::roll_demand(&mut info, &p, now);
-                    Self::update_target(model, &mut info, &p, now, true);
-                    Self::evict_surplus(model, &mut info, &p, now);
-                    Self::ensure_replication(model, &mut info);
-                    Models::<T>::insert(model, info);
-                }
-            }
-            cursor = (cursor + 1) % count;
-        }
-        ReviewCursor::<T>::put(cursor);
-        n
-    }
+	/// Review `ModelsReviewedPerBlock` models from the cursor. Returns the number reviewed.
+	pub(crate) fn review_models(now: BlockNumberFor<T>) -> u32 {
+		let count = ModelCount::<T>::get();
+		let n = T::ModelsReviewedPerBlock::get().min(count);
+		if n == 0 {
+			return 0;
+		}
+		let p = Params::<T>::get();
+		let mut cursor = ReviewCursor::<T>::get() % count;
+		for _ in 0..n {
+			if let Some(model) = ModelAt::<T>::get(cursor) {
+				if let Some(mut info) = Models::<T>::get(model) {
+					Self::roll_demand(&mut info, &p, now);
+					Self::update_target(model, &mut info, &p, now, true);
+					Self::evict_surplus(model, &mut info, &p, now);
+					Self::ensure_replication(model, &mut info);
+					Models::<T>::insert(model, info);
+				}
+			}
+			cursor = (cursor + 1) % count;
+		}
+		ReviewCursor::<T>::put(cursor);
+		n
+	}
 
-    /// Evict holders above `max(target, min_replicas)` (see the module documentation).
-    /// Returns the number of evicted holders.
-    pub(crate) fn evict_surplus(
-        model: ModelId,
-        info: &mut ModelInfoOf<T>,
-        p: &ParamsOf<T>,
-        now: BlockNumberFor<T>,
-    ) -> u32 {
-        let floor = info.target.max(p.min_replicas);
-        if info.holders <= floor {
-            return 0;
-        }
-        let surplus = info.holders - floor;
-        let holders = info.holders;
-        let sample = holders.min(EVICTION_SAMPLE);
-        let (start, _) = Self::random_stream(b"modelnet/evict", (model, now)).next_pair();
-        let start = start % holders;
-        let mut candidates: Vec<(bool, u32, T::AccountId)> = Vec::new();
-        for offset in 0..sample {
-            let Some(who) = HolderAt::<T>::get(model, (start + offset) % holders) else {
-                continue;
-            };
-            let busy = NodeTasks::<T>::get(&who).iter().any(|(_, m)| *m == model);
-            if busy {
-                continue;
-            }
-            let (active, qos) = Nodes::<T>::get(&who)
-                .map_or((false, 0), |n| (n.status == NodeStatus::Active, n.qos));
-            candidates.push((active, qos, who));
-        }
-        candidates.sort_by_key(|c| (c.0, c.1));
-        let mut evicted = 0;
-        for (_, _, who) in candidates.into_iter().take(surplus as usize) {
-            if Self::detach_holder(model, info, &who) {
-                Self::deposit_event(Event::ModelEvicted { model, node: who });
-                evicted += 1;
-            }
-        }
-        evicted
-    }
+	/// Evict holders above `max(target, min_replicas)` (see the module documentation).
+	/// Returns the number of evicted holders.
+	pub(crate) fn evict_surplus(
+		model: ModelId,
+		info: &mut ModelInfoOf<T>,
+		p: &ParamsOf<T>,
+		now: BlockNumberFor<T>,
+	) -> u32 {
+		let floor = info.target.max(p.min_replicas);
+		if info.holders <= floor {
+			return 0;
+		}
+		let surplus = info.holders - floor;
+		let holders = info.holders;
+		let sample = holders.min(EVICTION_SAMPLE);
+		let (start, _) = Self::random_stream(b"modelnet/evict", (model, now)).next_pair();
+		let start = start % holders;
+		let mut candidates: Vec<(bool, u32, T::AccountId)> = Vec::new();
+		for offset in 0..sample {
+			let Some(who) = HolderAt::<T>::get(model, (start + offset) % holders) else {
+				continue;
+			};
+			let busy = NodeTasks::<T>::get(&who).iter().any(|(_, m)| *m == model);
+			if busy {
+				continue;
+			}
+			let (active, qos) = Nodes::<T>::get(&who)
+				.map_or((false, 0), |n| (n.status == NodeStatus::Active, n.qos));
+			candidates.push((active, qos, who));
+		}
+		candidates.sort_by_key(|c| (c.0, c.1));
+		let mut evicted = 0;
+		for (_, _, who) in candidates.into_iter().take(surplus as usize) {
+			if Self::detach_holder(model, info, &who) {
+				Self::deposit_event(Event::ModelEvicted { model, node: who });
+				evicted += 1;
+			}
+		}
+		evicted
+	}
 }

@@ -10,215 +10,189 @@ use frame_support::{ensure, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
 
 impl<T: Config> Pallet<T> {
-    /// Add `who` as holder of `model` (node side included). The node's disk must already be
-    /// reserved by the caller.
-    pub(crate) fn attach_holder(model: ModelId, info: &mut ModelInfoOf<T>, who: &T::AccountId) {
-        let position = info.holders;
-        HolderAt::<T>::insert(model, position, who);
-        HolderIndex::<T>::insert(model, who, position);
-        info.holders = info.holders.saturating_add(1);
-        if Self::is_active(who) {
-            info.available = info.available.saturating_add(1);
-        }
-        NodeHoldings::<T>::mutate(who, |held| {
-            // Capacity was checked by the caller; a full list is left unchanged.
-            let _ = held.try_push(model);
-        });
-    }
+	/// Add `who` as holder of `model` (node side included). The node's disk must already be
+	/// reserved by the caller.
+	pub(crate) fn attach_holder(model: ModelId, info: &mut ModelInfoOf<T>, who: &T::AccountId) {
+		let position = info.holders;
+		HolderAt::<T>::insert(model, position, who);
+		HolderIndex::<T>::insert(model, who, position);
+		info.holders = info.holders.saturating_add(1);
+		if Self::is_active(who) {
+			info.available = info.available.saturating_add(1);
+		}
+		NodeHoldings::<T>::mutate(who, |held| {
+			// Capacity was checked by the caller; a full list is left unchanged.
+			let _ = held.try_push(model);
+		});
+	}
 
-    /// Remove `who` as holder of `model` and free its disk. Returns whether it was a holder.
-    pub(crate) fn detach_holder(
-        model: ModelId,
-        info: &mut ModelInfoOf<T>,
-        who: &T::AccountId,
-    ) -> bool {
-        let Some(position) = HolderIndex::<T>::take(model, who) else {
-            return false;
-        };
-        let last = info.holders.saturating_sub(1);
-        if position != last {
-            if let Some(moved) = HolderAt::<T>::get(model, last) {
-                HolderAt::<T>::insert(model, position, &moved);
-                HolderIndex::<T>::insert(model, &moved, position);
-            }
-        }
-        HolderAt::<T>::remove(model, last);
-        info.holders = last;
-        if Self::is_active(who) {
-            info.available = info.available.saturating_sub(1);
-        }
-        NodeHoldings::<T>::mutate_exists(who, |l| Self::remove_from_node_list(l, &model));
-        Self::free_disk(who, info.size_bytes);
-        true
-    }
+	/// Remove `who` as holder of `model` and free its disk. Returns whether it was a holder.
+	pub(crate) fn detach_holder(
+		model: ModelId,
+		info: &mut ModelInfoOf<T>,
+		who: &T::AccountId,
+	) -> bool {
+		let Some(position) = HolderIndex::<T>::take(model, who) else {
+			return false;
+		};
+		let last = info.holders.saturating_sub(1);
+		if position != last {
+			if let Some(moved) = HolderAt::<T>::get(model, last) {
+				HolderAt::<T>::insert(model, position, &moved);
+				HolderIndex::<T>::insert(model, &moved, position);
+			}
+		}
+		HolderAt::<T>::remove(model, last);
+		info.holders = last;
+		if Self::is_active(who) {
+			info.available = info.available.saturating_sub(1);
+		}
+		NodeHoldings::<T>::mutate_exists(who, |l| Self::remove_from_node_list(l, &model));
+		Self::free_disk(who, info.size_bytes);
+		true
+	}
 
-    /// Record a nomination of `who` for `model` with `deadline` and reserve its disk.
-    pub(crate) fn attach_nomination(
-        model: ModelId,
-        info: &mut ModelInfoOf<T>,
-        who: &T::AccountId,
-        now: BlockNumberFor<T>,
-        deadline: BlockNumberFor<T>,
-    ) {
-        Nominations::<T>::insert(
-            model,
-            who,
-            Nomination {
-                nominated_at: now,
-                deadline,
-            },
-        );
-        NodeNominations::<T>::mutate(who, |list| {
-            // Eligibility checked the bound; a full list is left unchanged.
-            let _ = list.try_push(model);
-        });
-        Nodes::<T>::mutate_extant(who, |node| {
-            node.used_disk = node.used_disk.saturating_add(info.size_bytes)
-        });
-        info.nominated = info.nominated.saturating_add(1);
-    }
+	/// Record a nomination of `who` for `model` with `deadline` and reserve its disk.
+	pub(crate) fn attach_nomination(
+		model: ModelId,
+		info: &mut ModelInfoOf<T>,
+		who: &T::AccountId,
+		now: BlockNumberFor<T>,
+		deadline: BlockNumberFor<T>,
+	) {
+		Nominations::<T>::insert(model, who, Nomination { nominated_at: now, deadline });
+		NodeNominations::<T>::mutate(who, |list| {
+			// Eligibility checked the bound; a full list is left unchanged.
+			let _ = list.try_push(model);
+		});
+		Nodes::<T>::mutate_extant(who, |node| {
+			node.used_disk = node.used_disk.saturating_add(info.size_bytes)
+		});
+		info.nominated = info.nominated.saturating_add(1);
+	}
 
-    /// Drop the nomination of `who` for `model`; with `free` the reserved disk is released.
-    pub(crate) fn detach_nomination(
-        model: ModelId,
-        info: &mut ModelInfoOf<T>,
-        who: &T::AccountId,
-        free: bool,
-    ) -> Option<Nomination<BlockNumberFor<T>>> {
-        let nomination = Nominations::<T>::take(model, who)?;
-        NodeNominations::<T>::mutate_exists(who, |l| Self::remove_from_node_list(l, &model));
-        if free {
-            Self::free_disk(who, info.size_bytes);
-        }
-        info.nominated = info.nominated.saturating_sub(1);
-        Some(nomination)
-    }
+	/// Drop the nomination of `who` for `model`; with `free` the reserved disk is released.
+	pub(crate) fn detach_nomination(
+		model: ModelId,
+		info: &mut ModelInfoOf<T>,
+		who: &T::AccountId,
+		free: bool,
+	) -> Option<Nomination<BlockNumberFor<T>>> {
+		let nomination = Nominations::<T>::take(model, who)?;
+		NodeNominations::<T>::mutate_exists(who, |l| Self::remove_from_node_list(l, &model));
+		if free {
+			Self::free_disk(who, info.size_bytes);
+		}
+		info.nominated = info.nominated.saturating_sub(1);
+		Some(nomination)
+	}
 
-    fn free_disk(who: &T::AccountId, bytes: u64) {
-        Nodes::<T>::mutate_extant(who, |node| {
-            node.used_disk = node.used_disk.saturating_sub(bytes)
-        });
-    }
+	fn free_disk(who: &T::AccountId, bytes: u64) {
+		Nodes::<T>::mutate_extant(who, |node| {
+			node.used_disk = node.used_disk.saturating_sub(bytes)
+		});
+	}
 
-    fn remove_from_node_list(list: &mut Option<NodeModelsOf<T>>, model: &ModelId) {
-        if let Some(models) = list {
-            models.retain(|m| m != model);
-            if models.is_empty() {
-                *list = None;
-            }
-        }
-    }
+	fn remove_from_node_list(list: &mut Option<NodeModelsOf<T>>, model: &ModelId) {
+		if let Some(models) = list {
+			models.retain(|m| m != model);
+			if models.is_empty() {
+				*list = None;
+			}
+		}
+	}
 
-    /// Whether `who` is a registered, active node.
-    pub(crate) fn is_active(who: &T::AccountId) -> bool {
-        Nodes::<T>::get(who).is_some_and(|n| n.status == NodeStatus::Active)
-    }
+	/// Whether `who` is a registered, active node.
+	pub(crate) fn is_active(who: &T::AccountId) -> bool {
+		Nodes::<T>::get(who).is_some_and(|n| n.status == NodeStatus::Active)
+	}
 
-    pub(crate) fn do_confirm_stored(who: T::AccountId, model: ModelId) -> DispatchResult {
-        ensure!(Nodes::<T>::contains_key(&who), Error::<T>::NotANode);
-        let mut info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
-        let nomination = Self::detach_nomination(model, &mut info, &who, false)
-            .ok_or(Error::<T>::NotNominated)?;
-        Self::attach_holder(model, &mut info, &who);
-        Self::ensure_replication(model, &mut info);
-        Models::<T>::insert(model, info);
-        let now = frame_system::Pallet::<T>::block_number();
-        let score = Self::download_score(nomination.nominated_at, nomination.deadline, now);
-        // A confirmation never lowers the score below the kick threshold on its own terms:
-        // only penalties kick, and a download score is never a penalty.
-        Nodes::<T>::mutate_extant(&who, |node| node.qos = Self::qos_average(node.qos, score));
-        Self::deposit_event(Event::ModelStored { model, node: who });
-        Ok(())
-    }
+	pub(crate) fn do_confirm_stored(who: T::AccountId, model: ModelId) -> DispatchResult {
+		ensure!(Nodes::<T>::contains_key(&who), Error::<T>::NotANode);
+		let mut info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
+		let nomination = Self::detach_nomination(model, &mut info, &who, false)
+			.ok_or(Error::<T>::NotNominated)?;
+		Self::attach_holder(model, &mut info, &who);
+		Self::ensure_replication(model, &mut info);
+		Models::<T>::insert(model, info);
+		let now = frame_system::Pallet::<T>::block_number();
+		let score = Self::download_score(nomination.nominated_at, nomination.deadline, now);
+		// A confirmation never lowers the score below the kick threshold on its own terms:
+		// only penalties kick, and a download score is never a penalty.
+		Nodes::<T>::mutate_extant(&who, |node| node.qos = Self::qos_average(node.qos, score));
+		Self::deposit_event(Event::ModelStored { model, node: who });
+		Ok(())
+	}
 
-    pub(crate) fn do_decline_nomination(
-        who: T::AccountId,
-        model: ModelId,
-        reason: DeclineReason,
-    ) -> DispatchResult {
-        ensure!(Nodes::<T>::contains_key(&who), Error::<T>::NotANode);
-        let mut info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
-        Self::detach_nomination(model, &mut info, &who, true).ok_or(Error::<T>::NotNominated)?;
-        Self::ensure_replication(model, &mut info);
-        Models::<T>::insert(model, info);
-        Self::deposit_event(Event::NominationDeclined {
-            model,
-            node: who,
-            reason,
-        });
-        Ok(())
-    }
+	pub(crate) fn do_decline_nomination(
+		who: T::AccountId,
+		model: ModelId,
+		reason: DeclineReason,
+	) -> DispatchResult {
+		ensure!(Nodes::<T>::contains_key(&who), Error::<T>::NotANode);
+		let mut info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
+		Self::detach_nomination(model, &mut info, &who, true).ok_or(Error::<T>::NotNominated)?;
+		Self::ensure_replication(model, &mut info);
+		Models::<T>::insert(model, info);
+		Self::deposit_event(Event::NominationDeclined { model, node: who, reason });
+		Ok(())
+	}
 
-    pub(crate) fn do_report_lost(who: T::AccountId, model: ModelId) -> DispatchResult {
-        ensure!(Nodes::<T>::contains_key(&who), Error::<T>::NotANode);
-        let mut info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
-        ensure!(
-            Self::detach_holder(model, &mut info, &who),
-            Error::<T>::NotHolder
-        );
-        Self::ensure_replication(model, &mut info);
-        Models::<T>::insert(model, info);
-        Self::deposit_event(Event::ModelLost { model, node: who });
-        Ok(())
-    }
+	pub(crate) fn do_report_lost(who: T::AccountId, model: ModelId) -> DispatchResult {
+		ensure!(Nodes::<T>::contains_key(&who), Error::<T>::NotANode);
+		let mut info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
+		ensure!(Self::detach_holder(model, &mut info, &who), Error::<T>::NotHolder);
+		Self::ensure_replication(model, &mut info);
+		Models::<T>::insert(model, info);
+		Self::deposit_event(Event::ModelLost { model, node: who });
+		Ok(())
+	}
 
-    pub(crate) fn do_announce_stored(who: T::AccountId, model: ModelId) -> DispatchResult {
-        let node = Nodes::<T>::get(&who).ok_or(Error::<T>::NotANode)?;
-        let mut info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
-        ensure!(
-            !HolderIndex::<T>::contains_key(model, &who),
-            Error::<T>::AlreadyHolder
-        );
-        ensure!(
-            !Nominations::<T>::contains_key(model, &who),
-            Error::<T>::AlreadyNominated
-        );
-        let taken = info.holders.saturating_add(info.nominated);
-        ensure!(
-            taken < T::MaxHoldersPerModel::get(),
-            Error::<T>::HoldersFull
-        );
-        // Unrequested copies are accepted only while the model wants more: letting anyone add
-        // copies at will would let one operator crowd a model's holder set.
-        ensure!(taken < info.target, Error::<T>::ReplicasSufficient);
-        ensure!(
-            Self::node_model_count(&who) < T::MaxModelsPerNode::get(),
-            Error::<T>::TooManyModelsOnNode
-        );
-        ensure!(
-            node.capacity.vram_bytes >= info.min_vram_bytes
-                && node.capacity.disk_bytes.saturating_sub(node.used_disk) >= info.size_bytes,
-            Error::<T>::InsufficientCapacity
-        );
-        Nodes::<T>::mutate_extant(&who, |n| {
-            n.used_disk = n.used_disk.saturating_add(info.size_bytes)
-        });
-        Self::attach_holder(model, &mut info, &who);
-        Self::ensure_replication(model, &mut info);
-        Models::<T>::insert(model, info);
-        Self::deposit_event(Event::ModelStored { model, node: who });
-        Ok(())
-    }
+	pub(crate) fn do_announce_stored(who: T::AccountId, model: ModelId) -> DispatchResult {
+		let node = Nodes::<T>::get(&who).ok_or(Error::<T>::NotANode)?;
+		let mut info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
+		ensure!(!HolderIndex::<T>::contains_key(model, &who), Error::<T>::AlreadyHolder);
+		ensure!(!Nominations::<T>::contains_key(model, &who), Error::<T>::AlreadyNominated);
+		let taken = info.holders.saturating_add(info.nominated);
+		ensure!(taken < T::MaxHoldersPerModel::get(), Error::<T>::HoldersFull);
+		// Unrequested copies are accepted only while the model wants more: letting anyone add
+		// copies at will would let one operator crowd a model's holder set.
+		ensure!(taken < info.target, Error::<T>::ReplicasSufficient);
+		ensure!(
+			Self::node_model_count(&who) < T::MaxModelsPerNode::get(),
+			Error::<T>::TooManyModelsOnNode
+		);
+		ensure!(
+			node.capacity.vram_bytes >= info.min_vram_bytes
+				&& node.capacity.disk_bytes.saturating_sub(node.used_disk) >= info.size_bytes,
+			Error::<T>::InsufficientCapacity
+		);
+		Nodes::<T>::mutate_extant(&who, |n| {
+			n.used_disk = n.used_disk.saturating_add(info.size_bytes)
+		});
+		Self::attach_holder(model, &mut info, &who);
+		Self::ensure_replication(model, &mut info);
+		Models::<T>::insert(model, info);
+		Self::deposit_event(Event::ModelStored { model, node: who });
+		Ok(())
+	}
 
-    /// Deadline handler: expire a nomination if it is still pending with this deadline.
-    pub(crate) fn expire_nomination(
-        model: ModelId,
-        who: &T::AccountId,
-        now: BlockNumberFor<T>,
-        weight: &mut Weight,
-    ) {
-        match Nominations::<T>::get(model, who) {
-            Some(n) if n.deadline == now => {}
-            _ => return,
-        }
-        Models::<T>::mutate_extant(model, |info| {
-            Self::detach_nomination(model, info, who, true);
-            Self::ensure_replication(model, info);
-        });
-        Self::deposit_event(Event::NominationExpired {
-            model,
-            node: who.clone(),
-        });
-        Self::record_qos(who, 0, weight);
-    }
+	/// Deadline handler: expire a nomination if it is still pending with this deadline.
+	pub(crate) fn expire_nomination(
+		model: ModelId,
+		who: &T::AccountId,
+		now: BlockNumberFor<T>,
+		weight: &mut Weight,
+	) {
+		match Nominations::<T>::get(model, who) {
+			Some(n) if n.deadline == now => {}
+			_ => return,
+		}
+		Models::<T>::mutate_extant(model, |info| {
+			Self::detach_nomination(model, info, who, true);
+			Self::ensure_replication(model, info);
+		});
+		Self::deposit_event(Event::NominationExpired { model, node: who.clone() });
+		Self::record_qos(who, 0, weight);
+	}
 }

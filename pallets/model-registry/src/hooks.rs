@@ -8,34 +8,34 @@ use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::BlockNumberFor;
 
 impl<T: Config> Pallet<T> {
-    pub(crate) fn do_on_initialize(now: BlockNumberFor<T>) -> Weight {
-        let mut weight = T::WeightInfo::on_initialize_base();
+	pub(crate) fn do_on_initialize(now: BlockNumberFor<T>) -> Weight {
+		let mut weight = T::WeightInfo::on_initialize_base();
 
-        // 1. Deadlines of this block (at most `MaxDeadlinesPerBlock`).
-        let due = Deadlines::<T>::take(now);
-        weight.saturating_accrue(T::WeightInfo::on_initialize_expire(due.len() as u32));
-        for item in due {
-            match item {
-                DeadlineItem::Nomination { model, node } => {
-                    Self::expire_nomination(model, &node, now, &mut weight)
-                }
-                DeadlineItem::TaskPhase { task } => Self::end_task_phase(task, now, &mut weight),
-                DeadlineItem::Prune { task } => Self::prune_task(task),
-            }
-        }
+		// 1. Deadlines of this block (at most `MaxDeadlinesPerBlock`).
+		let due = Deadlines::<T>::take(now);
+		weight.saturating_accrue(T::WeightInfo::on_initialize_expire(due.len() as u32));
+		for item in due {
+			match item {
+				DeadlineItem::Nomination { model, node } => {
+					Self::expire_nomination(model, &node, now, &mut weight)
+				}
+				DeadlineItem::TaskPhase { task } => Self::end_task_phase(task, now, &mut weight),
+				DeadlineItem::Prune { task } => Self::prune_task(task),
+			}
+		}
 
-        // 2. Executors for waiting tasks, with randomness unknown when they were created.
-        let examined = Self::assign_waiting(now);
-        weight.saturating_accrue(T::WeightInfo::on_initialize_assign(examined));
+		// 2. Executors for waiting tasks, with randomness unknown when they were created.
+		let examined = Self::assign_waiting(now);
+		weight.saturating_accrue(T::WeightInfo::on_initialize_assign(examined));
 
-        // 3. Nominations for models short of their goal.
-        let draws = Self::process_replication_queue(now);
-        weight.saturating_accrue(T::WeightInfo::on_initialize_replicate(draws));
+		// 3. Nominations for models short of their goal.
+		let draws = Self::process_replication_queue(now);
+		weight.saturating_accrue(T::WeightInfo::on_initialize_replicate(draws));
 
-        // 4. Demand review and eviction.
-        let reviewed = Self::review_models(now);
-        weight.saturating_accrue(T::WeightInfo::on_initialize_review(reviewed));
+		// 4. Demand review and eviction.
+		let reviewed = Self::review_models(now);
+		weight.saturating_accrue(T::WeightInfo::on_initialize_review(reviewed));
 
-        weight
-    }
+		weight
+	}
 }

@@ -3,260 +3,198 @@
 use crate::{pallet::*, types::*};
 use alloc::{collections::btree_map::BTreeMap, vec::Vec};
 use frame_support::{
-    ensure,
-    traits::{fungible::InspectHold, Get},
+	ensure,
+	traits::{fungible::InspectHold, Get},
 };
 use sp_runtime::{traits::Zero, Saturating, TryRuntimeError};
 
 impl<T: Config> Pallet<T> {
-    /// Check every invariant of the pallet's storage.
-    ///
-    /// - the dense node, model and holder indices are consistent both ways;
-    /// - holder and nomination counts match both the model and the node side;
-    /// - a node's reserved disk equals the sizes of its holdings and nominations and never
-    ///   exceeds its declared disk; its model count stays within `MaxModelsPerNode`;
-    /// - held balances equal the sum of stakes, deposits and fees of unresolved tasks;
-    /// - queues hold exactly the waiting tasks / the models flagged as queued, without
-    ///   duplicates; no deadline queue of a past block remains.
-    pub fn do_try_state() -> Result<(), TryRuntimeError> {
-        Self::check_nodes()?;
-        Self::check_models()?;
-        Self::check_holds(Vec::new())?;
-        Self::check_queues()?;
-        Ok(())
-    }
+	/// Check every invariant of the pallet's storage.
+	///
+	/// - the dense node, model and holder indices are consistent both ways;
+	/// - holder and nomination counts match both the model and the node side;
+	/// - a node's reserved disk equals the sizes of its holdings and nominations and never
+	///   exceeds its declared disk; its model count stays within `MaxModelsPerNode`;
+	/// - held balances equal the sum of stakes, deposits and fees of unresolved tasks;
+	/// - queues hold exactly the waiting tasks / the models flagged as queued, without
+	///   duplicates; no deadline queue of a past block remains.
+	pub fn do_try_state() -> Result<(), TryRuntimeError> {
+		Self::check_nodes()?;
+		Self::check_models()?;
+		Self::check_holds(Vec::new())?;
+		Self::check_queues()?;
+		Ok(())
+	}
 
-    fn check_nodes() -> Result<(), TryRuntimeError> {
-        let count = NodeCount::<T>::get();
-        ensure!(
-            Nodes::<T>::iter().count() as u32 == count,
-            "node count mismatch"
-        );
-        ensure!(
-            NodeAt::<T>::iter().count() as u32 == count,
-            "node index size mismatch"
-        );
-        for i in 0..count {
-            let who = NodeAt::<T>::get(i).ok_or("node index gap")?;
-            let node = Nodes::<T>::get(&who).ok_or("indexed node missing")?;
-            ensure!(node.index == i, "node index not reciprocal");
-        }
-        for (who, node) in Nodes::<T>::iter() {
-            let held = NodeHoldings::<T>::get(&who);
-            let nominated = NodeNominations::<T>::get(&who);
-            ensure!(
-                held.len().saturating_add(nominated.len()) <= T::MaxModelsPerNode::get() as usize,
-                "node exceeds MaxModelsPerNode"
-            );
-            let mut used = 0u64;
-            for model in held.iter() {
-                let info = Models::<T>::get(model).ok_or("node holds unknown model")?;
-                ensure!(
-                    HolderIndex::<T>::contains_key(model, &who),
-                    "holding not indexed"
-                );
-                used = used.saturating_add(info.size_bytes);
-            }
-            for model in nominated.iter() {
-                let info = Models::<T>::get(model).ok_or("node nominated for unknown model")?;
-                ensure!(
-                    Nominations::<T>::contains_key(model, &who),
-                    "nomination not recorded"
-                );
-                used = used.saturating_add(info.size_bytes);
-            }
-            ensure!(used == node.used_disk, "used disk mismatch");
-            ensure!(
-                node.used_disk <= node.capacity.disk_bytes,
-                "disk capacity exceeded"
-            );
-            ensure!(node.qos <= QOS_MAX, "qos out of range");
-            for (id, model) in NodeTasks::<T>::get(&who).iter() {
-                let task = Tasks::<T>::get(id).ok_or("node runs unknown task")?;
-                ensure!(task.model == *model, "node task model mismatch");
-                ensure!(
-                    matches!(
-                        task.status,
-                        TaskStatus::Commit { .. } | TaskStatus::Reveal { .. }
-                    ),
-                    "node runs a task that is not in flight"
-                );
-                ensure!(
-                    task.executors.iter().any(|e| e.node == who),
-                    "node is not executor"
-                );
-            }
-        }
-        for who in NodeHoldings::<T>::iter_keys()
-            .chain(NodeNominations::<T>::iter_keys())
-            .chain(NodeTasks::<T>::iter_keys())
-        {
-            ensure!(
-                Nodes::<T>::contains_key(&who),
-                "work recorded for a non-node"
-            );
-        }
-        Ok(())
-    }
+	fn check_nodes() -> Result<(), TryRuntimeError> {
+		let count = NodeCount::<T>::get();
+		ensure!(Nodes::<T>::iter().count() as u32 == count, "node count mismatch");
+		ensure!(NodeAt::<T>::iter().count() as u32 == count, "node index size mismatch");
+		for i in 0..count {
+			let who = NodeAt::<T>::get(i).ok_or("node index gap")?;
+			let node = Nodes::<T>::get(&who).ok_or("indexed node missing")?;
+			ensure!(node.index == i, "node index not reciprocal");
+		}
+		for (who, node) in Nodes::<T>::iter() {
+			let held = NodeHoldings::<T>::get(&who);
+			let nominated = NodeNominations::<T>::get(&who);
+			ensure!(
+				held.len().saturating_add(nominated.len()) <= T::MaxModelsPerNode::get() as usize,
+				"node exceeds MaxModelsPerNode"
+			);
+			let mut used = 0u64;
+			for model in held.iter() {
+				let info = Models::<T>::get(model).ok_or("node holds unknown model")?;
+				ensure!(HolderIndex::<T>::contains_key(model, &who), "holding not indexed");
+				used = used.saturating_add(info.size_bytes);
+			}
+			for model in nominated.iter() {
+				let info = Models::<T>::get(model).ok_or("node nominated for unknown model")?;
+				ensure!(Nominations::<T>::contains_key(model, &who), "nomination not recorded");
+				used = used.saturating_add(info.size_bytes);
+			}
+			ensure!(used == node.used_disk, "used disk mismatch");
+			ensure!(node.used_disk <= node.capacity.disk_bytes, "disk capacity exceeded");
+			ensure!(node.qos <= QOS_MAX, "qos out of range");
+			for (id, model) in NodeTasks::<T>::get(&who).iter() {
+				let task = Tasks::<T>::get(id).ok_or("node runs unknown task")?;
+				ensure!(task.model == *model, "node task model mismatch");
+				ensure!(
+					matches!(task.status, TaskStatus::Commit { .. } | TaskStatus::Reveal { .. }),
+					"node runs a task that is not in flight"
+				);
+				ensure!(task.executors.iter().any(|e| e.node == who), "node is not executor");
+			}
+		}
+		for who in NodeHoldings::<T>::iter_keys()
+			.chain(NodeNominations::<T>::iter_keys())
+			.chain(NodeTasks::<T>::iter_keys())
+		{
+			ensure!(Nodes::<T>::contains_key(&who), "work recorded for a non-node");
+		}
+		Ok(())
+	}
 
-    fn check_models() -> Result<(), TryRuntimeError> {
-        let count = ModelCount::<T>::get();
-        ensure!(
-            Models::<T>::iter().count() as u32 == count,
-            "model count mismatch"
-        );
-        ensure!(
-            ModelAt::<T>::iter().count() as u32 == count,
-            "model index size mismatch"
-        );
-        for i in 0..count {
-            let model = ModelAt::<T>::get(i).ok_or("model index gap")?;
-            let info = Models::<T>::get(model).ok_or("indexed model missing")?;
-            ensure!(info.index == i, "model index not reciprocal");
-        }
-        for (model, info) in Models::<T>::iter() {
-            let mut available = 0u32;
-            for i in 0..info.holders {
-                let who = HolderAt::<T>::get(model, i).ok_or("holder index gap")?;
-                ensure!(
-                    HolderIndex::<T>::get(model, &who) == Some(i),
-                    "holder index not reciprocal"
-                );
-                ensure!(
-                    NodeHoldings::<T>::get(&who).contains(&model),
-                    "holder lacks holding"
-                );
-                if Self::is_active(&who) {
-                    available += 1;
-                }
-            }
-            ensure!(
-                HolderAt::<T>::iter_prefix(model).count() as u32 == info.holders,
-                "holder count mismatch"
-            );
-            ensure!(
-                HolderIndex::<T>::iter_prefix(model).count() as u32 == info.holders,
-                "reverse holder count mismatch"
-            );
-            ensure!(
-                available == info.available,
-                "available holder count mismatch"
-            );
-            let nominated = Nominations::<T>::iter_prefix(model).count() as u32;
-            ensure!(nominated == info.nominated, "nomination count mismatch");
-            for (who, _) in Nominations::<T>::iter_prefix(model) {
-                ensure!(
-                    NodeNominations::<T>::get(&who).contains(&model),
-                    "nomination not on node"
-                );
-                ensure!(
-                    !HolderIndex::<T>::contains_key(model, &who),
-                    "nominated node holds"
-                );
-            }
-            ensure!(
-                info.holders.saturating_add(info.nominated) <= T::MaxHoldersPerModel::get(),
-                "model exceeds MaxHoldersPerModel"
-            );
-            ensure!(
-                !ModelSources::<T>::get(model).is_empty(),
-                "model without sources"
-            );
-        }
-        for (model, _, _) in HolderAt::<T>::iter() {
-            ensure!(Models::<T>::contains_key(model), "holder of unknown model");
-        }
-        for (model, _, _) in Nominations::<T>::iter() {
-            ensure!(
-                Models::<T>::contains_key(model),
-                "nomination of unknown model"
-            );
-        }
-        Ok(())
-    }
+	fn check_models() -> Result<(), TryRuntimeError> {
+		let count = ModelCount::<T>::get();
+		ensure!(Models::<T>::iter().count() as u32 == count, "model count mismatch");
+		ensure!(ModelAt::<T>::iter().count() as u32 == count, "model index size mismatch");
+		for i in 0..count {
+			let model = ModelAt::<T>::get(i).ok_or("model index gap")?;
+			let info = Models::<T>::get(model).ok_or("indexed model missing")?;
+			ensure!(info.index == i, "model index not reciprocal");
+		}
+		for (model, info) in Models::<T>::iter() {
+			let mut available = 0u32;
+			for i in 0..info.holders {
+				let who = HolderAt::<T>::get(model, i).ok_or("holder index gap")?;
+				ensure!(
+					HolderIndex::<T>::get(model, &who) == Some(i),
+					"holder index not reciprocal"
+				);
+				ensure!(NodeHoldings::<T>::get(&who).contains(&model), "holder lacks holding");
+				if Self::is_active(&who) {
+					available += 1;
+				}
+			}
+			ensure!(
+				HolderAt::<T>::iter_prefix(model).count() as u32 == info.holders,
+				"holder count mismatch"
+			);
+			ensure!(
+				HolderIndex::<T>::iter_prefix(model).count() as u32 == info.holders,
+				"reverse holder count mismatch"
+			);
+			ensure!(available == info.available, "available holder count mismatch");
+			let nominated = Nominations::<T>::iter_prefix(model).count() as u32;
+			ensure!(nominated == info.nominated, "nomination count mismatch");
+			for (who, _) in Nominations::<T>::iter_prefix(model) {
+				ensure!(NodeNominations::<T>::get(&who).contains(&model), "nomination not on node");
+				ensure!(!HolderIndex::<T>::contains_key(model, &who), "nominated node holds");
+			}
+			ensure!(
+				info.holders.saturating_add(info.nominated) <= T::MaxHoldersPerModel::get(),
+				"model exceeds MaxHoldersPerModel"
+			);
+			ensure!(!ModelSources::<T>::get(model).is_empty(), "model without sources");
+		}
+		for (model, _, _) in HolderAt::<T>::iter() {
+			ensure!(Models::<T>::contains_key(model), "holder of unknown model");
+		}
+		for (model, _, _) in Nominations::<T>::iter() {
+			ensure!(Models::<T>::contains_key(model), "nomination of unknown model");
+		}
+		Ok(())
+	}
 
-    /// Compare held balances with the records for every account appearing in the records and
-    /// every account in `extra` (which must then hold nothing beyond its records).
-    pub(crate) fn check_holds(extra: Vec<T::AccountId>) -> Result<(), TryRuntimeError> {
-        let mut stakes: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-        let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-        let mut fees: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-        for (who, node) in Nodes::<T>::iter() {
-            stakes.insert(who, node.stake);
-        }
-        for (_, info) in Models::<T>::iter() {
-            let entry = deposits.entry(info.owner).or_insert_with(Zero::zero);
-            *entry = entry.saturating_add(info.deposit);
-        }
-        for (_, task) in Tasks::<T>::iter() {
-            let entry = fees.entry(task.creator).or_insert_with(Zero::zero);
-            if matches!(
-                task.status,
-                TaskStatus::Waiting | TaskStatus::Commit { .. } | TaskStatus::Reveal { .. }
-            ) {
-                *entry = entry.saturating_add(task.fee);
-            }
-        }
-        let checks = [
-            (HoldReason::NodeStake, &stakes),
-            (HoldReason::ModelDeposit, &deposits),
-            (HoldReason::TaskFee, &fees),
-        ];
-        let accounts: Vec<T::AccountId> = stakes
-            .keys()
-            .chain(deposits.keys())
-            .chain(fees.keys())
-            .cloned()
-            .chain(extra)
-            .collect();
-        for (reason, expected) in checks {
-            for who in accounts.iter() {
-                let want = expected.get(who).copied().unwrap_or_else(Zero::zero);
-                let held = T::Currency::balance_on_hold(&reason.into(), who);
-                ensure!(held == want, "held balance does not match the records");
-            }
-        }
-        Ok(())
-    }
+	/// Compare held balances with the records for every account appearing in the records and
+	/// every account in `extra` (which must then hold nothing beyond its records).
+	pub(crate) fn check_holds(extra: Vec<T::AccountId>) -> Result<(), TryRuntimeError> {
+		let mut stakes: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut fees: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		for (who, node) in Nodes::<T>::iter() {
+			stakes.insert(who, node.stake);
+		}
+		for (_, info) in Models::<T>::iter() {
+			let entry = deposits.entry(info.owner).or_insert_with(Zero::zero);
+			*entry = entry.saturating_add(info.deposit);
+		}
+		for (_, task) in Tasks::<T>::iter() {
+			let entry = fees.entry(task.creator).or_insert_with(Zero::zero);
+			if matches!(
+				task.status,
+				TaskStatus::Waiting | TaskStatus::Commit { .. } | TaskStatus::Reveal { .. }
+			) {
+				*entry = entry.saturating_add(task.fee);
+			}
+		}
+		let checks = [
+			(HoldReason::NodeStake, &stakes),
+			(HoldReason::ModelDeposit, &deposits),
+			(HoldReason::TaskFee, &fees),
+		];
+		let accounts: Vec<T::AccountId> =
+			stakes.keys().chain(deposits.keys()).chain(fees.keys()).cloned().chain(extra).collect();
+		for (reason, expected) in checks {
+			for who in accounts.iter() {
+				let want = expected.get(who).copied().unwrap_or_else(Zero::zero);
+				let held = T::Currency::balance_on_hold(&reason.into(), who);
+				ensure!(held == want, "held balance does not match the records");
+			}
+		}
+		Ok(())
+	}
 
-    fn check_queues() -> Result<(), TryRuntimeError> {
-        let pending = PendingTasks::<T>::get();
-        let mut seen = Vec::new();
-        for id in pending.iter() {
-            ensure!(!seen.contains(id), "task queued twice");
-            seen.push(*id);
-            let task = Tasks::<T>::get(id).ok_or("queued task missing")?;
-            ensure!(
-                task.status == TaskStatus::Waiting,
-                "queued task not waiting"
-            );
-        }
-        for (id, task) in Tasks::<T>::iter() {
-            if task.status == TaskStatus::Waiting {
-                ensure!(pending.contains(&id), "waiting task not queued");
-            }
-        }
-        let queue = ReplicationQueue::<T>::get();
-        let mut seen = Vec::new();
-        for model in queue.iter() {
-            ensure!(!seen.contains(model), "model queued twice");
-            seen.push(*model);
-            let info = Models::<T>::get(model).ok_or("queued model missing")?;
-            ensure!(info.queued, "queued model not flagged");
-        }
-        for (model, info) in Models::<T>::iter() {
-            ensure!(
-                info.queued == queue.contains(&model),
-                "queued flag mismatch"
-            );
-        }
-        let now = frame_system::Pallet::<T>::block_number();
-        for (block, items) in Deadlines::<T>::iter() {
-            ensure!(
-                block > now || items.is_empty(),
-                "deadline queue of a past block"
-            );
-        }
-        Ok(())
-    }
+	fn check_queues() -> Result<(), TryRuntimeError> {
+		let pending = PendingTasks::<T>::get();
+		let mut seen = Vec::new();
+		for id in pending.iter() {
+			ensure!(!seen.contains(id), "task queued twice");
+			seen.push(*id);
+			let task = Tasks::<T>::get(id).ok_or("queued task missing")?;
+			ensure!(task.status == TaskStatus::Waiting, "queued task not waiting");
+		}
+		for (id, task) in Tasks::<T>::iter() {
+			if task.status == TaskStatus::Waiting {
+				ensure!(pending.contains(&id), "waiting task not queued");
+			}
+		}
+		let queue = ReplicationQueue::<T>::get();
+		let mut seen = Vec::new();
+		for model in queue.iter() {
+			ensure!(!seen.contains(model), "model queued twice");
+			seen.push(*model);
+			let info = Models::<T>::get(model).ok_or("queued model missing")?;
+			ensure!(info.queued, "queued model not flagged");
+		}
+		for (model, info) in Models::<T>::iter() {
+			ensure!(info.queued == queue.contains(&model), "queued flag mismatch");
+		}
+		let now = frame_system::Pallet::<T>::block_number();
+		for (block, items) in Deadlines::<T>::iter() {
+			ensure!(block > now || items.is_empty(), "deadline queue of a past block");
+		}
+		Ok(())
+	}
 }

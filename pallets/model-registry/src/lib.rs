@@ -11,6 +11,7 @@ mod holdings;
 mod hooks;
 mod models;
 mod nodes;
+pub mod offchain;
 mod params;
 mod placement;
 mod qos;
@@ -32,605 +33,560 @@ pub use weights::WeightInfo;
 
 #[frame_support::pallet]
 pub mod pallet {
-    use super::*;
-    use frame_support::{
-        pallet_prelude::*,
-        traits::{
-            fungible::{Inspect, Mutate, MutateHold},
-            Randomness,
-        },
-    };
-    use frame_system::{
-        offchain::{AppCrypto, CreateSignedTransaction},
-        pallet_prelude::*,
-    };
-    use sp_core::H256;
-
-    #[pallet::pallet]
-    pub struct Pallet<T>(_);
-
-    /// Configuration of the pallet.
-    #[pallet::config]
-    pub trait Config:
-        frame_system::Config<RuntimeEvent: From<Event<Self>>> + CreateSignedTransaction<Call<Self>>
-    {
-        /// Currency holding node stakes, model deposits and task fees.
-        type Currency: Inspect<Self::AccountId>
-            + Mutate<Self::AccountId>
-            + MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
-
-        /// The overarching hold reason.
-        type RuntimeHoldReason: From<HoldReason>;
-
-        /// Source of randomness for nominations, executor draws and eviction samples.
-        type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
-
-        /// Key type the off-chain worker signs its transactions with.
-        type AuthorityId: AppCrypto<Self::Public, Self::Signature>;
-
-        /// Minimum stake a node must hold to join.
-        #[pallet::constant]
-        type MinNodeStake: Get<BalanceOf<Self>>;
-
-        /// Deposit held from the owner of each registered model.
-        #[pallet::constant]
-        type ModelDeposit: Get<BalanceOf<Self>>;
-
-        /// Maximum number of registered nodes.
-        #[pallet::constant]
-        type MaxNodes: Get<u32>;
-
-        /// Maximum number of registered models.
-        #[pallet::constant]
-        type MaxModels: Get<u32>;
-
-        /// Maximum holders plus pending nominations of one model (bounds `max_replicas`).
-        #[pallet::constant]
-        type MaxHoldersPerModel: Get<u32>;
-
-        /// Maximum holdings plus pending nominations of one node.
-        #[pallet::constant]
-        type MaxModelsPerNode: Get<u32>;
-
-        /// Maximum number of source URLs of a model.
-        #[pallet::constant]
-        type MaxSources: Get<u32>;
-
-        /// Maximum length of one source URL.
-        #[pallet::constant]
-        type MaxUrlLen: Get<u32>;
-
-        /// Maximum length of a task input.
-        #[pallet::constant]
-        type MaxTaskInputLen: Get<u32>;
-
-        /// Maximum executors per task (bounds `executors_per_task`).
-        #[pallet::constant]
-        type MaxExecutorsPerTask: Get<u32>;
-
-        /// Maximum tasks one node executes at the same time.
-        #[pallet::constant]
-        type MaxTasksPerNode: Get<u32>;
-
-        /// Maximum tasks waiting for executors.
-        #[pallet::constant]
-        type MaxQueuedTasks: Get<u32>;
-
-        /// Maximum deadline entries scheduled for one block.
-        #[pallet::constant]
-        type MaxDeadlinesPerBlock: Get<u32>;
-
-        /// Maximum waiting tasks examined for assignment per block.
-        #[pallet::constant]
-        type MaxAssignmentsPerBlock: Get<u32>;
-
-        /// Maximum random node draws spent on nominations per block.
-        #[pallet::constant]
-        type MaxNominationDrawsPerBlock: Get<u32>;
-
-        /// Models whose demand and replication target are reviewed per block.
-        #[pallet::constant]
-        type ModelsReviewedPerBlock: Get<u32>;
-
-        /// Weight information of calls and hooks.
-        type WeightInfo: WeightInfo;
-    }
-
-    /// Reasons for which the pallet holds funds.
-    #[pallet::composite_enum]
-    pub enum HoldReason {
-        /// A node's stake.
-        NodeStake,
-        /// A model owner's deposit.
-        ModelDeposit,
-        /// A task creator's fee, until the task resolves.
-        TaskFee,
-    }
-
-    /// Default registry parameters.
-    #[pallet::type_value]
-    pub fn DefaultParams<T: Config>() -> ParamsOf<T> {
-        RegistryParams::default()
-    }
-
-    /// Governance-controlled parameters.
-    #[pallet::storage]
-    pub type Params<T: Config> = StorageValue<_, ParamsOf<T>, ValueQuery, DefaultParams<T>>;
-
-    /// Registered nodes.
-    #[pallet::storage]
-    pub type Nodes<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, NodeInfoOf<T>>;
-
-    /// Dense node index: position -> node (positions `0..NodeCount`).
-    #[pallet::storage]
-    pub type NodeAt<T: Config> = StorageMap<_, Twox64Concat, u32, T::AccountId>;
-
-    /// Number of registered nodes.
-    #[pallet::storage]
-    pub type NodeCount<T: Config> = StorageValue<_, u32, ValueQuery>;
-
-    /// Models each node holds (confirmed copies).
-    #[pallet::storage]
-    pub type NodeHoldings<T: Config> =
-        StorageMap<_, Blake2_128Concat, T::AccountId, NodeModelsOf<T>, ValueQuery>;
-
-    /// Models each node is nominated to fetch.
-    #[pallet::storage]
-    pub type NodeNominations<T: Config> =
-        StorageMap<_, Blake2_128Concat, T::AccountId, NodeModelsOf<T>, ValueQuery>;
-
-    /// Tasks (and their models) each node executes.
-    #[pallet::storage]
-    pub type NodeTasks<T: Config> = StorageMap<
-        _,
-        Blake2_128Concat,
-        T::AccountId,
-        BoundedVec<(TaskId, ModelId), T::MaxTasksPerNode>,
-        ValueQuery,
-    >;
-
-    /// Registered models.
-    #[pallet::storage]
-    pub type Models<T: Config> = StorageMap<_, Blake2_128Concat, ModelId, ModelInfoOf<T>>;
-
-    /// Source URLs of each model.
-    #[pallet::storage]
-    pub type ModelSources<T: Config> =
-        StorageMap<_, Blake2_128Concat, ModelId, SourcesOf<T>, ValueQuery>;
-
-    /// Dense model index: position -> model (positions `0..ModelCount`).
-    #[pallet::storage]
-    pub type ModelAt<T: Config> = StorageMap<_, Twox64Concat, u32, ModelId>;
-
-    /// Number of registered models.
-    #[pallet::storage]
-    pub type ModelCount<T: Config> = StorageValue<_, u32, ValueQuery>;
-
-    /// Dense holder index of each model: (model, position) -> node.
-    #[pallet::storage]
-    pub type HolderAt<T: Config> =
-        StorageDoubleMap<_, Blake2_128Concat, ModelId, Twox64Concat, u32, T::AccountId>;
-
-    /// Reverse holder index: (model, node) -> position.
-    #[pallet::storage]
-    pub type HolderIndex<T: Config> =
-        StorageDoubleMap<_, Blake2_128Concat, ModelId, Blake2_128Concat, T::AccountId, u32>;
-
-    /// Pending nominations: (model, node) -> nomination.
-    #[pallet::storage]
-    pub type Nominations<T: Config> = StorageDoubleMap<
-        _,
-        Blake2_128Concat,
-        ModelId,
-        Blake2_128Concat,
-        T::AccountId,
-        Nomination<BlockNumberFor<T>>,
-    >;
-
-    /// Tasks, from creation until pruned a demand window after resolution.
-    #[pallet::storage]
-    pub type Tasks<T: Config> = StorageMap<_, Twox64Concat, TaskId, TaskInfoOf<T>>;
-
-    /// Id of the next task.
-    #[pallet::storage]
-    pub type NextTaskId<T: Config> = StorageValue<_, TaskId, ValueQuery>;
-
-    /// Tasks waiting for executors, oldest first.
-    #[pallet::storage]
-    pub type PendingTasks<T: Config> =
-        StorageValue<_, BoundedVec<TaskId, T::MaxQueuedTasks>, ValueQuery>;
-
-    /// Models that need more nominations, served in `on_initialize`.
-    #[pallet::storage]
-    pub type ReplicationQueue<T: Config> =
-        StorageValue<_, BoundedVec<ModelId, T::MaxModels>, ValueQuery>;
-
-    /// Per-block deadline queues.
-    #[pallet::storage]
-    pub type Deadlines<T: Config> =
-        StorageMap<_, Twox64Concat, BlockNumberFor<T>, DeadlineQueueOf<T>, ValueQuery>;
-
-    /// Next position of the round-robin demand review over the dense model index.
-    #[pallet::storage]
-    pub type ReviewCursor<T: Config> = StorageValue<_, u32, ValueQuery>;
-
-    /// Genesis configuration.
-    #[pallet::genesis_config]
-    #[derive(frame_support::DefaultNoBound)]
-    pub struct GenesisConfig<T: Config> {
-        /// Initial registry parameters.
-        pub params: ParamsOf<T>,
-    }
-
-    #[pallet::genesis_build]
-    impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
-        fn build(&self) {
-            assert!(
-                Pallet::<T>::validate_params(&self.params).is_ok(),
-                "invalid model registry genesis parameters"
-            );
-            Params::<T>::put(self.params.clone());
-        }
-    }
-
-    /// Events of the pallet.
-    #[pallet::event]
-    #[pallet::generate_deposit(pub(super) fn deposit_event)]
-    pub enum Event<T: Config> {
-        /// A node joined.
-        NodeJoined {
-            node: T::AccountId,
-            stake: BalanceOf<T>,
-            capacity: NodeCapacity,
-        },
-        /// A node changed its declared capacity.
-        NodeCapacityUpdated {
-            node: T::AccountId,
-            capacity: NodeCapacity,
-        },
-        /// A node stopped taking new work.
-        NodePaused { node: T::AccountId },
-        /// A node takes new work again.
-        NodeResumed { node: T::AccountId },
-        /// A node left; its stake was released and its holdings cleared.
-        NodeLeft {
-            node: T::AccountId,
-            released: BalanceOf<T>,
-        },
-        /// A node's QoS fell below the threshold; it was removed and its remaining stake
-        /// released.
-        NodeKickedOut {
-            node: T::AccountId,
-            qos: u32,
-            released: BalanceOf<T>,
-        },
-        /// A model was registered.
-        ModelRegistered {
-            model: ModelId,
-            owner: T::AccountId,
-            size_bytes: u64,
-        },
-        /// A model was deregistered; every copy is evicted.
-        ModelDeregistered { model: ModelId },
-        /// A node must fetch a model and confirm before `deadline`.
-        DownloadNominated {
-            model: ModelId,
-            node: T::AccountId,
-            deadline: BlockNumberFor<T>,
-        },
-        /// A node holds a model.
-        ModelStored { model: ModelId, node: T::AccountId },
-        /// A node declined a nomination.
-        NominationDeclined {
-            model: ModelId,
-            node: T::AccountId,
-            reason: DeclineReason,
-        },
-        /// A nomination was not confirmed in time.
-        NominationExpired { model: ModelId, node: T::AccountId },
-        /// A holder reported its copy lost.
-        ModelLost { model: ModelId, node: T::AccountId },
-        /// A node no longer holds a model and must delete it.
-        ModelEvicted { model: ModelId, node: T::AccountId },
-        /// The replication target of a model changed.
-        ReplicationTargetChanged { model: ModelId, old: u32, new: u32 },
-        /// A task was created; executors are drawn in a later block.
-        TaskCreated {
-            task: TaskId,
-            model: ModelId,
-            creator: T::AccountId,
-            fee: BalanceOf<T>,
-        },
-        /// A task waits because too few available holders exist.
-        TaskWaitingForHolders { task: TaskId, model: ModelId },
-        /// Executors were drawn for a task.
-        ExecutorsAssigned {
-            task: TaskId,
-            executors: ExecutorsOf<T>,
-            commit_deadline: BlockNumberFor<T>,
-        },
-        /// An executor committed.
-        ResultCommitted {
-            task: TaskId,
-            executor: T::AccountId,
-        },
-        /// A task entered its reveal phase.
-        RevealPhaseStarted {
-            task: TaskId,
-            reveal_deadline: BlockNumberFor<T>,
-        },
-        /// An executor revealed its result.
-        ResultRevealed {
-            task: TaskId,
-            executor: T::AccountId,
-            result: H256,
-        },
-        /// A task resolved with a majority result; `paid` shared the fee.
-        TaskCompleted {
-            task: TaskId,
-            result: H256,
-            paid: ExecutorsOf<T>,
-        },
-        /// A task ended without result; the fee was refunded.
-        TaskFailed { task: TaskId, reason: TaskFailure },
-        /// A task was cancelled by its creator.
-        TaskCancelled { task: TaskId },
-        /// An executor disagreeing with the majority was slashed (the amount is burnt).
-        ExecutorSlashed {
-            task: TaskId,
-            node: T::AccountId,
-            amount: BalanceOf<T>,
-        },
-        /// Parameters were replaced.
-        ParamsUpdated { params: ParamsOf<T> },
-    }
-
-    /// Errors of the pallet.
-    #[pallet::error]
-    pub enum Error<T> {
-        /// The account already is a node.
-        AlreadyJoined,
-        /// The account is not a registered node.
-        NotANode,
-        /// The stake is below `MinNodeStake`.
-        StakeTooLow,
-        /// Not enough free balance for the stake, deposit or fee.
-        InsufficientBalance,
-        /// `MaxNodes` nodes are already registered.
-        TooManyNodes,
-        /// The new capacity is below what the node's holdings and nominations need.
-        CapacityBelowUsage,
-        /// The node is already paused.
-        AlreadyPaused,
-        /// The node is not paused.
-        NotPaused,
-        /// The node executes tasks; it may leave once they resolve.
-        TasksInFlight,
-        /// The model is already registered.
-        ModelAlreadyRegistered,
-        /// No such model.
-        ModelNotFound,
-        /// `MaxModels` models are already registered.
-        TooManyModels,
-        /// A model needs at least one source.
-        NoSources,
-        /// A source URL is empty.
-        EmptySource,
-        /// Only the owner (or root) may do this.
-        NotModelOwner,
-        /// The node is not nominated for this model.
-        NotNominated,
-        /// The node does not hold this model.
-        NotHolder,
-        /// The node already holds this model.
-        AlreadyHolder,
-        /// The node is already nominated for this model.
-        AlreadyNominated,
-        /// The node lacks free disk or VRAM for the model.
-        InsufficientCapacity,
-        /// The node reached `MaxModelsPerNode`.
-        TooManyModelsOnNode,
-        /// The model reached `MaxHoldersPerModel` holders and nominations.
-        HoldersFull,
-        /// The model already has as many holders and nominations as its target.
-        ReplicasSufficient,
-        /// A task needs a fee above zero.
-        ZeroFee,
-        /// The task queue is full.
-        TaskQueueFull,
-        /// No such task.
-        TaskNotFound,
-        /// The caller is not an executor of the task.
-        NotExecutor,
-        /// The task is not in the phase this call belongs to.
-        WrongPhase,
-        /// The executor already committed.
-        AlreadyCommitted,
-        /// The executor did not commit.
-        NotCommitted,
-        /// The executor already revealed.
-        AlreadyRevealed,
-        /// Result and salt do not match the commitment.
-        CommitmentMismatch,
-        /// Only the task's creator may cancel it.
-        NotTaskCreator,
-        /// Executors are already assigned; the task can no longer be cancelled.
-        TaskAlreadyAssigned,
-        /// The parameter set is inconsistent.
-        InvalidParams,
-    }
-
-    #[pallet::hooks]
-    impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
-        fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-            Self::do_on_initialize(now)
-        }
-
-        fn integrity_test() {
-            Self::do_integrity_test();
-        }
-
-        #[cfg(feature = "try-runtime")]
-        fn try_state(_now: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
-            Self::do_try_state()
-        }
-    }
-
-    #[pallet::call]
-    impl<T: Config> Pallet<T> {
-        /// Join as a node with `stake` held (at least `MinNodeStake`) and the declared
-        /// `capacity`. The node starts active with the initial QoS.
-        #[pallet::call_index(0)]
-        #[pallet::weight(T::WeightInfo::join())]
-        pub fn join(
-            origin: OriginFor<T>,
-            capacity: NodeCapacity,
-            stake: BalanceOf<T>,
-        ) -> DispatchResult {
-            Self::do_join(ensure_signed(origin)?, capacity, stake)
-        }
-
-        /// Change the declared capacity. It may not drop below what current holdings and
-        /// nominations need (disk) or require (VRAM).
-        #[pallet::call_index(1)]
-        #[pallet::weight(T::WeightInfo::update_capacity(T::MaxModelsPerNode::get()))]
-        pub fn update_capacity(origin: OriginFor<T>, capacity: NodeCapacity) -> DispatchResult {
-            Self::do_update_capacity(ensure_signed(origin)?, capacity)
-        }
-
-        /// Stop receiving nominations and tasks; holdings are kept.
-        #[pallet::call_index(2)]
-        #[pallet::weight(T::WeightInfo::pause(T::MaxModelsPerNode::get()))]
-        pub fn pause(origin: OriginFor<T>) -> DispatchResult {
-            Self::do_pause(ensure_signed(origin)?)
-        }
-
-        /// Receive nominations and tasks again.
-        #[pallet::call_index(3)]
-        #[pallet::weight(T::WeightInfo::resume(T::MaxModelsPerNode::get()))]
-        pub fn resume(origin: OriginFor<T>) -> DispatchResult {
-            Self::do_resume(ensure_signed(origin)?)
-        }
-
-        /// Leave: only without tasks in flight. Releases the stake and clears holdings and
-        /// nominations (replacements are nominated).
-        #[pallet::call_index(4)]
-        #[pallet::weight(T::WeightInfo::leave(T::MaxModelsPerNode::get()))]
-        pub fn leave(origin: OriginFor<T>) -> DispatchResult {
-            Self::do_leave(ensure_signed(origin)?)
-        }
-
-        /// Register `model` (the SHA-256 of the file) with its size, source URLs and VRAM
-        /// requirement; holds `ModelDeposit`. `initial_replicas` nodes are nominated from the
-        /// next block on.
-        #[pallet::call_index(5)]
-        #[pallet::weight(T::WeightInfo::register_model(sources.len() as u32))]
-        pub fn register_model(
-            origin: OriginFor<T>,
-            model: ModelId,
-            size_bytes: u64,
-            sources: SourcesOf<T>,
-            min_vram_bytes: u64,
-        ) -> DispatchResult {
-            Self::do_register_model(
-                ensure_signed(origin)?,
-                model,
-                size_bytes,
-                sources,
-                min_vram_bytes,
-            )
-        }
-
-        /// Deregister a model (owner or root): every copy and nomination is evicted and the
-        /// deposit released.
-        #[pallet::call_index(6)]
-        #[pallet::weight(T::WeightInfo::deregister_model(T::MaxHoldersPerModel::get()))]
-        pub fn deregister_model(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
-            Self::do_deregister_model(ensure_signed_or_root(origin)?, model)
-        }
-
-        /// Confirm that the caller, nominated for `model`, stored and verified the file.
-        #[pallet::call_index(7)]
-        #[pallet::weight(T::WeightInfo::confirm_stored())]
-        pub fn confirm_stored(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
-            Self::do_confirm_stored(ensure_signed(origin)?, model)
-        }
-
-        /// Refuse a nomination; another node is nominated.
-        #[pallet::call_index(8)]
-        #[pallet::weight(T::WeightInfo::decline_nomination())]
-        pub fn decline_nomination(
-            origin: OriginFor<T>,
-            model: ModelId,
-            reason: DeclineReason,
-        ) -> DispatchResult {
-            Self::do_decline_nomination(ensure_signed(origin)?, model, reason)
-        }
-
-        /// Report that the caller lost its copy of `model`; it stops being a holder.
-        #[pallet::call_index(9)]
-        #[pallet::weight(T::WeightInfo::report_lost())]
-        pub fn report_lost(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
-            Self::do_report_lost(ensure_signed(origin)?, model)
-        }
-
-        /// Announce an unrequested copy of `model`. Accepted only while the model has fewer
-        /// holders and nominations than its target, and within the node's capacity.
-        #[pallet::call_index(10)]
-        #[pallet::weight(T::WeightInfo::announce_stored())]
-        pub fn announce_stored(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
-            Self::do_announce_stored(ensure_signed(origin)?, model)
-        }
-
-        /// Create a task on `model` with `input`, holding `fee`. Executors are drawn in a later
-        /// block.
-        #[pallet::call_index(11)]
-        #[pallet::weight(T::WeightInfo::create_task(input.len() as u32))]
-        pub fn create_task(
-            origin: OriginFor<T>,
-            model: ModelId,
-            input: InputOf<T>,
-            fee: BalanceOf<T>,
-        ) -> DispatchResult {
-            Self::do_create_task(ensure_signed(origin)?, model, input, fee)
-        }
-
-        /// Commit to a result: `commitment = blake2_256((executor, result, salt).encode())`.
-        #[pallet::call_index(12)]
-        #[pallet::weight(T::WeightInfo::commit_result())]
-        pub fn commit_result(
-            origin: OriginFor<T>,
-            task: TaskId,
-            commitment: H256,
-        ) -> DispatchResult {
-            Self::do_commit_result(ensure_signed(origin)?, task, commitment)
-        }
-
-        /// Reveal the committed result and salt. The last reveal resolves the task.
-        #[pallet::call_index(13)]
-        #[pallet::weight(Pallet::<T>::reveal_weight_upper_bound())]
-        pub fn reveal_result(
-            origin: OriginFor<T>,
-            task: TaskId,
-            result: H256,
-            salt: H256,
-        ) -> DispatchResultWithPostInfo {
-            Self::do_reveal_result(ensure_signed(origin)?, task, result, salt)
-        }
-
-        /// Cancel a task that has no executors yet; the fee is returned.
-        #[pallet::call_index(14)]
-        #[pallet::weight(T::WeightInfo::cancel_task(T::MaxQueuedTasks::get()))]
-        pub fn cancel_task(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
-            Self::do_cancel_task(ensure_signed(origin)?, task)
-        }
-
-        /// Replace the parameter set (root). Inconsistent sets are refused.
-        #[pallet::call_index(15)]
-        #[pallet::weight(T::WeightInfo::set_params())]
-        pub fn set_params(origin: OriginFor<T>, params: ParamsOf<T>) -> DispatchResult {
-            ensure_root(origin)?;
-            Self::do_set_params(params)
-        }
-    }
+	use super::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, Mutate, MutateHold},
+			Randomness,
+		},
+	};
+	use frame_system::{
+		offchain::{AppCrypto, CreateSignedTransaction},
+		pallet_prelude::*,
+	};
+	use sp_core::H256;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	/// Configuration of the pallet.
+	#[pallet::config]
+	pub trait Config:
+		frame_system::Config<RuntimeEvent: From<Event<Self>>> + CreateSignedTransaction<Call<Self>>
+	{
+		/// Currency holding node stakes, model deposits and task fees.
+		type Currency: Inspect<Self::AccountId>
+			+ Mutate<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+
+		/// The overarching hold reason.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// Source of randomness for nominations, executor draws and eviction samples.
+		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+
+		/// Key type the off-chain worker signs its transactions with.
+		type AuthorityId: AppCrypto<Self::Public, Self::Signature>;
+
+		/// Minimum stake a node must hold to join.
+		#[pallet::constant]
+		type MinNodeStake: Get<BalanceOf<Self>>;
+
+		/// Deposit held from the owner of each registered model.
+		#[pallet::constant]
+		type ModelDeposit: Get<BalanceOf<Self>>;
+
+		/// Maximum number of registered nodes.
+		#[pallet::constant]
+		type MaxNodes: Get<u32>;
+
+		/// Maximum number of registered models.
+		#[pallet::constant]
+		type MaxModels: Get<u32>;
+
+		/// Maximum holders plus pending nominations of one model (bounds `max_replicas`).
+		#[pallet::constant]
+		type MaxHoldersPerModel: Get<u32>;
+
+		/// Maximum holdings plus pending nominations of one node.
+		#[pallet::constant]
+		type MaxModelsPerNode: Get<u32>;
+
+		/// Maximum number of source URLs of a model.
+		#[pallet::constant]
+		type MaxSources: Get<u32>;
+
+		/// Maximum length of one source URL.
+		#[pallet::constant]
+		type MaxUrlLen: Get<u32>;
+
+		/// Maximum length of a task input.
+		#[pallet::constant]
+		type MaxTaskInputLen: Get<u32>;
+
+		/// Maximum executors per task (bounds `executors_per_task`).
+		#[pallet::constant]
+		type MaxExecutorsPerTask: Get<u32>;
+
+		/// Maximum tasks one node executes at the same time.
+		#[pallet::constant]
+		type MaxTasksPerNode: Get<u32>;
+
+		/// Maximum tasks waiting for executors.
+		#[pallet::constant]
+		type MaxQueuedTasks: Get<u32>;
+
+		/// Maximum deadline entries scheduled for one block.
+		#[pallet::constant]
+		type MaxDeadlinesPerBlock: Get<u32>;
+
+		/// Maximum waiting tasks examined for assignment per block.
+		#[pallet::constant]
+		type MaxAssignmentsPerBlock: Get<u32>;
+
+		/// Maximum random node draws spent on nominations per block.
+		#[pallet::constant]
+		type MaxNominationDrawsPerBlock: Get<u32>;
+
+		/// Models whose demand and replication target are reviewed per block.
+		#[pallet::constant]
+		type ModelsReviewedPerBlock: Get<u32>;
+
+		/// Weight information of calls and hooks.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Reasons for which the pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A node's stake.
+		NodeStake,
+		/// A model owner's deposit.
+		ModelDeposit,
+		/// A task creator's fee, until the task resolves.
+		TaskFee,
+	}
+
+	/// Default registry parameters.
+	#[pallet::type_value]
+	pub fn DefaultParams<T: Config>() -> ParamsOf<T> {
+		RegistryParams::default()
+	}
+
+	/// Governance-controlled parameters.
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageValue<_, ParamsOf<T>, ValueQuery, DefaultParams<T>>;
+
+	/// Registered nodes.
+	#[pallet::storage]
+	pub type Nodes<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, NodeInfoOf<T>>;
+
+	/// Dense node index: position -> node (positions `0..NodeCount`).
+	#[pallet::storage]
+	pub type NodeAt<T: Config> = StorageMap<_, Twox64Concat, u32, T::AccountId>;
+
+	/// Number of registered nodes.
+	#[pallet::storage]
+	pub type NodeCount<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// Models each node holds (confirmed copies).
+	#[pallet::storage]
+	pub type NodeHoldings<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, NodeModelsOf<T>, ValueQuery>;
+
+	/// Models each node is nominated to fetch.
+	#[pallet::storage]
+	pub type NodeNominations<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, NodeModelsOf<T>, ValueQuery>;
+
+	/// Tasks (and their models) each node executes.
+	#[pallet::storage]
+	pub type NodeTasks<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<(TaskId, ModelId), T::MaxTasksPerNode>,
+		ValueQuery,
+	>;
+
+	/// Registered models.
+	#[pallet::storage]
+	pub type Models<T: Config> = StorageMap<_, Blake2_128Concat, ModelId, ModelInfoOf<T>>;
+
+	/// Source URLs of each model.
+	#[pallet::storage]
+	pub type ModelSources<T: Config> =
+		StorageMap<_, Blake2_128Concat, ModelId, SourcesOf<T>, ValueQuery>;
+
+	/// Dense model index: position -> model (positions `0..ModelCount`).
+	#[pallet::storage]
+	pub type ModelAt<T: Config> = StorageMap<_, Twox64Concat, u32, ModelId>;
+
+	/// Number of registered models.
+	#[pallet::storage]
+	pub type ModelCount<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// Dense holder index of each model: (model, position) -> node.
+	#[pallet::storage]
+	pub type HolderAt<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, ModelId, Twox64Concat, u32, T::AccountId>;
+
+	/// Reverse holder index: (model, node) -> position.
+	#[pallet::storage]
+	pub type HolderIndex<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, ModelId, Blake2_128Concat, T::AccountId, u32>;
+
+	/// Pending nominations: (model, node) -> nomination.
+	#[pallet::storage]
+	pub type Nominations<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		ModelId,
+		Blake2_128Concat,
+		T::AccountId,
+		Nomination<BlockNumberFor<T>>,
+	>;
+
+	/// Tasks, from creation until pruned a demand window after resolution.
+	#[pallet::storage]
+	pub type Tasks<T: Config> = StorageMap<_, Twox64Concat, TaskId, TaskInfoOf<T>>;
+
+	/// Id of the next task.
+	#[pallet::storage]
+	pub type NextTaskId<T: Config> = StorageValue<_, TaskId, ValueQuery>;
+
+	/// Tasks waiting for executors, oldest first.
+	#[pallet::storage]
+	pub type PendingTasks<T: Config> =
+		StorageValue<_, BoundedVec<TaskId, T::MaxQueuedTasks>, ValueQuery>;
+
+	/// Models that need more nominations, served in `on_initialize`.
+	#[pallet::storage]
+	pub type ReplicationQueue<T: Config> =
+		StorageValue<_, BoundedVec<ModelId, T::MaxModels>, ValueQuery>;
+
+	/// Per-block deadline queues.
+	#[pallet::storage]
+	pub type Deadlines<T: Config> =
+		StorageMap<_, Twox64Concat, BlockNumberFor<T>, DeadlineQueueOf<T>, ValueQuery>;
+
+	/// Next position of the round-robin demand review over the dense model index.
+	#[pallet::storage]
+	pub type ReviewCursor<T: Config> = StorageValue<_, u32, ValueQuery>;
+
+	/// Genesis configuration.
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Initial registry parameters.
+		pub params: ParamsOf<T>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			assert!(
+				Pallet::<T>::validate_params(&self.params).is_ok(),
+				"invalid model registry genesis parameters"
+			);
+			Params::<T>::put(self.params.clone());
+		}
+	}
+
+	/// Events of the pallet.
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A node joined.
+		NodeJoined { node: T::AccountId, stake: BalanceOf<T>, capacity: NodeCapacity },
+		/// A node changed its declared capacity.
+		NodeCapacityUpdated { node: T::AccountId, capacity: NodeCapacity },
+		/// A node stopped taking new work.
+		NodePaused { node: T::AccountId },
+		/// A node takes new work again.
+		NodeResumed { node: T::AccountId },
+		/// A node left; its stake was released and its holdings cleared.
+		NodeLeft { node: T::AccountId, released: BalanceOf<T> },
+		/// A node's QoS fell below the threshold; it was removed and its remaining stake
+		/// released.
+		NodeKickedOut { node: T::AccountId, qos: u32, released: BalanceOf<T> },
+		/// A model was registered.
+		ModelRegistered { model: ModelId, owner: T::AccountId, size_bytes: u64 },
+		/// A model was deregistered; every copy is evicted.
+		ModelDeregistered { model: ModelId },
+		/// A node must fetch a model and confirm before `deadline`.
+		DownloadNominated { model: ModelId, node: T::AccountId, deadline: BlockNumberFor<T> },
+		/// A node holds a model.
+		ModelStored { model: ModelId, node: T::AccountId },
+		/// A node declined a nomination.
+		NominationDeclined { model: ModelId, node: T::AccountId, reason: DeclineReason },
+		/// A nomination was not confirmed in time.
+		NominationExpired { model: ModelId, node: T::AccountId },
+		/// A holder reported its copy lost.
+		ModelLost { model: ModelId, node: T::AccountId },
+		/// A node no longer holds a model and must delete it.
+		ModelEvicted { model: ModelId, node: T::AccountId },
+		/// The replication target of a model changed.
+		ReplicationTargetChanged { model: ModelId, old: u32, new: u32 },
+		/// A task was created; executors are drawn in a later block.
+		TaskCreated { task: TaskId, model: ModelId, creator: T::AccountId, fee: BalanceOf<T> },
+		/// A task waits because too few available holders exist.
+		TaskWaitingForHolders { task: TaskId, model: ModelId },
+		/// Executors were drawn for a task.
+		ExecutorsAssigned {
+			task: TaskId,
+			executors: ExecutorsOf<T>,
+			commit_deadline: BlockNumberFor<T>,
+		},
+		/// An executor committed.
+		ResultCommitted { task: TaskId, executor: T::AccountId },
+		/// A task entered its reveal phase.
+		RevealPhaseStarted { task: TaskId, reveal_deadline: BlockNumberFor<T> },
+		/// An executor revealed its result.
+		ResultRevealed { task: TaskId, executor: T::AccountId, result: H256 },
+		/// A task resolved with a majority result; `paid` shared the fee.
+		TaskCompleted { task: TaskId, result: H256, paid: ExecutorsOf<T> },
+		/// A task ended without result; the fee was refunded.
+		TaskFailed { task: TaskId, reason: TaskFailure },
+		/// A task was cancelled by its creator.
+		TaskCancelled { task: TaskId },
+		/// An executor disagreeing with the majority was slashed (the amount is burnt).
+		ExecutorSlashed { task: TaskId, node: T::AccountId, amount: BalanceOf<T> },
+		/// Parameters were replaced.
+		ParamsUpdated { params: ParamsOf<T> },
+	}
+
+	/// Errors of the pallet.
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The account already is a node.
+		AlreadyJoined,
+		/// The account is not a registered node.
+		NotANode,
+		/// The stake is below `MinNodeStake`.
+		StakeTooLow,
+		/// Not enough free balance for the stake, deposit or fee.
+		InsufficientBalance,
+		/// `MaxNodes` nodes are already registered.
+		TooManyNodes,
+		/// The new capacity is below what the node's holdings and nominations need.
+		CapacityBelowUsage,
+		/// The node is already paused.
+		AlreadyPaused,
+		/// The node is not paused.
+		NotPaused,
+		/// The node executes tasks; it may leave once they resolve.
+		TasksInFlight,
+		/// The model is already registered.
+		ModelAlreadyRegistered,
+		/// No such model.
+		ModelNotFound,
+		/// `MaxModels` models are already registered.
+		TooManyModels,
+		/// A model needs at least one source.
+		NoSources,
+		/// A source URL is empty.
+		EmptySource,
+		/// Only the owner (or root) may do this.
+		NotModelOwner,
+		/// The node is not nominated for this model.
+		NotNominated,
+		/// The node does not hold this model.
+		NotHolder,
+		/// The node already holds this model.
+		AlreadyHolder,
+		/// The node is already nominated for this model.
+		AlreadyNominated,
+		/// The node lacks free disk or VRAM for the model.
+		InsufficientCapacity,
+		/// The node reached `MaxModelsPerNode`.
+		TooManyModelsOnNode,
+		/// The model reached `MaxHoldersPerModel` holders and nominations.
+		HoldersFull,
+		/// The model already has as many holders and nominations as its target.
+		ReplicasSufficient,
+		/// A task needs a fee above zero.
+		ZeroFee,
+		/// The task queue is full.
+		TaskQueueFull,
+		/// No such task.
+		TaskNotFound,
+		/// The caller is not an executor of the task.
+		NotExecutor,
+		/// The task is not in the phase this call belongs to.
+		WrongPhase,
+		/// The executor already committed.
+		AlreadyCommitted,
+		/// The executor did not commit.
+		NotCommitted,
+		/// The executor already revealed.
+		AlreadyRevealed,
+		/// Result and salt do not match the commitment.
+		CommitmentMismatch,
+		/// Only the task's creator may cancel it.
+		NotTaskCreator,
+		/// Executors are already assigned; the task can no longer be cancelled.
+		TaskAlreadyAssigned,
+		/// The parameter set is inconsistent.
+		InvalidParams,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::do_on_initialize(now)
+		}
+
+		fn offchain_worker(now: BlockNumberFor<T>) {
+			Self::run_offchain_worker(now);
+		}
+
+		fn integrity_test() {
+			Self::do_integrity_test();
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_now: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Join as a node with `stake` held (at least `MinNodeStake`) and the declared
+		/// `capacity`. The node starts active with the initial QoS.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::join())]
+		pub fn join(
+			origin: OriginFor<T>,
+			capacity: NodeCapacity,
+			stake: BalanceOf<T>,
+		) -> DispatchResult {
+			Self::do_join(ensure_signed(origin)?, capacity, stake)
+		}
+
+		/// Change the declared capacity. It may not drop below what current holdings and
+		/// nominations need (disk) or require (VRAM).
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::update_capacity(T::MaxModelsPerNode::get()))]
+		pub fn update_capacity(origin: OriginFor<T>, capacity: NodeCapacity) -> DispatchResult {
+			Self::do_update_capacity(ensure_signed(origin)?, capacity)
+		}
+
+		/// Stop receiving nominations and tasks; holdings are kept.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::pause(T::MaxModelsPerNode::get()))]
+		pub fn pause(origin: OriginFor<T>) -> DispatchResult {
+			Self::do_pause(ensure_signed(origin)?)
+		}
+
+		/// Receive nominations and tasks again.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::resume(T::MaxModelsPerNode::get()))]
+		pub fn resume(origin: OriginFor<T>) -> DispatchResult {
+			Self::do_resume(ensure_signed(origin)?)
+		}
+
+		/// Leave: only without tasks in flight. Releases the stake and clears holdings and
+		/// nominations (replacements are nominated).
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::leave(T::MaxModelsPerNode::get()))]
+		pub fn leave(origin: OriginFor<T>) -> DispatchResult {
+			Self::do_leave(ensure_signed(origin)?)
+		}
+
+		/// Register `model` (the SHA-256 of the file) with its size, source URLs and VRAM
+		/// requirement; holds `ModelDeposit`. `initial_replicas` nodes are nominated from the
+		/// next block on.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::register_model(sources.len() as u32))]
+		pub fn register_model(
+			origin: OriginFor<T>,
+			model: ModelId,
+			size_bytes: u64,
+			sources: SourcesOf<T>,
+			min_vram_bytes: u64,
+		) -> DispatchResult {
+			Self::do_register_model(
+				ensure_signed(origin)?,
+				model,
+				size_bytes,
+				sources,
+				min_vram_bytes,
+			)
+		}
+
+		/// Deregister a model (owner or root): every copy and nomination is evicted and the
+		/// deposit released.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::deregister_model(T::MaxHoldersPerModel::get()))]
+		pub fn deregister_model(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
+			Self::do_deregister_model(ensure_signed_or_root(origin)?, model)
+		}
+
+		/// Confirm that the caller, nominated for `model`, stored and verified the file.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::confirm_stored())]
+		pub fn confirm_stored(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
+			Self::do_confirm_stored(ensure_signed(origin)?, model)
+		}
+
+		/// Refuse a nomination; another node is nominated.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::decline_nomination())]
+		pub fn decline_nomination(
+			origin: OriginFor<T>,
+			model: ModelId,
+			reason: DeclineReason,
+		) -> DispatchResult {
+			Self::do_decline_nomination(ensure_signed(origin)?, model, reason)
+		}
+
+		/// Report that the caller lost its copy of `model`; it stops being a holder.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::report_lost())]
+		pub fn report_lost(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
+			Self::do_report_lost(ensure_signed(origin)?, model)
+		}
+
+		/// Announce an unrequested copy of `model`. Accepted only while the model has fewer
+		/// holders and nominations than its target, and within the node's capacity.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::announce_stored())]
+		pub fn announce_stored(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
+			Self::do_announce_stored(ensure_signed(origin)?, model)
+		}
+
+		/// Create a task on `model` with `input`, holding `fee`. Executors are drawn in a later
+		/// block.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::create_task(input.len() as u32))]
+		pub fn create_task(
+			origin: OriginFor<T>,
+			model: ModelId,
+			input: InputOf<T>,
+			fee: BalanceOf<T>,
+		) -> DispatchResult {
+			Self::do_create_task(ensure_signed(origin)?, model, input, fee)
+		}
+
+		/// Commit to a result: `commitment = blake2_256((executor, result, salt).encode())`.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::commit_result())]
+		pub fn commit_result(
+			origin: OriginFor<T>,
+			task: TaskId,
+			commitment: H256,
+		) -> DispatchResult {
+			Self::do_commit_result(ensure_signed(origin)?, task, commitment)
+		}
+
+		/// Reveal the committed result and salt. The last reveal resolves the task.
+		#[pallet::call_index(13)]
+		#[pallet::weight(Pallet::<T>::reveal_weight_upper_bound())]
+		pub fn reveal_result(
+			origin: OriginFor<T>,
+			task: TaskId,
+			result: H256,
+			salt: H256,
+		) -> DispatchResultWithPostInfo {
+			Self::do_reveal_result(ensure_signed(origin)?, task, result, salt)
+		}
+
+		/// Cancel a task that has no executors yet; the fee is returned.
+		#[pallet::call_index(14)]
+		#[pallet::weight(T::WeightInfo::cancel_task(T::MaxQueuedTasks::get()))]
+		pub fn cancel_task(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
+			Self::do_cancel_task(ensure_signed(origin)?, task)
+		}
+
+		/// Replace the parameter set (root). Inconsistent sets are refused.
+		#[pallet::call_index(15)]
+		#[pallet::weight(T::WeightInfo::set_params())]
+		pub fn set_params(origin: OriginFor<T>, params: ParamsOf<T>) -> DispatchResult {
+			ensure_root(origin)?;
+			Self::do_set_params(params)
+		}
+	}
 }

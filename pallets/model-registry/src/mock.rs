@@ -4,16 +4,16 @@ use crate as pallet_model_registry;
 use codec::Encode;
 use core::cell::RefCell;
 use frame_support::{
-    derive_impl, parameter_types,
-    traits::{ConstU32, Hooks, Randomness},
+	derive_impl, parameter_types,
+	traits::{ConstU32, Hooks, Randomness},
 };
 use frame_system::offchain::{
-    AppCrypto, CreateSignedTransaction, CreateTransactionBase, SigningTypes,
+	AppCrypto, CreateSignedTransaction, CreateTransactionBase, SigningTypes,
 };
 use sp_core::H256;
 use sp_runtime::{
-    testing::{TestSignature, TestXt, UintAuthorityId},
-    BuildStorage,
+	testing::{TestSignature, TestXt, UintAuthorityId},
+	BuildStorage,
 };
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -23,27 +23,27 @@ pub type Balance = u64;
 pub type AccountId = u64;
 
 frame_support::construct_runtime!(
-    pub enum Test {
-        System: frame_system,
-        Balances: pallet_balances,
-        ModelRegistry: pallet_model_registry,
-    }
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		ModelRegistry: pallet_model_registry,
+	}
 );
 
 #[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
 impl frame_system::Config for Test {
-    type Block = Block;
-    type AccountData = pallet_balances::AccountData<Balance>;
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<Balance>;
 }
 
 #[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
 impl pallet_balances::Config for Test {
-    type AccountStore = System;
+	type AccountStore = System;
 }
 
 impl SigningTypes for Test {
-    type Public = UintAuthorityId;
-    type Signature = TestSignature;
+	type Public = UintAuthorityId;
+	type Signature = TestSignature;
 }
 
 /// Extrinsic type of the test runtime.
@@ -51,83 +51,80 @@ pub type Extrinsic = TestXt<RuntimeCall, ()>;
 
 impl<LocalCall> CreateTransactionBase<LocalCall> for Test
 where
-    RuntimeCall: From<LocalCall>,
+	RuntimeCall: From<LocalCall>,
 {
-    type Extrinsic = Extrinsic;
-    type RuntimeCall = RuntimeCall;
+	type Extrinsic = Extrinsic;
+	type RuntimeCall = RuntimeCall;
 }
 
 impl<LocalCall> CreateSignedTransaction<LocalCall> for Test
 where
-    RuntimeCall: From<LocalCall>,
+	RuntimeCall: From<LocalCall>,
 {
-    fn create_signed_transaction<C: AppCrypto<Self::Public, Self::Signature>>(
-        call: RuntimeCall,
-        _public: UintAuthorityId,
-        account: AccountId,
-        _nonce: u32,
-    ) -> Option<Extrinsic> {
-        Some(Extrinsic::new_signed(call, account, (), ()))
-    }
+	fn create_signed_transaction<C: AppCrypto<Self::Public, Self::Signature>>(
+		call: RuntimeCall,
+		_public: UintAuthorityId,
+		account: AccountId,
+		_nonce: u32,
+	) -> Option<Extrinsic> {
+		Some(Extrinsic::new_signed(call, account, (), ()))
+	}
 }
 
 /// Signing key binding of the test runtime (the key is the account id).
 pub struct TestAuthId;
 impl AppCrypto<UintAuthorityId, TestSignature> for TestAuthId {
-    type RuntimeAppPublic = UintAuthorityId;
-    type GenericPublic = UintAuthorityId;
-    type GenericSignature = TestSignature;
+	type RuntimeAppPublic = UintAuthorityId;
+	type GenericPublic = UintAuthorityId;
+	type GenericSignature = TestSignature;
 }
 
 thread_local! {
-    static RANDOM_SEED: RefCell<u64> = const { RefCell::new(0) };
+	static RANDOM_SEED: RefCell<u64> = const { RefCell::new(0) };
 }
 
 /// Change the randomness all later draws see.
 pub fn set_random_seed(seed: u64) {
-    RANDOM_SEED.with(|s| *s.borrow_mut() = seed);
+	RANDOM_SEED.with(|s| *s.borrow_mut() = seed);
 }
 
 /// Deterministic randomness: hash of subject, block number and a test-controlled seed.
 pub struct TestRandomness;
 impl Randomness<H256, u64> for TestRandomness {
-    fn random(subject: &[u8]) -> (H256, u64) {
-        let block = System::block_number();
-        let seed = RANDOM_SEED.with(|s| *s.borrow());
-        (
-            H256(sp_io::hashing::blake2_256(&(subject, block, seed).encode())),
-            block,
-        )
-    }
+	fn random(subject: &[u8]) -> (H256, u64) {
+		let block = System::block_number();
+		let seed = RANDOM_SEED.with(|s| *s.borrow());
+		(H256(sp_io::hashing::blake2_256(&(subject, block, seed).encode())), block)
+	}
 }
 
 parameter_types! {
-    pub const MinNodeStake: Balance = 100;
-    pub const ModelDepositAmount: Balance = 50;
+	pub const MinNodeStake: Balance = 100;
+	pub const ModelDepositAmount: Balance = 50;
 }
 
 impl pallet_model_registry::Config for Test {
-    type Currency = Balances;
-    type RuntimeHoldReason = RuntimeHoldReason;
-    type Randomness = TestRandomness;
-    type AuthorityId = TestAuthId;
-    type MinNodeStake = MinNodeStake;
-    type ModelDeposit = ModelDepositAmount;
-    type MaxNodes = ConstU32<64>;
-    type MaxModels = ConstU32<16>;
-    type MaxHoldersPerModel = ConstU32<40>;
-    type MaxModelsPerNode = ConstU32<8>;
-    type MaxSources = ConstU32<4>;
-    type MaxUrlLen = ConstU32<64>;
-    type MaxTaskInputLen = ConstU32<64>;
-    type MaxExecutorsPerTask = ConstU32<5>;
-    type MaxTasksPerNode = ConstU32<4>;
-    type MaxQueuedTasks = ConstU32<16>;
-    type MaxDeadlinesPerBlock = ConstU32<32>;
-    type MaxAssignmentsPerBlock = ConstU32<4>;
-    type MaxNominationDrawsPerBlock = ConstU32<128>;
-    type ModelsReviewedPerBlock = ConstU32<2>;
-    type WeightInfo = ();
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Randomness = TestRandomness;
+	type AuthorityId = TestAuthId;
+	type MinNodeStake = MinNodeStake;
+	type ModelDeposit = ModelDepositAmount;
+	type MaxNodes = ConstU32<64>;
+	type MaxModels = ConstU32<16>;
+	type MaxHoldersPerModel = ConstU32<40>;
+	type MaxModelsPerNode = ConstU32<8>;
+	type MaxSources = ConstU32<4>;
+	type MaxUrlLen = ConstU32<64>;
+	type MaxTaskInputLen = ConstU32<64>;
+	type MaxExecutorsPerTask = ConstU32<5>;
+	type MaxTasksPerNode = ConstU32<4>;
+	type MaxQueuedTasks = ConstU32<16>;
+	type MaxDeadlinesPerBlock = ConstU32<32>;
+	type MaxAssignmentsPerBlock = ConstU32<4>;
+	type MaxNominationDrawsPerBlock = ConstU32<128>;
+	type ModelsReviewedPerBlock = ConstU32<2>;
+	type WeightInfo = ();
 }
 
 /// Balance every test account starts with.
@@ -137,53 +134,51 @@ pub const ACCOUNTS: core::ops::RangeInclusive<AccountId> = 1..=80;
 
 /// Test externalities with endowed accounts and the given parameters, at block 1.
 pub fn new_test_ext_with(params: crate::ParamsOf<Test>) -> sp_io::TestExternalities {
-    set_random_seed(0);
-    let mut storage = frame_system::GenesisConfig::<Test>::default()
-        .build_storage()
-        .unwrap();
-    pallet_balances::GenesisConfig::<Test> {
-        balances: ACCOUNTS.map(|a| (a, INITIAL_BALANCE)).collect(),
-        ..Default::default()
-    }
-    .assimilate_storage(&mut storage)
-    .unwrap();
-    pallet_model_registry::GenesisConfig::<Test> { params }
-        .assimilate_storage(&mut storage)
-        .unwrap();
-    let mut ext = sp_io::TestExternalities::new(storage);
-    ext.execute_with(|| System::set_block_number(1));
-    ext
+	set_random_seed(0);
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: ACCOUNTS.map(|a| (a, INITIAL_BALANCE)).collect(),
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	pallet_model_registry::GenesisConfig::<Test> { params }
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| System::set_block_number(1));
+	ext
 }
 
 /// Test externalities with default parameters.
 pub fn new_test_ext() -> sp_io::TestExternalities {
-    new_test_ext_with(Default::default())
+	new_test_ext_with(Default::default())
 }
 
 /// Run blocks up to and including `n`, checking every invariant after each block.
 pub fn run_to_block(n: u64) {
-    while System::block_number() < n {
-        let next = System::block_number() + 1;
-        System::set_block_number(next);
-        ModelRegistry::on_initialize(next);
-        ModelRegistry::do_try_state().expect("invariants hold");
-    }
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		ModelRegistry::on_initialize(next);
+		ModelRegistry::do_try_state().expect("invariants hold");
+	}
 }
 
 /// Run `n` more blocks.
 pub fn run_blocks(n: u64) {
-    run_to_block(System::block_number() + n);
+	run_to_block(System::block_number() + n);
 }
 
 /// The pallet's events since the last call (clears the event log).
 pub fn take_events() -> Vec<crate::Event<Test>> {
-    let events = System::events()
-        .into_iter()
-        .filter_map(|r| match r.event {
-            RuntimeEvent::ModelRegistry(e) => Some(e),
-            _ => None,
-        })
-        .collect();
-    System::reset_events();
-    events
+	let events = System::events()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::ModelRegistry(e) => Some(e),
+			_ => None,
+		})
+		.collect();
+	System::reset_events();
+	events
 }

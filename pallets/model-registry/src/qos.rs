@@ -30,75 +30,65 @@ pub const MAJORITY_SCORES: [u32; 3] = [1000, 900, 600];
 pub const MIN_DOWNLOAD_SCORE: u32 = 500;
 
 impl<T: Config> Pallet<T> {
-    /// Moving average of `qos` with `sample`.
-    pub fn qos_average(qos: u32, sample: u32) -> u32 {
-        let qos = qos.min(QOS_MAX);
-        let sample = sample.min(QOS_MAX);
-        (qos * (100 - QOS_ALPHA_PERCENT) + sample * QOS_ALPHA_PERCENT) / 100
-    }
+	/// Moving average of `qos` with `sample`.
+	pub fn qos_average(qos: u32, sample: u32) -> u32 {
+		let qos = qos.min(QOS_MAX);
+		let sample = sample.min(QOS_MAX);
+		(qos * (100 - QOS_ALPHA_PERCENT) + sample * QOS_ALPHA_PERCENT) / 100
+	}
 
-    /// Score of a download confirmed at `now` for a nomination made at `nominated_at` with
-    /// deadline `deadline`.
-    pub fn download_score(
-        nominated_at: BlockNumberFor<T>,
-        deadline: BlockNumberFor<T>,
-        now: BlockNumberFor<T>,
-    ) -> u32 {
-        let total: u64 = deadline
-            .saturating_sub(nominated_at)
-            .saturated_into::<u64>()
-            .max(1);
-        let elapsed: u64 = now
-            .saturating_sub(nominated_at)
-            .saturated_into::<u64>()
-            .min(total);
-        let span = u64::from(QOS_MAX - MIN_DOWNLOAD_SCORE);
-        let score = u64::from(QOS_MAX) - span.saturating_mul(elapsed) / total;
-        score.saturated_into::<u32>()
-    }
+	/// Score of a download confirmed at `now` for a nomination made at `nominated_at` with
+	/// deadline `deadline`.
+	pub fn download_score(
+		nominated_at: BlockNumberFor<T>,
+		deadline: BlockNumberFor<T>,
+		now: BlockNumberFor<T>,
+	) -> u32 {
+		let total: u64 = deadline.saturating_sub(nominated_at).saturated_into::<u64>().max(1);
+		let elapsed: u64 = now.saturating_sub(nominated_at).saturated_into::<u64>().min(total);
+		let span = u64::from(QOS_MAX - MIN_DOWNLOAD_SCORE);
+		let score = u64::from(QOS_MAX) - span.saturating_mul(elapsed) / total;
+		score.saturated_into::<u32>()
+	}
 
-    /// Record a sample for `who` (no-op for non-nodes). A sample below the current score that
-    /// leaves the score under the kick threshold kicks the node out; the kick's weight is added
-    /// to `weight`.
-    pub(crate) fn record_qos(who: &T::AccountId, sample: u32, weight: &mut Weight) {
-        let Some(mut node) = Nodes::<T>::get(who) else {
-            return;
-        };
-        let before = node.qos;
-        node.qos = Self::qos_average(node.qos, sample);
-        let qos = node.qos;
-        Nodes::<T>::insert(who, node);
-        if qos < before && qos < Params::<T>::get().qos_kick_threshold {
-            Self::kick_out(who, qos, weight);
-        }
-    }
+	/// Record a sample for `who` (no-op for non-nodes). A sample below the current score that
+	/// leaves the score under the kick threshold kicks the node out; the kick's weight is added
+	/// to `weight`.
+	pub(crate) fn record_qos(who: &T::AccountId, sample: u32, weight: &mut Weight) {
+		let Some(mut node) = Nodes::<T>::get(who) else {
+			return;
+		};
+		let before = node.qos;
+		node.qos = Self::qos_average(node.qos, sample);
+		let qos = node.qos;
+		Nodes::<T>::insert(who, node);
+		if qos < before && qos < Params::<T>::get().qos_kick_threshold {
+			Self::kick_out(who, qos, weight);
+		}
+	}
 
-    /// Remove a node whose score fell below the threshold.
-    pub(crate) fn kick_out(who: &T::AccountId, qos: u32, weight: &mut Weight) {
-        let models = Self::node_model_count(who);
-        let released = Self::remove_node(who);
-        weight.saturating_accrue(T::WeightInfo::kick_out(models));
-        Self::deposit_event(Event::NodeKickedOut {
-            node: who.clone(),
-            qos,
-            released,
-        });
-    }
+	/// Remove a node whose score fell below the threshold.
+	pub(crate) fn kick_out(who: &T::AccountId, qos: u32, weight: &mut Weight) {
+		let models = Self::node_model_count(who);
+		let released = Self::remove_node(who);
+		weight.saturating_accrue(T::WeightInfo::kick_out(models));
+		Self::deposit_event(Event::NodeKickedOut { node: who.clone(), qos, released });
+	}
 
-    /// Holdings plus nominations of a node.
-    pub(crate) fn node_model_count(who: &T::AccountId) -> u32 {
-        let holdings = NodeHoldings::<T>::decode_len(who).unwrap_or(0);
-        let nominations = NodeNominations::<T>::decode_len(who).unwrap_or(0);
-        holdings.saturating_add(nominations).saturated_into()
-    }
+	/// Holdings plus nominations of a node.
+	pub(crate) fn node_model_count(who: &T::AccountId) -> u32 {
+		let holdings = NodeHoldings::<T>::decode_len(who).unwrap_or(0);
+		let nominations = NodeNominations::<T>::decode_len(who).unwrap_or(0);
+		holdings.saturating_add(nominations).saturated_into()
+	}
 
-    /// Whether a QoS roll `roll` (uniform on `u32`) accepts a node with score `qos`.
-    pub(crate) fn qos_accepts(qos: u32, roll: u32) -> bool {
-        roll % QOS_MAX < qos.min(QOS_MAX)
-    }
+	/// Whether a QoS roll `roll` (uniform on `u32`) accepts a node with score `qos`.
+	pub(crate) fn qos_accepts(qos: u32, roll: u32) -> bool {
+		roll % QOS_MAX < qos.min(QOS_MAX)
+	}
 
-    /// Maximum executors per task as configured (used for weight bounds).
-    pub(crate) fn max_executors() -> u32 {
-        T::MaxExecutorsPerTask::get()
-    }
+	/// Maximum executors per task as configured (used for weight bounds).
+	pub(crate) fn max_executors() -> u32 {
+		T::MaxExecutorsPerTask::get()
+	}
 }

@@ -22,251 +22,239 @@ use crate::weights::WeightInfo;
 use crate::{pallet::*, qos::MAJORITY_SCORES, types::*};
 use alloc::vec::Vec;
 use frame_support::{
-    pallet_prelude::*,
-    traits::{
-        fungible::MutateHold,
-        tokens::{Fortitude, Precision, Restriction},
-    },
+	pallet_prelude::*,
+	traits::{
+		fungible::MutateHold,
+		tokens::{Fortitude, Precision, Restriction},
+	},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
 use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
-    /// Deadline handler: end the current phase of a task if this block is its deadline.
-    pub(crate) fn end_task_phase(id: TaskId, now: BlockNumberFor<T>, weight: &mut Weight) {
-        let Some(mut task) = Tasks::<T>::get(id) else {
-            return;
-        };
-        match task.status {
-            TaskStatus::Commit { deadline } if deadline == now => {
-                let model_exists = Models::<T>::contains_key(task.model);
-                let silent: Vec<T::AccountId> = task
-                    .executors
-                    .iter()
-                    .filter(|e| e.commitment.is_none())
-                    .map(|e| e.node.clone())
-                    .collect();
-                for who in silent.iter() {
-                    Self::release_executor(who, id);
-                }
-                if task.executors.iter().all(|e| e.commitment.is_none())
-                    || !Self::start_reveal(id, &mut task, now)
-                {
-                    Self::resolve_task(id, task, now, weight);
-                } else {
-                    Tasks::<T>::insert(id, task);
-                }
-                if model_exists {
-                    for who in silent.iter() {
-                        Self::record_qos(who, 0, weight);
-                    }
-                }
-            }
-            TaskStatus::Reveal { deadline } if deadline == now => {
-                Self::resolve_task(id, task, now, weight);
-            }
-            _ => {}
-        }
-    }
+	/// Deadline handler: end the current phase of a task if this block is its deadline.
+	pub(crate) fn end_task_phase(id: TaskId, now: BlockNumberFor<T>, weight: &mut Weight) {
+		let Some(mut task) = Tasks::<T>::get(id) else {
+			return;
+		};
+		match task.status {
+			TaskStatus::Commit { deadline } if deadline == now => {
+				let model_exists = Models::<T>::contains_key(task.model);
+				let silent: Vec<T::AccountId> = task
+					.executors
+					.iter()
+					.filter(|e| e.commitment.is_none())
+					.map(|e| e.node.clone())
+					.collect();
+				for who in silent.iter() {
+					Self::release_executor(who, id);
+				}
+				if task.executors.iter().all(|e| e.commitment.is_none())
+					|| !Self::start_reveal(id, &mut task, now)
+				{
+					Self::resolve_task(id, task, now, weight);
+				} else {
+					Tasks::<T>::insert(id, task);
+				}
+				if model_exists {
+					for who in silent.iter() {
+						Self::record_qos(who, 0, weight);
+					}
+				}
+			}
+			TaskStatus::Reveal { deadline } if deadline == now => {
+				Self::resolve_task(id, task, now, weight);
+			}
+			_ => {}
+		}
+	}
 
-    /// Deadline handler: remove a resolved task record.
-    pub(crate) fn prune_task(id: TaskId) {
-        Tasks::<T>::mutate_exists(id, |task| {
-            if task.as_ref().is_some_and(|t| {
-                matches!(
-                    t.status,
-                    TaskStatus::Completed { .. } | TaskStatus::Failed { .. }
-                )
-            }) {
-                *task = None;
-            }
-        });
-    }
+	/// Deadline handler: remove a resolved task record.
+	pub(crate) fn prune_task(id: TaskId) {
+		Tasks::<T>::mutate_exists(id, |task| {
+			if task.as_ref().is_some_and(|t| {
+				matches!(t.status, TaskStatus::Completed { .. } | TaskStatus::Failed { .. })
+			}) {
+				*task = None;
+			}
+		});
+	}
 
-    /// Remove a task from an executor's task list.
-    pub(crate) fn release_executor(who: &T::AccountId, id: TaskId) {
-        NodeTasks::<T>::mutate_exists(who, |list| {
-            if let Some(tasks) = list {
-                tasks.retain(|(t, _)| *t != id);
-                if tasks.is_empty() {
-                    *list = None;
-                }
-            }
-        });
-    }
+	/// Remove a task from an executor's task list.
+	pub(crate) fn release_executor(who: &T::AccountId, id: TaskId) {
+		NodeTasks::<T>::mutate_exists(who, |list| {
+			if let Some(tasks) = list {
+				tasks.retain(|(t, _)| *t != id);
+				if tasks.is_empty() {
+					*list = None;
+				}
+			}
+		});
+	}
 
-    /// Store a resolved task and schedule its removal; if no slot is free, remove it now.
-    fn store_resolved(id: TaskId, task: TaskInfoOf<T>, now: BlockNumberFor<T>) {
-        let retention = Params::<T>::get().demand_window;
-        let item = DeadlineItem::Prune { task: id };
-        if Self::schedule_deadline(now.saturating_add(retention), item).is_some() {
-            Tasks::<T>::insert(id, task);
-        } else {
-            Tasks::<T>::remove(id);
-        }
-    }
+	/// Store a resolved task and schedule its removal; if no slot is free, remove it now.
+	fn store_resolved(id: TaskId, task: TaskInfoOf<T>, now: BlockNumberFor<T>) {
+		let retention = Params::<T>::get().demand_window;
+		let item = DeadlineItem::Prune { task: id };
+		if Self::schedule_deadline(now.saturating_add(retention), item).is_some() {
+			Tasks::<T>::insert(id, task);
+		} else {
+			Tasks::<T>::remove(id);
+		}
+	}
 
-    /// Fail a task without result, refund its creator and store it.
-    pub(crate) fn fail_task(
-        id: TaskId,
-        mut task: TaskInfoOf<T>,
-        reason: TaskFailure,
-        now: BlockNumberFor<T>,
-    ) {
-        Self::refund_fee(&task.creator, task.fee);
-        for e in task.executors.iter() {
-            Self::release_executor(&e.node, id);
-        }
-        task.status = TaskStatus::Failed { reason };
-        Self::store_resolved(id, task, now);
-        Self::deposit_event(Event::TaskFailed { task: id, reason });
-    }
+	/// Fail a task without result, refund its creator and store it.
+	pub(crate) fn fail_task(
+		id: TaskId,
+		mut task: TaskInfoOf<T>,
+		reason: TaskFailure,
+		now: BlockNumberFor<T>,
+	) {
+		Self::refund_fee(&task.creator, task.fee);
+		for e in task.executors.iter() {
+			Self::release_executor(&e.node, id);
+		}
+		task.status = TaskStatus::Failed { reason };
+		Self::store_resolved(id, task, now);
+		Self::deposit_event(Event::TaskFailed { task: id, reason });
+	}
 
-    /// Resolve a task (see the module documentation) and store it.
-    pub(crate) fn resolve_task(
-        id: TaskId,
-        mut task: TaskInfoOf<T>,
-        now: BlockNumberFor<T>,
-        weight: &mut Weight,
-    ) {
-        let assigned = task.executors.len() as u32;
-        weight.saturating_accrue(T::WeightInfo::resolve_task(assigned));
-        let model_exists = Models::<T>::contains_key(task.model);
+	/// Resolve a task (see the module documentation) and store it.
+	pub(crate) fn resolve_task(
+		id: TaskId,
+		mut task: TaskInfoOf<T>,
+		now: BlockNumberFor<T>,
+		weight: &mut Weight,
+	) {
+		let assigned = task.executors.len() as u32;
+		weight.saturating_accrue(T::WeightInfo::resolve_task(assigned));
+		let model_exists = Models::<T>::contains_key(task.model);
 
-        // Tally revealed results.
-        let mut tally: Vec<(H256, u32)> = Vec::new();
-        for result in task.executors.iter().filter_map(|e| e.result) {
-            match tally.iter_mut().find(|(r, _)| *r == result) {
-                Some((_, n)) => *n += 1,
-                None => tally.push((result, 1)),
-            }
-        }
-        let best = tally.iter().map(|(_, n)| *n).max().unwrap_or(0);
-        let leaders = tally.iter().filter(|(_, n)| *n == best).count();
-        let winner = tally
-            .iter()
-            .find(|(_, n)| *n == best)
-            .map(|(r, _)| *r)
-            .filter(|_| leaders == 1 && best > assigned / 2);
+		// Tally revealed results.
+		let mut tally: Vec<(H256, u32)> = Vec::new();
+		for result in task.executors.iter().filter_map(|e| e.result) {
+			match tally.iter_mut().find(|(r, _)| *r == result) {
+				Some((_, n)) => *n += 1,
+				None => tally.push((result, 1)),
+			}
+		}
+		let best = tally.iter().map(|(_, n)| *n).max().unwrap_or(0);
+		let leaders = tally.iter().filter(|(_, n)| *n == best).count();
+		let winner = tally
+			.iter()
+			.find(|(_, n)| *n == best)
+			.map(|(r, _)| *r)
+			.filter(|_| leaders == 1 && best > assigned / 2);
 
-        for e in task.executors.iter() {
-            Self::release_executor(&e.node, id);
-        }
+		for e in task.executors.iter() {
+			Self::release_executor(&e.node, id);
+		}
 
-        // QoS samples are applied last: a kick-out must not interfere with the bookkeeping.
-        let mut samples: Vec<(T::AccountId, u32)> = Vec::new();
-        match winner {
-            Some(result) => {
-                let mut majority: Vec<&Executor<T::AccountId>> = task
-                    .executors
-                    .iter()
-                    .filter(|e| e.result == Some(result))
-                    .collect();
-                majority.sort_by_key(|e| e.reveal_rank);
-                let paid: Vec<T::AccountId> = majority.iter().map(|e| e.node.clone()).collect();
-                Self::pay_executors(&task.creator, task.fee, &paid);
-                for (i, who) in paid.iter().enumerate() {
-                    let score = MAJORITY_SCORES[i.min(MAJORITY_SCORES.len() - 1)];
-                    samples.push((who.clone(), score));
-                }
-                for e in task.executors.iter() {
-                    match e.result {
-                        Some(r) if r != result => {
-                            Self::slash_executor(id, &e.node, task.model);
-                            samples.push((e.node.clone(), 0));
-                        }
-                        None if e.commitment.is_some() => samples.push((e.node.clone(), 0)),
-                        _ => {}
-                    }
-                }
-                task.status = TaskStatus::Completed { result };
-                Self::deposit_event(Event::TaskCompleted {
-                    task: id,
-                    result,
-                    paid: BoundedVec::truncate_from(paid),
-                });
-            }
-            None => {
-                Self::refund_fee(&task.creator, task.fee);
-                for e in task.executors.iter() {
-                    if e.commitment.is_some() && e.result.is_none() {
-                        samples.push((e.node.clone(), 0));
-                    }
-                }
-                let reason = if tally.is_empty() {
-                    TaskFailure::NoAnswers
-                } else {
-                    TaskFailure::NoQuorum
-                };
-                task.status = TaskStatus::Failed { reason };
-                Self::deposit_event(Event::TaskFailed { task: id, reason });
-            }
-        }
-        Self::store_resolved(id, task, now);
-        for (who, sample) in samples {
-            if model_exists || sample > 0 {
-                Self::record_qos(&who, sample, weight);
-            }
-        }
-    }
+		// QoS samples are applied last: a kick-out must not interfere with the bookkeeping.
+		let mut samples: Vec<(T::AccountId, u32)> = Vec::new();
+		match winner {
+			Some(result) => {
+				let mut majority: Vec<&Executor<T::AccountId>> =
+					task.executors.iter().filter(|e| e.result == Some(result)).collect();
+				majority.sort_by_key(|e| e.reveal_rank);
+				let paid: Vec<T::AccountId> = majority.iter().map(|e| e.node.clone()).collect();
+				Self::pay_executors(&task.creator, task.fee, &paid);
+				for (i, who) in paid.iter().enumerate() {
+					let score = MAJORITY_SCORES[i.min(MAJORITY_SCORES.len() - 1)];
+					samples.push((who.clone(), score));
+				}
+				for e in task.executors.iter() {
+					match e.result {
+						Some(r) if r != result => {
+							Self::slash_executor(id, &e.node, task.model);
+							samples.push((e.node.clone(), 0));
+						}
+						None if e.commitment.is_some() => samples.push((e.node.clone(), 0)),
+						_ => {}
+					}
+				}
+				task.status = TaskStatus::Completed { result };
+				Self::deposit_event(Event::TaskCompleted {
+					task: id,
+					result,
+					paid: BoundedVec::truncate_from(paid),
+				});
+			}
+			None => {
+				Self::refund_fee(&task.creator, task.fee);
+				for e in task.executors.iter() {
+					if e.commitment.is_some() && e.result.is_none() {
+						samples.push((e.node.clone(), 0));
+					}
+				}
+				let reason =
+					if tally.is_empty() { TaskFailure::NoAnswers } else { TaskFailure::NoQuorum };
+				task.status = TaskStatus::Failed { reason };
+				Self::deposit_event(Event::TaskFailed { task: id, reason });
+			}
+		}
+		Self::store_resolved(id, task, now);
+		for (who, sample) in samples {
+			if model_exists || sample > 0 {
+				Self::record_qos(&who, sample, weight);
+			}
+		}
+	}
 
-    /// Share `fee` held from `creator` equally among `payees`; the remainder is refunded.
-    fn pay_executors(creator: &T::AccountId, fee: BalanceOf<T>, payees: &[T::AccountId]) {
-        let mut left = fee;
-        if !payees.is_empty() {
-            let share = fee / BalanceOf::<T>::from(payees.len() as u32);
-            if !share.is_zero() {
-                for who in payees {
-                    let moved = T::Currency::transfer_on_hold(
-                        &HoldReason::TaskFee.into(),
-                        creator,
-                        who,
-                        share,
-                        Precision::BestEffort,
-                        Restriction::Free,
-                        Fortitude::Force,
-                    )
-                    .unwrap_or_default();
-                    left = left.saturating_sub(moved);
-                }
-            }
-        }
-        Self::refund_fee(creator, left);
-    }
+	/// Share `fee` held from `creator` equally among `payees`; the remainder is refunded.
+	fn pay_executors(creator: &T::AccountId, fee: BalanceOf<T>, payees: &[T::AccountId]) {
+		let mut left = fee;
+		if !payees.is_empty() {
+			let share = fee / BalanceOf::<T>::from(payees.len() as u32);
+			if !share.is_zero() {
+				for who in payees {
+					let moved = T::Currency::transfer_on_hold(
+						&HoldReason::TaskFee.into(),
+						creator,
+						who,
+						share,
+						Precision::BestEffort,
+						Restriction::Free,
+						Fortitude::Force,
+					)
+					.unwrap_or_default();
+					left = left.saturating_sub(moved);
+				}
+			}
+		}
+		Self::refund_fee(creator, left);
+	}
 
-    /// Slash `slash_fraction` of an executor's stake (burnt) and drop it as holder of `model`.
-    fn slash_executor(id: TaskId, who: &T::AccountId, model: ModelId) {
-        if let Some(mut node) = Nodes::<T>::get(who) {
-            let amount = Params::<T>::get().slash_fraction * node.stake;
-            let burnt = if amount.is_zero() {
-                Zero::zero()
-            } else {
-                T::Currency::burn_held(
-                    &HoldReason::NodeStake.into(),
-                    who,
-                    amount,
-                    Precision::BestEffort,
-                    Fortitude::Force,
-                )
-                .unwrap_or_default()
-            };
-            node.stake = node.stake.saturating_sub(burnt);
-            Nodes::<T>::insert(who, node);
-            Self::deposit_event(Event::ExecutorSlashed {
-                task: id,
-                node: who.clone(),
-                amount: burnt,
-            });
-        }
-        Models::<T>::mutate_extant(model, |info| {
-            if Self::detach_holder(model, info, who) {
-                Self::deposit_event(Event::ModelEvicted {
-                    model,
-                    node: who.clone(),
-                });
-                Self::ensure_replication(model, info);
-            }
-        });
-    }
+	/// Slash `slash_fraction` of an executor's stake (burnt) and drop it as holder of `model`.
+	fn slash_executor(id: TaskId, who: &T::AccountId, model: ModelId) {
+		if let Some(mut node) = Nodes::<T>::get(who) {
+			let amount = Params::<T>::get().slash_fraction * node.stake;
+			let burnt = if amount.is_zero() {
+				Zero::zero()
+			} else {
+				T::Currency::burn_held(
+					&HoldReason::NodeStake.into(),
+					who,
+					amount,
+					Precision::BestEffort,
+					Fortitude::Force,
+				)
+				.unwrap_or_default()
+			};
+			node.stake = node.stake.saturating_sub(burnt);
+			Nodes::<T>::insert(who, node);
+			Self::deposit_event(Event::ExecutorSlashed {
+				task: id,
+				node: who.clone(),
+				amount: burnt,
+			});
+		}
+		Models::<T>::mutate_extant(model, |info| {
+			if Self::detach_holder(model, info, who) {
+				Self::deposit_event(Event::ModelEvicted { model, node: who.clone() });
+				Self::ensure_replication(model, info);
+			}
+		});
+	}
 }

@@ -8,22 +8,22 @@ use crate::types::{ModelId, ModelStatus, NodeView, NodeWork, TaskId, TaskView};
 use codec::Codec;
 
 sp_api::decl_runtime_apis! {
-    /// Read access to the registry for node software and applications.
-    pub trait ModelRegistryApi<AccountId, Balance, BlockNumber>
-    where
-        AccountId: Codec,
-        Balance: Codec,
-        BlockNumber: Codec,
-    {
-        /// Replication status of a model (holders, pending nominations, demand, target).
-        fn model_status(model: ModelId) -> Option<ModelStatus<AccountId, Balance, BlockNumber>>;
-        /// A node's stake, capacity, QoS and counters.
-        fn node_info(node: AccountId) -> Option<NodeView<Balance>>;
-        /// What a node must fetch, keep and execute; `None` if not a registered node.
-        fn pending_work(node: AccountId) -> Option<NodeWork<BlockNumber>>;
-        /// Status, executors and result of a task.
-        fn task_status(task: TaskId) -> Option<TaskView<AccountId, Balance, BlockNumber>>;
-    }
+	/// Read access to the registry for node software and applications.
+	pub trait ModelRegistryApi<AccountId, Balance, BlockNumber>
+	where
+		AccountId: Codec,
+		Balance: Codec,
+		BlockNumber: Codec,
+	{
+		/// Replication status of a model (holders, pending nominations, demand, target).
+		fn model_status(model: ModelId) -> Option<ModelStatus<AccountId, Balance, BlockNumber>>;
+		/// A node's stake, capacity, QoS and counters.
+		fn node_info(node: AccountId) -> Option<NodeView<Balance>>;
+		/// What a node must fetch, keep and execute; `None` if not a registered node.
+		fn pending_work(node: AccountId) -> Option<NodeWork<BlockNumber>>;
+		/// Status, executors and result of a task.
+		fn task_status(task: TaskId) -> Option<TaskView<AccountId, Balance, BlockNumber>>;
+	}
 }
 
 use crate::{pallet::*, types::*};
@@ -31,132 +31,117 @@ use alloc::vec::Vec;
 use frame_system::pallet_prelude::BlockNumberFor;
 
 impl<T: Config> Pallet<T> {
-    /// Runtime API: replication status of `model`.
-    pub fn model_status(
-        model: ModelId,
-    ) -> Option<ModelStatus<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
-        let info = Models::<T>::get(model)?;
-        let holders = (0..info.holders)
-            .filter_map(|i| HolderAt::<T>::get(model, i))
-            .collect();
-        let sources = ModelSources::<T>::get(model)
-            .into_iter()
-            .map(|u| u.into_inner())
-            .collect();
-        let deficit = Self::replication_deficit(&info, &Params::<T>::get());
-        Some(ModelStatus {
-            owner: info.owner,
-            deposit: info.deposit,
-            size_bytes: info.size_bytes,
-            min_vram_bytes: info.min_vram_bytes,
-            sources,
-            holders,
-            available_holders: info.available,
-            pending_nominations: info.nominated,
-            deficit,
-            demand_current: info.demand_current,
-            demand_previous: info.demand_previous,
-            target: info.target,
-            registered_at: info.registered_at,
-        })
-    }
+	/// Runtime API: replication status of `model`.
+	pub fn model_status(
+		model: ModelId,
+	) -> Option<ModelStatus<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
+		let info = Models::<T>::get(model)?;
+		let holders = (0..info.holders).filter_map(|i| HolderAt::<T>::get(model, i)).collect();
+		let sources = ModelSources::<T>::get(model).into_iter().map(|u| u.into_inner()).collect();
+		let deficit = Self::replication_deficit(&info, &Params::<T>::get());
+		Some(ModelStatus {
+			owner: info.owner,
+			deposit: info.deposit,
+			size_bytes: info.size_bytes,
+			min_vram_bytes: info.min_vram_bytes,
+			sources,
+			holders,
+			available_holders: info.available,
+			pending_nominations: info.nominated,
+			deficit,
+			demand_current: info.demand_current,
+			demand_previous: info.demand_previous,
+			target: info.target,
+			registered_at: info.registered_at,
+		})
+	}
 
-    /// Runtime API: a node's record.
-    pub fn node_info(node: T::AccountId) -> Option<NodeView<BalanceOf<T>>> {
-        let info = Nodes::<T>::get(&node)?;
-        Some(NodeView {
-            stake: info.stake,
-            capacity: info.capacity,
-            used_disk: info.used_disk,
-            qos: info.qos,
-            status: info.status,
-            holdings: NodeHoldings::<T>::decode_len(&node).unwrap_or(0) as u32,
-            nominations: NodeNominations::<T>::decode_len(&node).unwrap_or(0) as u32,
-            tasks_in_flight: NodeTasks::<T>::decode_len(&node).unwrap_or(0) as u32,
-        })
-    }
+	/// Runtime API: a node's record.
+	pub fn node_info(node: T::AccountId) -> Option<NodeView<BalanceOf<T>>> {
+		let info = Nodes::<T>::get(&node)?;
+		Some(NodeView {
+			stake: info.stake,
+			capacity: info.capacity,
+			used_disk: info.used_disk,
+			qos: info.qos,
+			status: info.status,
+			holdings: NodeHoldings::<T>::decode_len(&node).unwrap_or(0) as u32,
+			nominations: NodeNominations::<T>::decode_len(&node).unwrap_or(0) as u32,
+			tasks_in_flight: NodeTasks::<T>::decode_len(&node).unwrap_or(0) as u32,
+		})
+	}
 
-    /// Runtime API: what `node` must fetch, keep and execute; `None` if it is not a node.
-    pub fn pending_work(node: T::AccountId) -> Option<NodeWork<BlockNumberFor<T>>> {
-        if !Nodes::<T>::contains_key(&node) {
-            return None;
-        }
-        let nominations = NodeNominations::<T>::get(&node)
-            .into_iter()
-            .filter_map(|model| {
-                let nomination = Nominations::<T>::get(model, &node)?;
-                let info = Models::<T>::get(model)?;
-                Some(NominationWork {
-                    model,
-                    size_bytes: info.size_bytes,
-                    sources: ModelSources::<T>::get(model)
-                        .into_iter()
-                        .map(|u| u.into_inner())
-                        .collect(),
-                    deadline: nomination.deadline,
-                })
-            })
-            .collect();
-        let holdings = NodeHoldings::<T>::get(&node)
-            .into_iter()
-            .filter_map(|model| {
-                Models::<T>::get(model).map(|info| HoldingWork {
-                    model,
-                    size_bytes: info.size_bytes,
-                })
-            })
-            .collect();
-        let tasks = NodeTasks::<T>::get(&node)
-            .into_iter()
-            .filter_map(|(id, _)| {
-                let task = Tasks::<T>::get(id)?;
-                let (phase, deadline) = match task.status {
-                    TaskStatus::Commit { deadline } => (TaskPhase::Commit, deadline),
-                    TaskStatus::Reveal { deadline } => (TaskPhase::Reveal, deadline),
-                    _ => return None,
-                };
-                let me = task.executors.iter().find(|e| e.node == node)?;
-                Some(TaskWork {
-                    task: id,
-                    model: task.model,
-                    input: task.input.clone().into_inner(),
-                    phase,
-                    committed: me.commitment.is_some(),
-                    revealed: me.result.is_some(),
-                    deadline,
-                })
-            })
-            .collect::<Vec<_>>();
-        Some(NodeWork {
-            nominations,
-            holdings,
-            tasks,
-        })
-    }
+	/// Runtime API: what `node` must fetch, keep and execute; `None` if it is not a node.
+	pub fn pending_work(node: T::AccountId) -> Option<NodeWork<BlockNumberFor<T>>> {
+		if !Nodes::<T>::contains_key(&node) {
+			return None;
+		}
+		let nominations = NodeNominations::<T>::get(&node)
+			.into_iter()
+			.filter_map(|model| {
+				let nomination = Nominations::<T>::get(model, &node)?;
+				let info = Models::<T>::get(model)?;
+				Some(NominationWork {
+					model,
+					size_bytes: info.size_bytes,
+					sources: ModelSources::<T>::get(model)
+						.into_iter()
+						.map(|u| u.into_inner())
+						.collect(),
+					deadline: nomination.deadline,
+				})
+			})
+			.collect();
+		let holdings = NodeHoldings::<T>::get(&node)
+			.into_iter()
+			.filter_map(|model| {
+				Models::<T>::get(model)
+					.map(|info| HoldingWork { model, size_bytes: info.size_bytes })
+			})
+			.collect();
+		let tasks = NodeTasks::<T>::get(&node)
+			.into_iter()
+			.filter_map(|(id, _)| {
+				let task = Tasks::<T>::get(id)?;
+				let (phase, deadline) = match task.status {
+					TaskStatus::Commit { deadline } => (TaskPhase::Commit, deadline),
+					TaskStatus::Reveal { deadline } => (TaskPhase::Reveal, deadline),
+					_ => return None,
+				};
+				let me = task.executors.iter().find(|e| e.node == node)?;
+				Some(TaskWork {
+					task: id,
+					model: task.model,
+					input: task.input.clone().into_inner(),
+					phase,
+					committed: me.commitment.is_some(),
+					revealed: me.result.is_some(),
+					deadline,
+				})
+			})
+			.collect::<Vec<_>>();
+		Some(NodeWork { nominations, holdings, tasks })
+	}
 
-    /// Runtime API: status of a task (kept for one demand window after resolution).
-    pub fn task_status(
-        task: TaskId,
-    ) -> Option<TaskView<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
-        let info = Tasks::<T>::get(task)?;
-        let result = match info.status {
-            TaskStatus::Completed { result } => Some(result),
-            _ => None,
-        };
-        Some(TaskView {
-            model: info.model,
-            creator: info.creator,
-            fee: info.fee,
-            created_at: info.created_at,
-            status: info.status,
-            executors: info.executors.iter().map(|e| e.node.clone()).collect(),
-            commits: info
-                .executors
-                .iter()
-                .filter(|e| e.commitment.is_some())
-                .count() as u32,
-            reveals: info.executors.iter().filter(|e| e.result.is_some()).count() as u32,
-            result,
-        })
-    }
+	/// Runtime API: status of a task (kept for one demand window after resolution).
+	pub fn task_status(
+		task: TaskId,
+	) -> Option<TaskView<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
+		let info = Tasks::<T>::get(task)?;
+		let result = match info.status {
+			TaskStatus::Completed { result } => Some(result),
+			_ => None,
+		};
+		Some(TaskView {
+			model: info.model,
+			creator: info.creator,
+			fee: info.fee,
+			created_at: info.created_at,
+			status: info.status,
+			executors: info.executors.iter().map(|e| e.node.clone()).collect(),
+			commits: info.executors.iter().filter(|e| e.commitment.is_some()).count() as u32,
+			reveals: info.executors.iter().filter(|e| e.result.is_some()).count() as u32,
+			result,
+		})
+	}
 }

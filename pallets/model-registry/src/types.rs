@@ -19,483 +19,479 @@ pub const QOS_MAX: u32 = 1000;
 
 /// Resources a node declares when joining.
 #[derive(
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Default,
-    Encode,
-    Decode,
-    DecodeWithMemTracking,
-    MaxEncodedLen,
-    TypeInfo,
-    Debug,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
 )]
 pub struct NodeCapacity {
-    /// Disk space the node dedicates to model files, in bytes.
-    pub disk_bytes: u64,
-    /// GPU memory of the node, in bytes.
-    pub vram_bytes: u64,
+	/// Disk space the node dedicates to model files, in bytes.
+	pub disk_bytes: u64,
+	/// GPU memory of the node, in bytes.
+	pub vram_bytes: u64,
 }
 
 /// Why a node refuses a nomination.
 #[derive(
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Encode,
-    Decode,
-    DecodeWithMemTracking,
-    MaxEncodedLen,
-    TypeInfo,
-    Debug,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
 )]
 pub enum DeclineReason {
-    /// The downloaded file does not hash to the model id.
-    HashMismatch,
-    /// The downloaded file does not have the registered size.
-    SizeMismatch,
-    /// The node's local disk budget cannot take the file.
-    DiskBudgetExceeded,
-    /// No source could deliver the file.
-    SourceUnavailable,
-    /// The node's GPU cannot run the model.
-    InsufficientVram,
-    /// Any other reason.
-    Other,
+	/// The downloaded file does not hash to the model id.
+	HashMismatch,
+	/// The downloaded file does not have the registered size.
+	SizeMismatch,
+	/// The node's local disk budget cannot take the file.
+	DiskBudgetExceeded,
+	/// No source could deliver the file.
+	SourceUnavailable,
+	/// The node's GPU cannot run the model.
+	InsufficientVram,
+	/// Any other reason.
+	Other,
 }
 
 /// Whether a node takes new work.
 #[derive(
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Encode,
-    Decode,
-    DecodeWithMemTracking,
-    MaxEncodedLen,
-    TypeInfo,
-    Debug,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
 )]
 pub enum NodeStatus {
-    /// Eligible for nominations and task execution.
-    Active,
-    /// Keeps its holdings but receives no new nominations or tasks.
-    Paused,
+	/// Eligible for nominations and task execution.
+	Active,
+	/// Keeps its holdings but receives no new nominations or tasks.
+	Paused,
 }
 
 /// Governance-controlled parameters of the registry.
 #[derive(
-    Clone,
-    PartialEq,
-    Eq,
-    Encode,
-    Decode,
-    DecodeWithMemTracking,
-    MaxEncodedLen,
-    TypeInfo,
-    Debug,
-    frame_support::Serialize,
-    frame_support::Deserialize,
+	Clone,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+	frame_support::Serialize,
+	frame_support::Deserialize,
 )]
-#[serde(
-    crate = "frame_support::__private::serde",
-    rename_all = "camelCase",
-    deny_unknown_fields
-)]
+#[serde(crate = "frame_support::__private::serde", rename_all = "camelCase", deny_unknown_fields)]
 pub struct RegistryParams<BlockNumber> {
-    /// Nodes nominated when a model is registered.
-    pub initial_replicas: u32,
-    /// Below this many available holders, `refill_batch` more nodes are nominated.
-    pub low_watermark: u32,
-    /// Nominations added when a model falls below `low_watermark` available holders.
-    pub refill_batch: u32,
-    /// Eviction floor: demand scaling never removes copies below this count.
-    pub min_replicas: u32,
-    /// Ceiling of the replication target.
-    pub max_replicas: u32,
-    /// Blocks a nominated node has to confirm the download.
-    pub download_deadline: BlockNumber,
-    /// Length of the demand measurement window, in blocks.
-    pub demand_window: BlockNumber,
-    /// Task executions one holder is expected to serve per window.
-    pub tasks_per_replica: u32,
-    /// Capacity provisioned relative to measured demand, in percent (>= 100).
-    pub headroom_percent: u32,
-    /// A target is lowered only when demand asks for at least this percentage fewer copies.
-    pub scale_down_hysteresis_percent: u32,
-    /// Executors drawn per task.
-    pub executors_per_task: u32,
-    /// Blocks the executors have to commit after assignment.
-    pub commit_deadline: BlockNumber,
-    /// Blocks the executors have to reveal after the commit phase.
-    pub reveal_deadline: BlockNumber,
-    /// Nodes whose QoS falls below this value (on `0..=1000`) are kicked out.
-    pub qos_kick_threshold: u32,
-    /// Part of the stake slashed from an executor whose revealed result disagrees with the
-    /// majority.
-    pub slash_fraction: Perbill,
+	/// Nodes nominated when a model is registered.
+	pub initial_replicas: u32,
+	/// Below this many available holders, `refill_batch` more nodes are nominated.
+	pub low_watermark: u32,
+	/// Nominations added when a model falls below `low_watermark` available holders.
+	pub refill_batch: u32,
+	/// Eviction floor: demand scaling never removes copies below this count.
+	pub min_replicas: u32,
+	/// Ceiling of the replication target.
+	pub max_replicas: u32,
+	/// Blocks a nominated node has to confirm the download.
+	pub download_deadline: BlockNumber,
+	/// Length of the demand measurement window, in blocks.
+	pub demand_window: BlockNumber,
+	/// Task executions one holder is expected to serve per window.
+	pub tasks_per_replica: u32,
+	/// Capacity provisioned relative to measured demand, in percent (>= 100).
+	pub headroom_percent: u32,
+	/// A target is lowered only when demand asks for at least this percentage fewer copies.
+	pub scale_down_hysteresis_percent: u32,
+	/// Executors drawn per task.
+	pub executors_per_task: u32,
+	/// Blocks the executors have to commit after assignment.
+	pub commit_deadline: BlockNumber,
+	/// Blocks the executors have to reveal after the commit phase.
+	pub reveal_deadline: BlockNumber,
+	/// Nodes whose QoS falls below this value (on `0..=1000`) are kicked out.
+	pub qos_kick_threshold: u32,
+	/// Part of the stake slashed from an executor whose revealed result disagrees with the
+	/// majority.
+	pub slash_fraction: Perbill,
 }
 
 impl<BlockNumber: From<u32>> Default for RegistryParams<BlockNumber> {
-    fn default() -> Self {
-        Self {
-            initial_replicas: 10,
-            low_watermark: 3,
-            refill_batch: 10,
-            min_replicas: 5,
-            max_replicas: 32,
-            download_deadline: 100u32.into(),
-            demand_window: 100u32.into(),
-            tasks_per_replica: 10,
-            headroom_percent: 200,
-            scale_down_hysteresis_percent: 25,
-            executors_per_task: 3,
-            commit_deadline: 20u32.into(),
-            reveal_deadline: 20u32.into(),
-            qos_kick_threshold: 200,
-            slash_fraction: Perbill::from_percent(10),
-        }
-    }
+	fn default() -> Self {
+		Self {
+			initial_replicas: 10,
+			low_watermark: 3,
+			refill_batch: 10,
+			min_replicas: 5,
+			max_replicas: 32,
+			download_deadline: 100u32.into(),
+			demand_window: 100u32.into(),
+			tasks_per_replica: 10,
+			headroom_percent: 200,
+			scale_down_hysteresis_percent: 25,
+			executors_per_task: 3,
+			commit_deadline: 20u32.into(),
+			reveal_deadline: 20u32.into(),
+			qos_kick_threshold: 200,
+			slash_fraction: Perbill::from_percent(10),
+		}
+	}
 }
 
 /// A registered node.
 #[derive(
-    Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
 pub struct NodeInfo<Balance, BlockNumber> {
-    /// Position of the node in the dense node index.
-    pub index: u32,
-    /// Stake currently held (already reduced by slashes).
-    pub stake: Balance,
-    /// Declared resources.
-    pub capacity: NodeCapacity,
-    /// Bytes reserved by holdings and pending nominations.
-    pub used_disk: u64,
-    /// QoS score on `0..=1000`.
-    pub qos: u32,
-    /// Active or paused.
-    pub status: NodeStatus,
-    /// Block of joining.
-    pub joined_at: BlockNumber,
+	/// Position of the node in the dense node index.
+	pub index: u32,
+	/// Stake currently held (already reduced by slashes).
+	pub stake: Balance,
+	/// Declared resources.
+	pub capacity: NodeCapacity,
+	/// Bytes reserved by holdings and pending nominations.
+	pub used_disk: u64,
+	/// QoS score on `0..=1000`.
+	pub qos: u32,
+	/// Active or paused.
+	pub status: NodeStatus,
+	/// Block of joining.
+	pub joined_at: BlockNumber,
 }
 
 /// A registered model.
 #[derive(
-    Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
 pub struct ModelInfo<AccountId, Balance, BlockNumber> {
-    /// Account that registered the model and pays its deposit.
-    pub owner: AccountId,
-    /// Deposit held from the owner.
-    pub deposit: Balance,
-    /// File size in bytes.
-    pub size_bytes: u64,
-    /// GPU memory a node needs to run the model.
-    pub min_vram_bytes: u64,
-    /// Position of the model in the dense model index.
-    pub index: u32,
-    /// Number of holders (entries of the holder index).
-    pub holders: u32,
-    /// Holders whose node is active (not paused).
-    pub available: u32,
-    /// Pending nominations.
-    pub nominated: u32,
-    /// Replication target (holders wanted).
-    pub target: u32,
-    /// Whether the model sits in the replication queue.
-    pub queued: bool,
-    /// Window index (block / demand_window) the demand counters refer to.
-    pub demand_window_index: BlockNumber,
-    /// Tasks created in the current window.
-    pub demand_current: u32,
-    /// Tasks created in the previous window.
-    pub demand_previous: u32,
-    /// Block of registration.
-    pub registered_at: BlockNumber,
+	/// Account that registered the model and pays its deposit.
+	pub owner: AccountId,
+	/// Deposit held from the owner.
+	pub deposit: Balance,
+	/// File size in bytes.
+	pub size_bytes: u64,
+	/// GPU memory a node needs to run the model.
+	pub min_vram_bytes: u64,
+	/// Position of the model in the dense model index.
+	pub index: u32,
+	/// Number of holders (entries of the holder index).
+	pub holders: u32,
+	/// Holders whose node is active (not paused).
+	pub available: u32,
+	/// Pending nominations.
+	pub nominated: u32,
+	/// Replication target (holders wanted).
+	pub target: u32,
+	/// Whether the model sits in the replication queue.
+	pub queued: bool,
+	/// Window index (block / demand_window) the demand counters refer to.
+	pub demand_window_index: BlockNumber,
+	/// Tasks created in the current window.
+	pub demand_current: u32,
+	/// Tasks created in the previous window.
+	pub demand_previous: u32,
+	/// Block of registration.
+	pub registered_at: BlockNumber,
 }
 
 /// A pending nomination of one node for one model.
 #[derive(
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Encode,
-    Decode,
-    DecodeWithMemTracking,
-    MaxEncodedLen,
-    TypeInfo,
-    Debug,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
 )]
 pub struct Nomination<BlockNumber> {
-    /// Block of the nomination.
-    pub nominated_at: BlockNumber,
-    /// Block at which the nomination expires unless confirmed.
-    pub deadline: BlockNumber,
+	/// Block of the nomination.
+	pub nominated_at: BlockNumber,
+	/// Block at which the nomination expires unless confirmed.
+	pub deadline: BlockNumber,
 }
 
 /// Why a task ended without a result.
 #[derive(
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Encode,
-    Decode,
-    DecodeWithMemTracking,
-    MaxEncodedLen,
-    TypeInfo,
-    Debug,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
 )]
 pub enum TaskFailure {
-    /// Results were revealed but no result reached a strict majority of the executors.
-    NoQuorum,
-    /// No executor revealed a result.
-    NoAnswers,
-    /// The model was deregistered before executors were assigned.
-    ModelGone,
-    /// The task waited for holders longer than one demand window.
-    NoHolders,
+	/// Results were revealed but no result reached a strict majority of the executors.
+	NoQuorum,
+	/// No executor revealed a result.
+	NoAnswers,
+	/// The model was deregistered before executors were assigned.
+	ModelGone,
+	/// The task waited for holders longer than one demand window.
+	NoHolders,
 }
 
 /// Lifecycle of a task.
 #[derive(
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Encode,
-    Decode,
-    DecodeWithMemTracking,
-    MaxEncodedLen,
-    TypeInfo,
-    Debug,
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
 )]
 pub enum TaskStatus<BlockNumber> {
-    /// Waiting in the queue for executors.
-    Waiting,
-    /// Executors assigned; commitments accepted until `deadline`.
-    Commit {
-        /// End of the commit phase.
-        deadline: BlockNumber,
-    },
-    /// Reveals accepted until `deadline`.
-    Reveal {
-        /// End of the reveal phase.
-        deadline: BlockNumber,
-    },
-    /// Resolved with a majority result.
-    Completed {
-        /// The agreed result hash.
-        result: H256,
-    },
-    /// Resolved without a result; the fee was refunded.
-    Failed {
-        /// Why.
-        reason: TaskFailure,
-    },
+	/// Waiting in the queue for executors.
+	Waiting,
+	/// Executors assigned; commitments accepted until `deadline`.
+	Commit {
+		/// End of the commit phase.
+		deadline: BlockNumber,
+	},
+	/// Reveals accepted until `deadline`.
+	Reveal {
+		/// End of the reveal phase.
+		deadline: BlockNumber,
+	},
+	/// Resolved with a majority result.
+	Completed {
+		/// The agreed result hash.
+		result: H256,
+	},
+	/// Resolved without a result; the fee was refunded.
+	Failed {
+		/// Why.
+		reason: TaskFailure,
+	},
 }
 
 /// One executor of a task and its answers.
 #[derive(
-    Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
 pub struct Executor<AccountId> {
-    /// The node account.
-    pub node: AccountId,
-    /// Commitment, once committed.
-    pub commitment: Option<H256>,
-    /// Revealed result, once revealed.
-    pub result: Option<H256>,
-    /// 0-based position among the reveals of this task.
-    pub reveal_rank: Option<u32>,
+	/// The node account.
+	pub node: AccountId,
+	/// Commitment, once committed.
+	pub commitment: Option<H256>,
+	/// Revealed result, once revealed.
+	pub result: Option<H256>,
+	/// 0-based position among the reveals of this task.
+	pub reveal_rank: Option<u32>,
 }
 
 /// A task record.
 #[derive(
-    Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
 #[scale_info(skip_type_params(MaxInput, MaxExecutors))]
 pub struct TaskInfo<AccountId, Balance, BlockNumber, MaxInput: Get<u32>, MaxExecutors: Get<u32>> {
-    /// Model the task runs on.
-    pub model: ModelId,
-    /// Account that created the task and paid the fee.
-    pub creator: AccountId,
-    /// Fee held from the creator until resolution.
-    pub fee: Balance,
-    /// Task input.
-    pub input: BoundedVec<u8, MaxInput>,
-    /// Block of creation.
-    pub created_at: BlockNumber,
-    /// Current status.
-    pub status: TaskStatus<BlockNumber>,
-    /// Drawn executors (empty while waiting).
-    pub executors: BoundedVec<Executor<AccountId>, MaxExecutors>,
-    /// Whether `TaskWaitingForHolders` was already emitted.
-    pub waiting_notified: bool,
+	/// Model the task runs on.
+	pub model: ModelId,
+	/// Account that created the task and paid the fee.
+	pub creator: AccountId,
+	/// Fee held from the creator until resolution.
+	pub fee: Balance,
+	/// Task input.
+	pub input: BoundedVec<u8, MaxInput>,
+	/// Block of creation.
+	pub created_at: BlockNumber,
+	/// Current status.
+	pub status: TaskStatus<BlockNumber>,
+	/// Drawn executors (empty while waiting).
+	pub executors: BoundedVec<Executor<AccountId>, MaxExecutors>,
+	/// Whether `TaskWaitingForHolders` was already emitted.
+	pub waiting_notified: bool,
 }
 
 /// An entry of a per-block deadline queue.
 #[derive(
-    Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
 pub enum DeadlineItem<AccountId> {
-    /// A nomination expires unless confirmed.
-    Nomination {
-        /// The model.
-        model: ModelId,
-        /// The nominated node.
-        node: AccountId,
-    },
-    /// The current phase (commit or reveal) of a task ends.
-    TaskPhase {
-        /// The task.
-        task: TaskId,
-    },
-    /// A resolved task record is removed.
-    Prune {
-        /// The task.
-        task: TaskId,
-    },
+	/// A nomination expires unless confirmed.
+	Nomination {
+		/// The model.
+		model: ModelId,
+		/// The nominated node.
+		node: AccountId,
+	},
+	/// The current phase (commit or reveal) of a task ends.
+	TaskPhase {
+		/// The task.
+		task: TaskId,
+	},
+	/// A resolved task record is removed.
+	Prune {
+		/// The task.
+		task: TaskId,
+	},
 }
 
 /// Phase of an assigned task, as reported to nodes.
 #[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
 pub enum TaskPhase {
-    /// Executors commit to a result hash.
-    Commit,
-    /// Executors reveal result and salt.
-    Reveal,
+	/// Executors commit to a result hash.
+	Commit,
+	/// Executors reveal result and salt.
+	Reveal,
 }
 
 /// Replication view of a model (runtime API).
 #[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
 pub struct ModelStatus<AccountId, Balance, BlockNumber> {
-    /// Owner of the model.
-    pub owner: AccountId,
-    /// Deposit held.
-    pub deposit: Balance,
-    /// File size in bytes.
-    pub size_bytes: u64,
-    /// GPU memory required.
-    pub min_vram_bytes: u64,
-    /// Source URLs.
-    pub sources: Vec<Vec<u8>>,
-    /// Current holders.
-    pub holders: Vec<AccountId>,
-    /// Holders that are active.
-    pub available_holders: u32,
-    /// Pending nominations.
-    pub pending_nominations: u32,
-    /// Nominations still to place.
-    pub deficit: u32,
-    /// Tasks created in the current demand window.
-    pub demand_current: u32,
-    /// Tasks created in the previous demand window.
-    pub demand_previous: u32,
-    /// Replication target.
-    pub target: u32,
-    /// Block of registration.
-    pub registered_at: BlockNumber,
+	/// Owner of the model.
+	pub owner: AccountId,
+	/// Deposit held.
+	pub deposit: Balance,
+	/// File size in bytes.
+	pub size_bytes: u64,
+	/// GPU memory required.
+	pub min_vram_bytes: u64,
+	/// Source URLs.
+	pub sources: Vec<Vec<u8>>,
+	/// Current holders.
+	pub holders: Vec<AccountId>,
+	/// Holders that are active.
+	pub available_holders: u32,
+	/// Pending nominations.
+	pub pending_nominations: u32,
+	/// Nominations still to place.
+	pub deficit: u32,
+	/// Tasks created in the current demand window.
+	pub demand_current: u32,
+	/// Tasks created in the previous demand window.
+	pub demand_previous: u32,
+	/// Replication target.
+	pub target: u32,
+	/// Block of registration.
+	pub registered_at: BlockNumber,
 }
 
 /// Node view (runtime API).
 #[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
 pub struct NodeView<Balance> {
-    /// Stake held.
-    pub stake: Balance,
-    /// Declared capacity.
-    pub capacity: NodeCapacity,
-    /// Bytes reserved by holdings and nominations.
-    pub used_disk: u64,
-    /// QoS on `0..=1000`.
-    pub qos: u32,
-    /// Active or paused.
-    pub status: NodeStatus,
-    /// Number of models held.
-    pub holdings: u32,
-    /// Number of pending nominations.
-    pub nominations: u32,
-    /// Tasks in flight.
-    pub tasks_in_flight: u32,
+	/// Stake held.
+	pub stake: Balance,
+	/// Declared capacity.
+	pub capacity: NodeCapacity,
+	/// Bytes reserved by holdings and nominations.
+	pub used_disk: u64,
+	/// QoS on `0..=1000`.
+	pub qos: u32,
+	/// Active or paused.
+	pub status: NodeStatus,
+	/// Number of models held.
+	pub holdings: u32,
+	/// Number of pending nominations.
+	pub nominations: u32,
+	/// Tasks in flight.
+	pub tasks_in_flight: u32,
 }
 
 /// A nomination the node should fetch.
 #[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
 pub struct NominationWork<BlockNumber> {
-    /// Model to fetch.
-    pub model: ModelId,
-    /// Expected size.
-    pub size_bytes: u64,
-    /// Where to fetch it.
-    pub sources: Vec<Vec<u8>>,
-    /// Confirm before this block.
-    pub deadline: BlockNumber,
+	/// Model to fetch.
+	pub model: ModelId,
+	/// Expected size.
+	pub size_bytes: u64,
+	/// Where to fetch it.
+	pub sources: Vec<Vec<u8>>,
+	/// Confirm before this block.
+	pub deadline: BlockNumber,
 }
 
 /// A model the node must keep.
 #[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
 pub struct HoldingWork {
-    /// Model held.
-    pub model: ModelId,
-    /// Its size.
-    pub size_bytes: u64,
+	/// Model held.
+	pub model: ModelId,
+	/// Its size.
+	pub size_bytes: u64,
 }
 
 /// A task the node must execute.
 #[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
 pub struct TaskWork<BlockNumber> {
-    /// The task.
-    pub task: TaskId,
-    /// Its model.
-    pub model: ModelId,
-    /// Its input.
-    pub input: Vec<u8>,
-    /// Current phase.
-    pub phase: TaskPhase,
-    /// Whether this node committed.
-    pub committed: bool,
-    /// Whether this node revealed.
-    pub revealed: bool,
-    /// End of the current phase.
-    pub deadline: BlockNumber,
+	/// The task.
+	pub task: TaskId,
+	/// Its model.
+	pub model: ModelId,
+	/// Its input.
+	pub input: Vec<u8>,
+	/// Current phase.
+	pub phase: TaskPhase,
+	/// Whether this node committed.
+	pub committed: bool,
+	/// Whether this node revealed.
+	pub revealed: bool,
+	/// End of the current phase.
+	pub deadline: BlockNumber,
 }
 
 /// Everything a node's off-chain worker must act on (runtime API).
 #[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
 pub struct NodeWork<BlockNumber> {
-    /// Models to fetch and confirm.
-    pub nominations: Vec<NominationWork<BlockNumber>>,
-    /// Models to keep (anything else on disk may be deleted).
-    pub holdings: Vec<HoldingWork>,
-    /// Tasks to commit or reveal.
-    pub tasks: Vec<TaskWork<BlockNumber>>,
+	/// Models to fetch and confirm.
+	pub nominations: Vec<NominationWork<BlockNumber>>,
+	/// Models to keep (anything else on disk may be deleted).
+	pub holdings: Vec<HoldingWork>,
+	/// Tasks to commit or reveal.
+	pub tasks: Vec<TaskWork<BlockNumber>>,
 }
 
 /// Task view (runtime API).
 #[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
 pub struct TaskView<AccountId, Balance, BlockNumber> {
-    /// Model of the task.
-    pub model: ModelId,
-    /// Creator.
-    pub creator: AccountId,
-    /// Fee.
-    pub fee: Balance,
-    /// Block of creation.
-    pub created_at: BlockNumber,
-    /// Status.
-    pub status: TaskStatus<BlockNumber>,
-    /// Executors (empty while waiting).
-    pub executors: Vec<AccountId>,
-    /// Executors that committed.
-    pub commits: u32,
-    /// Executors that revealed.
-    pub reveals: u32,
-    /// Agreed result once completed.
-    pub result: Option<H256>,
+	/// Model of the task.
+	pub model: ModelId,
+	/// Creator.
+	pub creator: AccountId,
+	/// Fee.
+	pub fee: Balance,
+	/// Block of creation.
+	pub created_at: BlockNumber,
+	/// Status.
+	pub status: TaskStatus<BlockNumber>,
+	/// Executors (empty while waiting).
+	pub executors: Vec<AccountId>,
+	/// Executors that committed.
+	pub commits: u32,
+	/// Executors that revealed.
+	pub reveals: u32,
+	/// Agreed result once completed.
+	pub result: Option<H256>,
 }
 
 // Aliases bound to the pallet's configuration.
@@ -506,19 +502,19 @@ use frame_system::pallet_prelude::BlockNumberFor;
 
 /// Balance type of the configured currency.
 pub type BalanceOf<T> =
-    <<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 /// Stored node record.
 pub type NodeInfoOf<T> = NodeInfo<BalanceOf<T>, BlockNumberFor<T>>;
 /// Stored model record.
 pub type ModelInfoOf<T> =
-    ModelInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+	ModelInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
 /// Stored task record.
 pub type TaskInfoOf<T> = TaskInfo<
-    <T as frame_system::Config>::AccountId,
-    BalanceOf<T>,
-    BlockNumberFor<T>,
-    <T as Config>::MaxTaskInputLen,
-    <T as Config>::MaxExecutorsPerTask,
+	<T as frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	BlockNumberFor<T>,
+	<T as Config>::MaxTaskInputLen,
+	<T as Config>::MaxExecutorsPerTask,
 >;
 /// Registry parameters with the chain's block number type.
 pub type ParamsOf<T> = RegistryParams<BlockNumberFor<T>>;
@@ -530,11 +526,11 @@ pub type SourcesOf<T> = BoundedVec<UrlOf<T>, <T as Config>::MaxSources>;
 pub type InputOf<T> = BoundedVec<u8, <T as Config>::MaxTaskInputLen>;
 /// Executor accounts of a task.
 pub type ExecutorsOf<T> =
-    BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxExecutorsPerTask>;
+	BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxExecutorsPerTask>;
 /// Models held by (or nominated to) one node.
 pub type NodeModelsOf<T> = BoundedVec<ModelId, <T as Config>::MaxModelsPerNode>;
 /// One block's deadline queue.
 pub type DeadlineQueueOf<T> = BoundedVec<
-    DeadlineItem<<T as frame_system::Config>::AccountId>,
-    <T as Config>::MaxDeadlinesPerBlock,
+	DeadlineItem<<T as frame_system::Config>::AccountId>,
+	<T as Config>::MaxDeadlinesPerBlock,
 >;

@@ -1,1 +1,42 @@
+//! Configuration of the model registry: bounds of every collection, per-block work limits,
+//! stakes and deposits, randomness and the off-chain worker's key.
+//!
+//! The replication parameters that governance tunes (initial replicas, watermarks, deadlines,
+//! demand window, executors per task, slashing) are not here: they are the pallet's `Params`
+//! storage, set at genesis and changed with `set_params` (root).
 
+use crate::{Balance, Balances, RandomnessCollectiveFlip, Runtime, RuntimeHoldReason, UNIT};
+use frame_support::{parameter_types, traits::ConstU32};
+
+parameter_types! {
+	/// The least stake a node must hold to join: 100 units.
+	pub const MinNodeStake: Balance = 100 * UNIT;
+	/// What registering a model holds until it is deregistered: 10 units.
+	pub const ModelDeposit: Balance = 10 * UNIT;
+}
+
+impl pallet_model_registry::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	// Placeholder randomness: the collective flip of the last 81 block hashes is known to the
+	// next block's author. Replace with a VRF-based source (e.g. BABE) for production.
+	type Randomness = RandomnessCollectiveFlip;
+	type AuthorityId = pallet_model_registry::crypto::AuthorityId;
+	type MinNodeStake = MinNodeStake;
+	type ModelDeposit = ModelDeposit;
+	type MaxNodes = ConstU32<10_000>;
+	type MaxModels = ConstU32<1_000>;
+	type MaxHoldersPerModel = ConstU32<64>;
+	type MaxModelsPerNode = ConstU32<32>;
+	type MaxSources = ConstU32<4>;
+	type MaxUrlLen = ConstU32<512>;
+	type MaxTaskInputLen = ConstU32<4_096>;
+	type MaxExecutorsPerTask = ConstU32<7>;
+	type MaxTasksPerNode = ConstU32<8>;
+	type MaxQueuedTasks = ConstU32<256>;
+	type MaxDeadlinesPerBlock = ConstU32<64>;
+	type MaxAssignmentsPerBlock = ConstU32<8>;
+	type MaxNominationDrawsPerBlock = ConstU32<128>;
+	type ModelsReviewedPerBlock = ConstU32<4>;
+	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
+}

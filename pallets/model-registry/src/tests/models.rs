@@ -2,137 +2,115 @@ use super::*;
 
 #[test]
 fn register_holds_deposit_and_queues_placement() {
-    new_test_ext().execute_with(|| {
-        let model = register(1);
-        assert_eq!(held(HoldReason::ModelDeposit, 80), 50);
-        let info = Models::<Test>::get(model).unwrap();
-        assert_eq!(info.owner, 80);
-        assert_eq!(info.target, 10);
-        assert!(info.queued);
-        assert_eq!(ReplicationQueue::<Test>::get().to_vec(), vec![model]);
-        assert_eq!(ModelSources::<Test>::get(model), sources());
-        assert_eq!(ModelAt::<Test>::get(0), Some(model));
-        assert_eq!(
-            take_events(),
-            vec![Event::ModelRegistered {
-                model,
-                owner: 80,
-                size_bytes: 1_000
-            }]
-        );
-    });
+	new_test_ext().execute_with(|| {
+		let model = register(1);
+		assert_eq!(held(HoldReason::ModelDeposit, 80), 50);
+		let info = Models::<Test>::get(model).unwrap();
+		assert_eq!(info.owner, 80);
+		assert_eq!(info.target, 10);
+		assert!(info.queued);
+		assert_eq!(ReplicationQueue::<Test>::get().to_vec(), vec![model]);
+		assert_eq!(ModelSources::<Test>::get(model), sources());
+		assert_eq!(ModelAt::<Test>::get(0), Some(model));
+		assert_eq!(
+			take_events(),
+			vec![Event::ModelRegistered { model, owner: 80, size_bytes: 1_000 }]
+		);
+	});
 }
 
 #[test]
 fn register_errors() {
-    new_test_ext().execute_with(|| {
-        let origin = || RuntimeOrigin::signed(80);
-        assert_noop!(
-            ModelRegistry::register_model(origin(), model_id(1), 1, BoundedVec::new(), 0),
-            Error::<Test>::NoSources
-        );
-        let empty: SourcesOf<Test> = BoundedVec::truncate_from(vec![BoundedVec::new()]);
-        assert_noop!(
-            ModelRegistry::register_model(origin(), model_id(1), 1, empty, 0),
-            Error::<Test>::EmptySource
-        );
-        assert_noop!(
-            ModelRegistry::register_model(RuntimeOrigin::signed(200), model_id(1), 1, sources(), 0),
-            Error::<Test>::InsufficientBalance
-        );
-        register(1);
-        assert_noop!(
-            ModelRegistry::register_model(origin(), model_id(1), 1, sources(), 0),
-            Error::<Test>::ModelAlreadyRegistered
-        );
-        for n in 2..=16 {
-            register(n);
-        }
-        assert_noop!(
-            ModelRegistry::register_model(origin(), model_id(17), 1, sources(), 0),
-            Error::<Test>::TooManyModels
-        );
-    });
+	new_test_ext().execute_with(|| {
+		let origin = || RuntimeOrigin::signed(80);
+		assert_noop!(
+			ModelRegistry::register_model(origin(), model_id(1), 1, BoundedVec::new(), 0),
+			Error::<Test>::NoSources
+		);
+		let empty: SourcesOf<Test> = BoundedVec::truncate_from(vec![BoundedVec::new()]);
+		assert_noop!(
+			ModelRegistry::register_model(origin(), model_id(1), 1, empty, 0),
+			Error::<Test>::EmptySource
+		);
+		assert_noop!(
+			ModelRegistry::register_model(RuntimeOrigin::signed(200), model_id(1), 1, sources(), 0),
+			Error::<Test>::InsufficientBalance
+		);
+		register(1);
+		assert_noop!(
+			ModelRegistry::register_model(origin(), model_id(1), 1, sources(), 0),
+			Error::<Test>::ModelAlreadyRegistered
+		);
+		for n in 2..=16 {
+			register(n);
+		}
+		assert_noop!(
+			ModelRegistry::register_model(origin(), model_id(17), 1, sources(), 0),
+			Error::<Test>::TooManyModels
+		);
+	});
 }
 
 #[test]
 fn deregister_evicts_every_copy_and_releases_deposit() {
-    new_test_ext().execute_with(|| {
-        join_all(1..=12);
-        let model = placed_model(1);
-        let other = register(2);
-        // Model 2 is nominated but not confirmed.
-        run_blocks(1);
-        assert!(!nominees(other).is_empty());
-        let copies = holders(model);
-        assert_eq!(copies.len(), 10);
-        take_events();
-        assert_noop!(
-            ModelRegistry::deregister_model(RuntimeOrigin::signed(1), model),
-            Error::<Test>::NotModelOwner
-        );
-        assert_ok!(ModelRegistry::deregister_model(
-            RuntimeOrigin::signed(80),
-            model
-        ));
-        let events = take_events();
-        for n in copies {
-            assert!(events.contains(&Event::ModelEvicted { model, node: n }));
-            assert!(!NodeHoldings::<Test>::get(n).contains(&model));
-        }
-        assert_eq!(events.last(), Some(&Event::ModelDeregistered { model }));
-        assert!(Models::<Test>::get(model).is_none());
-        assert_eq!(HolderAt::<Test>::iter_prefix(model).count(), 0);
-        assert_eq!(held(HoldReason::ModelDeposit, 80), 50);
-        // Model 2 moved to index 0.
-        assert_eq!(ModelAt::<Test>::get(0), Some(other));
-        assert_eq!(Models::<Test>::get(other).unwrap().index, 0);
+	new_test_ext().execute_with(|| {
+		join_all(1..=12);
+		let model = placed_model(1);
+		let other = register(2);
+		// Model 2 is nominated but not confirmed.
+		run_blocks(1);
+		assert!(!nominees(other).is_empty());
+		let copies = holders(model);
+		assert_eq!(copies.len(), 10);
+		take_events();
+		assert_noop!(
+			ModelRegistry::deregister_model(RuntimeOrigin::signed(1), model),
+			Error::<Test>::NotModelOwner
+		);
+		assert_ok!(ModelRegistry::deregister_model(RuntimeOrigin::signed(80), model));
+		let events = take_events();
+		for n in copies {
+			assert!(events.contains(&Event::ModelEvicted { model, node: n }));
+			assert!(!NodeHoldings::<Test>::get(n).contains(&model));
+		}
+		assert_eq!(events.last(), Some(&Event::ModelDeregistered { model }));
+		assert!(Models::<Test>::get(model).is_none());
+		assert_eq!(HolderAt::<Test>::iter_prefix(model).count(), 0);
+		assert_eq!(held(HoldReason::ModelDeposit, 80), 50);
+		// Model 2 moved to index 0.
+		assert_eq!(ModelAt::<Test>::get(0), Some(other));
+		assert_eq!(Models::<Test>::get(other).unwrap().index, 0);
 
-        // Root may deregister too; pending nominations are evicted.
-        let nominated = nominees(other);
-        assert_ok!(ModelRegistry::deregister_model(
-            RuntimeOrigin::root(),
-            other
-        ));
-        let events = take_events();
-        for n in nominated {
-            assert!(events.contains(&Event::ModelEvicted {
-                model: other,
-                node: n
-            }));
-            assert!(NodeNominations::<Test>::get(n).is_empty());
-            assert_eq!(Nodes::<Test>::get(n).unwrap().used_disk, 0);
-        }
-        assert_eq!(held(HoldReason::ModelDeposit, 80), 0);
-        assert!(ReplicationQueue::<Test>::get().is_empty());
-        assert_noop!(
-            ModelRegistry::deregister_model(RuntimeOrigin::root(), other),
-            Error::<Test>::ModelNotFound
-        );
-        assert_ok!(ModelRegistry::do_try_state());
-    });
+		// Root may deregister too; pending nominations are evicted.
+		let nominated = nominees(other);
+		assert_ok!(ModelRegistry::deregister_model(RuntimeOrigin::root(), other));
+		let events = take_events();
+		for n in nominated {
+			assert!(events.contains(&Event::ModelEvicted { model: other, node: n }));
+			assert!(NodeNominations::<Test>::get(n).is_empty());
+			assert_eq!(Nodes::<Test>::get(n).unwrap().used_disk, 0);
+		}
+		assert_eq!(held(HoldReason::ModelDeposit, 80), 0);
+		assert!(ReplicationQueue::<Test>::get().is_empty());
+		assert_noop!(
+			ModelRegistry::deregister_model(RuntimeOrigin::root(), other),
+			Error::<Test>::ModelNotFound
+		);
+		assert_ok!(ModelRegistry::do_try_state());
+	});
 }
 
 #[test]
 fn waiting_task_of_deregistered_model_is_refunded() {
-    new_test_ext().execute_with(|| {
-        let model = register(1);
-        let task = create_task(model);
-        assert_eq!(held(HoldReason::TaskFee, 79), 300);
-        assert_ok!(ModelRegistry::deregister_model(
-            RuntimeOrigin::root(),
-            model
-        ));
-        take_events();
-        run_blocks(1);
-        assert_eq!(
-            take_events(),
-            vec![Event::TaskFailed {
-                task,
-                reason: TaskFailure::ModelGone
-            }]
-        );
-        assert_eq!(held(HoldReason::TaskFee, 79), 0);
-        assert_eq!(free(79), INITIAL_BALANCE);
-    });
+	new_test_ext().execute_with(|| {
+		let model = register(1);
+		let task = create_task(model);
+		assert_eq!(held(HoldReason::TaskFee, 79), 300);
+		assert_ok!(ModelRegistry::deregister_model(RuntimeOrigin::root(), model));
+		take_events();
+		run_blocks(1);
+		assert_eq!(take_events(), vec![Event::TaskFailed { task, reason: TaskFailure::ModelGone }]);
+		assert_eq!(held(HoldReason::TaskFee, 79), 0);
+		assert_eq!(free(79), INITIAL_BALANCE);
+	});
 }

@@ -2,212 +2,169 @@ use super::*;
 
 #[test]
 fn join_holds_stake_and_indexes_node() {
-    new_test_ext().execute_with(|| {
-        assert_ok!(ModelRegistry::join(RuntimeOrigin::signed(1), big(), 500));
-        assert_eq!(held(HoldReason::NodeStake, 1), 500);
-        assert_eq!(free(1), INITIAL_BALANCE - 500);
-        let node = Nodes::<Test>::get(1).unwrap();
-        assert_eq!(node.qos, crate::qos::INITIAL_QOS);
-        assert_eq!(node.status, NodeStatus::Active);
-        assert_eq!(NodeAt::<Test>::get(0), Some(1));
-        assert_eq!(NodeCount::<Test>::get(), 1);
-        assert_eq!(
-            take_events(),
-            vec![Event::NodeJoined {
-                node: 1,
-                stake: 500,
-                capacity: big()
-            }]
-        );
-    });
+	new_test_ext().execute_with(|| {
+		assert_ok!(ModelRegistry::join(RuntimeOrigin::signed(1), big(), 500));
+		assert_eq!(held(HoldReason::NodeStake, 1), 500);
+		assert_eq!(free(1), INITIAL_BALANCE - 500);
+		let node = Nodes::<Test>::get(1).unwrap();
+		assert_eq!(node.qos, crate::qos::INITIAL_QOS);
+		assert_eq!(node.status, NodeStatus::Active);
+		assert_eq!(NodeAt::<Test>::get(0), Some(1));
+		assert_eq!(NodeCount::<Test>::get(), 1);
+		assert_eq!(take_events(), vec![Event::NodeJoined { node: 1, stake: 500, capacity: big() }]);
+	});
 }
 
 #[test]
 fn join_errors() {
-    new_test_ext().execute_with(|| {
-        assert_noop!(
-            ModelRegistry::join(RuntimeOrigin::signed(1), big(), 99),
-            Error::<Test>::StakeTooLow
-        );
-        assert_noop!(
-            ModelRegistry::join(RuntimeOrigin::signed(1), big(), INITIAL_BALANCE + 1),
-            Error::<Test>::InsufficientBalance
-        );
-        assert_noop!(
-            ModelRegistry::join(RuntimeOrigin::signed(200), big(), 100),
-            Error::<Test>::InsufficientBalance
-        );
-        assert_ok!(ModelRegistry::join(RuntimeOrigin::signed(1), big(), 100));
-        assert_noop!(
-            ModelRegistry::join(RuntimeOrigin::signed(1), big(), 100),
-            Error::<Test>::AlreadyJoined
-        );
-        join_all(2..=64);
-        assert_noop!(
-            ModelRegistry::join(RuntimeOrigin::signed(65), big(), 100),
-            Error::<Test>::TooManyNodes
-        );
-    });
+	new_test_ext().execute_with(|| {
+		assert_noop!(
+			ModelRegistry::join(RuntimeOrigin::signed(1), big(), 99),
+			Error::<Test>::StakeTooLow
+		);
+		assert_noop!(
+			ModelRegistry::join(RuntimeOrigin::signed(1), big(), INITIAL_BALANCE + 1),
+			Error::<Test>::InsufficientBalance
+		);
+		assert_noop!(
+			ModelRegistry::join(RuntimeOrigin::signed(200), big(), 100),
+			Error::<Test>::InsufficientBalance
+		);
+		assert_ok!(ModelRegistry::join(RuntimeOrigin::signed(1), big(), 100));
+		assert_noop!(
+			ModelRegistry::join(RuntimeOrigin::signed(1), big(), 100),
+			Error::<Test>::AlreadyJoined
+		);
+		join_all(2..=64);
+		assert_noop!(
+			ModelRegistry::join(RuntimeOrigin::signed(65), big(), 100),
+			Error::<Test>::TooManyNodes
+		);
+	});
 }
 
 #[test]
 fn update_capacity_respects_usage() {
-    new_test_ext().execute_with(|| {
-        assert_noop!(
-            ModelRegistry::update_capacity(RuntimeOrigin::signed(1), big()),
-            Error::<Test>::NotANode
-        );
-        join_all([1]);
-        let small = NodeCapacity {
-            disk_bytes: 5_000,
-            vram_bytes: 500,
-        };
-        assert_ok!(ModelRegistry::update_capacity(
-            RuntimeOrigin::signed(1),
-            small
-        ));
-        assert_eq!(Nodes::<Test>::get(1).unwrap().capacity, small);
-        assert!(take_events().contains(&Event::NodeCapacityUpdated {
-            node: 1,
-            capacity: small
-        }));
+	new_test_ext().execute_with(|| {
+		assert_noop!(
+			ModelRegistry::update_capacity(RuntimeOrigin::signed(1), big()),
+			Error::<Test>::NotANode
+		);
+		join_all([1]);
+		let small = NodeCapacity { disk_bytes: 5_000, vram_bytes: 500 };
+		assert_ok!(ModelRegistry::update_capacity(RuntimeOrigin::signed(1), small));
+		assert_eq!(Nodes::<Test>::get(1).unwrap().capacity, small);
+		assert!(take_events().contains(&Event::NodeCapacityUpdated { node: 1, capacity: small }));
 
-        let model = register(1);
-        run_blocks(1);
-        assert_eq!(nominees(model), vec![1]);
-        assert_eq!(Nodes::<Test>::get(1).unwrap().used_disk, 1_000);
-        // Disk below the reserved bytes.
-        assert_noop!(
-            ModelRegistry::update_capacity(
-                RuntimeOrigin::signed(1),
-                NodeCapacity {
-                    disk_bytes: 999,
-                    vram_bytes: 500
-                }
-            ),
-            Error::<Test>::CapacityBelowUsage
-        );
-        confirm_all(model);
-        // VRAM below the held model's requirement (100).
-        assert_noop!(
-            ModelRegistry::update_capacity(
-                RuntimeOrigin::signed(1),
-                NodeCapacity {
-                    disk_bytes: 5_000,
-                    vram_bytes: 99
-                }
-            ),
-            Error::<Test>::CapacityBelowUsage
-        );
-        assert_ok!(ModelRegistry::update_capacity(
-            RuntimeOrigin::signed(1),
-            NodeCapacity {
-                disk_bytes: 1_000,
-                vram_bytes: 100
-            }
-        ));
-    });
+		let model = register(1);
+		run_blocks(1);
+		assert_eq!(nominees(model), vec![1]);
+		assert_eq!(Nodes::<Test>::get(1).unwrap().used_disk, 1_000);
+		// Disk below the reserved bytes.
+		assert_noop!(
+			ModelRegistry::update_capacity(
+				RuntimeOrigin::signed(1),
+				NodeCapacity { disk_bytes: 999, vram_bytes: 500 }
+			),
+			Error::<Test>::CapacityBelowUsage
+		);
+		confirm_all(model);
+		// VRAM below the held model's requirement (100).
+		assert_noop!(
+			ModelRegistry::update_capacity(
+				RuntimeOrigin::signed(1),
+				NodeCapacity { disk_bytes: 5_000, vram_bytes: 99 }
+			),
+			Error::<Test>::CapacityBelowUsage
+		);
+		assert_ok!(ModelRegistry::update_capacity(
+			RuntimeOrigin::signed(1),
+			NodeCapacity { disk_bytes: 1_000, vram_bytes: 100 }
+		));
+	});
 }
 
 #[test]
 fn pause_and_resume() {
-    new_test_ext().execute_with(|| {
-        assert_noop!(
-            ModelRegistry::pause(RuntimeOrigin::signed(1)),
-            Error::<Test>::NotANode
-        );
-        assert_noop!(
-            ModelRegistry::resume(RuntimeOrigin::signed(1)),
-            Error::<Test>::NotANode
-        );
-        join_all(1..=12);
-        let model = placed_model(1);
-        let holder = holders(model)[0];
-        assert_eq!(Models::<Test>::get(model).unwrap().available, 10);
-        assert_noop!(
-            ModelRegistry::resume(RuntimeOrigin::signed(holder)),
-            Error::<Test>::NotPaused
-        );
-        take_events();
-        assert_ok!(ModelRegistry::pause(RuntimeOrigin::signed(holder)));
-        assert_eq!(take_events(), vec![Event::NodePaused { node: holder }]);
-        assert_eq!(Models::<Test>::get(model).unwrap().available, 9);
-        assert_eq!(Models::<Test>::get(model).unwrap().holders, 10);
-        assert_noop!(
-            ModelRegistry::pause(RuntimeOrigin::signed(holder)),
-            Error::<Test>::AlreadyPaused
-        );
-        assert_ok!(ModelRegistry::resume(RuntimeOrigin::signed(holder)));
-        assert_eq!(take_events(), vec![Event::NodeResumed { node: holder }]);
-        assert_eq!(Models::<Test>::get(model).unwrap().available, 10);
-    });
+	new_test_ext().execute_with(|| {
+		assert_noop!(ModelRegistry::pause(RuntimeOrigin::signed(1)), Error::<Test>::NotANode);
+		assert_noop!(ModelRegistry::resume(RuntimeOrigin::signed(1)), Error::<Test>::NotANode);
+		join_all(1..=12);
+		let model = placed_model(1);
+		let holder = holders(model)[0];
+		assert_eq!(Models::<Test>::get(model).unwrap().available, 10);
+		assert_noop!(
+			ModelRegistry::resume(RuntimeOrigin::signed(holder)),
+			Error::<Test>::NotPaused
+		);
+		take_events();
+		assert_ok!(ModelRegistry::pause(RuntimeOrigin::signed(holder)));
+		assert_eq!(take_events(), vec![Event::NodePaused { node: holder }]);
+		assert_eq!(Models::<Test>::get(model).unwrap().available, 9);
+		assert_eq!(Models::<Test>::get(model).unwrap().holders, 10);
+		assert_noop!(
+			ModelRegistry::pause(RuntimeOrigin::signed(holder)),
+			Error::<Test>::AlreadyPaused
+		);
+		assert_ok!(ModelRegistry::resume(RuntimeOrigin::signed(holder)));
+		assert_eq!(take_events(), vec![Event::NodeResumed { node: holder }]);
+		assert_eq!(Models::<Test>::get(model).unwrap().available, 10);
+	});
 }
 
 #[test]
 fn paused_nodes_are_not_nominated() {
-    new_test_ext().execute_with(|| {
-        join_all(1..=12);
-        for n in 1..=10 {
-            assert_ok!(ModelRegistry::pause(RuntimeOrigin::signed(n)));
-        }
-        let model = register(1);
-        run_blocks(10);
-        assert_eq!(nominees(model), vec![11, 12]);
-    });
+	new_test_ext().execute_with(|| {
+		join_all(1..=12);
+		for n in 1..=10 {
+			assert_ok!(ModelRegistry::pause(RuntimeOrigin::signed(n)));
+		}
+		let model = register(1);
+		run_blocks(10);
+		assert_eq!(nominees(model), vec![11, 12]);
+	});
 }
 
 #[test]
 fn leave_releases_stake_and_clears_work() {
-    new_test_ext().execute_with(|| {
-        assert_noop!(
-            ModelRegistry::leave(RuntimeOrigin::signed(1)),
-            Error::<Test>::NotANode
-        );
-        join_all(1..=10);
-        let held_model = placed_model(1);
-        let pending_model = register(2);
-        run_blocks(8);
-        // Nodes 1..=10 all hold model 1; each is nominated for model 2.
-        assert_eq!(holders(held_model).len(), 10);
-        assert!(nominees(pending_model).contains(&1));
-        take_events();
-        assert_ok!(ModelRegistry::leave(RuntimeOrigin::signed(1)));
-        let events = take_events();
-        assert!(events.contains(&Event::ModelEvicted {
-            model: held_model,
-            node: 1
-        }));
-        assert_eq!(
-            events.last(),
-            Some(&Event::NodeLeft {
-                node: 1,
-                released: 1_000
-            })
-        );
-        assert_eq!(held(HoldReason::NodeStake, 1), 0);
-        assert_eq!(free(1), INITIAL_BALANCE);
-        assert!(!holders(held_model).contains(&1));
-        assert!(!nominees(pending_model).contains(&1));
-        assert!(Nodes::<Test>::get(1).is_none());
-        // The last node took the freed index slot.
-        assert_eq!(NodeAt::<Test>::get(0), Some(10));
-        assert_eq!(Nodes::<Test>::get(10).unwrap().index, 0);
-        assert_eq!(NodeCount::<Test>::get(), 9);
-        assert_ok!(ModelRegistry::do_try_state());
-    });
+	new_test_ext().execute_with(|| {
+		assert_noop!(ModelRegistry::leave(RuntimeOrigin::signed(1)), Error::<Test>::NotANode);
+		join_all(1..=10);
+		let held_model = placed_model(1);
+		let pending_model = register(2);
+		run_blocks(8);
+		// Nodes 1..=10 all hold model 1; each is nominated for model 2.
+		assert_eq!(holders(held_model).len(), 10);
+		assert!(nominees(pending_model).contains(&1));
+		take_events();
+		assert_ok!(ModelRegistry::leave(RuntimeOrigin::signed(1)));
+		let events = take_events();
+		assert!(events.contains(&Event::ModelEvicted { model: held_model, node: 1 }));
+		assert_eq!(events.last(), Some(&Event::NodeLeft { node: 1, released: 1_000 }));
+		assert_eq!(held(HoldReason::NodeStake, 1), 0);
+		assert_eq!(free(1), INITIAL_BALANCE);
+		assert!(!holders(held_model).contains(&1));
+		assert!(!nominees(pending_model).contains(&1));
+		assert!(Nodes::<Test>::get(1).is_none());
+		// The last node took the freed index slot.
+		assert_eq!(NodeAt::<Test>::get(0), Some(10));
+		assert_eq!(Nodes::<Test>::get(10).unwrap().index, 0);
+		assert_eq!(NodeCount::<Test>::get(), 9);
+		assert_ok!(ModelRegistry::do_try_state());
+	});
 }
 
 #[test]
 fn leave_refused_with_tasks_in_flight() {
-    new_test_ext().execute_with(|| {
-        join_all(1..=10);
-        let model = placed_model(1);
-        let task = create_task(model);
-        run_blocks(1);
-        let busy = executors(task)[0];
-        assert_noop!(
-            ModelRegistry::leave(RuntimeOrigin::signed(busy)),
-            Error::<Test>::TasksInFlight
-        );
-    });
+	new_test_ext().execute_with(|| {
+		join_all(1..=10);
+		let model = placed_model(1);
+		let task = create_task(model);
+		run_blocks(1);
+		let busy = executors(task)[0];
+		assert_noop!(
+			ModelRegistry::leave(RuntimeOrigin::signed(busy)),
+			Error::<Test>::TasksInFlight
+		);
+	});
 }

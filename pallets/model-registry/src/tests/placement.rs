@@ -2,468 +2,435 @@ use super::*;
 use crate::placement::MAX_DEADLINE_SHIFT;
 
 fn nominated_events(events: &[Event<Test>]) -> Vec<AccountId> {
-    events
-        .iter()
-        .filter_map(|e| match e {
-            Event::DownloadNominated { node, .. } => Some(*node),
-            _ => None,
-        })
-        .collect()
+	events
+		.iter()
+		.filter_map(|e| match e {
+			Event::DownloadNominated { node, .. } => Some(*node),
+			_ => None,
+		})
+		.collect()
 }
 
 #[test]
 fn twenty_eligible_nodes_and_a_new_model_give_exactly_ten_nominations() {
-    new_test_ext().execute_with(|| {
-        join_all(1..=20);
-        let model = register(1);
-        take_events();
-        // Nothing is drawn in the registration block.
-        assert!(nominees(model).is_empty());
-        let mut nominated = Vec::new();
-        for _ in 0..20 {
-            run_blocks(1);
-            nominated.extend(nominated_events(&take_events()));
-        }
-        nominated.sort();
-        nominated.dedup();
-        assert_eq!(nominated.len(), 10);
-        assert_eq!(nominees(model), nominated);
-        let info = Models::<Test>::get(model).unwrap();
-        assert_eq!(info.nominated, 10);
-        assert!(!info.queued);
-        for n in nominees(model) {
-            assert_eq!(Nodes::<Test>::get(n).unwrap().used_disk, 1_000);
-            assert_eq!(NodeNominations::<Test>::get(n).to_vec(), vec![model]);
-        }
-    });
+	new_test_ext().execute_with(|| {
+		join_all(1..=20);
+		let model = register(1);
+		take_events();
+		// Nothing is drawn in the registration block.
+		assert!(nominees(model).is_empty());
+		let mut nominated = Vec::new();
+		for _ in 0..20 {
+			run_blocks(1);
+			nominated.extend(nominated_events(&take_events()));
+		}
+		nominated.sort();
+		nominated.dedup();
+		assert_eq!(nominated.len(), 10);
+		assert_eq!(nominees(model), nominated);
+		let info = Models::<Test>::get(model).unwrap();
+		assert_eq!(info.nominated, 10);
+		assert!(!info.queued);
+		for n in nominees(model) {
+			assert_eq!(Nodes::<Test>::get(n).unwrap().used_disk, 1_000);
+			assert_eq!(NodeNominations::<Test>::get(n).to_vec(), vec![model]);
+		}
+	});
 }
 
 #[test]
 fn nomination_carries_deadline() {
-    new_test_ext().execute_with(|| {
-        join_all(1..=3);
-        let model = register(1);
-        take_events();
-        run_blocks(1);
-        let events = take_events();
-        assert!(events.iter().any(|e| matches!(
-            e,
-            Event::DownloadNominated { model: m, deadline: 102, .. } if *m == model
-        )));
-        for n in nominees(model) {
-            assert_eq!(Nominations::<Test>::get(model, n).unwrap().deadline, 102);
-            assert!(
-                Deadlines::<Test>::get(102).contains(&DeadlineItem::Nomination { model, node: n })
-            );
-        }
-    });
+	new_test_ext().execute_with(|| {
+		join_all(1..=3);
+		let model = register(1);
+		take_events();
+		run_blocks(1);
+		let events = take_events();
+		assert!(events.iter().any(|e| matches!(
+			e,
+			Event::DownloadNominated { model: m, deadline: 102, .. } if *m == model
+		)));
+		for n in nominees(model) {
+			assert_eq!(Nominations::<Test>::get(model, n).unwrap().deadline, 102);
+			assert!(
+				Deadlines::<Test>::get(102).contains(&DeadlineItem::Nomination { model, node: n })
+			);
+		}
+	});
 }
 
 #[test]
 fn only_eligible_nodes_are_nominated() {
-    new_test_ext().execute_with(|| {
-        // 1: too little disk, 2: too little VRAM, 3: eligible.
-        assert_ok!(ModelRegistry::join(
-            RuntimeOrigin::signed(1),
-            NodeCapacity {
-                disk_bytes: 999,
-                vram_bytes: 1_000
-            },
-            100
-        ));
-        assert_ok!(ModelRegistry::join(
-            RuntimeOrigin::signed(2),
-            NodeCapacity {
-                disk_bytes: 10_000,
-                vram_bytes: 99
-            },
-            100
-        ));
-        join_all([3]);
-        let model = register(1);
-        run_blocks(30);
-        assert_eq!(nominees(model), vec![3]);
-        // The model stays queued with its deficit.
-        let info = Models::<Test>::get(model).unwrap();
-        assert!(info.queued);
-        assert_eq!(
-            ModelRegistry::replication_deficit(&info, &Params::<Test>::get()),
-            9
-        );
-    });
+	new_test_ext().execute_with(|| {
+		// 1: too little disk, 2: too little VRAM, 3: eligible.
+		assert_ok!(ModelRegistry::join(
+			RuntimeOrigin::signed(1),
+			NodeCapacity { disk_bytes: 999, vram_bytes: 1_000 },
+			100
+		));
+		assert_ok!(ModelRegistry::join(
+			RuntimeOrigin::signed(2),
+			NodeCapacity { disk_bytes: 10_000, vram_bytes: 99 },
+			100
+		));
+		join_all([3]);
+		let model = register(1);
+		run_blocks(30);
+		assert_eq!(nominees(model), vec![3]);
+		// The model stays queued with its deficit.
+		let info = Models::<Test>::get(model).unwrap();
+		assert!(info.queued);
+		assert_eq!(ModelRegistry::replication_deficit(&info, &Params::<Test>::get()), 9);
+	});
 }
 
 #[test]
 fn deficit_is_filled_when_nodes_appear() {
-    new_test_ext().execute_with(|| {
-        join_all(1..=4);
-        let model = register(1);
-        run_blocks(10);
-        assert_eq!(nominees(model).len(), 4);
-        join_all(5..=30);
-        run_blocks(10);
-        assert_eq!(nominees(model).len(), 10);
-        assert!(!Models::<Test>::get(model).unwrap().queued);
-    });
+	new_test_ext().execute_with(|| {
+		join_all(1..=4);
+		let model = register(1);
+		run_blocks(10);
+		assert_eq!(nominees(model).len(), 4);
+		join_all(5..=30);
+		run_blocks(10);
+		assert_eq!(nominees(model).len(), 10);
+		assert!(!Models::<Test>::get(model).unwrap().queued);
+	});
 }
 
 #[test]
 fn node_at_model_limit_is_not_nominated() {
-    new_test_ext().execute_with(|| {
-        join_all([1]);
-        for n in 1..=9 {
-            register(n);
-        }
-        run_blocks(40);
-        assert_eq!(NodeNominations::<Test>::get(1).len(), 8);
-        assert_eq!(ModelRegistry::node_model_count(&1), 8);
-    });
+	new_test_ext().execute_with(|| {
+		join_all([1]);
+		for n in 1..=9 {
+			register(n);
+		}
+		run_blocks(40);
+		assert_eq!(NodeNominations::<Test>::get(1).len(), 8);
+		assert_eq!(ModelRegistry::node_model_count(&1), 8);
+	});
 }
 
 #[test]
 fn confirm_stored_makes_a_holder() {
-    new_test_ext().execute_with(|| {
-        join_all(1..=3);
-        let model = register(1);
-        assert_noop!(
-            ModelRegistry::confirm_stored(RuntimeOrigin::signed(1), model),
-            Error::<Test>::NotNominated
-        );
-        assert_noop!(
-            ModelRegistry::confirm_stored(RuntimeOrigin::signed(50), model),
-            Error::<Test>::NotANode
-        );
-        assert_noop!(
-            ModelRegistry::confirm_stored(RuntimeOrigin::signed(1), model_id(9)),
-            Error::<Test>::ModelNotFound
-        );
-        run_blocks(5);
-        take_events();
-        assert_ok!(ModelRegistry::confirm_stored(
-            RuntimeOrigin::signed(1),
-            model
-        ));
-        assert_eq!(take_events(), vec![Event::ModelStored { model, node: 1 }]);
-        assert_eq!(holders(model), vec![1]);
-        assert_eq!(HolderAt::<Test>::get(model, 0), Some(1));
-        assert_eq!(NodeHoldings::<Test>::get(1).to_vec(), vec![model]);
-        assert!(NodeNominations::<Test>::get(1).is_empty());
-        assert_eq!(Nodes::<Test>::get(1).unwrap().used_disk, 1_000);
-        let info = Models::<Test>::get(model).unwrap();
-        assert_eq!((info.holders, info.available), (1, 1));
-    });
+	new_test_ext().execute_with(|| {
+		join_all(1..=3);
+		let model = register(1);
+		assert_noop!(
+			ModelRegistry::confirm_stored(RuntimeOrigin::signed(1), model),
+			Error::<Test>::NotNominated
+		);
+		assert_noop!(
+			ModelRegistry::confirm_stored(RuntimeOrigin::signed(50), model),
+			Error::<Test>::NotANode
+		);
+		assert_noop!(
+			ModelRegistry::confirm_stored(RuntimeOrigin::signed(1), model_id(9)),
+			Error::<Test>::ModelNotFound
+		);
+		run_blocks(5);
+		take_events();
+		assert_ok!(ModelRegistry::confirm_stored(RuntimeOrigin::signed(1), model));
+		assert_eq!(take_events(), vec![Event::ModelStored { model, node: 1 }]);
+		assert_eq!(holders(model), vec![1]);
+		assert_eq!(HolderAt::<Test>::get(model, 0), Some(1));
+		assert_eq!(NodeHoldings::<Test>::get(1).to_vec(), vec![model]);
+		assert!(NodeNominations::<Test>::get(1).is_empty());
+		assert_eq!(Nodes::<Test>::get(1).unwrap().used_disk, 1_000);
+		let info = Models::<Test>::get(model).unwrap();
+		assert_eq!((info.holders, info.available), (1, 1));
+	});
 }
 
 #[test]
 fn decline_frees_disk_and_nominates_another_node() {
-    new_test_ext().execute_with(|| {
-        join_all(1..=11);
-        let model = register(1);
-        run_blocks(10);
-        let before = nominees(model);
-        assert_eq!(before.len(), 10);
-        let outsider = (1..=11).find(|n| !before.contains(n)).unwrap();
-        let decliner = before[0];
-        take_events();
-        assert_ok!(ModelRegistry::decline_nomination(
-            RuntimeOrigin::signed(decliner),
-            model,
-            DeclineReason::DiskBudgetExceeded
-        ));
-        assert_eq!(
-            take_events(),
-            vec![Event::NominationDeclined {
-                model,
-                node: decliner,
-                reason: DeclineReason::DiskBudgetExceeded
-            }]
-        );
-        assert_eq!(Nodes::<Test>::get(decliner).unwrap().used_disk, 0);
-        assert_noop!(
-            ModelRegistry::decline_nomination(
-                RuntimeOrigin::signed(decliner),
-                model,
-                DeclineReason::Other
-            ),
-            Error::<Test>::NotNominated
-        );
-        assert_noop!(
-            ModelRegistry::decline_nomination(
-                RuntimeOrigin::signed(50),
-                model,
-                DeclineReason::Other
-            ),
-            Error::<Test>::NotANode
-        );
-        assert_noop!(
-            ModelRegistry::decline_nomination(
-                RuntimeOrigin::signed(1),
-                model_id(9),
-                DeclineReason::Other
-            ),
-            Error::<Test>::ModelNotFound
-        );
-        run_blocks(10);
-        assert_eq!(nominees(model).len(), 10);
-        assert!(nominees(model).contains(&outsider) || nominees(model).contains(&decliner));
-    });
+	new_test_ext().execute_with(|| {
+		join_all(1..=11);
+		let model = register(1);
+		run_blocks(10);
+		let before = nominees(model);
+		assert_eq!(before.len(), 10);
+		let outsider = (1..=11).find(|n| !before.contains(n)).unwrap();
+		let decliner = before[0];
+		take_events();
+		assert_ok!(ModelRegistry::decline_nomination(
+			RuntimeOrigin::signed(decliner),
+			model,
+			DeclineReason::DiskBudgetExceeded
+		));
+		assert_eq!(
+			take_events(),
+			vec![Event::NominationDeclined {
+				model,
+				node: decliner,
+				reason: DeclineReason::DiskBudgetExceeded
+			}]
+		);
+		assert_eq!(Nodes::<Test>::get(decliner).unwrap().used_disk, 0);
+		assert_noop!(
+			ModelRegistry::decline_nomination(
+				RuntimeOrigin::signed(decliner),
+				model,
+				DeclineReason::Other
+			),
+			Error::<Test>::NotNominated
+		);
+		assert_noop!(
+			ModelRegistry::decline_nomination(
+				RuntimeOrigin::signed(50),
+				model,
+				DeclineReason::Other
+			),
+			Error::<Test>::NotANode
+		);
+		assert_noop!(
+			ModelRegistry::decline_nomination(
+				RuntimeOrigin::signed(1),
+				model_id(9),
+				DeclineReason::Other
+			),
+			Error::<Test>::ModelNotFound
+		);
+		run_blocks(10);
+		assert_eq!(nominees(model).len(), 10);
+		assert!(nominees(model).contains(&outsider) || nominees(model).contains(&decliner));
+	});
 }
 
 #[test]
 fn holders_falling_to_two_trigger_a_refill_of_ten() {
-    new_test_ext().execute_with(|| {
-        join_all(1..=30);
-        let model = placed_model(1);
-        let copies = holders(model);
-        assert_eq!(copies.len(), 10);
-        assert_eq!(Models::<Test>::get(model).unwrap().nominated, 0);
-        for n in &copies[..8] {
-            assert_ok!(ModelRegistry::report_lost(RuntimeOrigin::signed(*n), model));
-        }
-        assert_eq!(holders(model).len(), 2);
-        take_events();
-        let mut nominated = Vec::new();
-        for _ in 0..10 {
-            run_blocks(1);
-            nominated.extend(nominated_events(&take_events()));
-        }
-        // Refill: `refill_batch` (10) new nominations, not just the 8 missing copies.
-        assert_eq!(nominated.len(), 10);
-        assert_eq!(Models::<Test>::get(model).unwrap().nominated, 10);
-        for n in nominated {
-            assert!(!copies[8..].contains(&n));
-        }
-    });
+	new_test_ext().execute_with(|| {
+		join_all(1..=30);
+		let model = placed_model(1);
+		let copies = holders(model);
+		assert_eq!(copies.len(), 10);
+		assert_eq!(Models::<Test>::get(model).unwrap().nominated, 0);
+		for n in &copies[..8] {
+			assert_ok!(ModelRegistry::report_lost(RuntimeOrigin::signed(*n), model));
+		}
+		assert_eq!(holders(model).len(), 2);
+		take_events();
+		let mut nominated = Vec::new();
+		for _ in 0..10 {
+			run_blocks(1);
+			nominated.extend(nominated_events(&take_events()));
+		}
+		// Refill: `refill_batch` (10) new nominations, not just the 8 missing copies.
+		assert_eq!(nominated.len(), 10);
+		assert_eq!(Models::<Test>::get(model).unwrap().nominated, 10);
+		for n in nominated {
+			assert!(!copies[8..].contains(&n));
+		}
+	});
 }
 
 #[test]
 fn report_lost_drops_the_holder() {
-    new_test_ext().execute_with(|| {
-        join_all(1..=12);
-        let model = placed_model(1);
-        let n = holders(model)[3];
-        take_events();
-        assert_ok!(ModelRegistry::report_lost(RuntimeOrigin::signed(n), model));
-        assert_eq!(take_events(), vec![Event::ModelLost { model, node: n }]);
-        assert!(!holders(model).contains(&n));
-        assert_eq!(Nodes::<Test>::get(n).unwrap().used_disk, 0);
-        assert_noop!(
-            ModelRegistry::report_lost(RuntimeOrigin::signed(n), model),
-            Error::<Test>::NotHolder
-        );
-        assert_noop!(
-            ModelRegistry::report_lost(RuntimeOrigin::signed(50), model),
-            Error::<Test>::NotANode
-        );
-        assert_noop!(
-            ModelRegistry::report_lost(RuntimeOrigin::signed(n), model_id(9)),
-            Error::<Test>::ModelNotFound
-        );
-        // A replacement is nominated.
-        run_blocks(5);
-        assert_eq!(Models::<Test>::get(model).unwrap().nominated, 1);
-    });
+	new_test_ext().execute_with(|| {
+		join_all(1..=12);
+		let model = placed_model(1);
+		let n = holders(model)[3];
+		take_events();
+		assert_ok!(ModelRegistry::report_lost(RuntimeOrigin::signed(n), model));
+		assert_eq!(take_events(), vec![Event::ModelLost { model, node: n }]);
+		assert!(!holders(model).contains(&n));
+		assert_eq!(Nodes::<Test>::get(n).unwrap().used_disk, 0);
+		assert_noop!(
+			ModelRegistry::report_lost(RuntimeOrigin::signed(n), model),
+			Error::<Test>::NotHolder
+		);
+		assert_noop!(
+			ModelRegistry::report_lost(RuntimeOrigin::signed(50), model),
+			Error::<Test>::NotANode
+		);
+		assert_noop!(
+			ModelRegistry::report_lost(RuntimeOrigin::signed(n), model_id(9)),
+			Error::<Test>::ModelNotFound
+		);
+		// A replacement is nominated.
+		run_blocks(5);
+		assert_eq!(Models::<Test>::get(model).unwrap().nominated, 1);
+	});
 }
 
 #[test]
 fn missed_deadline_expires_costs_qos_and_is_replaced() {
-    // A short deadline, so that the demand review (after one window) does not interfere.
-    let params = RegistryParams {
-        download_deadline: 20,
-        ..Default::default()
-    };
-    new_test_ext_with(params).execute_with(|| {
-        join_all(1..=15);
-        let model = register(1);
-        run_blocks(10);
-        let first = nominees(model);
-        assert_eq!(first.len(), 10);
-        // Everyone but `late` confirms.
-        let late = first[0];
-        for n in &first[1..] {
-            assert_ok!(ModelRegistry::confirm_stored(
-                RuntimeOrigin::signed(*n),
-                model
-            ));
-        }
-        let deadline = Nominations::<Test>::get(model, late).unwrap().deadline;
-        run_to_block(deadline - 1);
-        take_events();
-        run_to_block(deadline);
-        let events = take_events();
-        assert!(events.contains(&Event::NominationExpired { model, node: late }));
-        assert!(!events.contains(&Event::ModelStored { model, node: late }));
-        assert_eq!(Nodes::<Test>::get(late).unwrap().qos, 560);
-        let renominated = nominees(model).contains(&late);
-        assert_eq!(
-            Nodes::<Test>::get(late).unwrap().used_disk,
-            if renominated { 1_000 } else { 0 }
-        );
-        // A replacement is nominated (in this block or a later one), and only one.
-        run_blocks(10);
-        assert_eq!(Models::<Test>::get(model).unwrap().nominated, 1);
-        assert_eq!(nominees(model).len(), 1);
-    });
+	// A short deadline, so that the demand review (after one window) does not interfere.
+	let params = RegistryParams { download_deadline: 20, ..Default::default() };
+	new_test_ext_with(params).execute_with(|| {
+		join_all(1..=15);
+		let model = register(1);
+		run_blocks(10);
+		let first = nominees(model);
+		assert_eq!(first.len(), 10);
+		// Everyone but `late` confirms.
+		let late = first[0];
+		for n in &first[1..] {
+			assert_ok!(ModelRegistry::confirm_stored(RuntimeOrigin::signed(*n), model));
+		}
+		let deadline = Nominations::<Test>::get(model, late).unwrap().deadline;
+		run_to_block(deadline - 1);
+		take_events();
+		run_to_block(deadline);
+		let events = take_events();
+		assert!(events.contains(&Event::NominationExpired { model, node: late }));
+		assert!(!events.contains(&Event::ModelStored { model, node: late }));
+		assert_eq!(Nodes::<Test>::get(late).unwrap().qos, 560);
+		let renominated = nominees(model).contains(&late);
+		assert_eq!(
+			Nodes::<Test>::get(late).unwrap().used_disk,
+			if renominated { 1_000 } else { 0 }
+		);
+		// A replacement is nominated (in this block or a later one), and only one.
+		run_blocks(10);
+		assert_eq!(Models::<Test>::get(model).unwrap().nominated, 1);
+		assert_eq!(nominees(model).len(), 1);
+	});
 }
 
 #[test]
 fn announce_stored_rules() {
-    let params = RegistryParams {
-        initial_replicas: 2,
-        min_replicas: 3,
-        low_watermark: 0,
-        refill_batch: 1,
-        executors_per_task: 1,
-        ..Default::default()
-    };
-    new_test_ext_with(params).execute_with(|| {
-        join_all(1..=6);
-        assert_noop!(
-            ModelRegistry::announce_stored(RuntimeOrigin::signed(50), model_id(1)),
-            Error::<Test>::NotANode
-        );
-        assert_noop!(
-            ModelRegistry::announce_stored(RuntimeOrigin::signed(1), model_id(1)),
-            Error::<Test>::ModelNotFound
-        );
-        // Target 3 (initial 2 raised to the floor).
-        let model = register(1);
-        assert_eq!(Models::<Test>::get(model).unwrap().target, 3);
-        run_blocks(10);
-        assert_eq!(nominees(model).len(), 3);
-        let first = nominees(model)[0];
-        assert_noop!(
-            ModelRegistry::announce_stored(RuntimeOrigin::signed(first), model),
-            Error::<Test>::AlreadyNominated
-        );
-        assert_ok!(ModelRegistry::decline_nomination(
-            RuntimeOrigin::signed(first),
-            model,
-            DeclineReason::Other
-        ));
-        // Now 2 of 3 are taken: an unrequested copy is welcome.
-        take_events();
-        assert_ok!(ModelRegistry::announce_stored(
-            RuntimeOrigin::signed(first),
-            model
-        ));
-        assert_eq!(
-            take_events(),
-            vec![Event::ModelStored { model, node: first }]
-        );
-        assert_eq!(Nodes::<Test>::get(first).unwrap().used_disk, 1_000);
-        assert_noop!(
-            ModelRegistry::announce_stored(RuntimeOrigin::signed(first), model),
-            Error::<Test>::AlreadyHolder
-        );
-        let outsider = (1..=6)
-            .find(|n| !nominees(model).contains(n) && *n != first)
-            .unwrap();
-        assert_noop!(
-            ModelRegistry::announce_stored(RuntimeOrigin::signed(outsider), model),
-            Error::<Test>::ReplicasSufficient
-        );
-    });
+	let params = RegistryParams {
+		initial_replicas: 2,
+		min_replicas: 3,
+		low_watermark: 0,
+		refill_batch: 1,
+		executors_per_task: 1,
+		..Default::default()
+	};
+	new_test_ext_with(params).execute_with(|| {
+		join_all(1..=6);
+		assert_noop!(
+			ModelRegistry::announce_stored(RuntimeOrigin::signed(50), model_id(1)),
+			Error::<Test>::NotANode
+		);
+		assert_noop!(
+			ModelRegistry::announce_stored(RuntimeOrigin::signed(1), model_id(1)),
+			Error::<Test>::ModelNotFound
+		);
+		// Target 3 (initial 2 raised to the floor).
+		let model = register(1);
+		assert_eq!(Models::<Test>::get(model).unwrap().target, 3);
+		run_blocks(10);
+		assert_eq!(nominees(model).len(), 3);
+		let first = nominees(model)[0];
+		assert_noop!(
+			ModelRegistry::announce_stored(RuntimeOrigin::signed(first), model),
+			Error::<Test>::AlreadyNominated
+		);
+		assert_ok!(ModelRegistry::decline_nomination(
+			RuntimeOrigin::signed(first),
+			model,
+			DeclineReason::Other
+		));
+		// Now 2 of 3 are taken: an unrequested copy is welcome.
+		take_events();
+		assert_ok!(ModelRegistry::announce_stored(RuntimeOrigin::signed(first), model));
+		assert_eq!(take_events(), vec![Event::ModelStored { model, node: first }]);
+		assert_eq!(Nodes::<Test>::get(first).unwrap().used_disk, 1_000);
+		assert_noop!(
+			ModelRegistry::announce_stored(RuntimeOrigin::signed(first), model),
+			Error::<Test>::AlreadyHolder
+		);
+		let outsider = (1..=6).find(|n| !nominees(model).contains(n) && *n != first).unwrap();
+		assert_noop!(
+			ModelRegistry::announce_stored(RuntimeOrigin::signed(outsider), model),
+			Error::<Test>::ReplicasSufficient
+		);
+	});
 }
 
 #[test]
 fn announce_stored_capacity_rules() {
-    let params = RegistryParams {
-        initial_replicas: 2,
-        min_replicas: 3,
-        low_watermark: 0,
-        refill_batch: 1,
-        executors_per_task: 1,
-        ..Default::default()
-    };
-    new_test_ext_with(params).execute_with(|| {
-        let model = register(1);
-        // No nodes yet: the model wants 3 copies.
-        assert_ok!(ModelRegistry::join(
-            RuntimeOrigin::signed(1),
-            NodeCapacity {
-                disk_bytes: 999,
-                vram_bytes: 1_000
-            },
-            100
-        ));
-        assert_noop!(
-            ModelRegistry::announce_stored(RuntimeOrigin::signed(1), model),
-            Error::<Test>::InsufficientCapacity
-        );
-        assert_ok!(ModelRegistry::join(
-            RuntimeOrigin::signed(2),
-            NodeCapacity {
-                disk_bytes: 10_000,
-                vram_bytes: 10
-            },
-            100
-        ));
-        assert_noop!(
-            ModelRegistry::announce_stored(RuntimeOrigin::signed(2), model),
-            Error::<Test>::InsufficientCapacity
-        );
-        // A node with 8 models cannot take a ninth.
-        join_all([3]);
-        for n in 2..=9 {
-            let m = model_id(n);
-            assert_ok!(ModelRegistry::register_model(
-                RuntimeOrigin::signed(80),
-                m,
-                10,
-                sources(),
-                0
-            ));
-            assert_ok!(ModelRegistry::announce_stored(RuntimeOrigin::signed(3), m));
-        }
-        assert_noop!(
-            ModelRegistry::announce_stored(RuntimeOrigin::signed(3), model),
-            Error::<Test>::TooManyModelsOnNode
-        );
-    });
+	let params = RegistryParams {
+		initial_replicas: 2,
+		min_replicas: 3,
+		low_watermark: 0,
+		refill_batch: 1,
+		executors_per_task: 1,
+		..Default::default()
+	};
+	new_test_ext_with(params).execute_with(|| {
+		let model = register(1);
+		// No nodes yet: the model wants 3 copies.
+		assert_ok!(ModelRegistry::join(
+			RuntimeOrigin::signed(1),
+			NodeCapacity { disk_bytes: 999, vram_bytes: 1_000 },
+			100
+		));
+		assert_noop!(
+			ModelRegistry::announce_stored(RuntimeOrigin::signed(1), model),
+			Error::<Test>::InsufficientCapacity
+		);
+		assert_ok!(ModelRegistry::join(
+			RuntimeOrigin::signed(2),
+			NodeCapacity { disk_bytes: 10_000, vram_bytes: 10 },
+			100
+		));
+		assert_noop!(
+			ModelRegistry::announce_stored(RuntimeOrigin::signed(2), model),
+			Error::<Test>::InsufficientCapacity
+		);
+		// A node with 8 models cannot take a ninth.
+		join_all([3]);
+		for n in 2..=9 {
+			let m = model_id(n);
+			assert_ok!(ModelRegistry::register_model(
+				RuntimeOrigin::signed(80),
+				m,
+				10,
+				sources(),
+				0
+			));
+			assert_ok!(ModelRegistry::announce_stored(RuntimeOrigin::signed(3), m));
+		}
+		assert_noop!(
+			ModelRegistry::announce_stored(RuntimeOrigin::signed(3), model),
+			Error::<Test>::TooManyModelsOnNode
+		);
+	});
 }
 
 #[test]
 fn announce_refused_when_holders_full() {
-    let params = RegistryParams {
-        initial_replicas: 40,
-        min_replicas: 40,
-        max_replicas: 40,
-        ..Default::default()
-    };
-    new_test_ext_with(params).execute_with(|| {
-        join_all(1..=41);
-        let model = register(1);
-        for _ in 0..30 {
-            run_blocks(1);
-            confirm_all(model);
-        }
-        assert_eq!(holders(model).len() + nominees(model).len(), 40);
-        let outsider = (1..=41)
-            .find(|n| !holders(model).contains(n) && !nominees(model).contains(n))
-            .unwrap();
-        // Raise the target above the cap to reach the bound itself.
-        Models::<Test>::mutate(model, |m| m.as_mut().unwrap().target = 41);
-        assert_noop!(
-            ModelRegistry::announce_stored(RuntimeOrigin::signed(outsider), model),
-            Error::<Test>::HoldersFull
-        );
-    });
+	let params = RegistryParams {
+		initial_replicas: 40,
+		min_replicas: 40,
+		max_replicas: 40,
+		..Default::default()
+	};
+	new_test_ext_with(params).execute_with(|| {
+		join_all(1..=41);
+		let model = register(1);
+		for _ in 0..30 {
+			run_blocks(1);
+			confirm_all(model);
+		}
+		assert_eq!(holders(model).len() + nominees(model).len(), 40);
+		let outsider =
+			(1..=41).find(|n| !holders(model).contains(n) && !nominees(model).contains(n)).unwrap();
+		// Raise the target above the cap to reach the bound itself.
+		Models::<Test>::mutate(model, |m| m.as_mut().unwrap().target = 41);
+		assert_noop!(
+			ModelRegistry::announce_stored(RuntimeOrigin::signed(outsider), model),
+			Error::<Test>::HoldersFull
+		);
+	});
 }
 
 #[test]
 fn full_deadline_queue_spills_into_next_block() {
-    new_test_ext().execute_with(|| {
-        let item = |t| DeadlineItem::TaskPhase { task: t };
-        for t in 0..32 {
-            assert_eq!(ModelRegistry::schedule_deadline(50, item(t)), Some(50));
-        }
-        assert_eq!(ModelRegistry::schedule_deadline(50, item(32)), Some(51));
-        for b in 51..(50 + u64::from(MAX_DEADLINE_SHIFT)) {
-            while Deadlines::<Test>::get(b).len() < 32 {
-                assert!(ModelRegistry::schedule_deadline(b, item(99)).is_some());
-            }
-        }
-        assert_eq!(ModelRegistry::schedule_deadline(50, item(100)), None);
-    });
+	new_test_ext().execute_with(|| {
+		let item = |t| DeadlineItem::TaskPhase { task: t };
+		for t in 0..32 {
+			assert_eq!(ModelRegistry::schedule_deadline(50, item(t)), Some(50));
+		}
+		assert_eq!(ModelRegistry::schedule_deadline(50, item(32)), Some(51));
+		for b in 51..(50 + u64::from(MAX_DEADLINE_SHIFT)) {
+			while Deadlines::<Test>::get(b).len() < 32 {
+				assert!(ModelRegistry::schedule_deadline(b, item(99)).is_some());
+			}
+		}
+		assert_eq!(ModelRegistry::schedule_deadline(50, item(100)), None);
+	});
 }

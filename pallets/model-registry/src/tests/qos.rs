@@ -2,146 +2,131 @@ use super::*;
 
 #[test]
 fn moving_average_and_download_scores() {
-    new_test_ext().execute_with(|| {
-        assert_eq!(ModelRegistry::qos_average(700, 0), 560);
-        assert_eq!(ModelRegistry::qos_average(700, 1000), 760);
-        assert_eq!(ModelRegistry::qos_average(1000, 1000), 1000);
-        assert_eq!(ModelRegistry::qos_average(5000, 5000), 1000);
-        assert_eq!(ModelRegistry::download_score(10, 110, 11), 995);
-        assert_eq!(ModelRegistry::download_score(10, 110, 60), 750);
-        assert_eq!(ModelRegistry::download_score(10, 110, 110), 500);
-        assert_eq!(ModelRegistry::download_score(10, 110, 500), 500);
-        assert!(ModelRegistry::qos_accepts(1000, u32::MAX));
-        assert!(!ModelRegistry::qos_accepts(0, 0));
-    });
+	new_test_ext().execute_with(|| {
+		assert_eq!(ModelRegistry::qos_average(700, 0), 560);
+		assert_eq!(ModelRegistry::qos_average(700, 1000), 760);
+		assert_eq!(ModelRegistry::qos_average(1000, 1000), 1000);
+		assert_eq!(ModelRegistry::qos_average(5000, 5000), 1000);
+		assert_eq!(ModelRegistry::download_score(10, 110, 11), 995);
+		assert_eq!(ModelRegistry::download_score(10, 110, 60), 750);
+		assert_eq!(ModelRegistry::download_score(10, 110, 110), 500);
+		assert_eq!(ModelRegistry::download_score(10, 110, 500), 500);
+		assert!(ModelRegistry::qos_accepts(1000, u32::MAX));
+		assert!(!ModelRegistry::qos_accepts(0, 0));
+	});
 }
 
 #[test]
 fn fast_downloads_score_higher() {
-    new_test_ext().execute_with(|| {
-        join_all(1..=2);
-        let model = register(1);
-        run_blocks(5);
-        assert_eq!(nominees(model), vec![1, 2]);
-        assert_ok!(ModelRegistry::confirm_stored(
-            RuntimeOrigin::signed(1),
-            model
-        ));
-        run_blocks(60);
-        assert_ok!(ModelRegistry::confirm_stored(
-            RuntimeOrigin::signed(2),
-            model
-        ));
-        let fast = Nodes::<Test>::get(1).unwrap().qos;
-        let slow = Nodes::<Test>::get(2).unwrap().qos;
-        assert!(fast > slow, "{fast} <= {slow}");
-        assert!(fast > 700);
-    });
+	new_test_ext().execute_with(|| {
+		join_all(1..=2);
+		let model = register(1);
+		run_blocks(5);
+		assert_eq!(nominees(model), vec![1, 2]);
+		assert_ok!(ModelRegistry::confirm_stored(RuntimeOrigin::signed(1), model));
+		run_blocks(60);
+		assert_ok!(ModelRegistry::confirm_stored(RuntimeOrigin::signed(2), model));
+		let fast = Nodes::<Test>::get(1).unwrap().qos;
+		let slow = Nodes::<Test>::get(2).unwrap().qos;
+		assert!(fast > slow, "{fast} <= {slow}");
+		assert!(fast > 700);
+	});
 }
 
 fn three_node_params() -> ParamsOf<Test> {
-    RegistryParams {
-        initial_replicas: 3,
-        min_replicas: 3,
-        low_watermark: 2,
-        refill_batch: 1,
-        ..Default::default()
-    }
+	RegistryParams {
+		initial_replicas: 3,
+		min_replicas: 3,
+		low_watermark: 2,
+		refill_batch: 1,
+		..Default::default()
+	}
 }
 
 #[test]
 fn no_shows_are_penalised_until_kicked_out() {
-    new_test_ext_with(three_node_params()).execute_with(|| {
-        join_all(1..=3);
-        let model = placed_model(1);
-        assert_eq!(holders(model), vec![1, 2, 3]);
-        let silent = 3;
-        let mut rounds = 0;
-        let r = H256::repeat_byte(7);
-        while Nodes::<Test>::get(silent).is_some() {
-            rounds += 1;
-            assert!(rounds <= 10, "never kicked out");
-            let task = create_task(model);
-            take_events();
-            let mut blocks = 0;
-            while executors(task).is_empty() {
-                run_blocks(1);
-                blocks += 1;
-                assert!(blocks < 60, "task never assigned");
-            }
-            let ex = executors(task);
-            let answers: Vec<Option<H256>> = ex
-                .iter()
-                .map(|n| if *n == silent { None } else { Some(r) })
-                .collect();
-            commit_all(task, &answers);
-            let qos_before = Nodes::<Test>::get(silent).unwrap().qos;
-            let deadline = match Tasks::<Test>::get(task).unwrap().status {
-                TaskStatus::Commit { deadline } => deadline,
-                _ => unreachable!(),
-            };
-            run_to_block(deadline);
-            match Nodes::<Test>::get(silent) {
-                Some(node) => {
-                    assert_eq!(node.qos, ModelRegistry::qos_average(qos_before, 0));
-                    reveal_all(task, &answers);
-                    assert!(matches!(
-                        Tasks::<Test>::get(task).unwrap().status,
-                        TaskStatus::Completed { .. }
-                    ));
-                }
-                None => {
-                    let events = take_events();
-                    let kicked = ModelRegistry::qos_average(qos_before, 0);
-                    assert!(kicked < 200);
-                    assert!(events.contains(&Event::NodeKickedOut {
-                        node: silent,
-                        qos: kicked,
-                        released: 1_000
-                    }));
-                    assert!(events.contains(&Event::ModelEvicted {
-                        model,
-                        node: silent
-                    }));
-                }
-            }
-        }
-        assert!(rounds >= 5);
-        assert_eq!(held(HoldReason::NodeStake, silent), 0);
-        assert_eq!(free(silent), INITIAL_BALANCE);
-        assert!(!holders(model).contains(&silent));
-        assert_eq!(NodeCount::<Test>::get(), 2);
-        assert_ok!(ModelRegistry::do_try_state());
-    });
+	new_test_ext_with(three_node_params()).execute_with(|| {
+		join_all(1..=3);
+		let model = placed_model(1);
+		assert_eq!(holders(model), vec![1, 2, 3]);
+		let silent = 3;
+		let mut rounds = 0;
+		let r = H256::repeat_byte(7);
+		while Nodes::<Test>::get(silent).is_some() {
+			rounds += 1;
+			assert!(rounds <= 10, "never kicked out");
+			let task = create_task(model);
+			take_events();
+			let mut blocks = 0;
+			while executors(task).is_empty() {
+				run_blocks(1);
+				blocks += 1;
+				assert!(blocks < 60, "task never assigned");
+			}
+			let ex = executors(task);
+			let answers: Vec<Option<H256>> =
+				ex.iter().map(|n| if *n == silent { None } else { Some(r) }).collect();
+			commit_all(task, &answers);
+			let qos_before = Nodes::<Test>::get(silent).unwrap().qos;
+			let deadline = match Tasks::<Test>::get(task).unwrap().status {
+				TaskStatus::Commit { deadline } => deadline,
+				_ => unreachable!(),
+			};
+			run_to_block(deadline);
+			match Nodes::<Test>::get(silent) {
+				Some(node) => {
+					assert_eq!(node.qos, ModelRegistry::qos_average(qos_before, 0));
+					reveal_all(task, &answers);
+					assert!(matches!(
+						Tasks::<Test>::get(task).unwrap().status,
+						TaskStatus::Completed { .. }
+					));
+				}
+				None => {
+					let events = take_events();
+					let kicked = ModelRegistry::qos_average(qos_before, 0);
+					assert!(kicked < 200);
+					assert!(events.contains(&Event::NodeKickedOut {
+						node: silent,
+						qos: kicked,
+						released: 1_000
+					}));
+					assert!(events.contains(&Event::ModelEvicted { model, node: silent }));
+				}
+			}
+		}
+		assert!(rounds >= 5);
+		assert_eq!(held(HoldReason::NodeStake, silent), 0);
+		assert_eq!(free(silent), INITIAL_BALANCE);
+		assert!(!holders(model).contains(&silent));
+		assert_eq!(NodeCount::<Test>::get(), 2);
+		assert_ok!(ModelRegistry::do_try_state());
+	});
 }
 
 #[test]
 fn kick_out_releases_stake_minus_slashes() {
-    new_test_ext_with(three_node_params()).execute_with(|| {
-        join_all(1..=3);
-        let model = placed_model(1);
-        let task = create_task(model);
-        run_blocks(5);
-        let ex = executors(task);
-        let (good, bad) = (H256::repeat_byte(1), H256::repeat_byte(2));
-        let answers = [Some(good), Some(good), Some(bad)];
-        commit_all(task, &answers);
-        reveal_all(task, &answers);
-        let odd = ex[2];
-        assert_eq!(Nodes::<Test>::get(odd).unwrap().stake, 900);
-        Nodes::<Test>::mutate(odd, |n| n.as_mut().unwrap().qos = 210);
-        take_events();
-        let mut weight = frame_support::weights::Weight::zero();
-        ModelRegistry::record_qos(&odd, 0, &mut weight);
-        assert_eq!(
-            take_events(),
-            vec![Event::NodeKickedOut {
-                node: odd,
-                qos: 168,
-                released: 900
-            }]
-        );
-        assert!(weight.any_gt(frame_support::weights::Weight::zero()));
-        assert_eq!(free(odd), INITIAL_BALANCE - 100);
-    });
+	new_test_ext_with(three_node_params()).execute_with(|| {
+		join_all(1..=3);
+		let model = placed_model(1);
+		let task = create_task(model);
+		run_blocks(5);
+		let ex = executors(task);
+		let (good, bad) = (H256::repeat_byte(1), H256::repeat_byte(2));
+		let answers = [Some(good), Some(good), Some(bad)];
+		commit_all(task, &answers);
+		reveal_all(task, &answers);
+		let odd = ex[2];
+		assert_eq!(Nodes::<Test>::get(odd).unwrap().stake, 900);
+		Nodes::<Test>::mutate(odd, |n| n.as_mut().unwrap().qos = 210);
+		take_events();
+		let mut weight = frame_support::weights::Weight::zero();
+		ModelRegistry::record_qos(&odd, 0, &mut weight);
+		assert_eq!(
+			take_events(),
+			vec![Event::NodeKickedOut { node: odd, qos: 168, released: 900 }]
+		);
+		assert!(weight.any_gt(frame_support::weights::Weight::zero()));
+		assert_eq!(free(odd), INITIAL_BALANCE - 100);
+	});
 }

@@ -6,504 +6,441 @@ const R3: H256 = H256::repeat_byte(0xc3);
 
 /// Ten nodes holding model 1.
 fn setup() -> ModelId {
-    join_all(1..=10);
-    let model = placed_model(1);
-    assert_eq!(holders(model).len(), 10);
-    model
+	join_all(1..=10);
+	let model = placed_model(1);
+	assert_eq!(holders(model).len(), 10);
+	model
 }
 
 /// Create a task and run one block so that executors are drawn.
 fn assigned_task(model: ModelId) -> TaskId {
-    let task = create_task(model);
-    run_blocks(1);
-    assert_eq!(executors(task).len(), 3);
-    task
+	let task = create_task(model);
+	run_blocks(1);
+	assert_eq!(executors(task).len(), 3);
+	task
 }
 
 fn commit_deadline(task: TaskId) -> u64 {
-    match Tasks::<Test>::get(task).unwrap().status {
-        TaskStatus::Commit { deadline } => deadline,
-        s => panic!("not in commit phase: {s:?}"),
-    }
+	match Tasks::<Test>::get(task).unwrap().status {
+		TaskStatus::Commit { deadline } => deadline,
+		s => panic!("not in commit phase: {s:?}"),
+	}
 }
 
 fn reveal_deadline(task: TaskId) -> u64 {
-    match Tasks::<Test>::get(task).unwrap().status {
-        TaskStatus::Reveal { deadline } => deadline,
-        s => panic!("not in reveal phase: {s:?}"),
-    }
+	match Tasks::<Test>::get(task).unwrap().status {
+		TaskStatus::Reveal { deadline } => deadline,
+		s => panic!("not in reveal phase: {s:?}"),
+	}
 }
 
 #[test]
 fn create_task_holds_fee_and_waits_for_a_later_block() {
-    new_test_ext().execute_with(|| {
-        let model = setup();
-        take_events();
-        let task = create_task(model);
-        assert_eq!(task, 0);
-        assert_eq!(held(HoldReason::TaskFee, 79), 300);
-        assert_eq!(
-            take_events(),
-            vec![Event::TaskCreated {
-                task,
-                model,
-                creator: 79,
-                fee: 300
-            }]
-        );
-        let info = Tasks::<Test>::get(task).unwrap();
-        assert_eq!(info.status, TaskStatus::Waiting);
-        assert!(info.executors.is_empty());
-        assert_eq!(PendingTasks::<Test>::get().to_vec(), vec![task]);
-        run_blocks(1);
-        let now = System::block_number();
-        let chosen = executors(task);
-        assert_eq!(
-            take_events(),
-            vec![Event::ExecutorsAssigned {
-                task,
-                executors: BoundedVec::truncate_from(chosen.clone()),
-                commit_deadline: now + 20
-            }]
-        );
-        let mut distinct = chosen.clone();
-        distinct.sort();
-        distinct.dedup();
-        assert_eq!(distinct.len(), 3);
-        for n in chosen {
-            assert!(holders(model).contains(&n));
-            assert_eq!(NodeTasks::<Test>::get(n).to_vec(), vec![(task, model)]);
-        }
-        assert!(PendingTasks::<Test>::get().is_empty());
-    });
+	new_test_ext().execute_with(|| {
+		let model = setup();
+		take_events();
+		let task = create_task(model);
+		assert_eq!(task, 0);
+		assert_eq!(held(HoldReason::TaskFee, 79), 300);
+		assert_eq!(take_events(), vec![Event::TaskCreated { task, model, creator: 79, fee: 300 }]);
+		let info = Tasks::<Test>::get(task).unwrap();
+		assert_eq!(info.status, TaskStatus::Waiting);
+		assert!(info.executors.is_empty());
+		assert_eq!(PendingTasks::<Test>::get().to_vec(), vec![task]);
+		run_blocks(1);
+		let now = System::block_number();
+		let chosen = executors(task);
+		assert_eq!(
+			take_events(),
+			vec![Event::ExecutorsAssigned {
+				task,
+				executors: BoundedVec::truncate_from(chosen.clone()),
+				commit_deadline: now + 20
+			}]
+		);
+		let mut distinct = chosen.clone();
+		distinct.sort();
+		distinct.dedup();
+		assert_eq!(distinct.len(), 3);
+		for n in chosen {
+			assert!(holders(model).contains(&n));
+			assert_eq!(NodeTasks::<Test>::get(n).to_vec(), vec![(task, model)]);
+		}
+		assert!(PendingTasks::<Test>::get().is_empty());
+	});
 }
 
 #[test]
 fn executors_are_not_fixed_at_submission() {
-    // Identical chains up to the task's submission; only the randomness of the next block
-    // differs. The drawn executors differ for some seeds, so they were not determined when
-    // the task was submitted.
-    let draw = |seed: u64| {
-        new_test_ext().execute_with(|| {
-            let model = setup();
-            let task = create_task(model);
-            set_random_seed(seed);
-            run_blocks(1);
-            executors(task)
-        })
-    };
-    let base = draw(0);
-    let differing = (1..10).filter(|s| draw(*s) != base).count();
-    assert!(differing > 0);
+	// Identical chains up to the task's submission; only the randomness of the next block
+	// differs. The drawn executors differ for some seeds, so they were not determined when
+	// the task was submitted.
+	let draw = |seed: u64| {
+		new_test_ext().execute_with(|| {
+			let model = setup();
+			let task = create_task(model);
+			set_random_seed(seed);
+			run_blocks(1);
+			executors(task)
+		})
+	};
+	let base = draw(0);
+	let differing = (1..10).filter(|s| draw(*s) != base).count();
+	assert!(differing > 0);
 }
 
 #[test]
 fn create_task_errors() {
-    new_test_ext().execute_with(|| {
-        let input = || BoundedVec::truncate_from(b"x".to_vec());
-        assert_noop!(
-            ModelRegistry::create_task(RuntimeOrigin::signed(79), model_id(1), input(), 0),
-            Error::<Test>::ZeroFee
-        );
-        assert_noop!(
-            ModelRegistry::create_task(RuntimeOrigin::signed(79), model_id(1), input(), 5),
-            Error::<Test>::ModelNotFound
-        );
-        let model = register(1);
-        assert_noop!(
-            ModelRegistry::create_task(RuntimeOrigin::signed(200), model, input(), 5),
-            Error::<Test>::InsufficientBalance
-        );
-        for _ in 0..16 {
-            create_task(model);
-        }
-        assert_noop!(
-            ModelRegistry::create_task(RuntimeOrigin::signed(79), model, input(), 5),
-            Error::<Test>::TaskQueueFull
-        );
-    });
+	new_test_ext().execute_with(|| {
+		let input = || BoundedVec::truncate_from(b"x".to_vec());
+		assert_noop!(
+			ModelRegistry::create_task(RuntimeOrigin::signed(79), model_id(1), input(), 0),
+			Error::<Test>::ZeroFee
+		);
+		assert_noop!(
+			ModelRegistry::create_task(RuntimeOrigin::signed(79), model_id(1), input(), 5),
+			Error::<Test>::ModelNotFound
+		);
+		let model = register(1);
+		assert_noop!(
+			ModelRegistry::create_task(RuntimeOrigin::signed(200), model, input(), 5),
+			Error::<Test>::InsufficientBalance
+		);
+		for _ in 0..16 {
+			create_task(model);
+		}
+		assert_noop!(
+			ModelRegistry::create_task(RuntimeOrigin::signed(79), model, input(), 5),
+			Error::<Test>::TaskQueueFull
+		);
+	});
 }
 
 #[test]
 fn task_waits_for_holders_and_triggers_replication() {
-    new_test_ext().execute_with(|| {
-        join_all(1..=2);
-        let model = placed_model(1);
-        assert_eq!(holders(model).len(), 2);
-        let task = create_task(model);
-        take_events();
-        run_blocks(1);
-        assert_eq!(
-            take_events(),
-            vec![Event::TaskWaitingForHolders { task, model }]
-        );
-        run_blocks(3);
-        // Notified once only; still queued.
-        assert!(take_events().is_empty());
-        assert_eq!(PendingTasks::<Test>::get().to_vec(), vec![task]);
-        assert!(Models::<Test>::get(model).unwrap().queued);
-        // A third holder appears: the task is served.
-        join_all([3]);
-        run_blocks(5);
-        confirm_all(model);
-        run_blocks(5);
-        assert_eq!(executors(task).len(), 3);
-        assert!(PendingTasks::<Test>::get().is_empty());
-    });
+	new_test_ext().execute_with(|| {
+		join_all(1..=2);
+		let model = placed_model(1);
+		assert_eq!(holders(model).len(), 2);
+		let task = create_task(model);
+		take_events();
+		run_blocks(1);
+		assert_eq!(take_events(), vec![Event::TaskWaitingForHolders { task, model }]);
+		run_blocks(3);
+		// Notified once only; still queued.
+		assert!(take_events().is_empty());
+		assert_eq!(PendingTasks::<Test>::get().to_vec(), vec![task]);
+		assert!(Models::<Test>::get(model).unwrap().queued);
+		// A third holder appears: the task is served.
+		join_all([3]);
+		run_blocks(5);
+		confirm_all(model);
+		run_blocks(5);
+		assert_eq!(executors(task).len(), 3);
+		assert!(PendingTasks::<Test>::get().is_empty());
+	});
 }
 
 #[test]
 fn task_waiting_longer_than_a_window_fails() {
-    new_test_ext().execute_with(|| {
-        let model = register(1);
-        let task = create_task(model);
-        run_to_block(101);
-        assert_eq!(
-            Tasks::<Test>::get(task).unwrap().status,
-            TaskStatus::Waiting
-        );
-        take_events();
-        run_to_block(102);
-        assert_eq!(
-            take_events(),
-            vec![Event::TaskFailed {
-                task,
-                reason: TaskFailure::NoHolders
-            }]
-        );
-        assert_eq!(held(HoldReason::TaskFee, 79), 0);
-        assert_eq!(free(79), INITIAL_BALANCE);
-    });
+	new_test_ext().execute_with(|| {
+		let model = register(1);
+		let task = create_task(model);
+		run_to_block(101);
+		assert_eq!(Tasks::<Test>::get(task).unwrap().status, TaskStatus::Waiting);
+		take_events();
+		run_to_block(102);
+		assert_eq!(take_events(), vec![Event::TaskFailed { task, reason: TaskFailure::NoHolders }]);
+		assert_eq!(held(HoldReason::TaskFee, 79), 0);
+		assert_eq!(free(79), INITIAL_BALANCE);
+	});
 }
 
 #[test]
 fn agreeing_executors_share_fee_and_gain_qos() {
-    new_test_ext().execute_with(|| {
-        let model = setup();
-        let task = assigned_task(model);
-        let ex = executors(task);
-        let qos_before: Vec<u32> = ex
-            .iter()
-            .map(|n| Nodes::<Test>::get(n).unwrap().qos)
-            .collect();
-        let free_before: Vec<Balance> = ex.iter().map(|n| free(*n)).collect();
-        take_events();
-        commit_all(task, &[Some(R1), Some(R1), Some(R1)]);
-        let events = take_events();
-        assert!(events.contains(&Event::ResultCommitted {
-            task,
-            executor: ex[0]
-        }));
-        let deadline = reveal_deadline(task);
-        assert!(events.contains(&Event::RevealPhaseStarted {
-            task,
-            reveal_deadline: deadline
-        }));
-        reveal_all(task, &[Some(R1), Some(R1), Some(R1)]);
-        let events = take_events();
-        assert!(events.contains(&Event::ResultRevealed {
-            task,
-            executor: ex[2],
-            result: R1
-        }));
-        assert_eq!(
-            events.last(),
-            Some(&Event::TaskCompleted {
-                task,
-                result: R1,
-                paid: BoundedVec::truncate_from(ex.clone())
-            })
-        );
-        for (i, n) in ex.iter().enumerate() {
-            assert_eq!(free(*n), free_before[i] + 100);
-            let expected = ModelRegistry::qos_average(qos_before[i], [1000, 900, 600][i]);
-            assert_eq!(Nodes::<Test>::get(n).unwrap().qos, expected);
-            assert!(NodeTasks::<Test>::get(n).is_empty());
-        }
-        assert_eq!(held(HoldReason::TaskFee, 79), 0);
-        assert_eq!(free(79), INITIAL_BALANCE - 300);
-        assert_eq!(
-            Tasks::<Test>::get(task).unwrap().status,
-            TaskStatus::Completed { result: R1 }
-        );
-        assert_eq!(ModelRegistry::task_status(task).unwrap().result, Some(R1));
-        // Pruned one demand window later.
-        run_blocks(100);
-        assert!(Tasks::<Test>::get(task).is_none());
-    });
+	new_test_ext().execute_with(|| {
+		let model = setup();
+		let task = assigned_task(model);
+		let ex = executors(task);
+		let qos_before: Vec<u32> = ex.iter().map(|n| Nodes::<Test>::get(n).unwrap().qos).collect();
+		let free_before: Vec<Balance> = ex.iter().map(|n| free(*n)).collect();
+		take_events();
+		commit_all(task, &[Some(R1), Some(R1), Some(R1)]);
+		let events = take_events();
+		assert!(events.contains(&Event::ResultCommitted { task, executor: ex[0] }));
+		let deadline = reveal_deadline(task);
+		assert!(events.contains(&Event::RevealPhaseStarted { task, reveal_deadline: deadline }));
+		reveal_all(task, &[Some(R1), Some(R1), Some(R1)]);
+		let events = take_events();
+		assert!(events.contains(&Event::ResultRevealed { task, executor: ex[2], result: R1 }));
+		assert_eq!(
+			events.last(),
+			Some(&Event::TaskCompleted {
+				task,
+				result: R1,
+				paid: BoundedVec::truncate_from(ex.clone())
+			})
+		);
+		for (i, n) in ex.iter().enumerate() {
+			assert_eq!(free(*n), free_before[i] + 100);
+			let expected = ModelRegistry::qos_average(qos_before[i], [1000, 900, 600][i]);
+			assert_eq!(Nodes::<Test>::get(n).unwrap().qos, expected);
+			assert!(NodeTasks::<Test>::get(n).is_empty());
+		}
+		assert_eq!(held(HoldReason::TaskFee, 79), 0);
+		assert_eq!(free(79), INITIAL_BALANCE - 300);
+		assert_eq!(Tasks::<Test>::get(task).unwrap().status, TaskStatus::Completed { result: R1 });
+		assert_eq!(ModelRegistry::task_status(task).unwrap().result, Some(R1));
+		// Pruned one demand window later.
+		run_blocks(100);
+		assert!(Tasks::<Test>::get(task).is_none());
+	});
 }
 
 #[test]
 fn two_to_one_disagreement_slashes_and_drops_the_odd_one() {
-    new_test_ext().execute_with(|| {
-        let model = setup();
-        let task = assigned_task(model);
-        let ex = executors(task);
-        let odd = ex[1];
-        let issuance = Balances::total_issuance();
-        commit_all(task, &[Some(R1), Some(R2), Some(R1)]);
-        take_events();
-        reveal_all(task, &[Some(R1), Some(R2), Some(R1)]);
-        let events = take_events();
-        assert!(events.contains(&Event::ExecutorSlashed {
-            task,
-            node: odd,
-            amount: 100
-        }));
-        assert!(events.contains(&Event::ModelEvicted { model, node: odd }));
-        assert!(events.contains(&Event::TaskCompleted {
-            task,
-            result: R1,
-            paid: BoundedVec::truncate_from(vec![ex[0], ex[2]])
-        }));
-        assert_eq!(held(HoldReason::NodeStake, odd), 900);
-        assert_eq!(Nodes::<Test>::get(odd).unwrap().stake, 900);
-        assert!(!holders(model).contains(&odd));
-        assert!(!NodeHoldings::<Test>::get(odd).contains(&model));
-        assert_eq!(free(ex[0]), INITIAL_BALANCE - 1_000 + 150);
-        assert_eq!(free(ex[2]), INITIAL_BALANCE - 1_000 + 150);
-        // The slash is burnt.
-        assert_eq!(Balances::total_issuance(), issuance - 100);
-        // A replacement holder is wanted.
-        assert!(Models::<Test>::get(model).unwrap().queued);
-    });
+	new_test_ext().execute_with(|| {
+		let model = setup();
+		let task = assigned_task(model);
+		let ex = executors(task);
+		let odd = ex[1];
+		let issuance = Balances::total_issuance();
+		commit_all(task, &[Some(R1), Some(R2), Some(R1)]);
+		take_events();
+		reveal_all(task, &[Some(R1), Some(R2), Some(R1)]);
+		let events = take_events();
+		assert!(events.contains(&Event::ExecutorSlashed { task, node: odd, amount: 100 }));
+		assert!(events.contains(&Event::ModelEvicted { model, node: odd }));
+		assert!(events.contains(&Event::TaskCompleted {
+			task,
+			result: R1,
+			paid: BoundedVec::truncate_from(vec![ex[0], ex[2]])
+		}));
+		assert_eq!(held(HoldReason::NodeStake, odd), 900);
+		assert_eq!(Nodes::<Test>::get(odd).unwrap().stake, 900);
+		assert!(!holders(model).contains(&odd));
+		assert!(!NodeHoldings::<Test>::get(odd).contains(&model));
+		assert_eq!(free(ex[0]), INITIAL_BALANCE - 1_000 + 150);
+		assert_eq!(free(ex[2]), INITIAL_BALANCE - 1_000 + 150);
+		// The slash is burnt.
+		assert_eq!(Balances::total_issuance(), issuance - 100);
+		// A replacement holder is wanted.
+		assert!(Models::<Test>::get(model).unwrap().queued);
+	});
 }
 
 #[test]
 fn three_way_disagreement_has_no_quorum() {
-    new_test_ext().execute_with(|| {
-        let model = setup();
-        let task = assigned_task(model);
-        let ex = executors(task);
-        commit_all(task, &[Some(R1), Some(R2), Some(R3)]);
-        take_events();
-        reveal_all(task, &[Some(R1), Some(R2), Some(R3)]);
-        let events = take_events();
-        assert_eq!(
-            events.last(),
-            Some(&Event::TaskFailed {
-                task,
-                reason: TaskFailure::NoQuorum
-            })
-        );
-        assert!(!events
-            .iter()
-            .any(|e| matches!(e, Event::ExecutorSlashed { .. })));
-        assert_eq!(free(79), INITIAL_BALANCE);
-        for n in ex {
-            assert_eq!(Nodes::<Test>::get(n).unwrap().stake, 1_000);
-            assert!(holders(model).contains(&n));
-        }
-    });
+	new_test_ext().execute_with(|| {
+		let model = setup();
+		let task = assigned_task(model);
+		let ex = executors(task);
+		commit_all(task, &[Some(R1), Some(R2), Some(R3)]);
+		take_events();
+		reveal_all(task, &[Some(R1), Some(R2), Some(R3)]);
+		let events = take_events();
+		assert_eq!(events.last(), Some(&Event::TaskFailed { task, reason: TaskFailure::NoQuorum }));
+		assert!(!events.iter().any(|e| matches!(e, Event::ExecutorSlashed { .. })));
+		assert_eq!(free(79), INITIAL_BALANCE);
+		for n in ex {
+			assert_eq!(Nodes::<Test>::get(n).unwrap().stake, 1_000);
+			assert!(holders(model).contains(&n));
+		}
+	});
 }
 
 #[test]
 fn silent_executors_are_penalised_and_the_rest_resolve() {
-    new_test_ext().execute_with(|| {
-        let model = setup();
-        let task = assigned_task(model);
-        let ex = executors(task);
-        let qos_silent = Nodes::<Test>::get(ex[2]).unwrap().qos;
-        commit_all(task, &[Some(R1), Some(R1), None]);
-        run_to_block(commit_deadline(task));
-        // The silent one is released and penalised; the reveal phase starts.
-        assert_eq!(
-            Nodes::<Test>::get(ex[2]).unwrap().qos,
-            ModelRegistry::qos_average(qos_silent, 0)
-        );
-        assert!(NodeTasks::<Test>::get(ex[2]).is_empty());
-        let deadline = reveal_deadline(task);
-        assert_noop!(
-            ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[2]), task, R1, salt(ex[2])),
-            Error::<Test>::NotCommitted
-        );
-        take_events();
-        // Two reveals complete the task: 2 of 3 is a quorum.
-        reveal_all(task, &[Some(R1), Some(R1), None]);
-        assert!(take_events().contains(&Event::TaskCompleted {
-            task,
-            result: R1,
-            paid: BoundedVec::truncate_from(vec![ex[0], ex[1]])
-        }));
-        assert!(deadline > System::block_number());
-    });
+	new_test_ext().execute_with(|| {
+		let model = setup();
+		let task = assigned_task(model);
+		let ex = executors(task);
+		let qos_silent = Nodes::<Test>::get(ex[2]).unwrap().qos;
+		commit_all(task, &[Some(R1), Some(R1), None]);
+		run_to_block(commit_deadline(task));
+		// The silent one is released and penalised; the reveal phase starts.
+		assert_eq!(
+			Nodes::<Test>::get(ex[2]).unwrap().qos,
+			ModelRegistry::qos_average(qos_silent, 0)
+		);
+		assert!(NodeTasks::<Test>::get(ex[2]).is_empty());
+		let deadline = reveal_deadline(task);
+		assert_noop!(
+			ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[2]), task, R1, salt(ex[2])),
+			Error::<Test>::NotCommitted
+		);
+		take_events();
+		// Two reveals complete the task: 2 of 3 is a quorum.
+		reveal_all(task, &[Some(R1), Some(R1), None]);
+		assert!(take_events().contains(&Event::TaskCompleted {
+			task,
+			result: R1,
+			paid: BoundedVec::truncate_from(vec![ex[0], ex[1]])
+		}));
+		assert!(deadline > System::block_number());
+	});
 }
 
 #[test]
 fn unrevealed_commitments_resolve_at_the_reveal_deadline() {
-    new_test_ext().execute_with(|| {
-        let model = setup();
-        let task = assigned_task(model);
-        let ex = executors(task);
-        commit_all(task, &[Some(R1), Some(R1), Some(R1)]);
-        reveal_all(task, &[Some(R1), None, None]);
-        let qos_late = Nodes::<Test>::get(ex[1]).unwrap().qos;
-        take_events();
-        run_to_block(reveal_deadline(task));
-        let events = take_events();
-        // One reveal of three is no quorum: the creator is refunded.
-        assert!(events.contains(&Event::TaskFailed {
-            task,
-            reason: TaskFailure::NoQuorum
-        }));
-        assert_eq!(free(79), INITIAL_BALANCE);
-        assert_eq!(
-            Nodes::<Test>::get(ex[1]).unwrap().qos,
-            ModelRegistry::qos_average(qos_late, 0)
-        );
-    });
+	new_test_ext().execute_with(|| {
+		let model = setup();
+		let task = assigned_task(model);
+		let ex = executors(task);
+		commit_all(task, &[Some(R1), Some(R1), Some(R1)]);
+		reveal_all(task, &[Some(R1), None, None]);
+		let qos_late = Nodes::<Test>::get(ex[1]).unwrap().qos;
+		take_events();
+		run_to_block(reveal_deadline(task));
+		let events = take_events();
+		// One reveal of three is no quorum: the creator is refunded.
+		assert!(events.contains(&Event::TaskFailed { task, reason: TaskFailure::NoQuorum }));
+		assert_eq!(free(79), INITIAL_BALANCE);
+		assert_eq!(Nodes::<Test>::get(ex[1]).unwrap().qos, ModelRegistry::qos_average(qos_late, 0));
+	});
 }
 
 #[test]
 fn nobody_commits_means_no_answers() {
-    new_test_ext().execute_with(|| {
-        let model = setup();
-        let task = assigned_task(model);
-        let ex = executors(task);
-        take_events();
-        run_to_block(commit_deadline(task));
-        assert!(take_events().contains(&Event::TaskFailed {
-            task,
-            reason: TaskFailure::NoAnswers
-        }));
-        assert_eq!(free(79), INITIAL_BALANCE);
-        for n in ex {
-            assert!(Nodes::<Test>::get(n).unwrap().qos < 700);
-            assert!(NodeTasks::<Test>::get(n).is_empty());
-        }
-    });
+	new_test_ext().execute_with(|| {
+		let model = setup();
+		let task = assigned_task(model);
+		let ex = executors(task);
+		take_events();
+		run_to_block(commit_deadline(task));
+		assert!(take_events().contains(&Event::TaskFailed { task, reason: TaskFailure::NoAnswers }));
+		assert_eq!(free(79), INITIAL_BALANCE);
+		for n in ex {
+			assert!(Nodes::<Test>::get(n).unwrap().qos < 700);
+			assert!(NodeTasks::<Test>::get(n).is_empty());
+		}
+	});
 }
 
 #[test]
 fn commit_and_reveal_errors() {
-    new_test_ext().execute_with(|| {
-        let model = setup();
-        let c = commitment(1, R1, salt(1));
-        assert_noop!(
-            ModelRegistry::commit_result(RuntimeOrigin::signed(1), 99, c),
-            Error::<Test>::TaskNotFound
-        );
-        assert_noop!(
-            ModelRegistry::reveal_result(RuntimeOrigin::signed(1), 99, R1, salt(1)),
-            Error::<Test>::TaskNotFound
-        );
-        let waiting = create_task(model);
-        assert_noop!(
-            ModelRegistry::commit_result(RuntimeOrigin::signed(1), waiting, c),
-            Error::<Test>::WrongPhase
-        );
-        run_blocks(1);
-        let task = waiting;
-        let ex = executors(task);
-        let outsider = (1..=10).find(|n| !ex.contains(n)).unwrap();
-        assert_noop!(
-            ModelRegistry::commit_result(RuntimeOrigin::signed(outsider), task, c),
-            Error::<Test>::NotExecutor
-        );
-        assert_noop!(
-            ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[0]), task, R1, salt(ex[0])),
-            Error::<Test>::WrongPhase
-        );
-        commit_all(task, &[Some(R1), None, None]);
-        assert_noop!(
-            ModelRegistry::commit_result(RuntimeOrigin::signed(ex[0]), task, c),
-            Error::<Test>::AlreadyCommitted
-        );
-        commit_all(task, &[None, Some(R1), Some(R1)]);
-        // Reveal phase now.
-        assert_noop!(
-            ModelRegistry::commit_result(RuntimeOrigin::signed(ex[0]), task, c),
-            Error::<Test>::WrongPhase
-        );
-        assert_noop!(
-            ModelRegistry::reveal_result(RuntimeOrigin::signed(outsider), task, R1, salt(outsider)),
-            Error::<Test>::NotExecutor
-        );
-        assert_noop!(
-            ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[0]), task, R2, salt(ex[0])),
-            Error::<Test>::CommitmentMismatch
-        );
-        assert_ok!(ModelRegistry::reveal_result(
-            RuntimeOrigin::signed(ex[0]),
-            task,
-            R1,
-            salt(ex[0])
-        ));
-        assert_noop!(
-            ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[0]), task, R1, salt(ex[0])),
-            Error::<Test>::AlreadyRevealed
-        );
-    });
+	new_test_ext().execute_with(|| {
+		let model = setup();
+		let c = commitment(1, R1, salt(1));
+		assert_noop!(
+			ModelRegistry::commit_result(RuntimeOrigin::signed(1), 99, c),
+			Error::<Test>::TaskNotFound
+		);
+		assert_noop!(
+			ModelRegistry::reveal_result(RuntimeOrigin::signed(1), 99, R1, salt(1)),
+			Error::<Test>::TaskNotFound
+		);
+		let waiting = create_task(model);
+		assert_noop!(
+			ModelRegistry::commit_result(RuntimeOrigin::signed(1), waiting, c),
+			Error::<Test>::WrongPhase
+		);
+		run_blocks(1);
+		let task = waiting;
+		let ex = executors(task);
+		let outsider = (1..=10).find(|n| !ex.contains(n)).unwrap();
+		assert_noop!(
+			ModelRegistry::commit_result(RuntimeOrigin::signed(outsider), task, c),
+			Error::<Test>::NotExecutor
+		);
+		assert_noop!(
+			ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[0]), task, R1, salt(ex[0])),
+			Error::<Test>::WrongPhase
+		);
+		commit_all(task, &[Some(R1), None, None]);
+		assert_noop!(
+			ModelRegistry::commit_result(RuntimeOrigin::signed(ex[0]), task, c),
+			Error::<Test>::AlreadyCommitted
+		);
+		commit_all(task, &[None, Some(R1), Some(R1)]);
+		// Reveal phase now.
+		assert_noop!(
+			ModelRegistry::commit_result(RuntimeOrigin::signed(ex[0]), task, c),
+			Error::<Test>::WrongPhase
+		);
+		assert_noop!(
+			ModelRegistry::reveal_result(RuntimeOrigin::signed(outsider), task, R1, salt(outsider)),
+			Error::<Test>::NotExecutor
+		);
+		assert_noop!(
+			ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[0]), task, R2, salt(ex[0])),
+			Error::<Test>::CommitmentMismatch
+		);
+		assert_ok!(ModelRegistry::reveal_result(
+			RuntimeOrigin::signed(ex[0]),
+			task,
+			R1,
+			salt(ex[0])
+		));
+		assert_noop!(
+			ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[0]), task, R1, salt(ex[0])),
+			Error::<Test>::AlreadyRevealed
+		);
+	});
 }
 
 #[test]
 fn cancel_task_rules() {
-    new_test_ext().execute_with(|| {
-        let model = setup();
-        assert_noop!(
-            ModelRegistry::cancel_task(RuntimeOrigin::signed(79), 5),
-            Error::<Test>::TaskNotFound
-        );
-        let task = create_task(model);
-        assert_noop!(
-            ModelRegistry::cancel_task(RuntimeOrigin::signed(78), task),
-            Error::<Test>::NotTaskCreator
-        );
-        take_events();
-        assert_ok!(ModelRegistry::cancel_task(RuntimeOrigin::signed(79), task));
-        assert_eq!(take_events(), vec![Event::TaskCancelled { task }]);
-        assert_eq!(free(79), INITIAL_BALANCE);
-        assert!(PendingTasks::<Test>::get().is_empty());
-        assert!(Tasks::<Test>::get(task).is_none());
-        let task = assigned_task(model);
-        assert_noop!(
-            ModelRegistry::cancel_task(RuntimeOrigin::signed(79), task),
-            Error::<Test>::TaskAlreadyAssigned
-        );
-    });
+	new_test_ext().execute_with(|| {
+		let model = setup();
+		assert_noop!(
+			ModelRegistry::cancel_task(RuntimeOrigin::signed(79), 5),
+			Error::<Test>::TaskNotFound
+		);
+		let task = create_task(model);
+		assert_noop!(
+			ModelRegistry::cancel_task(RuntimeOrigin::signed(78), task),
+			Error::<Test>::NotTaskCreator
+		);
+		take_events();
+		assert_ok!(ModelRegistry::cancel_task(RuntimeOrigin::signed(79), task));
+		assert_eq!(take_events(), vec![Event::TaskCancelled { task }]);
+		assert_eq!(free(79), INITIAL_BALANCE);
+		assert!(PendingTasks::<Test>::get().is_empty());
+		assert!(Tasks::<Test>::get(task).is_none());
+		let task = assigned_task(model);
+		assert_noop!(
+			ModelRegistry::cancel_task(RuntimeOrigin::signed(79), task),
+			Error::<Test>::TaskAlreadyAssigned
+		);
+	});
 }
 
 #[test]
 fn busy_holders_are_not_drawn_beyond_their_task_limit() {
-    let params = RegistryParams {
-        executors_per_task: 3,
-        ..Default::default()
-    };
-    new_test_ext_with(params).execute_with(|| {
-        join_all(1..=3);
-        let model = placed_model(1);
-        assert_eq!(holders(model).len(), 3);
-        // Each node runs at most 4 tasks: the fifth task waits.
-        let tasks: Vec<TaskId> = (0..5).map(|_| create_task(model)).collect();
-        run_blocks(10);
-        let assigned = tasks.iter().filter(|t| executors(**t).len() == 3).count();
-        assert_eq!(assigned, 4);
-        assert_eq!(PendingTasks::<Test>::get().len(), 1);
-        for n in 1..=3 {
-            assert_eq!(NodeTasks::<Test>::get(n).len(), 4);
-        }
-    });
+	let params = RegistryParams { executors_per_task: 3, ..Default::default() };
+	new_test_ext_with(params).execute_with(|| {
+		join_all(1..=3);
+		let model = placed_model(1);
+		assert_eq!(holders(model).len(), 3);
+		// Each node runs at most 4 tasks: the fifth task waits.
+		let tasks: Vec<TaskId> = (0..5).map(|_| create_task(model)).collect();
+		run_blocks(10);
+		let assigned = tasks.iter().filter(|t| executors(**t).len() == 3).count();
+		assert_eq!(assigned, 4);
+		assert_eq!(PendingTasks::<Test>::get().len(), 1);
+		for n in 1..=3 {
+			assert_eq!(NodeTasks::<Test>::get(n).len(), 4);
+		}
+	});
 }
 
 #[test]
 fn reveal_weight_covers_resolution() {
-    new_test_ext().execute_with(|| {
-        let model = setup();
-        let task = assigned_task(model);
-        let ex = executors(task);
-        commit_all(task, &[Some(R1), Some(R1), Some(R1)]);
-        let first =
-            ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[0]), task, R1, salt(ex[0]))
-                .unwrap();
-        let _ = ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[1]), task, R1, salt(ex[1]));
-        let last =
-            ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[2]), task, R1, salt(ex[2]))
-                .unwrap();
-        let bound = ModelRegistry::reveal_weight_upper_bound();
-        assert!(first
-            .actual_weight
-            .unwrap()
-            .all_lt(last.actual_weight.unwrap()));
-        assert!(last.actual_weight.unwrap().all_lte(bound));
-    });
+	new_test_ext().execute_with(|| {
+		let model = setup();
+		let task = assigned_task(model);
+		let ex = executors(task);
+		commit_all(task, &[Some(R1), Some(R1), Some(R1)]);
+		let first =
+			ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[0]), task, R1, salt(ex[0]))
+				.unwrap();
+		let _ = ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[1]), task, R1, salt(ex[1]));
+		let last =
+			ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[2]), task, R1, salt(ex[2]))
+				.unwrap();
+		let bound = ModelRegistry::reveal_weight_upper_bound();
+		assert!(first.actual_weight.unwrap().all_lt(last.actual_weight.unwrap()));
+		assert!(last.actual_weight.unwrap().all_lte(bound));
+	});
 }
