@@ -12,6 +12,7 @@ use sp_core::H256;
 mod demand;
 mod models;
 mod nodes;
+mod offchain;
 mod params;
 mod placement;
 mod property;
