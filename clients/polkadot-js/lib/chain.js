@@ -33,7 +33,7 @@ export class ChainError extends Error {
  * @param {{ timeoutMs?: number }} [opts]
  * @returns {Promise<import('@polkadot/api').ApiPromise>}
  */
-export async function connect (url, { timeoutMs = 30_000 } = {}) {
+export async function connect (url, { timeoutMs = Number(process.env.MODELNET_CONNECT_TIMEOUT_MS) || 30_000 } = {}) {
   await cryptoWaitReady();
 
   const provider = new WsProvider(url, 1_000, {}, timeoutMs);
@@ -43,7 +43,7 @@ export async function connect (url, { timeoutMs = 30_000 } = {}) {
     const api = await Promise.race([
       ApiPromise.create({ noInitWarn: true, provider, throwOnConnect: false }),
       new Promise((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`cannot connect to ${url} within ${timeoutMs / 1000}s`)), timeoutMs);
+        timer = setTimeout(() => reject(new Error(`cannot connect to ${url} within ${timeoutMs / 1000}s (is the node running?)`)), timeoutMs);
       })
     ]);
 
