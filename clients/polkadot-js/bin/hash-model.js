@@ -8,10 +8,11 @@ const spec = {
   examples: ['hash-model ./model.safetensors', 'hash-model --json ./model.gguf'],
   name: 'hash-model',
   options: {
+    id: { description: 'print only the model id (0x-prefixed SHA-256)', type: 'boolean' },
     json: { description: 'print {"sha256": ..., "size": ...} as JSON', type: 'boolean' },
     progress: { description: 'show progress on stderr', type: 'boolean' }
   },
-  synopsis: '[--json] [--progress] <file>'
+  synopsis: '[--json | --id] [--progress] <file>'
 };
 
 runMain(spec.name, async () => {
@@ -39,7 +40,9 @@ runMain(spec.name, async () => {
     process.stderr.write('\n');
   }
 
-  if (values.json) {
+  if (values.id) {
+    console.log(sha256);
+  } else if (values.json) {
     console.log(JSON.stringify({ file: positionals[0], sha256, size }));
   } else {
     console.log(`sha256: ${sha256}`);
