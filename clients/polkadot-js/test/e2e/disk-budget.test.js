@@ -5,7 +5,8 @@ import { after, before, describe, it } from 'node:test';
 
 import { enumName, field, PALLET } from '../../lib/index.js';
 import {
-  filesOfModel, forModel, listFiles, LOCAL_KEYS, recentEvents, registerModel, setupChain, SKIP, tail, teardownChain
+  deregisterModel, filesOfModel, forModel, listFiles, LOCAL_KEYS, recentEvents, registerModel, setupChain, SKIP, tail,
+  teardownChain, until
 } from '../support/e2e.js';
 import { pseudoRandomBytes, sha256Hex } from '../support/fixtures.js';
 import { ModelServer } from '../support/model-server.js';
@@ -52,12 +53,15 @@ describe('disk budget', () => {
         assert.equal(enumName(field(r.data, 'reason')), 'DiskBudgetExceeded', `reason: ${JSON.stringify(r.data)}`);
       }
 
-      assert.deepEqual(filesOfModel(ctx, id), [], 'nothing of the model in the store');
+      await until('nothing of the model in the store', () => filesOfModel(ctx, id).length === 0, ctx.blocks(3), 100);
 
       const total = listFiles(ctx.storeDir).reduce((n, f) => n + f.size, 0);
 
       assert.ok(total <= BUDGET, `store holds ${total} bytes, budget ${BUDGET}`);
       assert.ok(server.bytesServed('/big.bin') <= BUDGET + MIB, `fetched ${server.bytesServed('/big.bin')} bytes of a model that cannot fit`);
+      await deregisterModel(ctx, id);
+      await new Promise((r) => setTimeout(r, 2 * ctx.blockMs));
+      assert.deepEqual(filesOfModel(ctx, id), [], 'nothing of the model in the store after deregistration');
       assert.equal(ctx.log.find(PALLET, 'ModelStored', forModel(id)).length, 0);
     } catch (e) {
       failed = true;
