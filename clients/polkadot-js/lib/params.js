@@ -68,7 +68,7 @@ export async function readParams (api) {
   const storage = api.query[PALLET] ?? {};
 
   for (const [name, entry] of Object.entries(storage)) {
-    const type = entry.creator?.meta?.type;
+    const type = (entry.creator?.meta ?? entry.meta)?.type;
 
     if (type?.isPlain && type.asPlain.toNumber() === typeId) {
       const value = await entry();
