@@ -65,7 +65,7 @@ runMain(spec.name, async () => {
     const signer = signerFrom(values.suri);
     const fee = parseAmount(values.fee, tokenInfo(api));
     const log = values.wait ? await new EventLog(api).start() : null;
-    const { blockNumber, events } = await signAndWait(api, api.tx[PALLET].createTask(model, input, fee), signer);
+    const { blockNumber, events } = await signAndWait(api, api.tx[PALLET].createTask(model, `0x${input.toString('hex')}`, fee), signer);
     const created = findEvent(events, 'TaskCreated');
     const task = created ? field(eventData(created), 'task', 'taskId', 'id') : undefined;
 

@@ -118,7 +118,7 @@ describe('model storage and tasks on a dev node', () => {
     assert.ok(m?.stored, 'needs the stored model of the previous test');
 
     const input = Buffer.from('modelnet e2e: spot-check me', 'utf8');
-    const { events } = await signAndWait(ctx.api, ctx.api.tx[PALLET].createTask(m.id, input, ctx.fee), ctx.user);
+    const { events } = await signAndWait(ctx.api, ctx.api.tx[PALLET].createTask(m.id, `0x${input.toString('hex')}`, ctx.fee), ctx.user);
     const created = events.find(({ event }) => event.section === PALLET && event.method === 'TaskCreated');
 
     assert.ok(created, 'TaskCreated');

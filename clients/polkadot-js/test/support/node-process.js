@@ -74,7 +74,7 @@ export async function startNode ({ binary, extraArgs = [], maxBytes, modelStore,
     '--offchain-worker', 'always',
     '--model-store', modelStore,
     ...(maxBytes !== undefined ? ['--model-store-max-bytes', String(maxBytes)] : []),
-    '-l', process.env.MODELNET_NODE_LOG || 'info,modelnet=debug,model-registry=debug,runtime::model-registry=debug,offchain-worker=debug',
+    '-l', process.env.MODELNET_NODE_LOG || 'info,modelnet=debug,model-worker=debug,model-registry=debug,runtime::model-registry=debug',
     ...(process.env.MODELNET_NODE_EXTRA_ARGS ? process.env.MODELNET_NODE_EXTRA_ARGS.split(/\s+/).filter(Boolean) : []),
     ...extraArgs
   ];
