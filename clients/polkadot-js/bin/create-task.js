@@ -11,12 +11,12 @@ const FINAL = ['TaskCompleted', 'TaskFailed', 'TaskCancelled'];
 const spec = {
   description: 'Create a task for a registered model and pay its fee (modelRegistry.create_task). The task is\ngiven to randomly chosen holders of the model, which commit and then reveal a result.\nWith --wait, follows the task until it completes, fails or is cancelled; with --verify FILE\nalso computes the default spot-check executor\'s result from a local copy of the model and\ncompares it with the chain\'s.',
   examples: [
-    'create-task --model 0xabc... --input "a cat in a hat" --fee 1UNIT --wait',
+    'create-task --model 0xabc... --input "a cat in a hat" --fee 1MDL --wait',
     'create-task --model 0xabc... --input-hex 0x0102 --fee 1000000000000 --wait --verify ./model.bin'
   ],
   name: 'create-task',
   options: {
-    fee: { arg: 'AMOUNT', description: 'fee in planck, or with a unit (e.g. 1UNIT)', type: 'string' },
+    fee: { arg: 'AMOUNT', description: 'fee in planck, or with a unit (e.g. 1MDL)', type: 'string' },
     input: { arg: 'TEXT', description: 'task input as UTF-8 text', type: 'string' },
     'input-hex': { arg: 'HEX', description: 'task input as hex bytes', type: 'string' },
     model: { arg: 'HEX', description: 'model id (SHA-256 of the file)', type: 'string' },

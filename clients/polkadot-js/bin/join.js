@@ -8,13 +8,13 @@ import {
 const spec = {
   description: 'Register the signer as a node with its capacity and a stake (modelRegistry.join).\nThe signer must be the account of an `mdln` key in the node\'s keystore, so that the node\'s\noff-chain worker acts for it. The stake must be at least the runtime\'s MinNodeStake\n(the default when --stake is omitted).',
   examples: [
-    'join --disk 100GiB --vram 24GiB --stake 1000UNIT',
+    'join --disk 100GiB --vram 24GiB --stake 1000MDL',
     'join --suri //Bob --disk 10GB --vram 0'
   ],
   name: 'join',
   options: {
     disk: { arg: 'BYTES', description: 'disk bytes offered for models (e.g. 500GiB)', type: 'string' },
-    stake: { arg: 'AMOUNT', description: 'stake in planck, or with a unit (e.g. 1000UNIT); default MinNodeStake', type: 'string' },
+    stake: { arg: 'AMOUNT', description: 'stake in planck, or with a unit (e.g. 1000MDL); default MinNodeStake', type: 'string' },
     vram: { arg: 'BYTES', description: 'GPU memory in bytes (e.g. 24GiB)', type: 'string' }
   },
   synopsis: '--disk BYTES --vram BYTES [--stake AMOUNT] [--url WS] [--suri SURI]'
