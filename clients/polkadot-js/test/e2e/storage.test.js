@@ -2,6 +2,7 @@
 // verifies, stores, executes on and deletes a model served by a local HTTP server; tampered
 // bytes are refused and an interrupted download resumes.
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,13 +11,28 @@ import { after, before, describe, it } from 'node:test';
 import { enumName, eventData, field, PALLET, runtimeApi, sha256File, signAndWait, spotCheckFile } from '../../lib/index.js';
 import {
   accountHex, deregisterModel, EXECUTORS, filesOfModel, forModel, forTask, LOCAL_KEYS, recentEvents, registerModel,
-  setupChain, SKIP, storedPath, tail, teardownChain, until
+  setupChain, SKIP, storedPath, tail, teardownChain, until, USER_SURI
 } from '../support/e2e.js';
 import { pseudoRandomBytes, sha256Hex } from '../support/fixtures.js';
 import { ModelServer } from '../support/model-server.js';
 
 const MIB = 1024 * 1024;
 const N = LOCAL_KEYS.length;
+const BIN = new URL('../../bin/', import.meta.url).pathname;
+
+/** Run a script of bin/; rejects (with code, stdout, stderr) on a nonzero exit. */
+function script (name, args) {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [join(BIN, name), ...args], { timeout: 600_000 }, (err, stdout, stderr) => {
+      if (err) {
+        reject(Object.assign(err, { stderr, stdout }));
+      } else {
+        resolve({ stderr, stdout });
+      }
+    });
+  });
+}
+
 /** Sizes of the generated model files. */
 const SIZES = { happy: 32 * MIB + 123, resume: 24 * MIB + 7, tampered: 16 * MIB };
 
@@ -171,6 +187,38 @@ describe('model storage and tasks on a dev node', () => {
     if (viewResult !== undefined && viewResult !== null) {
       assert.equal(String(viewResult).toLowerCase(), expected, 'taskStatus shows the result');
     }
+  }));
+
+  it('the command-line scripts read and drive the same chain', { skip: SKIP, timeout: 600_000 }, () => step(async () => {
+    const m = models.happy;
+
+    assert.ok(m?.stored, 'needs the stored model');
+
+    const common = ['--url', ctx.node.url];
+    const status = JSON.parse((await script('status.js', ['model', m.id, '--json', ...common])).stdout);
+
+    assert.equal(status.holders.length, N, 'status model lists the holders');
+
+    const node = await script('status.js', ['node', LOCAL_KEYS[0], ...common]);
+
+    assert.match(node.stdout, new RegExp(m.id.slice(2)), 'status node shows the holding');
+
+    const task = await script('create-task.js', [
+      '--suri', USER_SURI, '--model', m.id, '--input', 'from the command line', '--fee', String(ctx.fee),
+      '--wait', '--verify', m.file, '--timeout', String(Math.round(ctx.blocks(60) / 1000)), ...common
+    ]);
+
+    assert.match(task.stdout, /TaskCompleted/);
+    assert.match(task.stdout, /matches the spot-check/);
+
+    const dry = await script('set-params.js', ['--executors-per-task', '1', '--dry-run', ...common]);
+
+    assert.match(dry.stdout, new RegExp(`executorsPerTask: ${EXECUTORS} -> 1`));
+
+    const bad = await script('join.js', ['--suri', LOCAL_KEYS[0], '--disk', '1GiB', '--vram', '0', ...common]).catch((e) => e);
+
+    assert.equal(bad.code, 1, 'joining twice fails');
+    assert.match(bad.stderr, /modelRegistry\.AlreadyJoined/, 'with the decoded module error');
   }));
 
   it('deletes the file once the model is deregistered', { skip: SKIP, timeout: 300_000 }, () => step(async () => {
