@@ -1,0 +1,129 @@
+#!/usr/bin/env node
+// Create a task for a model and optionally wait for its result.
+import {
+  connect, eventData, EventLog, eventHuman, field, findEvent, formatEvent, parseAmount, parseCli, parseModelId, PALLET,
+  requirePallet, runMain, sameValue, signAndWait, signerFrom, spotCheckFile, tokenInfo, UsageError
+} from '../lib/index.js';
+
+const TASK_EVENTS = ['TaskWaitingForHolders', 'ExecutorsAssigned', 'ResultCommitted', 'RevealPhaseStarted', 'ResultRevealed', 'TaskCompleted', 'TaskFailed', 'TaskCancelled', 'ExecutorSlashed'];
+const FINAL = ['TaskCompleted', 'TaskFailed', 'TaskCancelled'];
+
+const spec = {
+  description: 'Create a task for a registered model and pay its fee (modelRegistry.create_task). The task is\ngiven to randomly chosen holders of the model, which commit and then reveal a result.\nWith --wait, follows the task until it completes, fails or is cancelled; with --verify FILE\nalso computes the default spot-check executor\'s result from a local copy of the model and\ncompares it with the chain\'s.',
+  examples: [
+    'create-task --model 0xabc... --input "a cat in a hat" --fee 1MDL --wait',
+    'create-task --model 0xabc... --input-hex 0x0102 --fee 1000000000000 --wait --verify ./model.bin'
+  ],
+  name: 'create-task',
+  options: {
+    fee: { arg: 'AMOUNT', description: 'fee in planck, or with a unit (e.g. 1MDL)', type: 'string' },
+    input: { arg: 'TEXT', description: 'task input as UTF-8 text', type: 'string' },
+    'input-hex': { arg: 'HEX', description: 'task input as hex bytes', type: 'string' },
+    model: { arg: 'HEX', description: 'model id (SHA-256 of the file)', type: 'string' },
+    timeout: { arg: 'SECONDS', default: '600', description: 'bound of --wait (default 600)', type: 'string' },
+    verify: { arg: 'FILE', description: 'with --wait: check the result against the spot-check of FILE', type: 'string' },
+    wait: { description: 'wait for the task\'s outcome', type: 'boolean' }
+  },
+  synopsis: '--model HEX (--input TEXT | --input-hex HEX) --fee AMOUNT [--wait [--verify FILE]]'
+};
+
+runMain(spec.name, async () => {
+  const { values } = parseCli(spec);
+
+  if (!values.model) {
+    throw new UsageError('--model is required');
+  }
+
+  if ((values.input === undefined) === (values['input-hex'] === undefined)) {
+    throw new UsageError('give exactly one of --input and --input-hex');
+  }
+
+  if (values.fee === undefined) {
+    throw new UsageError('--fee is required');
+  }
+
+  const model = parseModelId(values.model);
+  let input;
+
+  if (values.input !== undefined) {
+    input = Buffer.from(values.input, 'utf8');
+  } else {
+    const hex = values['input-hex'].replace(/^0x/i, '');
+
+    if (!/^([0-9a-fA-F]{2})*$/.test(hex)) {
+      throw new UsageError('--input-hex: expected an even number of hex digits');
+    }
+
+    input = Buffer.from(hex, 'hex');
+  }
+
+  const api = await connect(values.url);
+
+  try {
+    requirePallet(api);
+
+    const signer = signerFrom(values.suri);
+    const fee = parseAmount(values.fee, tokenInfo(api));
+    const log = values.wait ? await new EventLog(api).start() : null;
+    const { blockNumber, events } = await signAndWait(api, api.tx[PALLET].createTask(model, `0x${input.toString('hex')}`, fee), signer);
+    const created = findEvent(events, 'TaskCreated');
+    const task = created ? field(eventData(created), 'task', 'taskId', 'id') : undefined;
+
+    console.log(`task ${task ?? '?'} created in block #${blockNumber}`);
+
+    for (const { event } of events) {
+      if (event.section === PALLET && event.method !== 'TaskCreated') {
+        console.log(`  ${event.method} ${JSON.stringify(eventHuman(event))}`);
+      }
+    }
+
+    if (!log) {
+      return 0;
+    }
+
+    if (task === undefined) {
+      throw new Error('no TaskCreated event: cannot follow the task');
+    }
+
+    const taskId = String(task);
+    const forTask = (d) => sameValue(field(d, 'task', 'taskId', 'id'), taskId);
+    const unsub = log.onRecord((r) => {
+      if (r.event.section === PALLET && TASK_EVENTS.includes(r.event.method) && forTask(r.data)) {
+        console.log(formatEvent(r));
+      }
+    });
+    const outcome = await Promise.any(FINAL.map((m) => log.waitFor(PALLET, m, forTask, Number(values.timeout) * 1000)))
+      .catch(() => { throw new Error(`task ${taskId}: no outcome within ${values.timeout}s`); });
+
+    unsub();
+    log.stop();
+
+    const [record] = outcome;
+
+    if (record.event.method !== 'TaskCompleted') {
+      console.error(`task ${taskId}: ${record.event.method}`);
+
+      return 1;
+    }
+
+    const result = field(record.data, 'result');
+
+    console.log(`result: ${result}`);
+
+    if (values.verify) {
+      const expected = await spotCheckFile(values.verify, input);
+
+      if (!sameValue(expected, result)) {
+        console.error(`spot-check of ${values.verify} gives ${expected}: MISMATCH`);
+
+        return 1;
+      }
+
+      console.log(`matches the spot-check of ${values.verify}`);
+    }
+
+    return 0;
+  } finally {
+    await api.disconnect();
+  }
+});

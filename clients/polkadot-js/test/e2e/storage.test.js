@@ -1,0 +1,295 @@
+// End to end, through polkadot.js only: a dev node acting as several storage nodes fetches,
+// verifies, stores, executes on and deletes a model served by a local HTTP server; tampered
+// bytes are refused and an interrupted download resumes.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { enumName, eventData, field, PALLET, runtimeApi, sha256File, signAndWait, spotCheckFile } from '../../lib/index.js';
+import {
+  accountHex, deregisterModel, EXECUTORS, filesOfModel, forModel, forTask, LOCAL_KEYS, recentEvents, registerModel,
+  setupChain, SKIP, storedPath, tail, teardownChain, until, USER_SURI
+} from '../support/e2e.js';
+import { pseudoRandomBytes, sha256Hex } from '../support/fixtures.js';
+import { ModelServer } from '../support/model-server.js';
+
+const MIB = 1024 * 1024;
+const N = LOCAL_KEYS.length;
+const BIN = new URL('../../bin/', import.meta.url).pathname;
+
+/** Run a script of bin/; rejects (with code, stdout, stderr) on a nonzero exit. */
+function script (name, args) {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [join(BIN, name), ...args], { timeout: 600_000 }, (err, stdout, stderr) => {
+      if (err) {
+        reject(Object.assign(err, { stderr, stdout }));
+      } else {
+        resolve({ stderr, stdout });
+      }
+    });
+  });
+}
+
+/** Sizes of the generated model files. */
+const SIZES = { happy: 32 * MIB + 123, resume: 24 * MIB + 7, tampered: 16 * MIB };
+
+describe('model storage and tasks on a dev node', () => {
+  let ctx;
+  let server;
+  let failed = false;
+  const dataDir = mkdtempSync(join(tmpdir(), 'modelnet-e2e-data-'));
+  const models = {};
+
+  /** Generate a model, write the reference copy, serve it. */
+  function makeModel (name, opts = {}) {
+    const data = pseudoRandomBytes(`e2e-${name}`, SIZES[name]);
+    const file = join(dataDir, `${name}.bin`);
+
+    writeFileSync(file, data);
+
+    const path = `/${name}.bin`;
+    const url = server.add(path, data, opts);
+
+    models[name] = { file, id: sha256Hex(data), path, size: data.length, url };
+
+    return models[name];
+  }
+
+  /** Wrap a step so that a failure shows the chain's recent events and the node's log. */
+  async function step (fn) {
+    try {
+      await fn();
+    } catch (e) {
+      failed = true;
+      e.message += `\n--- recent ModelRegistry events ---\n${ctx ? recentEvents(ctx) : ''}\n--- node log tail (${ctx?.node.logFile}) ---\n${ctx ? tail(ctx.node.logFile, 40) : ''}`;
+      throw e;
+    }
+  }
+
+  before(async () => {
+    if (SKIP) {
+      return;
+    }
+
+    server = await new ModelServer().start();
+    ctx = await setupChain({ name: 'storage' });
+  });
+
+  after(async () => {
+    await teardownChain(ctx, { failed });
+    await server?.stop();
+    rmSync(dataDir, { force: true, recursive: true });
+  });
+
+  it('nominates the local nodes, which download, verify and confirm the model', { skip: SKIP, timeout: 600_000 }, () => step(async () => {
+    const m = makeModel('happy');
+    const { events } = await registerModel(ctx, m.id, m.size, [m.url]);
+
+    assert.ok(events.some(({ event }) => event.section === PALLET && event.method === 'ModelRegistered'), 'ModelRegistered');
+
+    const nominated = await ctx.log.waitFor(PALLET, 'DownloadNominated', forModel(m.id), ctx.blocks(5), { count: N });
+
+    for (const r of nominated) {
+      assert.ok(ctx.isLocalNode(field(r.data, 'node')), `nominated a non-local node: ${JSON.stringify(r.data)}`);
+    }
+
+    const stored = await ctx.log.waitFor(PALLET, 'ModelStored', forModel(m.id), ctx.blocks(Math.min(ctx.params.downloadDeadline ?? 100, 60)), {
+      count: N,
+      failOn: [
+        { filter: forModel(m.id), method: 'NominationDeclined', section: PALLET },
+        { filter: forModel(m.id), method: 'NominationExpired', section: PALLET }
+      ]
+    });
+    const storers = new Set(stored.map((r) => accountHex(ctx.api, field(r.data, 'node'))));
+
+    assert.equal(storers.size, N, 'each local node confirmed once');
+
+    const onDisk = storedPath(ctx, m.id);
+    const { sha256, size } = await sha256File(onDisk);
+
+    assert.equal(sha256, m.id, 'stored file has the registered SHA-256');
+    assert.equal(size, m.size);
+    assert.deepEqual(filesOfModel(ctx, m.id).map((f) => f.path), [join('models', m.id.slice(2))], 'one copy, no partial file left');
+    assert.ok(server.requestsFor(m.path).some((r) => r.method === 'GET'), 'the node fetched from the source');
+
+    const status = await runtimeApi(ctx.api).modelStatus(m.id);
+
+    assert.ok(status.isSome, 'modelStatus is Some');
+
+    const holders = status.unwrap().toJSON().holders;
+
+    if (Array.isArray(holders)) {
+      assert.deepEqual(new Set(holders.map((h) => accountHex(ctx.api, h))), new Set(ctx.nodeHex), 'holders are the local nodes');
+    }
+
+    m.stored = true;
+  }));
+
+  it('runs a task on the holders: commit, reveal, result = spot-check of the file', { skip: SKIP, timeout: 600_000 }, () => step(async () => {
+    const m = models.happy;
+
+    assert.ok(m?.stored, 'needs the stored model of the previous test');
+
+    const input = Buffer.from('modelnet e2e: spot-check me', 'utf8');
+    const { events } = await signAndWait(ctx.api, ctx.api.tx[PALLET].createTask(m.id, `0x${input.toString('hex')}`, ctx.fee), ctx.user);
+    const created = events.find(({ event }) => event.section === PALLET && event.method === 'TaskCreated');
+
+    assert.ok(created, 'TaskCreated');
+
+    const task = field(eventData(created.event), 'task', 'taskId');
+
+    assert.notEqual(task, undefined, 'TaskCreated carries the task id');
+
+    const failOn = [
+      { filter: forTask(task), method: 'TaskFailed', section: PALLET },
+      { filter: forTask(task), method: 'TaskCancelled', section: PALLET }
+    ];
+    const commitBlocks = ctx.params.commitDeadline ?? 20;
+    const revealBlocks = ctx.params.revealDeadline ?? 20;
+    const [assigned] = await ctx.log.waitFor(PALLET, 'ExecutorsAssigned', forTask(task), ctx.blocks(10), { failOn });
+    const executors = field(assigned.data, 'executors');
+
+    assert.ok(Array.isArray(executors), 'ExecutorsAssigned.executors is a list');
+    assert.equal(executors.length, EXECUTORS);
+    assert.equal(new Set(executors.map((e) => accountHex(ctx.api, e))).size, EXECUTORS, 'distinct executors');
+    assert.ok(executors.every((e) => ctx.isLocalNode(e)), 'executors are holders');
+
+    const [completed] = await ctx.log.waitFor(PALLET, 'TaskCompleted', forTask(task), ctx.blocks(commitBlocks + revealBlocks + 10), { failOn });
+    const expected = await spotCheckFile(m.file, input);
+
+    assert.equal(String(field(completed.data, 'result')).toLowerCase(), expected, 'result = spot-check of the model file');
+    assert.equal(await spotCheckFile(storedPath(ctx, m.id), input), expected);
+    assert.equal(ctx.log.find(PALLET, 'ResultCommitted', forTask(task)).length, EXECUTORS, 'every executor committed');
+    assert.equal(ctx.log.find(PALLET, 'ResultRevealed', forTask(task)).length, EXECUTORS, 'every executor revealed');
+
+    const firstReveal = ctx.log.find(PALLET, 'ResultRevealed', forTask(task))[0];
+    const lastCommit = ctx.log.find(PALLET, 'ResultCommitted', forTask(task)).at(-1);
+
+    assert.ok(firstReveal.blockNumber >= lastCommit.blockNumber, 'reveals come after commits');
+
+    const paid = field(completed.data, 'paid');
+
+    if (Array.isArray(paid)) {
+      assert.equal(paid.length, EXECUTORS, 'all (agreeing) executors paid');
+    }
+
+    assert.equal(ctx.log.find(PALLET, 'ExecutorSlashed', forTask(task)).length, 0, 'no honest executor slashed');
+
+    const view = await runtimeApi(ctx.api).taskStatus(task);
+
+    assert.ok(view.isSome, 'taskStatus is Some');
+
+    const viewResult = view.unwrap().toJSON().result;
+
+    if (viewResult !== undefined && viewResult !== null) {
+      assert.equal(String(viewResult).toLowerCase(), expected, 'taskStatus shows the result');
+    }
+  }));
+
+  it('the command-line scripts read and drive the same chain', { skip: SKIP, timeout: 600_000 }, () => step(async () => {
+    const m = models.happy;
+
+    assert.ok(m?.stored, 'needs the stored model');
+
+    const common = ['--url', ctx.node.url];
+    const status = JSON.parse((await script('status.js', ['model', m.id, '--json', ...common])).stdout);
+
+    assert.equal(status.holders.length, N, 'status model lists the holders');
+
+    const node = await script('status.js', ['node', LOCAL_KEYS[0], ...common]);
+
+    assert.match(node.stdout, new RegExp(m.id.slice(2)), 'status node shows the holding');
+
+    const task = await script('create-task.js', [
+      '--suri', USER_SURI, '--model', m.id, '--input', 'from the command line', '--fee', String(ctx.fee),
+      '--wait', '--verify', m.file, '--timeout', String(Math.round(ctx.blocks(60) / 1000)), ...common
+    ]);
+
+    assert.match(task.stdout, /TaskCompleted/);
+    assert.match(task.stdout, /matches the spot-check/);
+
+    const dry = await script('set-params.js', ['--executors-per-task', '1', '--dry-run', ...common]);
+
+    assert.match(dry.stdout, new RegExp(`executorsPerTask: ${EXECUTORS} -> 1`));
+
+    const bad = await script('join.js', ['--suri', LOCAL_KEYS[0], '--disk', '1GiB', '--vram', '0', ...common]).catch((e) => e);
+
+    assert.equal(bad.code, 1, 'joining twice fails');
+    assert.match(bad.stderr, /modelRegistry\.AlreadyJoined/, 'with the decoded module error');
+  }));
+
+  it('deletes the file once the model is deregistered', { skip: SKIP, timeout: 300_000 }, () => step(async () => {
+    const m = models.happy;
+
+    assert.ok(m?.stored, 'needs the stored model');
+
+    await deregisterModel(ctx, m.id);
+    await ctx.log.waitFor(PALLET, 'ModelDeregistered', forModel(m.id), ctx.blocks(2));
+    await until(`${storedPath(ctx, m.id)} removed after deregistration`, () => filesOfModel(ctx, m.id).length === 0, ctx.blocks(10));
+
+    const status = await runtimeApi(ctx.api).modelStatus(m.id);
+
+    assert.ok(status.isNone, 'modelStatus is None after deregistration');
+  }));
+
+  it('resumes an interrupted download with a Range request', { skip: SKIP, timeout: 600_000 }, () => step(async () => {
+    const m = makeModel('resume');
+    const cutAt = Math.floor(m.size * 0.4);
+
+    server.dieOnce(m.path, { afterBytes: cutAt, downMs: 3_000 });
+    await registerModel(ctx, m.id, m.size, [m.url]);
+    await ctx.log.waitFor(PALLET, 'ModelStored', forModel(m.id), ctx.blocks(60), {
+      count: N,
+      failOn: [{ filter: forModel(m.id), method: 'NominationDeclined', section: PALLET }]
+    });
+
+    const gets = server.requestsFor(m.path).filter((r) => r.method === 'GET');
+    const summary = gets.map((r) => `${r.range ?? '(no range)'} sent=${r.sent}${r.aborted ? ' aborted' : ''}`).join('; ');
+
+    assert.ok(gets[0]?.aborted, `first GET was cut: ${summary}`);
+
+    const resumed = gets.slice(1).find((r) => {
+      const mm = /^bytes=(\d+)-/.exec(r.range ?? '');
+
+      return mm && Number(mm[1]) > 0;
+    });
+
+    assert.ok(resumed, `a later GET carries Range: bytes=N- with N > 0: ${summary}`);
+    assert.ok(server.bytesServed(m.path) < 1.5 * m.size, `served ${server.bytesServed(m.path)} bytes for a ${m.size}-byte file: ${summary}`);
+
+    const { sha256 } = await sha256File(storedPath(ctx, m.id));
+
+    assert.equal(sha256, m.id);
+    assert.equal(filesOfModel(ctx, m.id).length, 1, 'no partial file left');
+    await deregisterModel(ctx, m.id);
+  }));
+
+  it('never confirms a tampered file: declined with HashMismatch, nothing kept', { skip: SKIP, timeout: 600_000 }, () => step(async () => {
+    const m = makeModel('tampered', { tamper: true });
+
+    await registerModel(ctx, m.id, m.size, [m.url]);
+
+    const declined = await ctx.log.waitFor(PALLET, 'NominationDeclined', forModel(m.id), ctx.blocks(60), {
+      count: N,
+      failOn: [{ filter: forModel(m.id), method: 'ModelStored', section: PALLET }]
+    });
+
+    for (const r of declined) {
+      assert.equal(enumName(field(r.data, 'reason')), 'HashMismatch', `reason: ${JSON.stringify(r.data)}`);
+    }
+
+    assert.ok(server.requestsFor(m.path).some((r) => r.method === 'GET' && r.sent > 0), 'the bytes were fetched');
+    // The declined download leaves nothing (the chain may nominate again, so a new partial
+    // download may appear later: the check is that the store gets clean, then stays clean
+    // once the model is gone).
+    await until('no file of the tampered model in the store', () => filesOfModel(ctx, m.id).length === 0, ctx.blocks(3), 100);
+    await deregisterModel(ctx, m.id);
+    await until('no file of the tampered model after deregistration', () => filesOfModel(ctx, m.id).length === 0, ctx.blocks(5));
+    await new Promise((r) => setTimeout(r, 2 * ctx.blockMs));
+    assert.deepEqual(filesOfModel(ctx, m.id), [], 'nothing of the tampered model in the store');
+    assert.equal(ctx.log.find(PALLET, 'ModelStored', forModel(m.id)).length, 0, 'never stored');
+  }));
+});
