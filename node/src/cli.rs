@@ -5,7 +5,8 @@ use std::path::PathBuf;
 /// Where and how the node keeps model files.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ModelStoreParams {
-	/// Directory of the content-addressed model store. Default: `<base-path>/models`.
+	/// Directory of the content-addressed model store. Default:
+	/// `<base-path>/chains/<chain id>/model-store`.
 	#[arg(long, value_name = "DIR")]
 	pub model_store: Option<PathBuf>,
 

@@ -222,7 +222,7 @@ pub fn new_full<
 	if config.offchain_worker.enabled && !model_store.no_model_worker {
 		if let Some(offchain_db) = backend.offchain_storage() {
 			let store_dir = model_store.model_store.clone().unwrap_or_else(|| {
-				config.base_path.config_dir(config.chain_spec.id()).join("models")
+				config.base_path.config_dir(config.chain_spec.id()).join("model-store")
 			});
 			crate::model_worker::spawn(
 				&task_manager,
