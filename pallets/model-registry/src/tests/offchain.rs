@@ -58,15 +58,22 @@ fn local_keys(keys: &[AccountId]) {
 	UintAuthorityId::set_all_keys(keys.iter().copied());
 }
 
+/// Three nodes join and a model is registered; returns the model and the first nominee, whose
+/// key is made local.
+fn nominated_local_node() -> (ModelId, AccountId) {
+	join_all(1..=3);
+	let model = register(1);
+	run_blocks(1);
+	let node = nominees(model)[0];
+	local_keys(&[node]);
+	(model, node)
+}
+
 #[test]
 fn stored_outcome_confirms_once_then_again_after_resend_delay() {
 	let (mut ext, pool) = ocw_ext();
 	ext.execute_with(|| {
-		join_all(1..=3);
-		let model = register(1);
-		run_blocks(1);
-		let node = nominees(model)[0];
-		local_keys(&[node]);
+		let (model, node) = nominated_local_node();
 
 		// Nothing known yet: nothing sent.
 		run_ocw();
@@ -103,11 +110,7 @@ fn stored_outcome_confirms_once_then_again_after_resend_delay() {
 fn failed_download_is_declined_with_its_reason() {
 	let (mut ext, pool) = ocw_ext();
 	ext.execute_with(|| {
-		join_all(1..=3);
-		let model = register(1);
-		run_blocks(1);
-		let node = nominees(model)[0];
-		local_keys(&[node]);
+		let (model, node) = nominated_local_node();
 
 		native_writes(
 			&fetch_outcome_key(&model),
