@@ -1,6 +1,8 @@
 //! modelnet node: produces and finalizes blocks, serves RPC, and keeps the AI models its
 //! accounts are asked to hold.
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 mod chain_spec;
 mod cli;
 mod command;

@@ -20,7 +20,7 @@
 //! at a random position is examined; holders executing a task of this model are skipped;
 //! paused holders go first, then the lowest QoS. Remaining surplus is handled by later reviews.
 
-use crate::{pallet::*, types::*};
+use crate::{pallet::*, placement::BlockSeed, types::*, weights::WeightInfo};
 use alloc::vec::Vec;
 use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -92,29 +92,32 @@ impl<T: Config> Pallet<T> {
 		Self::ensure_replication(model, info);
 	}
 
-	/// Review `ModelsReviewedPerBlock` models from the cursor. Returns the number reviewed.
-	pub(crate) fn review_models(now: BlockNumberFor<T>) -> u32 {
+	/// Review `ModelsReviewedPerBlock` models from the cursor. Returns the weight.
+	pub(crate) fn review_models(now: BlockNumberFor<T>, seed: &BlockSeed) -> Weight {
 		let count = ModelCount::<T>::get();
 		let n = T::ModelsReviewedPerBlock::get().min(count);
+		let mut weight = Weight::zero();
 		if n == 0 {
-			return 0;
+			return weight;
 		}
 		let p = Params::<T>::get();
 		let mut cursor = ReviewCursor::<T>::get() % count;
 		for _ in 0..n {
+			let mut evicted = 0;
 			if let Some(model) = ModelAt::<T>::get(cursor) {
 				if let Some(mut info) = Models::<T>::get(model) {
 					Self::roll_demand(&mut info, &p, now);
 					Self::update_target(model, &mut info, &p, now, true);
-					Self::evict_surplus(model, &mut info, &p, now);
+					evicted = Self::evict_surplus(model, &mut info, &p, seed);
 					Self::ensure_replication(model, &mut info);
 					Models::<T>::insert(model, info);
 				}
 			}
+			weight.saturating_accrue(T::WeightInfo::review_model(evicted));
 			cursor = (cursor + 1) % count;
 		}
 		ReviewCursor::<T>::put(cursor);
-		n
+		weight
 	}
 
 	/// Evict holders above `max(target, min_replicas)` (see the module documentation).
@@ -123,7 +126,7 @@ impl<T: Config> Pallet<T> {
 		model: ModelId,
 		info: &mut ModelInfoOf<T>,
 		p: &ParamsOf<T>,
-		now: BlockNumberFor<T>,
+		seed: &BlockSeed,
 	) -> u32 {
 		let floor = info.target.max(p.min_replicas);
 		if info.holders <= floor {
@@ -132,7 +135,7 @@ impl<T: Config> Pallet<T> {
 		let surplus = info.holders - floor;
 		let holders = info.holders;
 		let sample = holders.min(EVICTION_SAMPLE);
-		let (start, _) = Self::random_stream(b"modelnet/evict", (model, now)).next_pair();
+		let (start, _) = seed.stream(b"modelnet/evict", model).next_pair();
 		let start = start % holders;
 		let mut candidates: Vec<(bool, u32, T::AccountId)> = Vec::new();
 		for offset in 0..sample {

@@ -5,19 +5,20 @@
 //! `0..holders`) so that a random holder is found in O(1); removal swaps the last holder into
 //! the freed position.
 
-use crate::{pallet::*, types::*};
+use crate::{pallet::*, types::*, weights::WeightInfo};
 use frame_support::{ensure, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
 
 impl<T: Config> Pallet<T> {
-	/// Add `who` as holder of `model` (node side included). The node's disk must already be
-	/// reserved by the caller.
+	/// Add `who` as holder of `model` (node side included). The node's resources must already
+	/// be reserved by the caller.
 	pub(crate) fn attach_holder(model: ModelId, info: &mut ModelInfoOf<T>, who: &T::AccountId) {
 		let position = info.holders;
+		let available = Self::is_active(who);
 		HolderAt::<T>::insert(model, position, who);
-		HolderIndex::<T>::insert(model, who, position);
+		HolderIndex::<T>::insert(model, who, HolderSlot { position, available });
 		info.holders = info.holders.saturating_add(1);
-		if Self::is_active(who) {
+		if available {
 			info.available = info.available.saturating_add(1);
 		}
 		NodeHoldings::<T>::mutate(who, |held| {
@@ -26,33 +27,37 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Remove `who` as holder of `model` and free its disk. Returns whether it was a holder.
+	/// Remove `who` as holder of `model` and free its resources. Returns whether it was a
+	/// holder.
 	pub(crate) fn detach_holder(
 		model: ModelId,
 		info: &mut ModelInfoOf<T>,
 		who: &T::AccountId,
 	) -> bool {
-		let Some(position) = HolderIndex::<T>::take(model, who) else {
+		let Some(slot) = HolderIndex::<T>::take(model, who) else {
 			return false;
 		};
 		let last = info.holders.saturating_sub(1);
-		if position != last {
+		if slot.position != last {
 			if let Some(moved) = HolderAt::<T>::get(model, last) {
-				HolderAt::<T>::insert(model, position, &moved);
-				HolderIndex::<T>::insert(model, &moved, position);
+				HolderAt::<T>::insert(model, slot.position, &moved);
+				if let Some(mut moved_slot) = HolderIndex::<T>::get(model, &moved) {
+					moved_slot.position = slot.position;
+					HolderIndex::<T>::insert(model, &moved, moved_slot);
+				}
 			}
 		}
 		HolderAt::<T>::remove(model, last);
 		info.holders = last;
-		if Self::is_active(who) {
+		if slot.available {
 			info.available = info.available.saturating_sub(1);
 		}
 		NodeHoldings::<T>::mutate_exists(who, |l| Self::remove_from_node_list(l, &model));
-		Self::free_disk(who, info.size_bytes);
+		Self::free_resources(who, info);
 		true
 	}
 
-	/// Record a nomination of `who` for `model` with `deadline` and reserve its disk.
+	/// Record a nomination of `who` for `model` with `deadline` and reserve its resources.
 	pub(crate) fn attach_nomination(
 		model: ModelId,
 		info: &mut ModelInfoOf<T>,
@@ -65,13 +70,12 @@ impl<T: Config> Pallet<T> {
 			// Eligibility checked the bound; a full list is left unchanged.
 			let _ = list.try_push(model);
 		});
-		Nodes::<T>::mutate_extant(who, |node| {
-			node.used_disk = node.used_disk.saturating_add(info.size_bytes)
-		});
+		Self::reserve_resources(who, info);
 		info.nominated = info.nominated.saturating_add(1);
 	}
 
-	/// Drop the nomination of `who` for `model`; with `free` the reserved disk is released.
+	/// Drop the nomination of `who` for `model`; with `free` the reserved resources are
+	/// released.
 	pub(crate) fn detach_nomination(
 		model: ModelId,
 		info: &mut ModelInfoOf<T>,
@@ -81,15 +85,27 @@ impl<T: Config> Pallet<T> {
 		let nomination = Nominations::<T>::take(model, who)?;
 		NodeNominations::<T>::mutate_exists(who, |l| Self::remove_from_node_list(l, &model));
 		if free {
-			Self::free_disk(who, info.size_bytes);
+			Self::free_resources(who, info);
 		}
 		info.nominated = info.nominated.saturating_sub(1);
 		Some(nomination)
 	}
 
-	fn free_disk(who: &T::AccountId, bytes: u64) {
+	/// Reserve the model's disk bytes and VRAM requirement on the node.
+	pub(crate) fn reserve_resources(who: &T::AccountId, info: &ModelInfoOf<T>) {
 		Nodes::<T>::mutate_extant(who, |node| {
-			node.used_disk = node.used_disk.saturating_sub(bytes)
+			node.used_disk = node.used_disk.saturating_add(info.size_bytes);
+			// The model count was checked against the same bound.
+			let _ = node.vram_needs.try_push(info.min_vram_bytes);
+		});
+	}
+
+	fn free_resources(who: &T::AccountId, info: &ModelInfoOf<T>) {
+		Nodes::<T>::mutate_extant(who, |node| {
+			node.used_disk = node.used_disk.saturating_sub(info.size_bytes);
+			if let Some(i) = node.vram_needs.iter().position(|v| *v == info.min_vram_bytes) {
+				node.vram_needs.swap_remove(i);
+			}
 		});
 	}
 
@@ -107,9 +123,14 @@ impl<T: Config> Pallet<T> {
 		Nodes::<T>::get(who).is_some_and(|n| n.status == NodeStatus::Active)
 	}
 
+	/// The record of a registered model that is not being deregistered.
+	pub(crate) fn live_model(model: ModelId) -> Result<ModelInfoOf<T>, Error<T>> {
+		Models::<T>::get(model).filter(|m| !m.retiring).ok_or(Error::<T>::ModelNotFound)
+	}
+
 	pub(crate) fn do_confirm_stored(who: T::AccountId, model: ModelId) -> DispatchResult {
-		ensure!(Nodes::<T>::contains_key(&who), Error::<T>::NotANode);
-		let mut info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
+		Self::member(&who)?;
+		let mut info = Self::live_model(model)?;
 		let nomination = Self::detach_nomination(model, &mut info, &who, false)
 			.ok_or(Error::<T>::NotNominated)?;
 		Self::attach_holder(model, &mut info, &who);
@@ -129,8 +150,8 @@ impl<T: Config> Pallet<T> {
 		model: ModelId,
 		reason: DeclineReason,
 	) -> DispatchResult {
-		ensure!(Nodes::<T>::contains_key(&who), Error::<T>::NotANode);
-		let mut info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
+		Self::member(&who)?;
+		let mut info = Self::live_model(model)?;
 		Self::detach_nomination(model, &mut info, &who, true).ok_or(Error::<T>::NotNominated)?;
 		Self::ensure_replication(model, &mut info);
 		Models::<T>::insert(model, info);
@@ -139,8 +160,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_report_lost(who: T::AccountId, model: ModelId) -> DispatchResult {
-		ensure!(Nodes::<T>::contains_key(&who), Error::<T>::NotANode);
-		let mut info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
+		Self::member(&who)?;
+		let mut info = Self::live_model(model)?;
 		ensure!(Self::detach_holder(model, &mut info, &who), Error::<T>::NotHolder);
 		Self::ensure_replication(model, &mut info);
 		Models::<T>::insert(model, info);
@@ -149,8 +170,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_announce_stored(who: T::AccountId, model: ModelId) -> DispatchResult {
-		let node = Nodes::<T>::get(&who).ok_or(Error::<T>::NotANode)?;
-		let mut info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
+		let node = Self::member(&who)?;
+		let mut info = Self::live_model(model)?;
 		ensure!(!HolderIndex::<T>::contains_key(model, &who), Error::<T>::AlreadyHolder);
 		ensure!(!Nominations::<T>::contains_key(model, &who), Error::<T>::AlreadyNominated);
 		let taken = info.holders.saturating_add(info.nominated);
@@ -167,9 +188,7 @@ impl<T: Config> Pallet<T> {
 				&& node.capacity.disk_bytes.saturating_sub(node.used_disk) >= info.size_bytes,
 			Error::<T>::InsufficientCapacity
 		);
-		Nodes::<T>::mutate_extant(&who, |n| {
-			n.used_disk = n.used_disk.saturating_add(info.size_bytes)
-		});
+		Self::reserve_resources(&who, &info);
 		Self::attach_holder(model, &mut info, &who);
 		Self::ensure_replication(model, &mut info);
 		Models::<T>::insert(model, info);
@@ -177,22 +196,28 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Deadline handler: expire a nomination if it is still pending with this deadline.
+	/// Deadline handler: expire a nomination if it is still pending with the deadline `at`.
+	/// Nominations of a deregistered model are dropped without penalty.
 	pub(crate) fn expire_nomination(
 		model: ModelId,
 		who: &T::AccountId,
-		now: BlockNumberFor<T>,
+		at: BlockNumberFor<T>,
 		weight: &mut Weight,
 	) {
 		match Nominations::<T>::get(model, who) {
-			Some(n) if n.deadline == now => {}
+			Some(n) if n.deadline == at => {}
 			_ => return,
 		}
+		weight.saturating_accrue(T::WeightInfo::expire_nomination());
+		let mut live = false;
 		Models::<T>::mutate_extant(model, |info| {
 			Self::detach_nomination(model, info, who, true);
 			Self::ensure_replication(model, info);
+			live = !info.retiring;
 		});
-		Self::deposit_event(Event::NominationExpired { model, node: who.clone() });
-		Self::record_qos(who, 0, weight);
+		if live {
+			Self::deposit_event(Event::NominationExpired { model, node: who.clone() });
+			Self::record_qos(who, 0, weight);
+		}
 	}
 }

@@ -124,6 +124,7 @@ impl pallet_model_registry::Config for Test {
 	type MaxAssignmentsPerBlock = ConstU32<4>;
 	type MaxNominationDrawsPerBlock = ConstU32<128>;
 	type ModelsReviewedPerBlock = ConstU32<2>;
+	type MaxCleanupStepsPerBlock = ConstU32<16>;
 	type WeightInfo = ();
 }
 

@@ -35,7 +35,7 @@ impl<T: Config> Pallet<T> {
 	pub fn model_status(
 		model: ModelId,
 	) -> Option<ModelStatus<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
-		let info = Models::<T>::get(model)?;
+		let info = Models::<T>::get(model).filter(|m| !m.retiring)?;
 		let holders = (0..info.holders).filter_map(|i| HolderAt::<T>::get(model, i)).collect();
 		let sources = ModelSources::<T>::get(model).into_iter().map(|u| u.into_inner()).collect();
 		let deficit = Self::replication_deficit(&info, &Params::<T>::get());
@@ -80,7 +80,7 @@ impl<T: Config> Pallet<T> {
 			.into_iter()
 			.filter_map(|model| {
 				let nomination = Nominations::<T>::get(model, &node)?;
-				let info = Models::<T>::get(model)?;
+				let info = Models::<T>::get(model).filter(|m| !m.retiring)?;
 				Some(NominationWork {
 					model,
 					size_bytes: info.size_bytes,
@@ -96,6 +96,7 @@ impl<T: Config> Pallet<T> {
 			.into_iter()
 			.filter_map(|model| {
 				Models::<T>::get(model)
+					.filter(|m| !m.retiring)
 					.map(|info| HoldingWork { model, size_bytes: info.size_bytes })
 			})
 			.collect();
@@ -121,6 +122,20 @@ impl<T: Config> Pallet<T> {
 			})
 			.collect::<Vec<_>>();
 		Some(NodeWork { nominations, holdings, tasks })
+	}
+
+	/// Waiting tasks, oldest first (reads the whole queue; for off-chain use and tests).
+	pub fn pending_tasks() -> Vec<TaskId> {
+		crate::tasks::Pending::<T>::items()
+			.into_iter()
+			.filter(|id| Tasks::<T>::get(id).is_some_and(|t| t.status == TaskStatus::Waiting))
+			.collect()
+	}
+
+	/// Models waiting for nominations, front first (reads the whole queue; for off-chain use
+	/// and tests).
+	pub fn replication_queue() -> Vec<ModelId> {
+		crate::placement::Replication::<T>::items()
 	}
 
 	/// Runtime API: status of a task (kept for one demand window after resolution).

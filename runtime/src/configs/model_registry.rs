@@ -38,5 +38,6 @@ impl pallet_model_registry::Config for Runtime {
 	type MaxAssignmentsPerBlock = ConstU32<8>;
 	type MaxNominationDrawsPerBlock = ConstU32<128>;
 	type ModelsReviewedPerBlock = ConstU32<4>;
+	type MaxCleanupStepsPerBlock = ConstU32<16>;
 	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
 }

@@ -12,6 +12,7 @@ fn info_with(target: u32, current: u32, previous: u32) -> ModelInfoOf<Test> {
 		nominated: 0,
 		target,
 		queued: false,
+		retiring: false,
 		demand_window_index: 0,
 		demand_current: current,
 		demand_previous: previous,
@@ -139,6 +140,10 @@ fn falling_demand_evicts_down_to_target_never_below_floor() {
 	});
 }
 
+fn seed(n: u8) -> crate::placement::BlockSeed {
+	crate::placement::BlockSeed([n; 32])
+}
+
 #[test]
 fn eviction_prefers_paused_then_low_qos_and_spares_busy_holders() {
 	let params = RegistryParams { min_replicas: 3, low_watermark: 2, ..Default::default() };
@@ -156,7 +161,7 @@ fn eviction_prefers_paused_then_low_qos_and_spares_busy_holders() {
 		info.target = 4;
 		let p = Params::<Test>::get();
 		take_events();
-		let evicted = ModelRegistry::evict_surplus(model, &mut info, &p, 500);
+		let evicted = ModelRegistry::evict_surplus(model, &mut info, &p, &seed(50));
 		assert_eq!(evicted, 2);
 		assert_eq!(
 			take_events(),
@@ -169,9 +174,9 @@ fn eviction_prefers_paused_then_low_qos_and_spares_busy_holders() {
 		// Never below the floor (min_replicas = 3).
 		info.target = 1;
 		NodeTasks::<Test>::remove(busy);
-		assert_eq!(ModelRegistry::evict_surplus(model, &mut info, &p, 501), 1);
+		assert_eq!(ModelRegistry::evict_surplus(model, &mut info, &p, &seed(51)), 1);
 		assert_eq!(info.holders, 3);
-		assert_eq!(ModelRegistry::evict_surplus(model, &mut info, &p, 502), 0);
+		assert_eq!(ModelRegistry::evict_surplus(model, &mut info, &p, &seed(52)), 0);
 	});
 }
 

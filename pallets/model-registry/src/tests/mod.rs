@@ -191,7 +191,7 @@ fn invariant_checks_detect_corruption() {
 	let corruptions: Vec<Corruption> = vec![
 		("holder index not reciprocal", |m| {
 			let a = HolderAt::<Test>::get(m, 0).unwrap();
-			HolderIndex::<Test>::insert(m, a, 5);
+			HolderIndex::<Test>::insert(m, a, HolderSlot { position: 5, available: true });
 		}),
 		("used disk mismatch", |_| {
 			Nodes::<Test>::mutate(1, |n| n.as_mut().unwrap().used_disk += 1);
@@ -210,7 +210,7 @@ fn invariant_checks_detect_corruption() {
 		}),
 		("task queued twice", |m| {
 			let t = create_task(m);
-			PendingTasks::<Test>::mutate(|q| q.try_push(t).unwrap());
+			crate::tasks::Pending::<Test>::push(t);
 		}),
 		("queued flag mismatch", |m| {
 			Models::<Test>::mutate(m, |i| i.as_mut().unwrap().queued = true);
