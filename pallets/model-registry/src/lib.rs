@@ -35,6 +35,17 @@ mod tests;
 pub use types::*;
 pub use weights::WeightInfo;
 
+/// Runtime-specific preparation of the benchmarks.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper {
+	/// Put `Config::Randomness` into the state in which it is costliest to read (e.g. fill the
+	/// material it mixes).
+	fn prepare_randomness() {}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl BenchmarkHelper for () {}
+
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -146,6 +157,10 @@ pub mod pallet {
 
 		/// Weight information of calls and hooks.
 		type WeightInfo: WeightInfo;
+
+		/// Prepares the runtime's state for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper;
 	}
 
 	/// Reasons for which the pallet holds funds.

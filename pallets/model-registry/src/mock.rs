@@ -126,6 +126,8 @@ impl pallet_model_registry::Config for Test {
 	type ModelsReviewedPerBlock = ConstU32<2>;
 	type MaxCleanupStepsPerBlock = ConstU32<16>;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ();
 }
 
 /// Balance every test account starts with.

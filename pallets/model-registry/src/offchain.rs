@@ -90,10 +90,7 @@ impl<T: Config> Pallet<T> {
 					}
 					Ok(Some(FetchOutcome::Failed(reason))) => {
 						send(b"decline", nomination.model.as_bytes(), &|| {
-							Call::decline_nomination {
-								model: nomination.model,
-								reason: reason.clone(),
-							}
+							Call::decline_nomination { model: nomination.model, reason }
 						})
 					}
 					_ => {}

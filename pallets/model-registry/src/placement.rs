@@ -13,12 +13,14 @@
 //! random node draws per block, each model served counting as at least one draw; a model still
 //! short of its goal goes to the back of the queue and is retried in a later block.
 //!
-//! A draw picks a uniformly random position of the dense node index (O(1)); the node is
-//! accepted if it is eligible (active, enough free disk and VRAM, room for one more model, not
-//! already holding or nominated) and passes a QoS roll (probability `qos / 1000`). At most
-//! `DRAWS_PER_SLOT` draws are spent per wanted nomination in one pass.
+//! A draw picks a uniformly random position of the dense node index (O(1)), moving on to the
+//! next position if that one was already tried in this pass; the node is accepted if it is
+//! eligible (active, enough free disk and VRAM, room for one more model, not already holding
+//! or nominated) and passes a QoS roll (probability `qos / 1000`). At most `DRAWS_PER_SLOT`
+//! draws are spent per wanted nomination in one pass.
 
 use crate::{pallet::*, queue::Fifo, types::*, weights::WeightInfo};
+use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::{pallet_prelude::*, traits::Randomness};
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -170,11 +172,18 @@ impl<T: Config> Pallet<T> {
 		}
 		let limit = max_draws.min(wanted.saturating_mul(DRAWS_PER_SLOT));
 		let mut stream = seed.stream(b"modelnet/nominate", model);
+		let mut tried: Vec<u32> = Vec::new();
 		let mut draws = 0;
-		while wanted > 0 && draws < limit {
+		while wanted > 0 && draws < limit && (tried.len() as u32) < node_count {
 			draws += 1;
 			let (pick, roll) = stream.next_pair();
-			let Some(who) = NodeAt::<T>::get(pick % node_count) else {
+			// The first position from the drawn one on that was not tried in this pass.
+			let mut position = pick % node_count;
+			while tried.contains(&position) {
+				position = (position + 1) % node_count;
+			}
+			tried.push(position);
+			let Some(who) = NodeAt::<T>::get(position) else {
 				continue;
 			};
 			let Some(node) = Nodes::<T>::get(&who) else {
