@@ -20,6 +20,11 @@ REPEAT="${2:-10}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/modelnet-target-bench}"
 source scripts/env.sh
 
+# The storage benchmark's test runtime (a dependency of frame-benchmarking-cli) builds its own
+# Wasm blob with the workspace hint of env.sh, which points at this workspace, where its package
+# is not found; only `benchmark storage --mode validate-block` needs that blob.
+export SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1
+
 NODE="$CARGO_TARGET_DIR/release/modelnet-node"
 WASM="$CARGO_TARGET_DIR/release/wbuild/modelnet-runtime/modelnet_runtime.compact.compressed.wasm"
 

@@ -17,7 +17,21 @@
 //! One step is one eviction, one dropped nomination, one flag update or the final removal.
 
 use crate::{pallet::*, queue::Fifo, types::*, weights::WeightInfo};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{pallet_prelude::*, traits::Get};
+use scale_info::TypeInfo;
+
+/// Work the cleanup queue does block by block.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub enum CleanupJob<AccountId> {
+	/// Bring a node's holder availability flags in line with its status, or clear a leaving
+	/// node's holdings and nominations and remove its record.
+	Node(AccountId),
+	/// Evict every copy and nomination of a deregistered model and remove its record.
+	Model(ModelId),
+}
 
 /// The cleanup queue.
 pub(crate) type Cleanup<T> = Fifo<CleanupQueue<T>, CleanupQueueRange<T>, CleanupJobOf<T>>;
@@ -79,7 +93,6 @@ impl<T: Config> Pallet<T> {
 				}
 				NodeHoldings::<T>::remove(who);
 				NodeNominations::<T>::remove(who);
-				NodeTasks::<T>::remove(who);
 				Nodes::<T>::remove(who);
 				return (steps, true);
 			}
@@ -143,14 +156,18 @@ impl<T: Config> Pallet<T> {
 
 	/// Set the availability flag of `who`'s copy of `model` to `available`.
 	fn sync_holding(model: ModelId, who: &T::AccountId, available: bool) {
-		let Some(mut slot) = HolderIndex::<T>::get(model, who) else {
-			return;
-		};
-		if slot.available == available {
+		let changed = Holders::<T>::mutate(model, |holders| {
+			match holders.iter_mut().find(|h| h.node == *who) {
+				Some(entry) if entry.available != available => {
+					entry.available = available;
+					true
+				}
+				_ => false,
+			}
+		});
+		if !changed {
 			return;
 		}
-		slot.available = available;
-		HolderIndex::<T>::insert(model, who, slot);
 		Models::<T>::mutate_extant(model, |info| {
 			if available {
 				info.available = info.available.saturating_add(1);
@@ -170,14 +187,14 @@ impl<T: Config> Pallet<T> {
 		let mut steps = 0;
 		while steps < budget {
 			steps += 1;
-			if let Some(last) = info.holders.checked_sub(1) {
-				let holder = HolderAt::<T>::get(model, last);
+			if info.holders > 0 {
+				let holder = Holders::<T>::get(model).last().map(|h| h.node.clone());
 				match holder {
 					Some(who) if Self::detach_holder(model, &mut info, &who) => {
 						Self::deposit_event(Event::ModelEvicted { model, node: who });
 					}
-					// An index gap cannot exist; forget the position rather than loop on it.
-					_ => info.holders = last,
+					// The count and the index cannot disagree; trust the index.
+					_ => info.holders = 0,
 				}
 				continue;
 			}

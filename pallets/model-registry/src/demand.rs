@@ -133,22 +133,26 @@ impl<T: Config> Pallet<T> {
 			return 0;
 		}
 		let surplus = info.holders - floor;
-		let holders = info.holders;
-		let sample = holders.min(EVICTION_SAMPLE);
+		let holders = Holders::<T>::get(model);
+		let count = holders.len() as u32;
+		if count == 0 {
+			return 0;
+		}
+		let sample = count.min(EVICTION_SAMPLE);
 		let (start, _) = seed.stream(b"modelnet/evict", model).next_pair();
-		let start = start % holders;
+		let start = start % count;
 		let mut candidates: Vec<(bool, u32, T::AccountId)> = Vec::new();
 		for offset in 0..sample {
-			let Some(who) = HolderAt::<T>::get(model, (start + offset) % holders) else {
+			let Some(entry) = holders.get(((start + offset) % count) as usize) else {
 				continue;
 			};
-			let busy = NodeTasks::<T>::get(&who).iter().any(|(_, m)| *m == model);
+			let (busy, active, qos) = Nodes::<T>::get(&entry.node).map_or((false, false, 0), |n| {
+				(n.tasks.iter().any(|(_, m)| *m == model), n.status == NodeStatus::Active, n.qos)
+			});
 			if busy {
 				continue;
 			}
-			let (active, qos) = Nodes::<T>::get(&who)
-				.map_or((false, 0), |n| (n.status == NodeStatus::Active, n.qos));
-			candidates.push((active, qos, who));
+			candidates.push((active, qos, entry.node.clone()));
 		}
 		candidates.sort_by_key(|c| (c.0, c.1));
 		let mut evicted = 0;

@@ -1,8 +1,8 @@
 //! Holder and nomination bookkeeping, and the calls nodes use to report on their copies:
 //! `confirm_stored`, `decline_nomination`, `report_lost`, `announce_stored`.
 //!
-//! Each model has a dense holder index (`HolderAt` / `HolderIndex`, positions
-//! `0..holders`) so that a random holder is found in O(1); removal swaps the last holder into
+//! Each model's holders are one storage value, a dense index (`Holders`, positions
+//! `0..holders`): a random holder is found with one read and removal moves the last holder into
 //! the freed position.
 
 use crate::{pallet::*, types::*, weights::WeightInfo};
@@ -13,16 +13,19 @@ impl<T: Config> Pallet<T> {
 	/// Add `who` as holder of `model` (node side included). The node's resources must already
 	/// be reserved by the caller.
 	pub(crate) fn attach_holder(model: ModelId, info: &mut ModelInfoOf<T>, who: &T::AccountId) {
-		let position = info.holders;
 		let available = Self::is_active(who);
-		HolderAt::<T>::insert(model, position, who);
-		HolderIndex::<T>::insert(model, who, HolderSlot { position, available });
+		let added = Holders::<T>::mutate(model, |holders| {
+			holders.try_push(HolderEntry { node: who.clone(), available }).is_ok()
+		});
+		// The bound was checked by the caller; a full index is left unchanged.
+		if !added {
+			return;
+		}
 		info.holders = info.holders.saturating_add(1);
 		if available {
 			info.available = info.available.saturating_add(1);
 		}
 		NodeHoldings::<T>::mutate(who, |held| {
-			// Capacity was checked by the caller; a full list is left unchanged.
 			let _ = held.try_push(model);
 		});
 	}
@@ -34,27 +37,30 @@ impl<T: Config> Pallet<T> {
 		info: &mut ModelInfoOf<T>,
 		who: &T::AccountId,
 	) -> bool {
-		let Some(slot) = HolderIndex::<T>::take(model, who) else {
+		let removed = Holders::<T>::mutate_exists(model, |holders| {
+			let list = holders.as_mut()?;
+			let position = list.iter().position(|h| h.node == *who)?;
+			let entry = list.swap_remove(position);
+			if list.is_empty() {
+				*holders = None;
+			}
+			Some(entry)
+		});
+		let Some(entry) = removed else {
 			return false;
 		};
-		let last = info.holders.saturating_sub(1);
-		if slot.position != last {
-			if let Some(moved) = HolderAt::<T>::get(model, last) {
-				HolderAt::<T>::insert(model, slot.position, &moved);
-				if let Some(mut moved_slot) = HolderIndex::<T>::get(model, &moved) {
-					moved_slot.position = slot.position;
-					HolderIndex::<T>::insert(model, &moved, moved_slot);
-				}
-			}
-		}
-		HolderAt::<T>::remove(model, last);
-		info.holders = last;
-		if slot.available {
+		info.holders = info.holders.saturating_sub(1);
+		if entry.available {
 			info.available = info.available.saturating_sub(1);
 		}
 		NodeHoldings::<T>::mutate_exists(who, |l| Self::remove_from_node_list(l, &model));
 		Self::free_resources(who, info);
 		true
+	}
+
+	/// Whether `who` holds `model`.
+	pub(crate) fn is_holder(model: ModelId, who: &T::AccountId) -> bool {
+		Holders::<T>::get(model).iter().any(|h| h.node == *who)
 	}
 
 	/// Record a nomination of `who` for `model` with `deadline` and reserve its resources.
@@ -172,17 +178,14 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_announce_stored(who: T::AccountId, model: ModelId) -> DispatchResult {
 		let node = Self::member(&who)?;
 		let mut info = Self::live_model(model)?;
-		ensure!(!HolderIndex::<T>::contains_key(model, &who), Error::<T>::AlreadyHolder);
+		ensure!(!Self::is_holder(model, &who), Error::<T>::AlreadyHolder);
 		ensure!(!Nominations::<T>::contains_key(model, &who), Error::<T>::AlreadyNominated);
 		let taken = info.holders.saturating_add(info.nominated);
 		ensure!(taken < T::MaxHoldersPerModel::get(), Error::<T>::HoldersFull);
 		// Unrequested copies are accepted only while the model wants more: letting anyone add
 		// copies at will would let one operator crowd a model's holder set.
 		ensure!(taken < info.target, Error::<T>::ReplicasSufficient);
-		ensure!(
-			Self::node_model_count(&who) < T::MaxModelsPerNode::get(),
-			Error::<T>::TooManyModelsOnNode
-		);
+		ensure!(node.model_count() < T::MaxModelsPerNode::get(), Error::<T>::TooManyModelsOnNode);
 		ensure!(
 			node.capacity.vram_bytes >= info.min_vram_bytes
 				&& node.capacity.disk_bytes.saturating_sub(node.used_disk) >= info.size_bytes,

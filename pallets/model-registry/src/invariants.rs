@@ -54,9 +54,10 @@ impl<T: Config> Pallet<T> {
 			let synced = !node.in_cleanup;
 			for model in held.iter() {
 				let info = Models::<T>::get(model).ok_or("node holds unknown model")?;
-				let slot = HolderIndex::<T>::get(model, &who).ok_or("holding not indexed")?;
+				let holders = Holders::<T>::get(model);
+				let entry = holders.iter().find(|h| h.node == who).ok_or("holding not indexed")?;
 				ensure!(
-					!synced || slot.available == (node.status == NodeStatus::Active),
+					!synced || entry.available == (node.status == NodeStatus::Active),
 					"availability flag out of sync"
 				);
 				used = used.saturating_add(info.size_bytes);
@@ -81,7 +82,11 @@ impl<T: Config> Pallet<T> {
 			}
 			ensure!(node.used_disk <= node.capacity.disk_bytes, "disk capacity exceeded");
 			ensure!(node.qos <= QOS_MAX, "qos out of range");
-			for (id, model) in NodeTasks::<T>::get(&who).iter() {
+			ensure!(
+				node.model_count() as usize == held.len().saturating_add(nominated.len()),
+				"VRAM needs mismatch"
+			);
+			for (id, model) in node.tasks.iter() {
 				let task = Tasks::<T>::get(id).ok_or("node runs unknown task")?;
 				ensure!(task.model == *model, "node task model mismatch");
 				ensure!(
@@ -91,10 +96,7 @@ impl<T: Config> Pallet<T> {
 				ensure!(task.executors.iter().any(|e| e.node == who), "node is not executor");
 			}
 		}
-		for who in NodeHoldings::<T>::iter_keys()
-			.chain(NodeNominations::<T>::iter_keys())
-			.chain(NodeTasks::<T>::iter_keys())
-		{
+		for who in NodeHoldings::<T>::iter_keys().chain(NodeNominations::<T>::iter_keys()) {
 			ensure!(Nodes::<T>::contains_key(&who), "work recorded for a non-node");
 		}
 		Ok(())
@@ -114,12 +116,12 @@ impl<T: Config> Pallet<T> {
 		let cleanup = Cleanup::<T>::items();
 		for (model, info) in Models::<T>::iter() {
 			let mut available = 0u32;
-			for i in 0..info.holders {
-				let who = HolderAt::<T>::get(model, i).ok_or("holder index gap")?;
-				let slot = HolderIndex::<T>::get(model, &who).ok_or("holder not indexed")?;
-				ensure!(slot.position == i, "holder index not reciprocal");
-				ensure!(NodeHoldings::<T>::get(&who).contains(&model), "holder lacks holding");
-				if slot.available {
+			let holders = Holders::<T>::get(model);
+			for (i, entry) in holders.iter().enumerate() {
+				ensure!(!holders[..i].iter().any(|h| h.node == entry.node), "holder indexed twice");
+				let who = &entry.node;
+				ensure!(NodeHoldings::<T>::get(who).contains(&model), "holder lacks holding");
+				if entry.available {
 					available += 1;
 				}
 			}
@@ -131,20 +133,13 @@ impl<T: Config> Pallet<T> {
 					"retiring model not in cleanup"
 				);
 			}
-			ensure!(
-				HolderAt::<T>::iter_prefix(model).count() as u32 == info.holders,
-				"holder count mismatch"
-			);
-			ensure!(
-				HolderIndex::<T>::iter_prefix(model).count() as u32 == info.holders,
-				"reverse holder count mismatch"
-			);
+			ensure!(holders.len() as u32 == info.holders, "holder count mismatch");
 			ensure!(available == info.available, "available holder count mismatch");
 			let nominated = Nominations::<T>::iter_prefix(model).count() as u32;
 			ensure!(nominated == info.nominated, "nomination count mismatch");
 			for (who, _) in Nominations::<T>::iter_prefix(model) {
 				ensure!(NodeNominations::<T>::get(&who).contains(&model), "nomination not on node");
-				ensure!(!HolderIndex::<T>::contains_key(model, &who), "nominated node holds");
+				ensure!(!holders.iter().any(|h| h.node == who), "nominated node holds");
 			}
 			ensure!(
 				info.holders.saturating_add(info.nominated) <= T::MaxHoldersPerModel::get(),
@@ -152,7 +147,7 @@ impl<T: Config> Pallet<T> {
 			);
 			ensure!(!ModelSources::<T>::get(model).is_empty(), "model without sources");
 		}
-		for (model, _, _) in HolderAt::<T>::iter() {
+		for model in Holders::<T>::iter_keys() {
 			ensure!(Models::<T>::contains_key(model), "holder of unknown model");
 		}
 		for (model, _, _) in Nominations::<T>::iter() {

@@ -6,7 +6,7 @@ extern crate alloc;
 pub use pallet::*;
 
 #[cfg(feature = "runtime-benchmarks")]
-mod benchmarking;
+pub mod benchmarking;
 mod cleanup;
 pub mod crypto;
 mod demand;
@@ -32,19 +32,10 @@ mod mock;
 #[cfg(test)]
 mod tests;
 
+#[cfg(feature = "runtime-benchmarks")]
+pub use benchmarking::BenchmarkHelper;
 pub use types::*;
 pub use weights::WeightInfo;
-
-/// Runtime-specific preparation of the benchmarks.
-#[cfg(feature = "runtime-benchmarks")]
-pub trait BenchmarkHelper {
-	/// Put `Config::Randomness` into the state in which it is costliest to read (e.g. fill the
-	/// material it mixes).
-	fn prepare_randomness() {}
-}
-
-#[cfg(feature = "runtime-benchmarks")]
-impl BenchmarkHelper for () {}
 
 #[frame_support::pallet]
 pub mod pallet {
@@ -206,16 +197,6 @@ pub mod pallet {
 	pub type NodeNominations<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, NodeModelsOf<T>, ValueQuery>;
 
-	/// Tasks (and their models) each node executes.
-	#[pallet::storage]
-	pub type NodeTasks<T: Config> = StorageMap<
-		_,
-		Blake2_128Concat,
-		T::AccountId,
-		BoundedVec<(TaskId, ModelId), T::MaxTasksPerNode>,
-		ValueQuery,
-	>;
-
 	/// Registered models.
 	#[pallet::storage]
 	pub type Models<T: Config> = StorageMap<_, Blake2_128Concat, ModelId, ModelInfoOf<T>>;
@@ -233,15 +214,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ModelCount<T: Config> = StorageValue<_, u32, ValueQuery>;
 
-	/// Dense holder index of each model: (model, position) -> node.
+	/// Holders of each model: a dense index (a random position gives a random holder with
+	/// one read; removal moves the last holder into the freed position).
 	#[pallet::storage]
-	pub type HolderAt<T: Config> =
-		StorageDoubleMap<_, Blake2_128Concat, ModelId, Twox64Concat, u32, T::AccountId>;
-
-	/// Reverse holder index: (model, node) -> position and availability.
-	#[pallet::storage]
-	pub type HolderIndex<T: Config> =
-		StorageDoubleMap<_, Blake2_128Concat, ModelId, Blake2_128Concat, T::AccountId, HolderSlot>;
+	pub type Holders<T: Config> =
+		StorageMap<_, Blake2_128Concat, ModelId, HoldersOf<T>, ValueQuery>;
 
 	/// Pending nominations: (model, node) -> nomination.
 	#[pallet::storage]

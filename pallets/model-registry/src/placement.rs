@@ -140,19 +140,21 @@ impl<T: Config> Pallet<T> {
 		info.queued = true;
 	}
 
-	/// Whether `who` (with record `node`) may be nominated for the model.
+	/// Whether `who` (with record `node`) may be nominated for the model, whose holders are
+	/// `holders`.
 	fn eligible_for(
 		model: ModelId,
 		info: &ModelInfoOf<T>,
+		holders: &HoldersOf<T>,
 		who: &T::AccountId,
 		node: &NodeInfoOf<T>,
 	) -> bool {
 		node.status == NodeStatus::Active
 			&& node.capacity.vram_bytes >= info.min_vram_bytes
 			&& node.capacity.disk_bytes.saturating_sub(node.used_disk) >= info.size_bytes
-			&& !HolderIndex::<T>::contains_key(model, who)
+			&& node.model_count() < T::MaxModelsPerNode::get()
+			&& !holders.iter().any(|h| h.node == *who)
 			&& !Nominations::<T>::contains_key(model, who)
-			&& Self::node_model_count(who) < T::MaxModelsPerNode::get()
 	}
 
 	/// Nominate random eligible nodes for the model's deficit, spending at most `max_draws`
@@ -172,6 +174,7 @@ impl<T: Config> Pallet<T> {
 		}
 		let limit = max_draws.min(wanted.saturating_mul(DRAWS_PER_SLOT));
 		let mut stream = seed.stream(b"modelnet/nominate", model);
+		let holders = Holders::<T>::get(model);
 		let mut tried: Vec<u32> = Vec::new();
 		let mut draws = 0;
 		while wanted > 0 && draws < limit && (tried.len() as u32) < node_count {
@@ -189,7 +192,9 @@ impl<T: Config> Pallet<T> {
 			let Some(node) = Nodes::<T>::get(&who) else {
 				continue;
 			};
-			if !Self::eligible_for(model, info, &who, &node) || !Self::qos_accepts(node.qos, roll) {
+			if !Self::eligible_for(model, info, &holders, &who, &node)
+				|| !Self::qos_accepts(node.qos, roll)
+			{
 				continue;
 			}
 			let deadline = now.saturating_add(p.download_deadline);

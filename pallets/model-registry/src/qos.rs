@@ -76,13 +76,6 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::NodeKickedOut { node: who.clone(), qos, released });
 	}
 
-	/// Holdings plus nominations of a node.
-	pub(crate) fn node_model_count(who: &T::AccountId) -> u32 {
-		let holdings = NodeHoldings::<T>::decode_len(who).unwrap_or(0);
-		let nominations = NodeNominations::<T>::decode_len(who).unwrap_or(0);
-		holdings.saturating_add(nominations).saturated_into()
-	}
-
 	/// Whether a QoS roll `roll` (uniform on `u32`) accepts a node with score `qos`.
 	pub(crate) fn qos_accepts(qos: u32, roll: u32) -> bool {
 		roll % QOS_MAX < qos.min(QOS_MAX)

@@ -3,11 +3,32 @@
 //! the queue's length (a `StorageValue` holding the whole queue would put every item into the
 //! proof of each block and call that touches it).
 
-use crate::types::QueueRange;
 use alloc::vec::Vec;
-use codec::FullCodec;
+use codec::{Decode, DecodeWithMemTracking, Encode, FullCodec, MaxEncodedLen};
 use core::marker::PhantomData;
 use frame_support::storage::{StorageMap, StorageValue};
+use scale_info::TypeInfo;
+
+/// Head and tail of a storage FIFO queue (items at positions `head..tail`, wrapping).
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct QueueRange {
+	/// Position of the oldest item.
+	pub head: u32,
+	/// Position the next item is written to.
+	pub tail: u32,
+}
 
 /// A FIFO queue of `V` whose items live in `Items` (position -> item) and whose bounds live in
 /// `Range`.

@@ -91,14 +91,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Remove a task from an executor's task list.
 	pub(crate) fn release_executor(who: &T::AccountId, id: TaskId) {
-		NodeTasks::<T>::mutate_exists(who, |list| {
-			if let Some(tasks) = list {
-				tasks.retain(|(t, _)| *t != id);
-				if tasks.is_empty() {
-					*list = None;
-				}
-			}
-		});
+		Nodes::<T>::mutate_extant(who, |node| node.tasks.retain(|(t, _)| *t != id));
 	}
 
 	/// Store a resolved task and schedule its removal.

@@ -36,7 +36,7 @@ impl<T: Config> Pallet<T> {
 		model: ModelId,
 	) -> Option<ModelStatus<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
 		let info = Models::<T>::get(model).filter(|m| !m.retiring)?;
-		let holders = (0..info.holders).filter_map(|i| HolderAt::<T>::get(model, i)).collect();
+		let holders = Holders::<T>::get(model).into_iter().map(|h| h.node).collect();
 		let sources = ModelSources::<T>::get(model).into_iter().map(|u| u.into_inner()).collect();
 		let deficit = Self::replication_deficit(&info, &Params::<T>::get());
 		Some(ModelStatus {
@@ -67,15 +67,13 @@ impl<T: Config> Pallet<T> {
 			status: info.status,
 			holdings: NodeHoldings::<T>::decode_len(&node).unwrap_or(0) as u32,
 			nominations: NodeNominations::<T>::decode_len(&node).unwrap_or(0) as u32,
-			tasks_in_flight: NodeTasks::<T>::decode_len(&node).unwrap_or(0) as u32,
+			tasks_in_flight: info.tasks.len() as u32,
 		})
 	}
 
 	/// Runtime API: what `node` must fetch, keep and execute; `None` if it is not a node.
 	pub fn pending_work(node: T::AccountId) -> Option<NodeWork<BlockNumberFor<T>>> {
-		if !Nodes::<T>::contains_key(&node) {
-			return None;
-		}
+		let record = Nodes::<T>::get(&node)?;
 		let nominations = NodeNominations::<T>::get(&node)
 			.into_iter()
 			.filter_map(|model| {
@@ -100,7 +98,8 @@ impl<T: Config> Pallet<T> {
 					.map(|info| HoldingWork { model, size_bytes: info.size_bytes })
 			})
 			.collect();
-		let tasks = NodeTasks::<T>::get(&node)
+		let tasks = record
+			.tasks
 			.into_iter()
 			.filter_map(|(id, _)| {
 				let task = Tasks::<T>::get(id)?;

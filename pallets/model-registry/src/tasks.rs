@@ -25,8 +25,8 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
 use sp_runtime::traits::{Saturating, Zero};
 
-/// Random draws spent per wanted executor.
-pub const DRAWS_PER_EXECUTOR: u32 = 4;
+/// Random draws spent per wanted executor in one examination of a task.
+pub const DRAWS_PER_EXECUTOR: u32 = 2;
 
 /// The pending-task queue. A cancelled task leaves its entry behind (skipped when reached).
 pub(crate) type Pending<T> = Fifo<PendingTasks<T>, PendingTasksRange<T>, TaskId>;
@@ -124,10 +124,13 @@ impl<T: Config> Pallet<T> {
 			let draws = Self::try_assign(id, &mut task, &info, &p, now, seed);
 			if draws.1 {
 				weight.saturating_accrue(T::WeightInfo::assign_executors(k));
-				if draws.0 > k {
-					// Some draws were rejected: charge them as an unserved examination.
-					weight.saturating_accrue(T::WeightInfo::assign_unserved(k));
-				}
+				// Rejected draws cost what they cost in an unserved examination, which makes
+				// `DRAWS_PER_EXECUTOR` draws per wanted executor.
+				let rejected = draws.0.saturating_sub(k).div_ceil(DRAWS_PER_EXECUTOR);
+				weight.saturating_accrue(
+					T::WeightInfo::assign_unserved(rejected)
+						.saturating_sub(T::WeightInfo::assign_unserved(0)),
+				);
 				Tasks::<T>::insert(id, task);
 				continue;
 			}
@@ -155,53 +158,55 @@ impl<T: Config> Pallet<T> {
 		seed: &BlockSeed,
 	) -> (u32, bool) {
 		let k = p.executors_per_task;
-		if info.available < k || info.holders < k {
+		if info.available < k {
 			return (0, false);
 		}
 		let model = task.model;
+		let holders = Holders::<T>::get(model);
+		let count = holders.len() as u32;
 		let mut stream = seed.stream(b"modelnet/executors", id);
 		let mut tried: Vec<u32> = Vec::new();
-		let mut chosen: Vec<T::AccountId> = Vec::new();
+		let mut chosen: Vec<(T::AccountId, NodeInfoOf<T>)> = Vec::new();
 		let mut draws = 0;
 		while (chosen.len() as u32) < k
 			&& draws < k.saturating_mul(DRAWS_PER_EXECUTOR)
-			&& (tried.len() as u32) < info.holders
+			&& (tried.len() as u32) < count
 		{
 			draws += 1;
 			let (pick, roll) = stream.next_pair();
 			// The first position from the drawn one on that was not tried yet.
-			let mut position = pick % info.holders;
+			let mut position = pick % count;
 			while tried.contains(&position) {
-				position = (position + 1) % info.holders;
+				position = (position + 1) % count;
 			}
 			tried.push(position);
-			let Some(who) = HolderAt::<T>::get(model, position) else {
+			let Some(entry) = holders.get(position as usize) else {
 				continue;
 			};
-			let Some(node) = Nodes::<T>::get(&who) else {
+			let Some(node) = Nodes::<T>::get(&entry.node) else {
 				continue;
 			};
 			if node.status != NodeStatus::Active
-				|| NodeTasks::<T>::decode_len(&who).unwrap_or(0)
-					>= T::MaxTasksPerNode::get() as usize
+				|| node.tasks.len() >= T::MaxTasksPerNode::get() as usize
 				|| !Self::qos_accepts(node.qos, roll)
 			{
 				continue;
 			}
-			chosen.push(who);
+			chosen.push((entry.node.clone(), node));
 		}
 		if (chosen.len() as u32) < k {
 			return (draws, false);
 		}
 		let deadline = now.saturating_add(p.commit_deadline);
 		Self::schedule_deadline(deadline, DeadlineItem::TaskPhase { task: id });
-		let executors: ExecutorsOf<T> = BoundedVec::truncate_from(chosen);
-		for who in executors.iter() {
-			NodeTasks::<T>::mutate(who, |list| {
-				// Room was checked while drawing.
-				let _ = list.try_push((id, model));
-			});
+		let mut executors: Vec<T::AccountId> = Vec::new();
+		for (who, mut node) in chosen {
+			// Room was checked while drawing.
+			let _ = node.tasks.try_push((id, model));
+			Nodes::<T>::insert(&who, node);
+			executors.push(who);
 		}
+		let executors: ExecutorsOf<T> = BoundedVec::truncate_from(executors);
 		task.executors = BoundedVec::truncate_from(
 			executors
 				.iter()

@@ -164,8 +164,8 @@ impl<BlockNumber: From<u32>> Default for RegistryParams<BlockNumber> {
 #[derive(
 	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
-#[scale_info(skip_type_params(MaxModels))]
-pub struct NodeInfo<Balance, BlockNumber, MaxModels: Get<u32>> {
+#[scale_info(skip_type_params(MaxModels, MaxTasks))]
+pub struct NodeInfo<Balance, BlockNumber, MaxModels: Get<u32>, MaxTasks: Get<u32>> {
 	/// Position of the node in the dense node index (meaningless once `Leaving`).
 	pub index: u32,
 	/// Stake currently held (already reduced by slashes).
@@ -188,12 +188,22 @@ pub struct NodeInfo<Balance, BlockNumber, MaxModels: Get<u32>> {
 	pub sync_left: u32,
 	/// Whether the node sits in the cleanup queue.
 	pub in_cleanup: bool,
+	/// Tasks (and their models) the node executes. Kept in the node's record so that an
+	/// executor draw reads one storage item per candidate.
+	pub tasks: BoundedVec<(TaskId, ModelId), MaxTasks>,
 }
 
-impl<Balance, BlockNumber, MaxModels: Get<u32>> NodeInfo<Balance, BlockNumber, MaxModels> {
+impl<Balance, BlockNumber, MaxModels: Get<u32>, MaxTasks: Get<u32>>
+	NodeInfo<Balance, BlockNumber, MaxModels, MaxTasks>
+{
 	/// The largest VRAM requirement among the node's holdings and nominations.
 	pub fn vram_needed(&self) -> u64 {
 		self.vram_needs.iter().copied().max().unwrap_or(0)
+	}
+
+	/// Holdings plus nominations of the node (one VRAM entry each).
+	pub fn model_count(&self) -> u32 {
+		self.vram_needs.len() as u32
 	}
 }
 
@@ -235,58 +245,16 @@ pub struct ModelInfo<AccountId, Balance, BlockNumber> {
 	pub registered_at: BlockNumber,
 }
 
-/// Entry of a model's reverse holder index.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-)]
-pub struct HolderSlot {
-	/// Position of the holder in the model's dense holder index.
-	pub position: u32,
-	/// Whether the holder is counted in the model's `available` holders. It follows the
-	/// node's status, with the delay of the cleanup queue after a pause or resume.
-	pub available: bool,
-}
-
-/// Head and tail of a storage FIFO queue (items at positions `head..tail`, wrapping).
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Default,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-)]
-pub struct QueueRange {
-	/// Position of the oldest item.
-	pub head: u32,
-	/// Position the next item is written to.
-	pub tail: u32,
-}
-
-/// Work the cleanup queue does block by block.
+/// One holder of a model.
 #[derive(
 	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
-pub enum CleanupJob<AccountId> {
-	/// Bring a node's holder availability flags in line with its status, or clear a leaving
-	/// node's holdings and nominations and remove its record.
-	Node(AccountId),
-	/// Evict every copy and nomination of a deregistered model and remove its record.
-	Model(ModelId),
+pub struct HolderEntry<AccountId> {
+	/// The holding node.
+	pub node: AccountId,
+	/// Whether the holder is counted in the model's `available` holders. It follows the
+	/// node's status, with the delay of the cleanup queue after a pause or resume.
+	pub available: bool,
 }
 
 /// A pending nomination of one node for one model.
@@ -580,7 +548,17 @@ use frame_system::pallet_prelude::BlockNumberFor;
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 /// Stored node record.
-pub type NodeInfoOf<T> = NodeInfo<BalanceOf<T>, BlockNumberFor<T>, <T as Config>::MaxModelsPerNode>;
+pub type NodeInfoOf<T> = NodeInfo<
+	BalanceOf<T>,
+	BlockNumberFor<T>,
+	<T as Config>::MaxModelsPerNode,
+	<T as Config>::MaxTasksPerNode,
+>;
+/// The holders of a model, in the order of the dense holder index.
+pub type HoldersOf<T> = BoundedVec<
+	HolderEntry<<T as frame_system::Config>::AccountId>,
+	<T as Config>::MaxHoldersPerModel,
+>;
 /// Stored model record.
 pub type ModelInfoOf<T> =
 	ModelInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
@@ -605,6 +583,8 @@ pub type ExecutorsOf<T> =
 	BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxExecutorsPerTask>;
 /// Models held by (or nominated to) one node.
 pub type NodeModelsOf<T> = BoundedVec<ModelId, <T as Config>::MaxModelsPerNode>;
+pub use crate::{cleanup::CleanupJob, queue::QueueRange};
+
 /// An entry of the deadline queues.
 pub type DeadlineItemOf<T> = DeadlineItem<<T as frame_system::Config>::AccountId>;
 /// An entry of the cleanup queue.

@@ -156,7 +156,9 @@ fn eviction_prefers_paused_then_low_qos_and_spares_busy_holders() {
 		assert_ok!(ModelRegistry::pause(RuntimeOrigin::signed(paused)));
 		Nodes::<Test>::mutate(low, |n| n.as_mut().unwrap().qos = 300);
 		Nodes::<Test>::mutate(busy, |n| n.as_mut().unwrap().qos = 100);
-		NodeTasks::<Test>::insert(busy, BoundedVec::truncate_from(vec![(7u64, model)]));
+		Nodes::<Test>::mutate(busy, |n| {
+			n.as_mut().unwrap().tasks = BoundedVec::truncate_from(vec![(7u64, model)])
+		});
 		let mut info = Models::<Test>::get(model).unwrap();
 		info.target = 4;
 		let p = Params::<Test>::get();
@@ -173,7 +175,7 @@ fn eviction_prefers_paused_then_low_qos_and_spares_busy_holders() {
 		assert_eq!(info.holders, 4);
 		// Never below the floor (min_replicas = 3).
 		info.target = 1;
-		NodeTasks::<Test>::remove(busy);
+		Nodes::<Test>::mutate(busy, |n| n.as_mut().unwrap().tasks = BoundedVec::new());
 		assert_eq!(ModelRegistry::evict_surplus(model, &mut info, &p, &seed(51)), 1);
 		assert_eq!(info.holders, 3);
 		assert_eq!(ModelRegistry::evict_surplus(model, &mut info, &p, &seed(52)), 0);

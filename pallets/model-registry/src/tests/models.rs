@@ -84,7 +84,7 @@ fn deregister_evicts_every_copy_and_releases_deposit() {
 			assert!(!NodeHoldings::<Test>::get(n).contains(&model));
 		}
 		assert!(Models::<Test>::get(model).is_none());
-		assert_eq!(HolderAt::<Test>::iter_prefix(model).count(), 0);
+		assert!(Holders::<Test>::get(model).is_empty());
 		assert_eq!(held(HoldReason::ModelDeposit, 80), 50);
 		// Model 2 moved to index 0.
 		assert_eq!(ModelAt::<Test>::get(0), Some(other));

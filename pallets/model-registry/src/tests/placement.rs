@@ -105,7 +105,7 @@ fn node_at_model_limit_is_not_nominated() {
 		}
 		run_blocks(40);
 		assert_eq!(NodeNominations::<Test>::get(1).len(), 8);
-		assert_eq!(ModelRegistry::node_model_count(&1), 8);
+		assert_eq!(Nodes::<Test>::get(1).unwrap().model_count(), 8);
 	});
 }
 
@@ -131,7 +131,7 @@ fn confirm_stored_makes_a_holder() {
 		assert_ok!(ModelRegistry::confirm_stored(RuntimeOrigin::signed(1), model));
 		assert_eq!(take_events(), vec![Event::ModelStored { model, node: 1 }]);
 		assert_eq!(holders(model), vec![1]);
-		assert_eq!(HolderAt::<Test>::get(model, 0), Some(1));
+		assert_eq!(Holders::<Test>::get(model)[0].node, 1);
 		assert_eq!(NodeHoldings::<Test>::get(1).to_vec(), vec![model]);
 		assert!(NodeNominations::<Test>::get(1).is_empty());
 		assert_eq!(Nodes::<Test>::get(1).unwrap().used_disk, 1_000);

@@ -64,7 +64,7 @@ fn create_task_holds_fee_and_waits_for_a_later_block() {
 		assert_eq!(distinct.len(), 3);
 		for n in chosen {
 			assert!(holders(model).contains(&n));
-			assert_eq!(NodeTasks::<Test>::get(n).to_vec(), vec![(task, model)]);
+			assert_eq!(node_tasks(n).to_vec(), vec![(task, model)]);
 		}
 		assert!(ModelRegistry::pending_tasks().is_empty());
 	});
@@ -187,7 +187,7 @@ fn agreeing_executors_share_fee_and_gain_qos() {
 			assert_eq!(free(*n), free_before[i] + 100);
 			let expected = ModelRegistry::qos_average(qos_before[i], [1000, 900, 600][i]);
 			assert_eq!(Nodes::<Test>::get(n).unwrap().qos, expected);
-			assert!(NodeTasks::<Test>::get(n).is_empty());
+			assert!(node_tasks(*n).is_empty());
 		}
 		assert_eq!(held(HoldReason::TaskFee, 79), 0);
 		assert_eq!(free(79), INITIAL_BALANCE - 300);
@@ -267,7 +267,7 @@ fn silent_executors_are_penalised_and_the_rest_resolve() {
 			Nodes::<Test>::get(ex[2]).unwrap().qos,
 			ModelRegistry::qos_average(qos_silent, 0)
 		);
-		assert!(NodeTasks::<Test>::get(ex[2]).is_empty());
+		assert!(node_tasks(ex[2]).is_empty());
 		let deadline = reveal_deadline(task);
 		assert_noop!(
 			ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[2]), task, R1, salt(ex[2])),
@@ -317,7 +317,7 @@ fn nobody_commits_means_no_answers() {
 		assert_eq!(free(79), INITIAL_BALANCE);
 		for n in ex {
 			assert!(Nodes::<Test>::get(n).unwrap().qos < 700);
-			assert!(NodeTasks::<Test>::get(n).is_empty());
+			assert!(node_tasks(n).is_empty());
 		}
 	});
 }
@@ -425,7 +425,7 @@ fn busy_holders_are_not_drawn_beyond_their_task_limit() {
 		assert_eq!(assigned, 4);
 		assert_eq!(ModelRegistry::pending_tasks().len(), 1);
 		for n in 1..=3 {
-			assert_eq!(NodeTasks::<Test>::get(n).len(), 4);
+			assert_eq!(node_tasks(n).len(), 4);
 		}
 	});
 }
@@ -444,10 +444,10 @@ fn last_reveal_resolves_in_the_next_block() {
 		assert_eq!(reveal_deadline(task), now + 1);
 		assert!(now + 1 < deadline);
 		assert!(!take_events().iter().any(|e| matches!(e, Event::TaskCompleted { .. })));
-		assert_eq!(NodeTasks::<Test>::get(ex[0]).len(), 1);
+		assert_eq!(node_tasks(ex[0]).len(), 1);
 		run_blocks(1);
 		assert!(take_events().iter().any(|e| matches!(e, Event::TaskCompleted { .. })));
-		assert!(NodeTasks::<Test>::get(ex[0]).is_empty());
+		assert!(node_tasks(ex[0]).is_empty());
 		// The entry of the original deadline finds the task resolved.
 		run_to_block(deadline);
 		assert_eq!(Tasks::<Test>::get(task).unwrap().status, TaskStatus::Completed { result: R1 });

@@ -6,244 +6,25 @@
 //! set-up makes every candidate equally costly (all eligible, or all rejected after the full
 //! checks), so that the measured path does not depend on the draw.
 
-use super::*;
+mod setup;
+
+use crate::*;
 use crate::{cleanup::Cleanup, offchain::commitment_of, placement::Replication, tasks::Pending};
 use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
-use frame_support::{
-	traits::{
-		fungible::{Inspect, Mutate, MutateHold},
-		Get,
-	},
-	weights::Weight,
-	BoundedVec,
-};
-use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
-use sp_core::H256;
+use frame_support::{traits::Get, weights::Weight, BoundedVec};
+use frame_system::RawOrigin;
+use setup::*;
 use sp_runtime::traits::Saturating;
 
-const SEED: u32 = 0;
-
-/// The block the benchmarks run in (events are not kept in block 0).
-fn now<T: Config>() -> BlockNumberFor<T> {
-	10u32.into()
+/// Runtime-specific preparation of the benchmarks.
+pub trait BenchmarkHelper {
+	/// Put `Config::Randomness` into the state in which it is costliest to read (e.g. fill the
+	/// material it mixes).
+	fn prepare_randomness() {}
 }
 
-fn set_up_block<T: Config>() {
-	frame_system::Pallet::<T>::set_block_number(now::<T>());
-}
-
-fn assert_last_event<T: Config>(event: Event<T>) {
-	frame_system::Pallet::<T>::assert_last_event(event.into());
-}
-
-fn has_event<T: Config>(event: Event<T>) -> bool {
-	let event: <T as frame_system::Config>::RuntimeEvent = event.into();
-	frame_system::Pallet::<T>::events().iter().any(|r| r.event == event)
-}
-
-/// Enough for stakes, deposits and fees of every benchmark.
-fn fund<T: Config>(who: &T::AccountId) {
-	let amount = T::MinNodeStake::get()
-		.saturating_add(T::ModelDeposit::get())
-		.saturating_mul(1_000u32.into())
-		.saturating_add(T::Currency::minimum_balance());
-	T::Currency::set_balance(who, amount);
-}
-
-/// A capacity no model of the benchmarks exceeds.
-fn big_capacity() -> NodeCapacity {
-	NodeCapacity { disk_bytes: u64::MAX / 4, vram_bytes: u64::MAX / 4 }
-}
-
-/// A joined, funded node.
-fn node<T: Config>(name: &'static str, i: u32) -> T::AccountId {
-	let who: T::AccountId = account(name, i, SEED);
-	fund::<T>(&who);
-	assert!(Pallet::<T>::do_join(who.clone(), big_capacity(), T::MinNodeStake::get()).is_ok());
-	who
-}
-
-/// `n` joined nodes with QoS 1000 (always accepted by the QoS roll).
-fn nodes<T: Config>(name: &'static str, n: u32) -> Vec<T::AccountId> {
-	(0..n)
-		.map(|i| {
-			let who = node::<T>(name, i);
-			Nodes::<T>::mutate_extant(&who, |n| n.qos = QOS_MAX);
-			who
-		})
-		.collect()
-}
-
-/// Id of benchmark model `i`.
-fn model_id(i: u32) -> ModelId {
-	H256::from_low_u64_be(u64::from(i) + 1)
-}
-
-/// Ids that stand for other models in a node's lists.
-fn other_models(n: u32) -> Vec<ModelId> {
-	(0..n).map(|i| H256::from_low_u64_be(u64::MAX - u64::from(i))).collect()
-}
-
-/// Sources of the maximum count (`s`) and length.
-fn sources<T: Config>(s: u32) -> SourcesOf<T> {
-	let url: UrlOf<T> = BoundedVec::truncate_from(vec![b'u'; T::MaxUrlLen::get() as usize]);
-	BoundedVec::truncate_from(vec![url; s as usize])
-}
-
-/// Register model `i` owned by a funded account; the model is taken out of the replication
-/// queue, so that the next change queues it again.
-fn registered_model<T: Config>(i: u32) -> ModelId {
-	let owner: T::AccountId = account("owner", i, SEED);
-	fund::<T>(&owner);
-	let model = model_id(i);
-	assert!(Pallet::<T>::do_register_model(owner, model, 1_000, sources::<T>(1), 1).is_ok());
-	unqueue::<T>(model);
-	model
-}
-
-/// Take every model out of the replication queue.
-fn unqueue<T: Config>(model: ModelId) {
-	while Replication::<T>::pop().is_some() {}
-	Models::<T>::mutate_extant(model, |m| m.queued = false);
-}
-
-/// Make `who` a holder of `model`.
-fn hold<T: Config>(model: ModelId, who: &T::AccountId) {
-	Models::<T>::mutate_extant(model, |info| {
-		Pallet::<T>::reserve_resources(who, info);
-		Pallet::<T>::attach_holder(model, info, who);
-	});
-}
-
-/// Nominate `who` for `model`, expiring at `deadline`.
-fn nominate<T: Config>(model: ModelId, who: &T::AccountId, deadline: BlockNumberFor<T>) {
-	Models::<T>::mutate_extant(model, |info| {
-		Pallet::<T>::attach_nomination(model, info, who, now::<T>(), deadline);
-	});
-	Pallet::<T>::schedule_deadline(deadline, DeadlineItem::Nomination { model, node: who.clone() });
-}
-
-/// Fill the holding list of `who` up to `MaxModelsPerNode - room` entries (lists are decoded
-/// and re-encoded by most paths).
-fn fill_holdings<T: Config>(who: &T::AccountId, room: u32) {
-	let mut list = NodeHoldings::<T>::get(who).into_inner();
-	let len = list.len() as u32;
-	let want = T::MaxModelsPerNode::get().saturating_sub(room);
-	list.extend(other_models(want.saturating_sub(len)));
-	NodeHoldings::<T>::insert(who, NodeModelsOf::<T>::truncate_from(list));
-}
-
-/// A task input of `i` bytes.
-fn input<T: Config>(i: u32) -> InputOf<T> {
-	BoundedVec::truncate_from(vec![7u8; i as usize])
-}
-
-/// Result revealed by the majority.
-const AGREED: H256 = H256::repeat_byte(1);
-/// Result revealed by the minority.
-const ODD: H256 = H256::repeat_byte(2);
-
-/// A task on a model held by `k` executors (QoS 1000, holding the model), in `status`, with
-/// its fee held from a funded creator and the maximum input. Returns the task, model and
-/// executors.
-fn task_with_executors<T: Config>(
-	k: u32,
-	status: TaskStatus<BlockNumberFor<T>>,
-) -> (TaskId, ModelId, Vec<T::AccountId>) {
-	let model = registered_model::<T>(0);
-	let executors = nodes::<T>("executor", k);
-	let id = NextTaskId::<T>::get();
-	NextTaskId::<T>::put(id.saturating_add(1));
-	let creator: T::AccountId = account("creator", 0, SEED);
-	fund::<T>(&creator);
-	let fee = T::MinNodeStake::get();
-	assert!(T::Currency::hold(&HoldReason::TaskFee.into(), &creator, fee).is_ok());
-	for who in executors.iter() {
-		hold::<T>(model, who);
-		fill_holdings::<T>(who, 0);
-		NodeTasks::<T>::mutate(who, |l| {
-			let _ = l.try_push((id, model));
-		});
-	}
-	let task = TaskInfo {
-		model,
-		creator,
-		fee,
-		input: input::<T>(T::MaxTaskInputLen::get()),
-		created_at: now::<T>(),
-		status,
-		executors: BoundedVec::truncate_from(
-			executors
-				.iter()
-				.map(|node| Executor {
-					node: node.clone(),
-					commitment: None,
-					result: None,
-					reveal_rank: None,
-				})
-				.collect::<Vec<_>>(),
-		),
-		waiting_notified: false,
-	};
-	Tasks::<T>::insert(id, task);
-	(id, model, executors)
-}
-
-/// Salt of executor number `i`.
-fn salt(i: usize) -> H256 {
-	H256::from_low_u64_be(i as u64 + 1)
-}
-
-/// Record that every executor but those in `skip` committed to (and, with `reveal`, revealed)
-/// `result(i)`.
-fn answer<T: Config>(
-	id: TaskId,
-	skip: &[usize],
-	reveal: bool,
-	result: impl Fn(usize) -> H256,
-) -> Vec<T::AccountId> {
-	let mut task = Tasks::<T>::get(id).expect("task set up");
-	let mut rank = 0;
-	for (i, e) in task.executors.iter_mut().enumerate() {
-		if skip.contains(&i) {
-			continue;
-		}
-		e.commitment = Some(commitment_of(&e.node, &result(i), &salt(i)));
-		if reveal {
-			e.result = Some(result(i));
-			e.reveal_rank = Some(rank);
-			rank += 1;
-		}
-	}
-	let nodes = task.executors.iter().map(|e| e.node.clone()).collect();
-	Tasks::<T>::insert(id, task);
-	nodes
-}
-
-/// A waiting task on `model` in the pending queue, created by a funded account.
-fn waiting_task<T: Config>(model: ModelId) -> TaskId {
-	let creator: T::AccountId = account("creator", 1, SEED);
-	fund::<T>(&creator);
-	let id = NextTaskId::<T>::get();
-	assert!(Pallet::<T>::do_create_task(
-		creator,
-		model,
-		input::<T>(T::MaxTaskInputLen::get()),
-		T::MinNodeStake::get()
-	)
-	.is_ok());
-	unqueue::<T>(model);
-	id
-}
-
-/// Parameters with `executors_per_task = k` (within the bounds the benchmarks use).
-fn set_executors_per_task<T: Config>(k: u32) {
-	Params::<T>::mutate(|p| {
-		p.executors_per_task = k;
-		p.min_replicas = p.min_replicas.max(k);
-	});
-}
+impl BenchmarkHelper for () {}
 
 #[benchmarks]
 mod benchmarks {
@@ -641,10 +422,9 @@ mod benchmarks {
 		let holders = nodes::<T>("holder", T::MaxHoldersPerModel::get().min(4 * k));
 		for who in holders.iter() {
 			hold::<T>(model, who);
+			fill_holdings::<T>(who, 0);
 			// One task slot left.
-			let busy: Vec<(TaskId, ModelId)> =
-				(1..T::MaxTasksPerNode::get()).map(|t| (u64::from(t) + 1_000, model)).collect();
-			NodeTasks::<T>::insert(who, BoundedVec::truncate_from(busy));
+			busy::<T>(who, model, T::MaxTasksPerNode::get() - 1);
 		}
 		let task = waiting_task::<T>(model);
 		let seed = Pallet::<T>::block_seed();
@@ -658,23 +438,28 @@ mod benchmarks {
 	}
 
 	/// A waiting task wanting `k` executors stays unserved: every holder is busy, so all
-	/// `4 k` draws are made and rejected after the full checks; the model is queued.
+	/// `DRAWS_PER_EXECUTOR * k` draws are made and rejected after the full checks; the model
+	/// is queued.
 	#[benchmark]
-	fn assign_unserved(k: Linear<1, { T::MaxExecutorsPerTask::get() }>) {
+	fn assign_unserved(k: Linear<0, { T::MaxExecutorsPerTask::get() }>) {
 		set_up_block::<T>();
-		set_executors_per_task::<T>(k);
+		set_executors_per_task::<T>(k.max(1));
 		let model = registered_model::<T>(0);
-		let holders = nodes::<T>("holder", T::MaxHoldersPerModel::get().min(4 * k));
+		let draws = k * crate::tasks::DRAWS_PER_EXECUTOR;
+		let holders = nodes::<T>("holder", T::MaxHoldersPerModel::get().min(draws.max(1)));
 		for who in holders.iter() {
 			hold::<T>(model, who);
-			let busy: Vec<(TaskId, ModelId)> =
-				(0..T::MaxTasksPerNode::get()).map(|t| (u64::from(t) + 1_000, model)).collect();
-			NodeTasks::<T>::insert(who, BoundedVec::truncate_from(busy));
+			fill_holdings::<T>(who, 0);
+			busy::<T>(who, model, T::MaxTasksPerNode::get());
 		}
 		let max = Params::<T>::get().max_replicas;
 		Models::<T>::mutate_extant(model, |m| m.target = max);
 		let task = waiting_task::<T>(model);
 		let seed = Pallet::<T>::block_seed();
+		if k == 0 {
+			// No draw at all: the examination stops at the available count.
+			Models::<T>::mutate_extant(model, |m| m.available = 0);
+		}
 
 		#[block]
 		{
