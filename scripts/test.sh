@@ -17,6 +17,9 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "unit tests"
 cargo test --workspace
 
+step "benchmark tests of the model registry (runtime-benchmarks)"
+cargo test -p pallet-model-registry --features runtime-benchmarks
+
 step "build the node"
 cargo build -p modelnet-node
 

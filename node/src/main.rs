@@ -4,6 +4,8 @@
 // `sc_cli::Error` is the error type the CLI API imposes; boxing it at every call gains nothing.
 #![allow(clippy::result_large_err)]
 
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
 mod chain_spec;
 mod cli;
 mod command;

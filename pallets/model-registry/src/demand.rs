@@ -20,7 +20,7 @@
 //! at a random position is examined; holders executing a task of this model are skipped;
 //! paused holders go first, then the lowest QoS. Remaining surplus is handled by later reviews.
 
-use crate::{pallet::*, types::*};
+use crate::{pallet::*, placement::BlockSeed, types::*, weights::WeightInfo};
 use alloc::vec::Vec;
 use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -92,29 +92,32 @@ impl<T: Config> Pallet<T> {
 		Self::ensure_replication(model, info);
 	}
 
-	/// Review `ModelsReviewedPerBlock` models from the cursor. Returns the number reviewed.
-	pub(crate) fn review_models(now: BlockNumberFor<T>) -> u32 {
+	/// Review `ModelsReviewedPerBlock` models from the cursor. Returns the weight.
+	pub(crate) fn review_models(now: BlockNumberFor<T>, seed: &BlockSeed) -> Weight {
 		let count = ModelCount::<T>::get();
 		let n = T::ModelsReviewedPerBlock::get().min(count);
+		let mut weight = Weight::zero();
 		if n == 0 {
-			return 0;
+			return weight;
 		}
 		let p = Params::<T>::get();
 		let mut cursor = ReviewCursor::<T>::get() % count;
 		for _ in 0..n {
+			let mut evicted = 0;
 			if let Some(model) = ModelAt::<T>::get(cursor) {
 				if let Some(mut info) = Models::<T>::get(model) {
 					Self::roll_demand(&mut info, &p, now);
 					Self::update_target(model, &mut info, &p, now, true);
-					Self::evict_surplus(model, &mut info, &p, now);
+					evicted = Self::evict_surplus(model, &mut info, &p, seed);
 					Self::ensure_replication(model, &mut info);
 					Models::<T>::insert(model, info);
 				}
 			}
+			weight.saturating_accrue(T::WeightInfo::review_model(evicted));
 			cursor = (cursor + 1) % count;
 		}
 		ReviewCursor::<T>::put(cursor);
-		n
+		weight
 	}
 
 	/// Evict holders above `max(target, min_replicas)` (see the module documentation).
@@ -123,29 +126,33 @@ impl<T: Config> Pallet<T> {
 		model: ModelId,
 		info: &mut ModelInfoOf<T>,
 		p: &ParamsOf<T>,
-		now: BlockNumberFor<T>,
+		seed: &BlockSeed,
 	) -> u32 {
 		let floor = info.target.max(p.min_replicas);
 		if info.holders <= floor {
 			return 0;
 		}
 		let surplus = info.holders - floor;
-		let holders = info.holders;
-		let sample = holders.min(EVICTION_SAMPLE);
-		let (start, _) = Self::random_stream(b"modelnet/evict", (model, now)).next_pair();
-		let start = start % holders;
+		let holders = Holders::<T>::get(model);
+		let count = holders.len() as u32;
+		if count == 0 {
+			return 0;
+		}
+		let sample = count.min(EVICTION_SAMPLE);
+		let (start, _) = seed.stream(b"modelnet/evict", model).next_pair();
+		let start = start % count;
 		let mut candidates: Vec<(bool, u32, T::AccountId)> = Vec::new();
 		for offset in 0..sample {
-			let Some(who) = HolderAt::<T>::get(model, (start + offset) % holders) else {
+			let Some(entry) = holders.get(((start + offset) % count) as usize) else {
 				continue;
 			};
-			let busy = NodeTasks::<T>::get(&who).iter().any(|(_, m)| *m == model);
+			let (busy, active, qos) = Nodes::<T>::get(&entry.node).map_or((false, false, 0), |n| {
+				(n.tasks.iter().any(|(_, m)| *m == model), n.status == NodeStatus::Active, n.qos)
+			});
 			if busy {
 				continue;
 			}
-			let (active, qos) = Nodes::<T>::get(&who)
-				.map_or((false, 0), |n| (n.status == NodeStatus::Active, n.qos));
-			candidates.push((active, qos, who));
+			candidates.push((active, qos, entry.node.clone()));
 		}
 		candidates.sort_by_key(|c| (c.0, c.1));
 		let mut evicted = 0;

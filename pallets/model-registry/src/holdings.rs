@@ -1,58 +1,69 @@
 //! Holder and nomination bookkeeping, and the calls nodes use to report on their copies:
 //! `confirm_stored`, `decline_nomination`, `report_lost`, `announce_stored`.
 //!
-//! Each model has a dense holder index (`HolderAt` / `HolderIndex`, positions
-//! `0..holders`) so that a random holder is found in O(1); removal swaps the last holder into
+//! Each model's holders are one storage value, a dense index (`Holders`, positions
+//! `0..holders`): a random holder is found with one read and removal moves the last holder into
 //! the freed position.
 
-use crate::{pallet::*, types::*};
+use crate::{pallet::*, types::*, weights::WeightInfo};
 use frame_support::{ensure, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
 
 impl<T: Config> Pallet<T> {
-	/// Add `who` as holder of `model` (node side included). The node's disk must already be
-	/// reserved by the caller.
+	/// Add `who` as holder of `model` (node side included). The node's resources must already
+	/// be reserved by the caller.
 	pub(crate) fn attach_holder(model: ModelId, info: &mut ModelInfoOf<T>, who: &T::AccountId) {
-		let position = info.holders;
-		HolderAt::<T>::insert(model, position, who);
-		HolderIndex::<T>::insert(model, who, position);
+		let available = Self::is_active(who);
+		let added = Holders::<T>::mutate(model, |holders| {
+			holders.try_push(HolderEntry { node: who.clone(), available }).is_ok()
+		});
+		// The bound was checked by the caller; a full index is left unchanged.
+		if !added {
+			return;
+		}
 		info.holders = info.holders.saturating_add(1);
-		if Self::is_active(who) {
+		if available {
 			info.available = info.available.saturating_add(1);
 		}
 		NodeHoldings::<T>::mutate(who, |held| {
-			// Capacity was checked by the caller; a full list is left unchanged.
 			let _ = held.try_push(model);
 		});
 	}
 
-	/// Remove `who` as holder of `model` and free its disk. Returns whether it was a holder.
+	/// Remove `who` as holder of `model` and free its resources. Returns whether it was a
+	/// holder.
 	pub(crate) fn detach_holder(
 		model: ModelId,
 		info: &mut ModelInfoOf<T>,
 		who: &T::AccountId,
 	) -> bool {
-		let Some(position) = HolderIndex::<T>::take(model, who) else {
+		let removed = Holders::<T>::mutate_exists(model, |holders| {
+			let list = holders.as_mut()?;
+			let position = list.iter().position(|h| h.node == *who)?;
+			let entry = list.swap_remove(position);
+			if list.is_empty() {
+				*holders = None;
+			}
+			Some(entry)
+		});
+		let Some(entry) = removed else {
 			return false;
 		};
-		let last = info.holders.saturating_sub(1);
-		if position != last {
-			if let Some(moved) = HolderAt::<T>::get(model, last) {
-				HolderAt::<T>::insert(model, position, &moved);
-				HolderIndex::<T>::insert(model, &moved, position);
-			}
-		}
-		HolderAt::<T>::remove(model, last);
-		info.holders = last;
-		if Self::is_active(who) {
+		info.holders = info.holders.saturating_sub(1);
+		if entry.available {
 			info.available = info.available.saturating_sub(1);
 		}
 		NodeHoldings::<T>::mutate_exists(who, |l| Self::remove_from_node_list(l, &model));
-		Self::free_disk(who, info.size_bytes);
+		Self::free_resources(who, info);
 		true
 	}
 
-	/// Record a nomination of `who` for `model` with `deadline` and reserve its disk.
+	/// Whether `who` holds `model`.
+	pub(crate) fn is_holder(model: ModelId, who: &T::AccountId) -> bool {
+		Holders::<T>::get(model).iter().any(|h| h.node == *who)
+	}
+
+	/// Record a nomination of `who` for `model` with `deadline` and reserve its resources.
 	pub(crate) fn attach_nomination(
 		model: ModelId,
 		info: &mut ModelInfoOf<T>,
@@ -65,13 +76,12 @@ impl<T: Config> Pallet<T> {
 			// Eligibility checked the bound; a full list is left unchanged.
 			let _ = list.try_push(model);
 		});
-		Nodes::<T>::mutate_extant(who, |node| {
-			node.used_disk = node.used_disk.saturating_add(info.size_bytes)
-		});
+		Self::reserve_resources(who, info);
 		info.nominated = info.nominated.saturating_add(1);
 	}
 
-	/// Drop the nomination of `who` for `model`; with `free` the reserved disk is released.
+	/// Drop the nomination of `who` for `model`; with `free` the reserved resources are
+	/// released.
 	pub(crate) fn detach_nomination(
 		model: ModelId,
 		info: &mut ModelInfoOf<T>,
@@ -81,15 +91,27 @@ impl<T: Config> Pallet<T> {
 		let nomination = Nominations::<T>::take(model, who)?;
 		NodeNominations::<T>::mutate_exists(who, |l| Self::remove_from_node_list(l, &model));
 		if free {
-			Self::free_disk(who, info.size_bytes);
+			Self::free_resources(who, info);
 		}
 		info.nominated = info.nominated.saturating_sub(1);
 		Some(nomination)
 	}
 
-	fn free_disk(who: &T::AccountId, bytes: u64) {
+	/// Reserve the model's disk bytes and VRAM requirement on the node.
+	pub(crate) fn reserve_resources(who: &T::AccountId, info: &ModelInfoOf<T>) {
 		Nodes::<T>::mutate_extant(who, |node| {
-			node.used_disk = node.used_disk.saturating_sub(bytes)
+			node.used_disk = node.used_disk.saturating_add(info.size_bytes);
+			// The model count was checked against the same bound.
+			let _ = node.vram_needs.try_push(info.min_vram_bytes);
+		});
+	}
+
+	fn free_resources(who: &T::AccountId, info: &ModelInfoOf<T>) {
+		Nodes::<T>::mutate_extant(who, |node| {
+			node.used_disk = node.used_disk.saturating_sub(info.size_bytes);
+			if let Some(i) = node.vram_needs.iter().position(|v| *v == info.min_vram_bytes) {
+				node.vram_needs.swap_remove(i);
+			}
 		});
 	}
 
@@ -107,9 +129,14 @@ impl<T: Config> Pallet<T> {
 		Nodes::<T>::get(who).is_some_and(|n| n.status == NodeStatus::Active)
 	}
 
+	/// The record of a registered model that is not being deregistered.
+	pub(crate) fn live_model(model: ModelId) -> Result<ModelInfoOf<T>, Error<T>> {
+		Models::<T>::get(model).filter(|m| !m.retiring).ok_or(Error::<T>::ModelNotFound)
+	}
+
 	pub(crate) fn do_confirm_stored(who: T::AccountId, model: ModelId) -> DispatchResult {
-		ensure!(Nodes::<T>::contains_key(&who), Error::<T>::NotANode);
-		let mut info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
+		Self::member(&who)?;
+		let mut info = Self::live_model(model)?;
 		let nomination = Self::detach_nomination(model, &mut info, &who, false)
 			.ok_or(Error::<T>::NotNominated)?;
 		Self::attach_holder(model, &mut info, &who);
@@ -129,8 +156,8 @@ impl<T: Config> Pallet<T> {
 		model: ModelId,
 		reason: DeclineReason,
 	) -> DispatchResult {
-		ensure!(Nodes::<T>::contains_key(&who), Error::<T>::NotANode);
-		let mut info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
+		Self::member(&who)?;
+		let mut info = Self::live_model(model)?;
 		Self::detach_nomination(model, &mut info, &who, true).ok_or(Error::<T>::NotNominated)?;
 		Self::ensure_replication(model, &mut info);
 		Models::<T>::insert(model, info);
@@ -139,8 +166,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_report_lost(who: T::AccountId, model: ModelId) -> DispatchResult {
-		ensure!(Nodes::<T>::contains_key(&who), Error::<T>::NotANode);
-		let mut info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
+		Self::member(&who)?;
+		let mut info = Self::live_model(model)?;
 		ensure!(Self::detach_holder(model, &mut info, &who), Error::<T>::NotHolder);
 		Self::ensure_replication(model, &mut info);
 		Models::<T>::insert(model, info);
@@ -149,27 +176,22 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_announce_stored(who: T::AccountId, model: ModelId) -> DispatchResult {
-		let node = Nodes::<T>::get(&who).ok_or(Error::<T>::NotANode)?;
-		let mut info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
-		ensure!(!HolderIndex::<T>::contains_key(model, &who), Error::<T>::AlreadyHolder);
+		let node = Self::member(&who)?;
+		let mut info = Self::live_model(model)?;
+		ensure!(!Self::is_holder(model, &who), Error::<T>::AlreadyHolder);
 		ensure!(!Nominations::<T>::contains_key(model, &who), Error::<T>::AlreadyNominated);
 		let taken = info.holders.saturating_add(info.nominated);
 		ensure!(taken < T::MaxHoldersPerModel::get(), Error::<T>::HoldersFull);
 		// Unrequested copies are accepted only while the model wants more: letting anyone add
 		// copies at will would let one operator crowd a model's holder set.
 		ensure!(taken < info.target, Error::<T>::ReplicasSufficient);
-		ensure!(
-			Self::node_model_count(&who) < T::MaxModelsPerNode::get(),
-			Error::<T>::TooManyModelsOnNode
-		);
+		ensure!(node.model_count() < T::MaxModelsPerNode::get(), Error::<T>::TooManyModelsOnNode);
 		ensure!(
 			node.capacity.vram_bytes >= info.min_vram_bytes
 				&& node.capacity.disk_bytes.saturating_sub(node.used_disk) >= info.size_bytes,
 			Error::<T>::InsufficientCapacity
 		);
-		Nodes::<T>::mutate_extant(&who, |n| {
-			n.used_disk = n.used_disk.saturating_add(info.size_bytes)
-		});
+		Self::reserve_resources(&who, &info);
 		Self::attach_holder(model, &mut info, &who);
 		Self::ensure_replication(model, &mut info);
 		Models::<T>::insert(model, info);
@@ -177,22 +199,28 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Deadline handler: expire a nomination if it is still pending with this deadline.
+	/// Deadline handler: expire a nomination if it is still pending with the deadline `at`.
+	/// Nominations of a deregistered model are dropped without penalty.
 	pub(crate) fn expire_nomination(
 		model: ModelId,
 		who: &T::AccountId,
-		now: BlockNumberFor<T>,
+		at: BlockNumberFor<T>,
 		weight: &mut Weight,
 	) {
 		match Nominations::<T>::get(model, who) {
-			Some(n) if n.deadline == now => {}
+			Some(n) if n.deadline == at => {}
 			_ => return,
 		}
+		weight.saturating_accrue(T::WeightInfo::expire_nomination());
+		let mut live = false;
 		Models::<T>::mutate_extant(model, |info| {
 			Self::detach_nomination(model, info, who, true);
 			Self::ensure_replication(model, info);
+			live = !info.retiring;
 		});
-		Self::deposit_event(Event::NominationExpired { model, node: who.clone() });
-		Self::record_qos(who, 0, weight);
+		if live {
+			Self::deposit_event(Event::NominationExpired { model, node: who.clone() });
+			Self::record_qos(who, 0, weight);
+		}
 	}
 }

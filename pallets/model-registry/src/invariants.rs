@@ -1,6 +1,6 @@
 //! State invariants, checked by the `try_state` hook and after every block of the tests.
 
-use crate::{pallet::*, types::*};
+use crate::{cleanup::Cleanup, pallet::*, placement::Replication, tasks::Pending, types::*};
 use alloc::{collections::btree_map::BTreeMap, vec::Vec};
 use frame_support::{
 	ensure,
@@ -11,13 +11,17 @@ use sp_runtime::{traits::Zero, Saturating, TryRuntimeError};
 impl<T: Config> Pallet<T> {
 	/// Check every invariant of the pallet's storage.
 	///
-	/// - the dense node, model and holder indices are consistent both ways;
+	/// - the dense node and model indices hold exactly the nodes that are not leaving and the
+	///   models that are not retiring; the holder indices are consistent both ways;
 	/// - holder and nomination counts match both the model and the node side;
-	/// - a node's reserved disk equals the sizes of its holdings and nominations and never
-	///   exceeds its declared disk; its model count stays within `MaxModelsPerNode`;
+	/// - a node's reserved disk and VRAM list match its holdings and nominations, the disk
+	///   never exceeds its declared disk; its model count stays within `MaxModelsPerNode`;
+	/// - a model's available count matches its holders' availability flags, which match the
+	///   holders' status unless the node waits in the cleanup queue;
 	/// - held balances equal the sum of stakes, deposits and fees of unresolved tasks;
-	/// - queues hold exactly the waiting tasks / the models flagged as queued, without
-	///   duplicates; no deadline queue of a past block remains.
+	/// - queues hold exactly the waiting tasks / the models flagged as queued / the leaving
+	///   nodes, retiring models and nodes flagged as in cleanup, without duplicates; no deadline
+	///   entry lies before the deadline cursor.
 	pub fn do_try_state() -> Result<(), TryRuntimeError> {
 		Self::check_nodes()?;
 		Self::check_models()?;
@@ -28,13 +32,16 @@ impl<T: Config> Pallet<T> {
 
 	fn check_nodes() -> Result<(), TryRuntimeError> {
 		let count = NodeCount::<T>::get();
-		ensure!(Nodes::<T>::iter().count() as u32 == count, "node count mismatch");
+		let members = Nodes::<T>::iter().filter(|(_, n)| n.status != NodeStatus::Leaving).count();
+		ensure!(members as u32 == count, "node count mismatch");
 		ensure!(NodeAt::<T>::iter().count() as u32 == count, "node index size mismatch");
 		for i in 0..count {
 			let who = NodeAt::<T>::get(i).ok_or("node index gap")?;
 			let node = Nodes::<T>::get(&who).ok_or("indexed node missing")?;
 			ensure!(node.index == i, "node index not reciprocal");
+			ensure!(node.status != NodeStatus::Leaving, "leaving node indexed");
 		}
+		let cleanup = Cleanup::<T>::items();
 		for (who, node) in Nodes::<T>::iter() {
 			let held = NodeHoldings::<T>::get(&who);
 			let nominated = NodeNominations::<T>::get(&who);
@@ -43,20 +50,43 @@ impl<T: Config> Pallet<T> {
 				"node exceeds MaxModelsPerNode"
 			);
 			let mut used = 0u64;
+			let mut vram = Vec::new();
+			let synced = !node.in_cleanup;
 			for model in held.iter() {
 				let info = Models::<T>::get(model).ok_or("node holds unknown model")?;
-				ensure!(HolderIndex::<T>::contains_key(model, &who), "holding not indexed");
+				let holders = Holders::<T>::get(model);
+				let entry = holders.iter().find(|h| h.node == who).ok_or("holding not indexed")?;
+				ensure!(
+					!synced || entry.available == (node.status == NodeStatus::Active),
+					"availability flag out of sync"
+				);
 				used = used.saturating_add(info.size_bytes);
+				vram.push(info.min_vram_bytes);
 			}
 			for model in nominated.iter() {
 				let info = Models::<T>::get(model).ok_or("node nominated for unknown model")?;
 				ensure!(Nominations::<T>::contains_key(model, &who), "nomination not recorded");
 				used = used.saturating_add(info.size_bytes);
+				vram.push(info.min_vram_bytes);
 			}
 			ensure!(used == node.used_disk, "used disk mismatch");
+			let mut needs = node.vram_needs.to_vec();
+			needs.sort();
+			vram.sort();
+			ensure!(needs == vram, "VRAM needs mismatch");
+			let jobs = cleanup.iter().filter(|j| **j == CleanupJob::Node(who.clone())).count();
+			ensure!(jobs == usize::from(node.in_cleanup), "cleanup flag mismatch");
+			if node.status == NodeStatus::Leaving {
+				ensure!(node.in_cleanup, "leaving node not in cleanup");
+				ensure!(node.stake.is_zero(), "leaving node keeps a stake");
+			}
 			ensure!(node.used_disk <= node.capacity.disk_bytes, "disk capacity exceeded");
 			ensure!(node.qos <= QOS_MAX, "qos out of range");
-			for (id, model) in NodeTasks::<T>::get(&who).iter() {
+			ensure!(
+				node.model_count() as usize == held.len().saturating_add(nominated.len()),
+				"VRAM needs mismatch"
+			);
+			for (id, model) in node.tasks.iter() {
 				let task = Tasks::<T>::get(id).ok_or("node runs unknown task")?;
 				ensure!(task.model == *model, "node task model mismatch");
 				ensure!(
@@ -66,10 +96,7 @@ impl<T: Config> Pallet<T> {
 				ensure!(task.executors.iter().any(|e| e.node == who), "node is not executor");
 			}
 		}
-		for who in NodeHoldings::<T>::iter_keys()
-			.chain(NodeNominations::<T>::iter_keys())
-			.chain(NodeTasks::<T>::iter_keys())
-		{
+		for who in NodeHoldings::<T>::iter_keys().chain(NodeNominations::<T>::iter_keys()) {
 			ensure!(Nodes::<T>::contains_key(&who), "work recorded for a non-node");
 		}
 		Ok(())
@@ -77,40 +104,42 @@ impl<T: Config> Pallet<T> {
 
 	fn check_models() -> Result<(), TryRuntimeError> {
 		let count = ModelCount::<T>::get();
-		ensure!(Models::<T>::iter().count() as u32 == count, "model count mismatch");
+		let live = Models::<T>::iter().filter(|(_, m)| !m.retiring).count();
+		ensure!(live as u32 == count, "model count mismatch");
 		ensure!(ModelAt::<T>::iter().count() as u32 == count, "model index size mismatch");
 		for i in 0..count {
 			let model = ModelAt::<T>::get(i).ok_or("model index gap")?;
 			let info = Models::<T>::get(model).ok_or("indexed model missing")?;
 			ensure!(info.index == i, "model index not reciprocal");
+			ensure!(!info.retiring, "retiring model indexed");
 		}
+		let cleanup = Cleanup::<T>::items();
 		for (model, info) in Models::<T>::iter() {
 			let mut available = 0u32;
-			for i in 0..info.holders {
-				let who = HolderAt::<T>::get(model, i).ok_or("holder index gap")?;
-				ensure!(
-					HolderIndex::<T>::get(model, &who) == Some(i),
-					"holder index not reciprocal"
-				);
-				ensure!(NodeHoldings::<T>::get(&who).contains(&model), "holder lacks holding");
-				if Self::is_active(&who) {
+			let holders = Holders::<T>::get(model);
+			for (i, entry) in holders.iter().enumerate() {
+				ensure!(!holders[..i].iter().any(|h| h.node == entry.node), "holder indexed twice");
+				let who = &entry.node;
+				ensure!(NodeHoldings::<T>::get(who).contains(&model), "holder lacks holding");
+				if entry.available {
 					available += 1;
 				}
 			}
-			ensure!(
-				HolderAt::<T>::iter_prefix(model).count() as u32 == info.holders,
-				"holder count mismatch"
-			);
-			ensure!(
-				HolderIndex::<T>::iter_prefix(model).count() as u32 == info.holders,
-				"reverse holder count mismatch"
-			);
+			if info.retiring {
+				ensure!(info.deposit.is_zero(), "retiring model keeps a deposit");
+				let job = cleanup.contains(&CleanupJob::Model(model));
+				ensure!(
+					job || (info.holders == 0 && info.nominated == 0 && info.queued),
+					"retiring model not in cleanup"
+				);
+			}
+			ensure!(holders.len() as u32 == info.holders, "holder count mismatch");
 			ensure!(available == info.available, "available holder count mismatch");
 			let nominated = Nominations::<T>::iter_prefix(model).count() as u32;
 			ensure!(nominated == info.nominated, "nomination count mismatch");
 			for (who, _) in Nominations::<T>::iter_prefix(model) {
 				ensure!(NodeNominations::<T>::get(&who).contains(&model), "nomination not on node");
-				ensure!(!HolderIndex::<T>::contains_key(model, &who), "nominated node holds");
+				ensure!(!holders.iter().any(|h| h.node == who), "nominated node holds");
 			}
 			ensure!(
 				info.holders.saturating_add(info.nominated) <= T::MaxHoldersPerModel::get(),
@@ -118,7 +147,7 @@ impl<T: Config> Pallet<T> {
 			);
 			ensure!(!ModelSources::<T>::get(model).is_empty(), "model without sources");
 		}
-		for (model, _, _) in HolderAt::<T>::iter() {
+		for model in Holders::<T>::iter_keys() {
 			ensure!(Models::<T>::contains_key(model), "holder of unknown model");
 		}
 		for (model, _, _) in Nominations::<T>::iter() {
@@ -167,12 +196,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn check_queues() -> Result<(), TryRuntimeError> {
-		let pending = PendingTasks::<T>::get();
+		let pending = Pending::<T>::items();
 		let mut seen = Vec::new();
 		for id in pending.iter() {
+			// Entries of cancelled tasks stay behind.
+			let Some(task) = Tasks::<T>::get(id) else { continue };
 			ensure!(!seen.contains(id), "task queued twice");
 			seen.push(*id);
-			let task = Tasks::<T>::get(id).ok_or("queued task missing")?;
 			ensure!(task.status == TaskStatus::Waiting, "queued task not waiting");
 		}
 		for (id, task) in Tasks::<T>::iter() {
@@ -180,7 +210,7 @@ impl<T: Config> Pallet<T> {
 				ensure!(pending.contains(&id), "waiting task not queued");
 			}
 		}
-		let queue = ReplicationQueue::<T>::get();
+		let queue = Replication::<T>::items();
 		let mut seen = Vec::new();
 		for model in queue.iter() {
 			ensure!(!seen.contains(model), "model queued twice");
@@ -191,9 +221,16 @@ impl<T: Config> Pallet<T> {
 		for (model, info) in Models::<T>::iter() {
 			ensure!(info.queued == queue.contains(&model), "queued flag mismatch");
 		}
+		let jobs = Cleanup::<T>::items();
+		for (i, job) in jobs.iter().enumerate() {
+			ensure!(!jobs[..i].contains(job), "cleanup job queued twice");
+		}
 		let now = frame_system::Pallet::<T>::block_number();
-		for (block, items) in Deadlines::<T>::iter() {
-			ensure!(block > now || items.is_empty(), "deadline queue of a past block");
+		let cursor = DeadlineCursor::<T>::get();
+		ensure!(cursor.0 <= now.saturating_add(1u32.into()), "deadline cursor ahead");
+		for (block, number, _) in Deadlines::<T>::iter() {
+			ensure!((block, number) >= cursor, "deadline entry behind the cursor");
+			ensure!(number < DeadlineCount::<T>::get(block), "deadline entry not counted");
 		}
 		Ok(())
 	}

@@ -5,6 +5,9 @@ extern crate alloc;
 
 pub use pallet::*;
 
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarking;
+mod cleanup;
 pub mod crypto;
 mod demand;
 mod holdings;
@@ -15,6 +18,7 @@ pub mod offchain;
 mod params;
 mod placement;
 mod qos;
+mod queue;
 mod resolve;
 pub mod runtime_api;
 mod tasks;
@@ -28,6 +32,8 @@ mod mock;
 #[cfg(test)]
 mod tests;
 
+#[cfg(feature = "runtime-benchmarks")]
+pub use benchmarking::BenchmarkHelper;
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -117,7 +123,8 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxQueuedTasks: Get<u32>;
 
-		/// Maximum deadline entries scheduled for one block.
+		/// Maximum deadline entries handled per block (entries due beyond it are handled in the
+		/// following blocks).
 		#[pallet::constant]
 		type MaxDeadlinesPerBlock: Get<u32>;
 
@@ -133,8 +140,18 @@ pub mod pallet {
 		#[pallet::constant]
 		type ModelsReviewedPerBlock: Get<u32>;
 
+		/// Steps of the cleanup queue per block: one step evicts one copy or nomination of a
+		/// deregistered model or of a leaving node, or updates one holding's availability after
+		/// a pause or resume.
+		#[pallet::constant]
+		type MaxCleanupStepsPerBlock: Get<u32>;
+
 		/// Weight information of calls and hooks.
 		type WeightInfo: WeightInfo;
+
+		/// Prepares the runtime's state for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: BenchmarkHelper;
 	}
 
 	/// Reasons for which the pallet holds funds.
@@ -180,16 +197,6 @@ pub mod pallet {
 	pub type NodeNominations<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, NodeModelsOf<T>, ValueQuery>;
 
-	/// Tasks (and their models) each node executes.
-	#[pallet::storage]
-	pub type NodeTasks<T: Config> = StorageMap<
-		_,
-		Blake2_128Concat,
-		T::AccountId,
-		BoundedVec<(TaskId, ModelId), T::MaxTasksPerNode>,
-		ValueQuery,
-	>;
-
 	/// Registered models.
 	#[pallet::storage]
 	pub type Models<T: Config> = StorageMap<_, Blake2_128Concat, ModelId, ModelInfoOf<T>>;
@@ -207,15 +214,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ModelCount<T: Config> = StorageValue<_, u32, ValueQuery>;
 
-	/// Dense holder index of each model: (model, position) -> node.
+	/// Holders of each model: a dense index (a random position gives a random holder with
+	/// one read; removal moves the last holder into the freed position).
 	#[pallet::storage]
-	pub type HolderAt<T: Config> =
-		StorageDoubleMap<_, Blake2_128Concat, ModelId, Twox64Concat, u32, T::AccountId>;
-
-	/// Reverse holder index: (model, node) -> position.
-	#[pallet::storage]
-	pub type HolderIndex<T: Config> =
-		StorageDoubleMap<_, Blake2_128Concat, ModelId, Blake2_128Concat, T::AccountId, u32>;
+	pub type Holders<T: Config> =
+		StorageMap<_, Blake2_128Concat, ModelId, HoldersOf<T>, ValueQuery>;
 
 	/// Pending nominations: (model, node) -> nomination.
 	#[pallet::storage]
@@ -236,20 +239,45 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type NextTaskId<T: Config> = StorageValue<_, TaskId, ValueQuery>;
 
-	/// Tasks waiting for executors, oldest first.
+	/// Tasks waiting for executors, oldest first: position -> task (see [`queue::Fifo`]).
+	/// Cancelled tasks leave their entry behind; it is skipped.
 	#[pallet::storage]
-	pub type PendingTasks<T: Config> =
-		StorageValue<_, BoundedVec<TaskId, T::MaxQueuedTasks>, ValueQuery>;
+	pub type PendingTasks<T: Config> = StorageMap<_, Twox64Concat, u32, TaskId>;
 
-	/// Models that need more nominations, served in `on_initialize`.
+	/// Positions of the first and next entry of [`PendingTasks`].
 	#[pallet::storage]
-	pub type ReplicationQueue<T: Config> =
-		StorageValue<_, BoundedVec<ModelId, T::MaxModels>, ValueQuery>;
+	pub type PendingTasksRange<T: Config> = StorageValue<_, QueueRange, ValueQuery>;
 
-	/// Per-block deadline queues.
+	/// Models that need more nominations, served in `on_initialize`: position -> model.
+	#[pallet::storage]
+	pub type ReplicationQueue<T: Config> = StorageMap<_, Twox64Concat, u32, ModelId>;
+
+	/// Positions of the first and next entry of [`ReplicationQueue`].
+	#[pallet::storage]
+	pub type ReplicationQueueRange<T: Config> = StorageValue<_, QueueRange, ValueQuery>;
+
+	/// Deadline entries: (block, number) -> entry, handled from the block on.
 	#[pallet::storage]
 	pub type Deadlines<T: Config> =
-		StorageMap<_, Twox64Concat, BlockNumberFor<T>, DeadlineQueueOf<T>, ValueQuery>;
+		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, u32, DeadlineItemOf<T>>;
+
+	/// Number of deadline entries scheduled for each block.
+	#[pallet::storage]
+	pub type DeadlineCount<T: Config> =
+		StorageMap<_, Twox64Concat, BlockNumberFor<T>, u32, ValueQuery>;
+
+	/// Next deadline entry to handle: (block, number).
+	#[pallet::storage]
+	pub type DeadlineCursor<T: Config> = StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
+
+	/// Nodes and models whose removal (or availability update) is done block by block:
+	/// position -> job.
+	#[pallet::storage]
+	pub type CleanupQueue<T: Config> = StorageMap<_, Twox64Concat, u32, CleanupJobOf<T>>;
+
+	/// Positions of the first and next entry of [`CleanupQueue`].
+	#[pallet::storage]
+	pub type CleanupQueueRange<T: Config> = StorageValue<_, QueueRange, ValueQuery>;
 
 	/// Next position of the round-robin demand review over the dense model index.
 	#[pallet::storage]
@@ -449,29 +477,32 @@ pub mod pallet {
 		/// Change the declared capacity. It may not drop below what current holdings and
 		/// nominations need (disk) or require (VRAM).
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::update_capacity(T::MaxModelsPerNode::get()))]
+		#[pallet::weight(T::WeightInfo::update_capacity())]
 		pub fn update_capacity(origin: OriginFor<T>, capacity: NodeCapacity) -> DispatchResult {
 			Self::do_update_capacity(ensure_signed(origin)?, capacity)
 		}
 
-		/// Stop receiving nominations and tasks; holdings are kept.
+		/// Stop receiving nominations and tasks; holdings are kept. The node's holdings stop
+		/// counting as available in the following blocks (cleanup queue).
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::pause(T::MaxModelsPerNode::get()))]
+		#[pallet::weight(T::WeightInfo::pause())]
 		pub fn pause(origin: OriginFor<T>) -> DispatchResult {
 			Self::do_pause(ensure_signed(origin)?)
 		}
 
-		/// Receive nominations and tasks again.
+		/// Receive nominations and tasks again. The node's holdings count as available again in
+		/// the following blocks (cleanup queue).
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::resume(T::MaxModelsPerNode::get()))]
+		#[pallet::weight(T::WeightInfo::resume())]
 		pub fn resume(origin: OriginFor<T>) -> DispatchResult {
 			Self::do_resume(ensure_signed(origin)?)
 		}
 
-		/// Leave: only without tasks in flight. Releases the stake and clears holdings and
-		/// nominations (replacements are nominated).
+		/// Leave: only without tasks in flight. Releases the stake at once; the holdings and
+		/// nominations are cleared (and replacements nominated) in the following blocks, after
+		/// which the node's record is removed.
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::leave(T::MaxModelsPerNode::get()))]
+		#[pallet::weight(T::WeightInfo::leave())]
 		pub fn leave(origin: OriginFor<T>) -> DispatchResult {
 			Self::do_leave(ensure_signed(origin)?)
 		}
@@ -497,10 +528,10 @@ pub mod pallet {
 			)
 		}
 
-		/// Deregister a model (owner or root): every copy and nomination is evicted and the
-		/// deposit released.
+		/// Deregister a model (owner or root): the deposit is released at once; every copy and
+		/// nomination is evicted in the following blocks, after which the record is removed.
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::deregister_model(T::MaxHoldersPerModel::get()))]
+		#[pallet::weight(T::WeightInfo::deregister_model())]
 		pub fn deregister_model(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
 			Self::do_deregister_model(ensure_signed_or_root(origin)?, model)
 		}
@@ -562,21 +593,22 @@ pub mod pallet {
 			Self::do_commit_result(ensure_signed(origin)?, task, commitment)
 		}
 
-		/// Reveal the committed result and salt. The last reveal resolves the task.
+		/// Reveal the committed result and salt. The last reveal ends the reveal phase: the
+		/// task is resolved in the next block.
 		#[pallet::call_index(13)]
-		#[pallet::weight(Pallet::<T>::reveal_weight_upper_bound())]
+		#[pallet::weight(T::WeightInfo::reveal_result())]
 		pub fn reveal_result(
 			origin: OriginFor<T>,
 			task: TaskId,
 			result: H256,
 			salt: H256,
-		) -> DispatchResultWithPostInfo {
+		) -> DispatchResult {
 			Self::do_reveal_result(ensure_signed(origin)?, task, result, salt)
 		}
 
 		/// Cancel a task that has no executors yet; the fee is returned.
 		#[pallet::call_index(14)]
-		#[pallet::weight(T::WeightInfo::cancel_task(T::MaxQueuedTasks::get()))]
+		#[pallet::weight(T::WeightInfo::cancel_task())]
 		pub fn cancel_task(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
 			Self::do_cancel_task(ensure_signed(origin)?, task)
 		}

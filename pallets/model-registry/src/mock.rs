@@ -124,7 +124,10 @@ impl pallet_model_registry::Config for Test {
 	type MaxAssignmentsPerBlock = ConstU32<4>;
 	type MaxNominationDrawsPerBlock = ConstU32<128>;
 	type ModelsReviewedPerBlock = ConstU32<2>;
+	type MaxCleanupStepsPerBlock = ConstU32<16>;
 	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ();
 }
 
 /// Balance every test account starts with.

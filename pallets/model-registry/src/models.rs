@@ -1,12 +1,17 @@
 //! Model registration and deregistration.
+//!
+//! Deregistration releases the deposit and takes the model out of the dense model index at
+//! once; its copies and nominations are evicted by the cleanup queue in the following blocks
+//! (see [`crate::cleanup`]), so that the call touches a constant number of storage items
+//! whatever the number of holders.
 
 use crate::{pallet::*, types::*};
-use alloc::vec::Vec;
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
 	traits::{fungible::MutateHold, tokens::Precision},
 };
+use sp_runtime::traits::Zero;
 
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_register_model(
@@ -38,6 +43,7 @@ impl<T: Config> Pallet<T> {
 			nominated: 0,
 			target: p.initial_replicas.clamp(p.min_replicas, p.max_replicas.max(p.min_replicas)),
 			queued: false,
+			retiring: false,
 			demand_window_index: now / p.demand_window.max(1u32.into()),
 			demand_current: 0,
 			demand_previous: 0,
@@ -54,33 +60,10 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_deregister_model(who: Option<T::AccountId>, model: ModelId) -> DispatchResult {
-		let mut info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
+		let mut info = Self::live_model(model)?;
 		if let Some(who) = who {
 			ensure!(who == info.owner, Error::<T>::NotModelOwner);
 		}
-		// Evict every copy: holders from the dense index, nominations from the model's prefix.
-		while info.holders > 0 {
-			let last = info.holders - 1;
-			let Some(holder) = HolderAt::<T>::get(model, last) else {
-				break;
-			};
-			if Self::detach_holder(model, &mut info, &holder) {
-				Self::deposit_event(Event::ModelEvicted { model, node: holder });
-			} else {
-				break;
-			}
-		}
-		let nominated: Vec<T::AccountId> = Nominations::<T>::iter_key_prefix(model)
-			.take(T::MaxHoldersPerModel::get() as usize)
-			.collect();
-		for node in nominated {
-			Self::detach_nomination(model, &mut info, &node, true);
-			Self::deposit_event(Event::ModelEvicted { model, node });
-		}
-		if info.queued {
-			ReplicationQueue::<T>::mutate(|q| q.retain(|m| *m != model));
-		}
-
 		let last = ModelCount::<T>::get().saturating_sub(1);
 		if info.index != last {
 			if let Some(moved) = ModelAt::<T>::get(last) {
@@ -90,8 +73,6 @@ impl<T: Config> Pallet<T> {
 		}
 		ModelAt::<T>::remove(last);
 		ModelCount::<T>::put(last);
-		Models::<T>::remove(model);
-		ModelSources::<T>::remove(model);
 
 		let released = T::Currency::release(
 			&HoldReason::ModelDeposit.into(),
@@ -100,6 +81,11 @@ impl<T: Config> Pallet<T> {
 			Precision::BestEffort,
 		);
 		debug_assert!(released.is_ok());
+		info.deposit = Zero::zero();
+		info.retiring = true;
+		Models::<T>::insert(model, info);
+		let mut queued = false;
+		Self::enqueue_cleanup(CleanupJob::Model(model), &mut queued);
 		Self::deposit_event(Event::ModelDeregistered { model });
 		Ok(())
 	}

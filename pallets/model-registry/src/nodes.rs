@@ -1,5 +1,9 @@
-//! Node lifecycle: join, capacity updates, pause/resume, leave, and removal (shared with
+//! Node lifecycle: join, capacity updates, pause/resume, leave, and retirement (shared with
 //! kick-outs).
+//!
+//! Every call here touches a constant number of storage items. What depends on the number of
+//! models a node holds (availability counts after a pause or resume, evictions after a leave or
+//! kick-out) is done by the cleanup queue in the following blocks (see [`crate::cleanup`]).
 
 use crate::{pallet::*, qos::INITIAL_QOS, types::*};
 use frame_support::{
@@ -29,9 +33,13 @@ impl<T: Config> Pallet<T> {
 			stake,
 			capacity,
 			used_disk: 0,
+			vram_needs: BoundedVec::new(),
 			qos: INITIAL_QOS,
 			status: NodeStatus::Active,
 			joined_at: frame_system::Pallet::<T>::block_number(),
+			sync_left: 0,
+			in_cleanup: false,
+			tasks: BoundedVec::new(),
 		};
 		Nodes::<T>::insert(&who, node);
 		NodeAt::<T>::insert(index, &who);
@@ -40,21 +48,15 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// The record of a node that has not left.
+	pub(crate) fn member(who: &T::AccountId) -> Result<NodeInfoOf<T>, Error<T>> {
+		Nodes::<T>::get(who).filter(|n| n.status != NodeStatus::Leaving).ok_or(Error::<T>::NotANode)
+	}
+
 	pub(crate) fn do_update_capacity(who: T::AccountId, capacity: NodeCapacity) -> DispatchResult {
-		let mut node = Nodes::<T>::get(&who).ok_or(Error::<T>::NotANode)?;
+		let mut node = Self::member(&who)?;
 		ensure!(capacity.disk_bytes >= node.used_disk, Error::<T>::CapacityBelowUsage);
-		if capacity.vram_bytes < node.capacity.vram_bytes {
-			let held = NodeHoldings::<T>::get(&who);
-			let nominated = NodeNominations::<T>::get(&who);
-			for model in held.iter().chain(nominated.iter()) {
-				if let Some(info) = Models::<T>::get(model) {
-					ensure!(
-						info.min_vram_bytes <= capacity.vram_bytes,
-						Error::<T>::CapacityBelowUsage
-					);
-				}
-			}
-		}
+		ensure!(capacity.vram_bytes >= node.vram_needed(), Error::<T>::CapacityBelowUsage);
 		node.capacity = capacity;
 		Nodes::<T>::insert(&who, node);
 		Self::deposit_event(Event::NodeCapacityUpdated { node: who, capacity });
@@ -62,68 +64,52 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_pause(who: T::AccountId) -> DispatchResult {
-		let mut node = Nodes::<T>::get(&who).ok_or(Error::<T>::NotANode)?;
+		let mut node = Self::member(&who)?;
 		ensure!(node.status == NodeStatus::Active, Error::<T>::AlreadyPaused);
 		node.status = NodeStatus::Paused;
+		Self::schedule_sync(&who, &mut node);
 		Nodes::<T>::insert(&who, node);
-		for model in NodeHoldings::<T>::get(&who) {
-			Models::<T>::mutate_extant(model, |info| {
-				info.available = info.available.saturating_sub(1);
-				Self::ensure_replication(model, info);
-			});
-		}
 		Self::deposit_event(Event::NodePaused { node: who });
 		Ok(())
 	}
 
 	pub(crate) fn do_resume(who: T::AccountId) -> DispatchResult {
-		let mut node = Nodes::<T>::get(&who).ok_or(Error::<T>::NotANode)?;
+		let mut node = Self::member(&who)?;
 		ensure!(node.status == NodeStatus::Paused, Error::<T>::NotPaused);
 		node.status = NodeStatus::Active;
+		Self::schedule_sync(&who, &mut node);
 		Nodes::<T>::insert(&who, node);
-		for model in NodeHoldings::<T>::get(&who) {
-			Models::<T>::mutate_extant(model, |info| {
-				info.available = info.available.saturating_add(1);
-			});
-		}
 		Self::deposit_event(Event::NodeResumed { node: who });
 		Ok(())
 	}
 
+	/// Have the cleanup queue bring every holding's availability flag in line with the node's
+	/// (new) status.
+	fn schedule_sync(who: &T::AccountId, node: &mut NodeInfoOf<T>) {
+		node.sync_left = NodeHoldings::<T>::decode_len(who).unwrap_or(0) as u32;
+		if node.sync_left > 0 {
+			Self::enqueue_cleanup(CleanupJob::Node(who.clone()), &mut node.in_cleanup);
+		}
+	}
+
 	pub(crate) fn do_leave(who: T::AccountId) -> DispatchResult {
-		ensure!(Nodes::<T>::contains_key(&who), Error::<T>::NotANode);
-		ensure!(NodeTasks::<T>::decode_len(&who).unwrap_or(0) == 0, Error::<T>::TasksInFlight);
-		let released = Self::remove_node(&who);
+		ensure!(Self::member(&who)?.tasks.is_empty(), Error::<T>::TasksInFlight);
+		let released = Self::retire_node(&who);
 		Self::deposit_event(Event::NodeLeft { node: who, released });
 		Ok(())
 	}
 
-	/// Remove a node: evict its holdings (with `ModelEvicted` events), drop its nominations,
-	/// forget its task list, free its slot in the dense node index and release its stake.
-	/// Returns the released amount. Tasks the node was executing keep it as an executor; it
-	/// simply no longer has a stake or a QoS record.
-	pub(crate) fn remove_node(who: &T::AccountId) -> BalanceOf<T> {
-		for model in NodeHoldings::<T>::get(who) {
-			Models::<T>::mutate_extant(model, |info| {
-				if Self::detach_holder(model, info, who) {
-					Self::deposit_event(Event::ModelEvicted { model, node: who.clone() });
-				}
-				Self::ensure_replication(model, info);
-			});
-		}
-		for model in NodeNominations::<T>::get(who) {
-			Models::<T>::mutate_extant(model, |info| {
-				Self::detach_nomination(model, info, who, true);
-				Self::ensure_replication(model, info);
-			});
-		}
-		NodeHoldings::<T>::remove(who);
-		NodeNominations::<T>::remove(who);
-		NodeTasks::<T>::remove(who);
-
-		let Some(node) = Nodes::<T>::take(who) else {
+	/// Retire a node (leave or kick-out): release its stake, free its slot in the dense node
+	/// index so that it is no longer drawn, and mark it `Leaving`; the cleanup queue then evicts
+	/// its holdings (with `ModelEvicted` events), drops its nominations and removes the record.
+	/// Tasks the node was executing keep it as an executor. Returns the released amount.
+	pub(crate) fn retire_node(who: &T::AccountId) -> BalanceOf<T> {
+		let Some(mut node) = Nodes::<T>::get(who) else {
 			return Zero::zero();
 		};
+		if node.status == NodeStatus::Leaving {
+			return Zero::zero();
+		}
 		let last = NodeCount::<T>::get().saturating_sub(1);
 		if node.index != last {
 			if let Some(moved) = NodeAt::<T>::get(last) {
@@ -133,6 +119,12 @@ impl<T: Config> Pallet<T> {
 		}
 		NodeAt::<T>::remove(last);
 		NodeCount::<T>::put(last);
+
+		node.status = NodeStatus::Leaving;
+		node.stake = Zero::zero();
+		node.sync_left = 0;
+		Self::enqueue_cleanup(CleanupJob::Node(who.clone()), &mut node.in_cleanup);
+		Nodes::<T>::insert(who, node);
 
 		let reason = HoldReason::NodeStake.into();
 		let held = T::Currency::balance_on_hold(&reason, who);

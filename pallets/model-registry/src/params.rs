@@ -48,6 +48,10 @@ impl<T: Config> Pallet<T> {
 		assert!(T::MaxModelsPerNode::get() >= 1, "MaxModelsPerNode must be at least 1");
 		assert!(T::MaxTasksPerNode::get() >= 1, "MaxTasksPerNode must be at least 1");
 		assert!(T::MaxDeadlinesPerBlock::get() >= 1, "MaxDeadlinesPerBlock must be at least 1");
+		assert!(
+			T::MaxCleanupStepsPerBlock::get() >= 1,
+			"MaxCleanupStepsPerBlock must be at least 1"
+		);
 		assert!(T::MaxSources::get() >= 1, "MaxSources must be at least 1");
 		assert!(
 			Self::validate_params(&RegistryParams::default()).is_ok(),

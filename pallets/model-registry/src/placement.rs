@@ -8,26 +8,29 @@
 //! - capped by `max_replicas` and `MaxHoldersPerModel`.
 //!
 //! Whenever holders or nominations change, [`Pallet::ensure_replication`] puts a model whose
-//! goal exceeds holders plus nominations into the bounded replication queue. `on_initialize`
-//! serves the queue with at most `MaxNominationDrawsPerBlock` random node draws per block; a
-//! model still short of its goal goes to the back of the queue and is retried next block.
+//! goal exceeds holders plus nominations into the replication queue (a storage FIFO, see
+//! [`crate::queue`]). `on_initialize` serves the queue with at most `MaxNominationDrawsPerBlock`
+//! random node draws per block, each model served counting as at least one draw; a model still
+//! short of its goal goes to the back of the queue and is retried in a later block.
 //!
-//! A draw picks a uniformly random position of the dense node index (O(1)); the node is
-//! accepted if it is eligible (active, enough free disk and VRAM, room for one more model, not
-//! already holding or nominated) and passes a QoS roll (probability `qos / 1000`). At most
-//! `DRAWS_PER_SLOT` draws are spent per wanted nomination in one pass.
+//! A draw picks a uniformly random position of the dense node index (O(1)), moving on to the
+//! next position if that one was already tried in this pass; the node is accepted if it is
+//! eligible (active, enough free disk and VRAM, room for one more model, not already holding
+//! or nominated) and passes a QoS roll (probability `qos / 1000`). At most `DRAWS_PER_SLOT`
+//! draws are spent per wanted nomination in one pass.
 
-use crate::{pallet::*, types::*};
+use crate::{pallet::*, queue::Fifo, types::*, weights::WeightInfo};
 use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::{pallet_prelude::*, traits::Randomness};
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::traits::{One, Saturating};
+use sp_runtime::traits::Saturating;
 
 /// Random draws spent per wanted nomination in one pass over a model.
 pub const DRAWS_PER_SLOT: u32 = 4;
-/// How many blocks past a full deadline queue an entry may be pushed.
-pub const MAX_DEADLINE_SHIFT: u32 = 16;
+
+/// The replication queue.
+pub(crate) type Replication<T> = Fifo<ReplicationQueue<T>, ReplicationQueueRange<T>, ModelId>;
 
 /// A stream of pseudo-random numbers derived from one seed.
 pub(crate) struct RandomStream {
@@ -46,30 +49,71 @@ impl RandomStream {
 	}
 }
 
-impl<T: Config> Pallet<T> {
-	/// Random stream for `subject`, mixing the configured randomness with `salt`.
-	pub(crate) fn random_stream(subject: &[u8], salt: impl Encode) -> RandomStream {
-		let (random, _) = T::Randomness::random(subject);
-		let seed = sp_io::hashing::blake2_256(&(random, salt).encode());
+/// The randomness of one block: read once per `on_initialize` from `Config::Randomness` (which
+/// may be costly to compute), then mixed with a subject for each draw sequence.
+#[derive(Clone, Copy)]
+pub(crate) struct BlockSeed(pub(crate) [u8; 32]);
+
+impl BlockSeed {
+	/// Random stream for `subject`, mixing the block's randomness with `salt`.
+	pub(crate) fn stream(&self, subject: &[u8], salt: impl Encode) -> RandomStream {
+		let seed = sp_io::hashing::blake2_256(&(self.0, subject, salt).encode());
 		RandomStream { seed, counter: 0 }
 	}
+}
 
-	/// Push `item` into the deadline queue of block `at`, or of the first later block (up to
-	/// `MAX_DEADLINE_SHIFT` blocks later) with room. Returns the block it was scheduled at.
-	pub(crate) fn schedule_deadline(
-		at: BlockNumberFor<T>,
-		item: DeadlineItem<T::AccountId>,
-	) -> Option<BlockNumberFor<T>> {
-		let mut block = at;
-		for _ in 0..MAX_DEADLINE_SHIFT {
-			let pushed =
-				Deadlines::<T>::mutate(block, |queue| queue.try_push(item.clone()).is_ok());
-			if pushed {
-				return Some(block);
+impl<T: Config> Pallet<T> {
+	/// This block's randomness.
+	pub(crate) fn block_seed() -> BlockSeed {
+		let (random, _) = T::Randomness::random(b"modelnet/block");
+		BlockSeed(sp_io::hashing::blake2_256(&random.encode()))
+	}
+
+	/// Schedule `item` for block `at` (which must lie after the current block). Entries are
+	/// handled from that block on, at most `MaxDeadlinesPerBlock` per block, oldest first.
+	pub(crate) fn schedule_deadline(at: BlockNumberFor<T>, item: DeadlineItemOf<T>) {
+		let number = DeadlineCount::<T>::get(at);
+		Deadlines::<T>::insert(at, number, item);
+		DeadlineCount::<T>::insert(at, number.saturating_add(1));
+	}
+
+	/// Handle due deadline entries, at most `MaxDeadlinesPerBlock` (moving past a block counts
+	/// as one). Returns how many steps were taken; their weight is added to `weight`.
+	pub(crate) fn process_deadlines(now: BlockNumberFor<T>, weight: &mut Weight) -> u32 {
+		let limit = T::MaxDeadlinesPerBlock::get();
+		let (mut block, mut number) = DeadlineCursor::<T>::get();
+		let mut steps = 0;
+		while steps < limit && block <= now {
+			steps += 1;
+			let count = DeadlineCount::<T>::get(block);
+			if number >= count {
+				// Moving past a block: the base weight covers one such step per block.
+				if steps > 1 {
+					weight.saturating_accrue(T::DbWeight::get().reads_writes(1, 1));
+				}
+				DeadlineCount::<T>::remove(block);
+				block = block.saturating_add(1u32.into());
+				number = 0;
+				continue;
 			}
-			block = block.saturating_add(One::one());
+			let item = Deadlines::<T>::take(block, number);
+			number = number.saturating_add(1);
+			match item {
+				Some(DeadlineItem::Nomination { model, node }) => {
+					Self::expire_nomination(model, &node, block, weight)
+				}
+				Some(DeadlineItem::TaskPhase { task }) => {
+					Self::end_task_phase(task, block, now, weight)
+				}
+				Some(DeadlineItem::Prune { task }) => {
+					weight.saturating_accrue(T::WeightInfo::prune_task());
+					Self::prune_task(task)
+				}
+				None => {}
+			}
 		}
-		None
+		DeadlineCursor::<T>::put((block, number));
+		steps
 	}
 
 	/// Holders plus nominations the model should have (see the module documentation).
@@ -88,28 +132,29 @@ impl<T: Config> Pallet<T> {
 
 	/// Queue the model for nominations if it is short of its goal.
 	pub(crate) fn ensure_replication(model: ModelId, info: &mut ModelInfoOf<T>) {
-		if info.queued || Self::replication_deficit(info, &Params::<T>::get()) == 0 {
+		if info.queued || info.retiring || Self::replication_deficit(info, &Params::<T>::get()) == 0
+		{
 			return;
 		}
-		// The queue holds each registered model at most once, so it cannot be full here.
-		if ReplicationQueue::<T>::mutate(|q| q.try_push(model).is_ok()) {
-			info.queued = true;
-		}
+		Replication::<T>::push(model);
+		info.queued = true;
 	}
 
-	/// Whether `who` (with record `node`) may be nominated for the model.
+	/// Whether `who` (with record `node`) may be nominated for the model, whose holders are
+	/// `holders`.
 	fn eligible_for(
 		model: ModelId,
 		info: &ModelInfoOf<T>,
+		holders: &HoldersOf<T>,
 		who: &T::AccountId,
 		node: &NodeInfoOf<T>,
 	) -> bool {
 		node.status == NodeStatus::Active
 			&& node.capacity.vram_bytes >= info.min_vram_bytes
 			&& node.capacity.disk_bytes.saturating_sub(node.used_disk) >= info.size_bytes
-			&& !HolderIndex::<T>::contains_key(model, who)
+			&& node.model_count() < T::MaxModelsPerNode::get()
+			&& !holders.iter().any(|h| h.node == *who)
 			&& !Nominations::<T>::contains_key(model, who)
-			&& Self::node_model_count(who) < T::MaxModelsPerNode::get()
 	}
 
 	/// Nominate random eligible nodes for the model's deficit, spending at most `max_draws`
@@ -119,6 +164,7 @@ impl<T: Config> Pallet<T> {
 		info: &mut ModelInfoOf<T>,
 		p: &ParamsOf<T>,
 		now: BlockNumberFor<T>,
+		seed: &BlockSeed,
 		max_draws: u32,
 	) -> u32 {
 		let node_count = NodeCount::<T>::get();
@@ -127,26 +173,35 @@ impl<T: Config> Pallet<T> {
 			return 0;
 		}
 		let limit = max_draws.min(wanted.saturating_mul(DRAWS_PER_SLOT));
-		let mut stream = Self::random_stream(b"modelnet/nominate", (model, now));
+		let mut stream = seed.stream(b"modelnet/nominate", model);
+		let holders = Holders::<T>::get(model);
+		let mut tried: Vec<u32> = Vec::new();
 		let mut draws = 0;
-		while wanted > 0 && draws < limit {
+		while wanted > 0 && draws < limit && (tried.len() as u32) < node_count {
 			draws += 1;
 			let (pick, roll) = stream.next_pair();
-			let Some(who) = NodeAt::<T>::get(pick % node_count) else {
+			// The first position from the drawn one on that was not tried in this pass.
+			let mut position = pick % node_count;
+			while tried.contains(&position) {
+				position = (position + 1) % node_count;
+			}
+			tried.push(position);
+			let Some(who) = NodeAt::<T>::get(position) else {
 				continue;
 			};
 			let Some(node) = Nodes::<T>::get(&who) else {
 				continue;
 			};
-			if !Self::eligible_for(model, info, &who, &node) || !Self::qos_accepts(node.qos, roll) {
+			if !Self::eligible_for(model, info, &holders, &who, &node)
+				|| !Self::qos_accepts(node.qos, roll)
+			{
 				continue;
 			}
-			let item = DeadlineItem::Nomination { model, node: who.clone() };
-			let Some(deadline) =
-				Self::schedule_deadline(now.saturating_add(p.download_deadline), item)
-			else {
-				break;
-			};
+			let deadline = now.saturating_add(p.download_deadline);
+			Self::schedule_deadline(
+				deadline,
+				DeadlineItem::Nomination { model, node: who.clone() },
+			);
 			Self::attach_nomination(model, info, &who, now, deadline);
 			Self::deposit_event(Event::DownloadNominated { model, node: who, deadline });
 			wanted -= 1;
@@ -154,38 +209,43 @@ impl<T: Config> Pallet<T> {
 		draws
 	}
 
-	/// Serve the replication queue with the per-block draw budget. Returns the draws spent.
-	pub(crate) fn process_replication_queue(now: BlockNumberFor<T>) -> u32 {
-		let queue = ReplicationQueue::<T>::get();
-		if queue.is_empty() {
-			return 0;
-		}
-		let p = Params::<T>::get();
+	/// Serve the replication queue with the per-block draw budget (each model served counts
+	/// as at least one draw). Returns the weight.
+	pub(crate) fn process_replication_queue(now: BlockNumberFor<T>, seed: &BlockSeed) -> Weight {
 		let budget = T::MaxNominationDrawsPerBlock::get();
+		let mut weight = Weight::zero();
+		let p = Params::<T>::get();
 		let mut spent = 0u32;
-		let mut served = 0usize;
-		let mut retry = Vec::new();
-		for model in queue.iter() {
-			if spent >= budget {
+		// Models put back in this block are not served again in it.
+		let mut left = Replication::<T>::len();
+		while spent < budget && left > 0 {
+			left -= 1;
+			let Some(model) = Replication::<T>::pop() else {
 				break;
-			}
-			served += 1;
+			};
 			let Some(mut info) = Models::<T>::get(model) else {
+				spent = spent.saturating_add(1);
+				weight.saturating_accrue(T::WeightInfo::replicate_model(0));
 				continue;
 			};
-			spent =
-				spent.saturating_add(Self::nominate(*model, &mut info, &p, now, budget - spent));
-			if Self::replication_deficit(&info, &p) > 0 {
-				retry.push(*model);
+			let draws = if info.retiring {
+				0
+			} else {
+				Self::nominate(model, &mut info, &p, now, seed, budget - spent)
+			};
+			spent = spent.saturating_add(draws.max(1));
+			weight.saturating_accrue(T::WeightInfo::replicate_model(draws));
+			if !info.retiring && Self::replication_deficit(&info, &p) > 0 {
+				Replication::<T>::push(model);
 			} else {
 				info.queued = false;
 			}
-			Models::<T>::insert(model, info);
+			if info.retiring && info.holders == 0 && info.nominated == 0 {
+				Self::remove_model_record(model);
+			} else {
+				Models::<T>::insert(model, info);
+			}
 		}
-		let mut rest: Vec<ModelId> = queue.into_inner().split_off(served);
-		rest.extend(retry);
-		// The new queue has at most as many entries as the old one.
-		ReplicationQueue::<T>::put(BoundedVec::truncate_from(rest));
-		spent
+		weight
 	}
 }

@@ -12,11 +12,12 @@
 //!
 //! The score weights executor draws and nominations (a candidate is accepted with probability
 //! `qos / 1000`). A penalty sample that leaves the score below `qos_kick_threshold` kicks the
-//! node out: its holdings and nominations are cleared and its remaining stake is released.
+//! node out: its remaining stake is released and its holdings and nominations are cleared by the
+//! cleanup queue.
 
 use crate::weights::WeightInfo;
 use crate::{pallet::*, types::*};
-use frame_support::{pallet_prelude::*, traits::Get};
+use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{traits::Saturating, SaturatedConversion};
 
@@ -55,7 +56,8 @@ impl<T: Config> Pallet<T> {
 	/// leaves the score under the kick threshold kicks the node out; the kick's weight is added
 	/// to `weight`.
 	pub(crate) fn record_qos(who: &T::AccountId, sample: u32, weight: &mut Weight) {
-		let Some(mut node) = Nodes::<T>::get(who) else {
+		let Some(mut node) = Nodes::<T>::get(who).filter(|n| n.status != NodeStatus::Leaving)
+		else {
 			return;
 		};
 		let before = node.qos;
@@ -69,26 +71,13 @@ impl<T: Config> Pallet<T> {
 
 	/// Remove a node whose score fell below the threshold.
 	pub(crate) fn kick_out(who: &T::AccountId, qos: u32, weight: &mut Weight) {
-		let models = Self::node_model_count(who);
-		let released = Self::remove_node(who);
-		weight.saturating_accrue(T::WeightInfo::kick_out(models));
+		let released = Self::retire_node(who);
+		weight.saturating_accrue(T::WeightInfo::kick_out());
 		Self::deposit_event(Event::NodeKickedOut { node: who.clone(), qos, released });
-	}
-
-	/// Holdings plus nominations of a node.
-	pub(crate) fn node_model_count(who: &T::AccountId) -> u32 {
-		let holdings = NodeHoldings::<T>::decode_len(who).unwrap_or(0);
-		let nominations = NodeNominations::<T>::decode_len(who).unwrap_or(0);
-		holdings.saturating_add(nominations).saturated_into()
 	}
 
 	/// Whether a QoS roll `roll` (uniform on `u32`) accepts a node with score `qos`.
 	pub(crate) fn qos_accepts(qos: u32, roll: u32) -> bool {
 		roll % QOS_MAX < qos.min(QOS_MAX)
-	}
-
-	/// Maximum executors per task as configured (used for weight bounds).
-	pub(crate) fn max_executors() -> u32 {
-		T::MaxExecutorsPerTask::get()
 	}
 }

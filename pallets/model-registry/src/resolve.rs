@@ -4,7 +4,8 @@
 //! - At the commit deadline, executors that did not commit get a QoS sample of 0 and are
 //!   released from the task. Without any commitment the task fails (`NoAnswers`); otherwise
 //!   the reveal phase starts.
-//! - A task resolves when every committed executor revealed, or at the reveal deadline.
+//! - A task resolves in the block after every committed executor revealed, or at the reveal
+//!   deadline.
 //! - Quorum: a result wins if strictly more than half of the *assigned* executors revealed it
 //!   (2 of 3 by default). Ties and results short of that quorum fail the task (`NoQuorum`, or
 //!   `NoAnswers` when nobody revealed) and the creator is refunded; nobody is slashed then.
@@ -33,14 +34,22 @@ use sp_core::H256;
 use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
-	/// Deadline handler: end the current phase of a task if this block is its deadline.
-	pub(crate) fn end_task_phase(id: TaskId, now: BlockNumberFor<T>, weight: &mut Weight) {
+	/// Deadline handler: end the current phase of a task if `at` is its deadline.
+	pub(crate) fn end_task_phase(
+		id: TaskId,
+		at: BlockNumberFor<T>,
+		now: BlockNumberFor<T>,
+		weight: &mut Weight,
+	) {
 		let Some(mut task) = Tasks::<T>::get(id) else {
 			return;
 		};
 		match task.status {
-			TaskStatus::Commit { deadline } if deadline == now => {
-				let model_exists = Models::<T>::contains_key(task.model);
+			TaskStatus::Commit { deadline } if deadline == at => {
+				weight.saturating_accrue(T::WeightInfo::end_commit_phase(
+					task.executors.len() as u32
+				));
+				let model_exists = Self::model_is_live(task.model);
 				let silent: Vec<T::AccountId> = task
 					.executors
 					.iter()
@@ -50,11 +59,10 @@ impl<T: Config> Pallet<T> {
 				for who in silent.iter() {
 					Self::release_executor(who, id);
 				}
-				if task.executors.iter().all(|e| e.commitment.is_none())
-					|| !Self::start_reveal(id, &mut task, now)
-				{
+				if task.executors.iter().all(|e| e.commitment.is_none()) {
 					Self::resolve_task(id, task, now, weight);
 				} else {
+					Self::start_reveal(id, &mut task, now);
 					Tasks::<T>::insert(id, task);
 				}
 				if model_exists {
@@ -63,7 +71,7 @@ impl<T: Config> Pallet<T> {
 					}
 				}
 			}
-			TaskStatus::Reveal { deadline } if deadline == now => {
+			TaskStatus::Reveal { deadline } if deadline == at => {
 				Self::resolve_task(id, task, now, weight);
 			}
 			_ => {}
@@ -83,25 +91,19 @@ impl<T: Config> Pallet<T> {
 
 	/// Remove a task from an executor's task list.
 	pub(crate) fn release_executor(who: &T::AccountId, id: TaskId) {
-		NodeTasks::<T>::mutate_exists(who, |list| {
-			if let Some(tasks) = list {
-				tasks.retain(|(t, _)| *t != id);
-				if tasks.is_empty() {
-					*list = None;
-				}
-			}
-		});
+		Nodes::<T>::mutate_extant(who, |node| node.tasks.retain(|(t, _)| *t != id));
 	}
 
-	/// Store a resolved task and schedule its removal; if no slot is free, remove it now.
+	/// Store a resolved task and schedule its removal.
 	fn store_resolved(id: TaskId, task: TaskInfoOf<T>, now: BlockNumberFor<T>) {
 		let retention = Params::<T>::get().demand_window;
-		let item = DeadlineItem::Prune { task: id };
-		if Self::schedule_deadline(now.saturating_add(retention), item).is_some() {
-			Tasks::<T>::insert(id, task);
-		} else {
-			Tasks::<T>::remove(id);
-		}
+		Self::schedule_deadline(now.saturating_add(retention), DeadlineItem::Prune { task: id });
+		Tasks::<T>::insert(id, task);
+	}
+
+	/// Whether `model` is registered and not being deregistered.
+	pub(crate) fn model_is_live(model: ModelId) -> bool {
+		Models::<T>::get(model).is_some_and(|m| !m.retiring)
 	}
 
 	/// Fail a task without result, refund its creator and store it.
@@ -129,7 +131,7 @@ impl<T: Config> Pallet<T> {
 	) {
 		let assigned = task.executors.len() as u32;
 		weight.saturating_accrue(T::WeightInfo::resolve_task(assigned));
-		let model_exists = Models::<T>::contains_key(task.model);
+		let model_exists = Self::model_is_live(task.model);
 
 		// Tally revealed results.
 		let mut tally: Vec<(H256, u32)> = Vec::new();
@@ -228,7 +230,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Slash `slash_fraction` of an executor's stake (burnt) and drop it as holder of `model`.
 	fn slash_executor(id: TaskId, who: &T::AccountId, model: ModelId) {
-		if let Some(mut node) = Nodes::<T>::get(who) {
+		if let Some(mut node) = Nodes::<T>::get(who).filter(|n| n.status != NodeStatus::Leaving) {
 			let amount = Params::<T>::get().slash_fraction * node.stake;
 			let burnt = if amount.is_zero() {
 				Zero::zero()

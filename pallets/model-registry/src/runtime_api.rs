@@ -35,8 +35,8 @@ impl<T: Config> Pallet<T> {
 	pub fn model_status(
 		model: ModelId,
 	) -> Option<ModelStatus<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>> {
-		let info = Models::<T>::get(model)?;
-		let holders = (0..info.holders).filter_map(|i| HolderAt::<T>::get(model, i)).collect();
+		let info = Models::<T>::get(model).filter(|m| !m.retiring)?;
+		let holders = Holders::<T>::get(model).into_iter().map(|h| h.node).collect();
 		let sources = ModelSources::<T>::get(model).into_iter().map(|u| u.into_inner()).collect();
 		let deficit = Self::replication_deficit(&info, &Params::<T>::get());
 		Some(ModelStatus {
@@ -67,20 +67,18 @@ impl<T: Config> Pallet<T> {
 			status: info.status,
 			holdings: NodeHoldings::<T>::decode_len(&node).unwrap_or(0) as u32,
 			nominations: NodeNominations::<T>::decode_len(&node).unwrap_or(0) as u32,
-			tasks_in_flight: NodeTasks::<T>::decode_len(&node).unwrap_or(0) as u32,
+			tasks_in_flight: info.tasks.len() as u32,
 		})
 	}
 
 	/// Runtime API: what `node` must fetch, keep and execute; `None` if it is not a node.
 	pub fn pending_work(node: T::AccountId) -> Option<NodeWork<BlockNumberFor<T>>> {
-		if !Nodes::<T>::contains_key(&node) {
-			return None;
-		}
+		let record = Nodes::<T>::get(&node)?;
 		let nominations = NodeNominations::<T>::get(&node)
 			.into_iter()
 			.filter_map(|model| {
 				let nomination = Nominations::<T>::get(model, &node)?;
-				let info = Models::<T>::get(model)?;
+				let info = Models::<T>::get(model).filter(|m| !m.retiring)?;
 				Some(NominationWork {
 					model,
 					size_bytes: info.size_bytes,
@@ -96,10 +94,12 @@ impl<T: Config> Pallet<T> {
 			.into_iter()
 			.filter_map(|model| {
 				Models::<T>::get(model)
+					.filter(|m| !m.retiring)
 					.map(|info| HoldingWork { model, size_bytes: info.size_bytes })
 			})
 			.collect();
-		let tasks = NodeTasks::<T>::get(&node)
+		let tasks = record
+			.tasks
 			.into_iter()
 			.filter_map(|(id, _)| {
 				let task = Tasks::<T>::get(id)?;
@@ -121,6 +121,20 @@ impl<T: Config> Pallet<T> {
 			})
 			.collect::<Vec<_>>();
 		Some(NodeWork { nominations, holdings, tasks })
+	}
+
+	/// Waiting tasks, oldest first (reads the whole queue; for off-chain use and tests).
+	pub fn pending_tasks() -> Vec<TaskId> {
+		crate::tasks::Pending::<T>::items()
+			.into_iter()
+			.filter(|id| Tasks::<T>::get(id).is_some_and(|t| t.status == TaskStatus::Waiting))
+			.collect()
+	}
+
+	/// Models waiting for nominations, front first (reads the whole queue; for off-chain use
+	/// and tests).
+	pub fn replication_queue() -> Vec<ModelId> {
+		crate::placement::Replication::<T>::items()
 	}
 
 	/// Runtime API: status of a task (kept for one demand window after resolution).

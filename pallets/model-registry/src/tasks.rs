@@ -1,17 +1,19 @@
 //! Tasks: creation, executor assignment, commit and reveal, cancellation.
 //!
-//! A task is created with its fee held and waits in `PendingTasks`. In the `on_initialize` of
-//! a later block, `executors_per_task` distinct executors are drawn among the model's
-//! available holders: a draw picks a random position of the model's dense holder index and
-//! accepts the holder if it is active, has room for another task and passes a QoS roll
-//! (probability `qos / 1000`); at most `DRAWS_PER_EXECUTOR` draws per executor are spent. The
-//! seed mixes `T::Randomness` with the task id, so it is unknown when the task is submitted.
+//! A task is created with its fee held and waits in the pending-task queue (a storage FIFO, see
+//! [`crate::queue`]). In the `on_initialize` of a later block, `executors_per_task` distinct
+//! executors are drawn among the model's available holders: a draw picks a random position of
+//! the model's dense holder index (moving on to the next position if that holder was already
+//! chosen) and accepts the holder if it is active, has room for another task and passes a QoS
+//! roll (probability `qos / 1000`); at most `DRAWS_PER_EXECUTOR` draws per executor are spent.
+//! The seed mixes the block's randomness with the task id, so it is unknown when the task is
+//! submitted.
 //! A task that cannot be served stays queued (at the back), emits `TaskWaitingForHolders`
 //! once, and its model's replication is triggered. A task waiting longer than one demand
 //! window fails with `NoHolders` and is refunded.
 
-use crate::weights::WeightInfo;
 use crate::{pallet::*, types::*};
+use crate::{placement::BlockSeed, queue::Fifo, weights::WeightInfo};
 use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::{
@@ -23,8 +25,11 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
 use sp_runtime::traits::{Saturating, Zero};
 
-/// Random draws spent per wanted executor.
-pub const DRAWS_PER_EXECUTOR: u32 = 4;
+/// Random draws spent per wanted executor in one examination of a task.
+pub const DRAWS_PER_EXECUTOR: u32 = 2;
+
+/// The pending-task queue. A cancelled task leaves its entry behind (skipped when reached).
+pub(crate) type Pending<T> = Fifo<PendingTasks<T>, PendingTasksRange<T>, TaskId>;
 
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_create_task(
@@ -34,15 +39,12 @@ impl<T: Config> Pallet<T> {
 		fee: BalanceOf<T>,
 	) -> DispatchResult {
 		ensure!(!fee.is_zero(), Error::<T>::ZeroFee);
-		let mut info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
+		let mut info = Self::live_model(model)?;
 		let id = NextTaskId::<T>::get();
-		ensure!(
-			PendingTasks::<T>::decode_len().unwrap_or(0) < T::MaxQueuedTasks::get() as usize,
-			Error::<T>::TaskQueueFull
-		);
+		ensure!(Pending::<T>::len() < T::MaxQueuedTasks::get(), Error::<T>::TaskQueueFull);
 		T::Currency::hold(&HoldReason::TaskFee.into(), &who, fee)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
-		PendingTasks::<T>::try_mutate(|q| q.try_push(id)).map_err(|_| Error::<T>::TaskQueueFull)?;
+		Pending::<T>::push(id);
 		let now = frame_system::Pallet::<T>::block_number();
 		NextTaskId::<T>::put(id.saturating_add(1));
 		Tasks::<T>::insert(
@@ -68,7 +70,7 @@ impl<T: Config> Pallet<T> {
 		let task = Tasks::<T>::get(id).ok_or(Error::<T>::TaskNotFound)?;
 		ensure!(task.creator == who, Error::<T>::NotTaskCreator);
 		ensure!(task.status == TaskStatus::Waiting, Error::<T>::TaskAlreadyAssigned);
-		PendingTasks::<T>::mutate(|q| q.retain(|t| *t != id));
+		// The queue entry stays; it is skipped once it reaches the front.
 		Self::refund_fee(&task.creator, task.fee);
 		Tasks::<T>::remove(id);
 		Self::deposit_event(Event::TaskCancelled { task: id });
@@ -89,35 +91,50 @@ impl<T: Config> Pallet<T> {
 		debug_assert!(released.is_ok());
 	}
 
-	/// Examine up to `MaxAssignmentsPerBlock` waiting tasks. Returns how many were examined.
-	pub(crate) fn assign_waiting(now: BlockNumberFor<T>) -> u32 {
-		let queue = PendingTasks::<T>::get();
-		if queue.is_empty() {
-			return 0;
+	/// Examine up to `MaxAssignmentsPerBlock` waiting tasks from the front of the queue; tasks
+	/// that cannot be served yet go to the back. Returns the weight.
+	pub(crate) fn assign_waiting(now: BlockNumberFor<T>, seed: &BlockSeed) -> Weight {
+		let mut weight = Weight::zero();
+		let take = T::MaxAssignmentsPerBlock::get().min(Pending::<T>::len());
+		if take == 0 {
+			return weight;
 		}
 		let p = Params::<T>::get();
-		let take = (T::MaxAssignmentsPerBlock::get() as usize).min(queue.len());
-		let mut rest: Vec<TaskId> = queue.into_inner();
-		let head: Vec<TaskId> = rest.drain(..take).collect();
-		for id in head {
-			let Some(mut task) = Tasks::<T>::get(id) else {
+		let k = p.executors_per_task;
+		for _ in 0..take {
+			let Some(id) = Pending::<T>::pop() else {
+				break;
+			};
+			let Some(mut task) = Tasks::<T>::get(id).filter(|t| t.status == TaskStatus::Waiting)
+			else {
+				// A cancelled task.
+				weight.saturating_accrue(T::WeightInfo::assign_unserved(0));
 				continue;
 			};
-			if task.status != TaskStatus::Waiting {
-				continue;
-			}
-			let Some(mut info) = Models::<T>::get(task.model) else {
+			let Some(mut info) = Models::<T>::get(task.model).filter(|m| !m.retiring) else {
+				weight.saturating_accrue(T::WeightInfo::assign_unserved(0));
 				Self::fail_task(id, task, TaskFailure::ModelGone, now);
 				continue;
 			};
 			if now.saturating_sub(task.created_at) > p.demand_window {
+				weight.saturating_accrue(T::WeightInfo::assign_unserved(0));
 				Self::fail_task(id, task, TaskFailure::NoHolders, now);
 				continue;
 			}
-			if Self::try_assign(id, &mut task, &info, &p, now) {
+			let draws = Self::try_assign(id, &mut task, &info, &p, now, seed);
+			if draws.1 {
+				weight.saturating_accrue(T::WeightInfo::assign_executors(k));
+				// Rejected draws cost what they cost in an unserved examination, which makes
+				// `DRAWS_PER_EXECUTOR` draws per wanted executor.
+				let rejected = draws.0.saturating_sub(k).div_ceil(DRAWS_PER_EXECUTOR);
+				weight.saturating_accrue(
+					T::WeightInfo::assign_unserved(rejected)
+						.saturating_sub(T::WeightInfo::assign_unserved(0)),
+				);
 				Tasks::<T>::insert(id, task);
 				continue;
 			}
+			weight.saturating_accrue(T::WeightInfo::assign_unserved(k));
 			if !task.waiting_notified {
 				task.waiting_notified = true;
 				Self::deposit_event(Event::TaskWaitingForHolders { task: id, model: task.model });
@@ -125,66 +142,71 @@ impl<T: Config> Pallet<T> {
 			Self::ensure_replication(task.model, &mut info);
 			Models::<T>::insert(task.model, info);
 			Tasks::<T>::insert(id, task);
-			rest.push(id);
+			Pending::<T>::push(id);
 		}
-		// At most as many entries as before.
-		PendingTasks::<T>::put(BoundedVec::truncate_from(rest));
-		take as u32
+		weight
 	}
 
-	/// Draw executors for a waiting task and start its commit phase. Returns `false` (with
-	/// nothing changed) if not enough executors were found.
+	/// Draw executors for a waiting task and start its commit phase. Returns the draws spent
+	/// and whether executors were assigned (if not, nothing changed).
 	fn try_assign(
 		id: TaskId,
 		task: &mut TaskInfoOf<T>,
 		info: &ModelInfoOf<T>,
 		p: &ParamsOf<T>,
 		now: BlockNumberFor<T>,
-	) -> bool {
+		seed: &BlockSeed,
+	) -> (u32, bool) {
 		let k = p.executors_per_task;
-		if info.available < k || info.holders == 0 {
-			return false;
+		if info.available < k {
+			return (0, false);
 		}
 		let model = task.model;
-		let mut stream = Self::random_stream(b"modelnet/executors", id);
-		let mut chosen: Vec<T::AccountId> = Vec::new();
+		let holders = Holders::<T>::get(model);
+		let count = holders.len() as u32;
+		let mut stream = seed.stream(b"modelnet/executors", id);
+		let mut tried: Vec<u32> = Vec::new();
+		let mut chosen: Vec<(T::AccountId, NodeInfoOf<T>)> = Vec::new();
 		let mut draws = 0;
-		while (chosen.len() as u32) < k && draws < k.saturating_mul(DRAWS_PER_EXECUTOR) {
+		while (chosen.len() as u32) < k
+			&& draws < k.saturating_mul(DRAWS_PER_EXECUTOR)
+			&& (tried.len() as u32) < count
+		{
 			draws += 1;
 			let (pick, roll) = stream.next_pair();
-			let Some(who) = HolderAt::<T>::get(model, pick % info.holders) else {
+			// The first position from the drawn one on that was not tried yet.
+			let mut position = pick % count;
+			while tried.contains(&position) {
+				position = (position + 1) % count;
+			}
+			tried.push(position);
+			let Some(entry) = holders.get(position as usize) else {
 				continue;
 			};
-			if chosen.contains(&who) {
-				continue;
-			}
-			let Some(node) = Nodes::<T>::get(&who) else {
+			let Some(node) = Nodes::<T>::get(&entry.node) else {
 				continue;
 			};
 			if node.status != NodeStatus::Active
-				|| NodeTasks::<T>::decode_len(&who).unwrap_or(0)
-					>= T::MaxTasksPerNode::get() as usize
+				|| node.tasks.len() >= T::MaxTasksPerNode::get() as usize
 				|| !Self::qos_accepts(node.qos, roll)
 			{
 				continue;
 			}
-			chosen.push(who);
+			chosen.push((entry.node.clone(), node));
 		}
 		if (chosen.len() as u32) < k {
-			return false;
+			return (draws, false);
 		}
-		let item = DeadlineItem::TaskPhase { task: id };
-		let Some(deadline) = Self::schedule_deadline(now.saturating_add(p.commit_deadline), item)
-		else {
-			return false;
-		};
-		let executors: ExecutorsOf<T> = BoundedVec::truncate_from(chosen);
-		for who in executors.iter() {
-			NodeTasks::<T>::mutate(who, |list| {
-				// Room was checked while drawing.
-				let _ = list.try_push((id, model));
-			});
+		let deadline = now.saturating_add(p.commit_deadline);
+		Self::schedule_deadline(deadline, DeadlineItem::TaskPhase { task: id });
+		let mut executors: Vec<T::AccountId> = Vec::new();
+		for (who, mut node) in chosen {
+			// Room was checked while drawing.
+			let _ = node.tasks.try_push((id, model));
+			Nodes::<T>::insert(&who, node);
+			executors.push(who);
 		}
+		let executors: ExecutorsOf<T> = BoundedVec::truncate_from(executors);
 		task.executors = BoundedVec::truncate_from(
 			executors
 				.iter()
@@ -202,7 +224,7 @@ impl<T: Config> Pallet<T> {
 			executors,
 			commit_deadline: deadline,
 		});
-		true
+		(draws, true)
 	}
 
 	pub(crate) fn do_commit_result(
@@ -211,36 +233,29 @@ impl<T: Config> Pallet<T> {
 		commitment: H256,
 	) -> DispatchResult {
 		let mut task = Tasks::<T>::get(id).ok_or(Error::<T>::TaskNotFound)?;
-		ensure!(matches!(task.status, TaskStatus::Commit { .. }), Error::<T>::WrongPhase);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(
+			matches!(task.status, TaskStatus::Commit { deadline } if now < deadline),
+			Error::<T>::WrongPhase
+		);
 		let slot =
 			task.executors.iter_mut().find(|e| e.node == who).ok_or(Error::<T>::NotExecutor)?;
 		ensure!(slot.commitment.is_none(), Error::<T>::AlreadyCommitted);
 		slot.commitment = Some(commitment);
 		Self::deposit_event(Event::ResultCommitted { task: id, executor: who });
 		if task.executors.iter().all(|e| e.commitment.is_some()) {
-			let now = frame_system::Pallet::<T>::block_number();
-			// If no deadline slot is free the commit phase simply runs to its deadline.
 			Self::start_reveal(id, &mut task, now);
 		}
 		Tasks::<T>::insert(id, task);
 		Ok(())
 	}
 
-	/// Enter the reveal phase. Returns `false` if no deadline slot could be scheduled.
-	pub(crate) fn start_reveal(
-		id: TaskId,
-		task: &mut TaskInfoOf<T>,
-		now: BlockNumberFor<T>,
-	) -> bool {
-		let p = Params::<T>::get();
-		let item = DeadlineItem::TaskPhase { task: id };
-		let Some(deadline) = Self::schedule_deadline(now.saturating_add(p.reveal_deadline), item)
-		else {
-			return false;
-		};
+	/// Enter the reveal phase.
+	pub(crate) fn start_reveal(id: TaskId, task: &mut TaskInfoOf<T>, now: BlockNumberFor<T>) {
+		let deadline = now.saturating_add(Params::<T>::get().reveal_deadline);
+		Self::schedule_deadline(deadline, DeadlineItem::TaskPhase { task: id });
 		task.status = TaskStatus::Reveal { deadline };
 		Self::deposit_event(Event::RevealPhaseStarted { task: id, reveal_deadline: deadline });
-		true
 	}
 
 	pub(crate) fn do_reveal_result(
@@ -248,9 +263,13 @@ impl<T: Config> Pallet<T> {
 		id: TaskId,
 		result: H256,
 		salt: H256,
-	) -> DispatchResultWithPostInfo {
+	) -> DispatchResult {
 		let mut task = Tasks::<T>::get(id).ok_or(Error::<T>::TaskNotFound)?;
-		ensure!(matches!(task.status, TaskStatus::Reveal { .. }), Error::<T>::WrongPhase);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(
+			matches!(task.status, TaskStatus::Reveal { deadline } if now < deadline),
+			Error::<T>::WrongPhase
+		);
 		let rank = task.executors.iter().filter(|e| e.result.is_some()).count() as u32;
 		let slot =
 			task.executors.iter_mut().find(|e| e.node == who).ok_or(Error::<T>::NotExecutor)?;
@@ -262,24 +281,15 @@ impl<T: Config> Pallet<T> {
 		slot.reveal_rank = Some(rank);
 		Self::deposit_event(Event::ResultRevealed { task: id, executor: who, result });
 
-		let mut weight = T::WeightInfo::reveal_result();
 		let complete = task.executors.iter().all(|e| e.commitment.is_none() || e.result.is_some());
 		if complete {
-			let now = frame_system::Pallet::<T>::block_number();
-			Self::resolve_task(id, task, now, &mut weight);
-		} else {
-			Tasks::<T>::insert(id, task);
+			// The reveal phase ends now; the resolution (payments, slashes, QoS) runs in the
+			// next block's `on_initialize`, where its cost is bounded per block.
+			let deadline = now.saturating_add(1u32.into());
+			Self::schedule_deadline(deadline, DeadlineItem::TaskPhase { task: id });
+			task.status = TaskStatus::Reveal { deadline };
 		}
-		Ok(Some(weight).into())
-	}
-
-	/// Declared weight of `reveal_result`: a resolution in which every executor is kicked out.
-	pub fn reveal_weight_upper_bound() -> Weight {
-		let k = Self::max_executors();
-		T::WeightInfo::reveal_result()
-			.saturating_add(T::WeightInfo::resolve_task(k))
-			.saturating_add(
-				T::WeightInfo::kick_out(T::MaxModelsPerNode::get()).saturating_mul(u64::from(k)),
-			)
+		Tasks::<T>::insert(id, task);
+		Ok(())
 	}
 }

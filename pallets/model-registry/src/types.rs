@@ -84,6 +84,9 @@ pub enum NodeStatus {
 	Active,
 	/// Keeps its holdings but receives no new nominations or tasks.
 	Paused,
+	/// Left or kicked out: its stake is released and its holdings and nominations are being
+	/// cleared block by block; the record disappears once they are.
+	Leaving,
 }
 
 /// Governance-controlled parameters of the registry.
@@ -161,8 +164,9 @@ impl<BlockNumber: From<u32>> Default for RegistryParams<BlockNumber> {
 #[derive(
 	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
-pub struct NodeInfo<Balance, BlockNumber> {
-	/// Position of the node in the dense node index.
+#[scale_info(skip_type_params(MaxModels, MaxTasks))]
+pub struct NodeInfo<Balance, BlockNumber, MaxModels: Get<u32>, MaxTasks: Get<u32>> {
+	/// Position of the node in the dense node index (meaningless once `Leaving`).
 	pub index: u32,
 	/// Stake currently held (already reduced by slashes).
 	pub stake: Balance,
@@ -170,12 +174,37 @@ pub struct NodeInfo<Balance, BlockNumber> {
 	pub capacity: NodeCapacity,
 	/// Bytes reserved by holdings and pending nominations.
 	pub used_disk: u64,
+	/// VRAM requirements of the holdings and pending nominations (one entry per model), so
+	/// that a capacity update is checked without reading the models.
+	pub vram_needs: BoundedVec<u64, MaxModels>,
 	/// QoS score on `0..=1000`.
 	pub qos: u32,
-	/// Active or paused.
+	/// Active, paused or leaving.
 	pub status: NodeStatus,
 	/// Block of joining.
 	pub joined_at: BlockNumber,
+	/// Holdings (counted from the end of the holding list) whose availability flag still has
+	/// to follow a pause or resume.
+	pub sync_left: u32,
+	/// Whether the node sits in the cleanup queue.
+	pub in_cleanup: bool,
+	/// Tasks (and their models) the node executes. Kept in the node's record so that an
+	/// executor draw reads one storage item per candidate.
+	pub tasks: BoundedVec<(TaskId, ModelId), MaxTasks>,
+}
+
+impl<Balance, BlockNumber, MaxModels: Get<u32>, MaxTasks: Get<u32>>
+	NodeInfo<Balance, BlockNumber, MaxModels, MaxTasks>
+{
+	/// The largest VRAM requirement among the node's holdings and nominations.
+	pub fn vram_needed(&self) -> u64 {
+		self.vram_needs.iter().copied().max().unwrap_or(0)
+	}
+
+	/// Holdings plus nominations of the node (one VRAM entry each).
+	pub fn model_count(&self) -> u32 {
+		self.vram_needs.len() as u32
+	}
 }
 
 /// A registered model.
@@ -203,6 +232,9 @@ pub struct ModelInfo<AccountId, Balance, BlockNumber> {
 	pub target: u32,
 	/// Whether the model sits in the replication queue.
 	pub queued: bool,
+	/// Deregistered: its copies and nominations are being evicted block by block; the record
+	/// disappears once they are (and it left the replication queue).
+	pub retiring: bool,
 	/// Window index (block / demand_window) the demand counters refer to.
 	pub demand_window_index: BlockNumber,
 	/// Tasks created in the current window.
@@ -211,6 +243,18 @@ pub struct ModelInfo<AccountId, Balance, BlockNumber> {
 	pub demand_previous: u32,
 	/// Block of registration.
 	pub registered_at: BlockNumber,
+}
+
+/// One holder of a model.
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct HolderEntry<AccountId> {
+	/// The holding node.
+	pub node: AccountId,
+	/// Whether the holder is counted in the model's `available` holders. It follows the
+	/// node's status, with the delay of the cleanup queue after a pause or resume.
+	pub available: bool,
 }
 
 /// A pending nomination of one node for one model.
@@ -504,7 +548,17 @@ use frame_system::pallet_prelude::BlockNumberFor;
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 /// Stored node record.
-pub type NodeInfoOf<T> = NodeInfo<BalanceOf<T>, BlockNumberFor<T>>;
+pub type NodeInfoOf<T> = NodeInfo<
+	BalanceOf<T>,
+	BlockNumberFor<T>,
+	<T as Config>::MaxModelsPerNode,
+	<T as Config>::MaxTasksPerNode,
+>;
+/// The holders of a model, in the order of the dense holder index.
+pub type HoldersOf<T> = BoundedVec<
+	HolderEntry<<T as frame_system::Config>::AccountId>,
+	<T as Config>::MaxHoldersPerModel,
+>;
 /// Stored model record.
 pub type ModelInfoOf<T> =
 	ModelInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
@@ -529,8 +583,9 @@ pub type ExecutorsOf<T> =
 	BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxExecutorsPerTask>;
 /// Models held by (or nominated to) one node.
 pub type NodeModelsOf<T> = BoundedVec<ModelId, <T as Config>::MaxModelsPerNode>;
-/// One block's deadline queue.
-pub type DeadlineQueueOf<T> = BoundedVec<
-	DeadlineItem<<T as frame_system::Config>::AccountId>,
-	<T as Config>::MaxDeadlinesPerBlock,
->;
+pub use crate::{cleanup::CleanupJob, queue::QueueRange};
+
+/// An entry of the deadline queues.
+pub type DeadlineItemOf<T> = DeadlineItem<<T as frame_system::Config>::AccountId>;
+/// An entry of the cleanup queue.
+pub type CleanupJobOf<T> = CleanupJob<<T as frame_system::Config>::AccountId>;

@@ -38,5 +38,25 @@ impl pallet_model_registry::Config for Runtime {
 	type MaxAssignmentsPerBlock = ConstU32<8>;
 	type MaxNominationDrawsPerBlock = ConstU32<128>;
 	type ModelsReviewedPerBlock = ConstU32<4>;
+	type MaxCleanupStepsPerBlock = ConstU32<16>;
 	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = RandomnessBenchmarkHelper;
+}
+
+/// Fills the collective flip's material, so that the benchmarks read randomness at its full
+/// cost.
+#[cfg(feature = "runtime-benchmarks")]
+pub struct RandomnessBenchmarkHelper;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_model_registry::BenchmarkHelper for RandomnessBenchmarkHelper {
+	fn prepare_randomness() {
+		// The material keeps the parent hashes of the last 81 blocks.
+		let material: alloc::vec::Vec<crate::Hash> =
+			(0..81u8).map(sp_core::H256::repeat_byte).collect();
+		pallet_insecure_randomness_collective_flip::RandomMaterial::<Runtime>::put(
+			frame_support::BoundedVec::truncate_from(material),
+		);
+	}
 }

@@ -12,6 +12,7 @@ fn info_with(target: u32, current: u32, previous: u32) -> ModelInfoOf<Test> {
 		nominated: 0,
 		target,
 		queued: false,
+		retiring: false,
 		demand_window_index: 0,
 		demand_current: current,
 		demand_previous: previous,
@@ -139,6 +140,10 @@ fn falling_demand_evicts_down_to_target_never_below_floor() {
 	});
 }
 
+fn seed(n: u8) -> crate::placement::BlockSeed {
+	crate::placement::BlockSeed([n; 32])
+}
+
 #[test]
 fn eviction_prefers_paused_then_low_qos_and_spares_busy_holders() {
 	let params = RegistryParams { min_replicas: 3, low_watermark: 2, ..Default::default() };
@@ -151,12 +156,14 @@ fn eviction_prefers_paused_then_low_qos_and_spares_busy_holders() {
 		assert_ok!(ModelRegistry::pause(RuntimeOrigin::signed(paused)));
 		Nodes::<Test>::mutate(low, |n| n.as_mut().unwrap().qos = 300);
 		Nodes::<Test>::mutate(busy, |n| n.as_mut().unwrap().qos = 100);
-		NodeTasks::<Test>::insert(busy, BoundedVec::truncate_from(vec![(7u64, model)]));
+		Nodes::<Test>::mutate(busy, |n| {
+			n.as_mut().unwrap().tasks = BoundedVec::truncate_from(vec![(7u64, model)])
+		});
 		let mut info = Models::<Test>::get(model).unwrap();
 		info.target = 4;
 		let p = Params::<Test>::get();
 		take_events();
-		let evicted = ModelRegistry::evict_surplus(model, &mut info, &p, 500);
+		let evicted = ModelRegistry::evict_surplus(model, &mut info, &p, &seed(50));
 		assert_eq!(evicted, 2);
 		assert_eq!(
 			take_events(),
@@ -168,10 +175,10 @@ fn eviction_prefers_paused_then_low_qos_and_spares_busy_holders() {
 		assert_eq!(info.holders, 4);
 		// Never below the floor (min_replicas = 3).
 		info.target = 1;
-		NodeTasks::<Test>::remove(busy);
-		assert_eq!(ModelRegistry::evict_surplus(model, &mut info, &p, 501), 1);
+		Nodes::<Test>::mutate(busy, |n| n.as_mut().unwrap().tasks = BoundedVec::new());
+		assert_eq!(ModelRegistry::evict_surplus(model, &mut info, &p, &seed(51)), 1);
 		assert_eq!(info.holders, 3);
-		assert_eq!(ModelRegistry::evict_surplus(model, &mut info, &p, 502), 0);
+		assert_eq!(ModelRegistry::evict_surplus(model, &mut info, &p, &seed(52)), 0);
 	});
 }
 

@@ -57,6 +57,11 @@ pub fn register(n: u8) -> ModelId {
 	model
 }
 
+/// Tasks node `who` executes.
+pub fn node_tasks(who: AccountId) -> Vec<(TaskId, ModelId)> {
+	Nodes::<Test>::get(who).map(|n| n.tasks.into_inner()).unwrap_or_default()
+}
+
 /// Nodes currently nominated for `model`.
 pub fn nominees(model: ModelId) -> Vec<AccountId> {
 	let mut v: Vec<AccountId> = Nominations::<Test>::iter_key_prefix(model).collect();
@@ -66,7 +71,7 @@ pub fn nominees(model: ModelId) -> Vec<AccountId> {
 
 /// Current holders of `model`.
 pub fn holders(model: ModelId) -> Vec<AccountId> {
-	let mut v: Vec<AccountId> = HolderIndex::<Test>::iter_key_prefix(model).collect();
+	let mut v: Vec<AccountId> = Holders::<Test>::get(model).into_iter().map(|h| h.node).collect();
 	v.sort();
 	v
 }
@@ -190,9 +195,11 @@ fn invariant_checks_detect_corruption() {
 	use frame_support::traits::fungible::MutateHold;
 	type Corruption = (&'static str, fn(ModelId));
 	let corruptions: Vec<Corruption> = vec![
-		("holder index not reciprocal", |m| {
-			let a = HolderAt::<Test>::get(m, 0).unwrap();
-			HolderIndex::<Test>::insert(m, a, 5);
+		("holder indexed twice", |m| {
+			Holders::<Test>::mutate(m, |h| {
+				let first = h[0].clone();
+				h.try_push(first).unwrap();
+			});
 		}),
 		("used disk mismatch", |_| {
 			Nodes::<Test>::mutate(1, |n| n.as_mut().unwrap().used_disk += 1);
@@ -211,7 +218,7 @@ fn invariant_checks_detect_corruption() {
 		}),
 		("task queued twice", |m| {
 			let t = create_task(m);
-			PendingTasks::<Test>::mutate(|q| q.try_push(t).unwrap());
+			crate::tasks::Pending::<Test>::push(t);
 		}),
 		("queued flag mismatch", |m| {
 			Models::<Test>::mutate(m, |i| i.as_mut().unwrap().queued = true);

@@ -9,7 +9,7 @@ fn register_holds_deposit_and_queues_placement() {
 		assert_eq!(info.owner, 80);
 		assert_eq!(info.target, 10);
 		assert!(info.queued);
-		assert_eq!(ReplicationQueue::<Test>::get().to_vec(), vec![model]);
+		assert_eq!(ModelRegistry::replication_queue(), vec![model]);
 		assert_eq!(ModelSources::<Test>::get(model), sources());
 		assert_eq!(ModelAt::<Test>::get(0), Some(model));
 		assert_eq!(
@@ -68,14 +68,23 @@ fn deregister_evicts_every_copy_and_releases_deposit() {
 			Error::<Test>::NotModelOwner
 		);
 		assert_ok!(ModelRegistry::deregister_model(RuntimeOrigin::signed(80), model));
+		// The deposit is released and the model leaves the dense index at once.
+		assert_eq!(take_events(), vec![Event::ModelDeregistered { model }]);
+		assert!(Models::<Test>::get(model).unwrap().retiring);
+		assert!(ModelRegistry::model_status(model).is_none());
+		assert_noop!(
+			ModelRegistry::deregister_model(RuntimeOrigin::signed(80), model),
+			Error::<Test>::ModelNotFound
+		);
+		// Its copies are evicted in the next block.
+		run_blocks(1);
 		let events = take_events();
 		for n in copies {
 			assert!(events.contains(&Event::ModelEvicted { model, node: n }));
 			assert!(!NodeHoldings::<Test>::get(n).contains(&model));
 		}
-		assert_eq!(events.last(), Some(&Event::ModelDeregistered { model }));
 		assert!(Models::<Test>::get(model).is_none());
-		assert_eq!(HolderAt::<Test>::iter_prefix(model).count(), 0);
+		assert!(Holders::<Test>::get(model).is_empty());
 		assert_eq!(held(HoldReason::ModelDeposit, 80), 50);
 		// Model 2 moved to index 0.
 		assert_eq!(ModelAt::<Test>::get(0), Some(other));
@@ -84,6 +93,7 @@ fn deregister_evicts_every_copy_and_releases_deposit() {
 		// Root may deregister too; pending nominations are evicted.
 		let nominated = nominees(other);
 		assert_ok!(ModelRegistry::deregister_model(RuntimeOrigin::root(), other));
+		run_blocks(1);
 		let events = take_events();
 		for n in nominated {
 			assert!(events.contains(&Event::ModelEvicted { model: other, node: n }));
@@ -91,7 +101,7 @@ fn deregister_evicts_every_copy_and_releases_deposit() {
 			assert_eq!(Nodes::<Test>::get(n).unwrap().used_disk, 0);
 		}
 		assert_eq!(held(HoldReason::ModelDeposit, 80), 0);
-		assert!(ReplicationQueue::<Test>::get().is_empty());
+		assert!(ModelRegistry::replication_queue().is_empty());
 		assert_noop!(
 			ModelRegistry::deregister_model(RuntimeOrigin::root(), other),
 			Error::<Test>::ModelNotFound

@@ -100,6 +100,9 @@ fn pause_and_resume() {
 		take_events();
 		assert_ok!(ModelRegistry::pause(RuntimeOrigin::signed(holder)));
 		assert_eq!(take_events(), vec![Event::NodePaused { node: holder }]);
+		// The holding stops counting as available in the next block (cleanup queue).
+		assert_eq!(Models::<Test>::get(model).unwrap().available, 10);
+		run_blocks(1);
 		assert_eq!(Models::<Test>::get(model).unwrap().available, 9);
 		assert_eq!(Models::<Test>::get(model).unwrap().holders, 10);
 		assert_noop!(
@@ -108,6 +111,7 @@ fn pause_and_resume() {
 		);
 		assert_ok!(ModelRegistry::resume(RuntimeOrigin::signed(holder)));
 		assert_eq!(take_events(), vec![Event::NodeResumed { node: holder }]);
+		run_blocks(1);
 		assert_eq!(Models::<Test>::get(model).unwrap().available, 10);
 	});
 }
@@ -138,14 +142,25 @@ fn leave_releases_stake_and_clears_work() {
 		assert!(nominees(pending_model).contains(&1));
 		take_events();
 		assert_ok!(ModelRegistry::leave(RuntimeOrigin::signed(1)));
-		let events = take_events();
-		assert!(events.contains(&Event::ModelEvicted { model: held_model, node: 1 }));
-		assert_eq!(events.last(), Some(&Event::NodeLeft { node: 1, released: 1_000 }));
+		// The stake is released and the node leaves the dense index at once.
+		assert_eq!(take_events(), vec![Event::NodeLeft { node: 1, released: 1_000 }]);
 		assert_eq!(held(HoldReason::NodeStake, 1), 0);
 		assert_eq!(free(1), INITIAL_BALANCE);
+		assert_eq!(Nodes::<Test>::get(1).unwrap().status, NodeStatus::Leaving);
+		assert_noop!(ModelRegistry::leave(RuntimeOrigin::signed(1)), Error::<Test>::NotANode);
+		assert_noop!(
+			ModelRegistry::join(RuntimeOrigin::signed(1), big(), 1_000),
+			Error::<Test>::AlreadyJoined
+		);
+		// Its holdings and nominations are cleared in the next block.
+		run_blocks(1);
+		let events = take_events();
+		assert!(events.contains(&Event::ModelEvicted { model: held_model, node: 1 }));
 		assert!(!holders(held_model).contains(&1));
 		assert!(!nominees(pending_model).contains(&1));
 		assert!(Nodes::<Test>::get(1).is_none());
+		assert!(NodeHoldings::<Test>::get(1).is_empty());
+		assert!(NodeNominations::<Test>::get(1).is_empty());
 		// The last node took the freed index slot.
 		assert_eq!(NodeAt::<Test>::get(0), Some(10));
 		assert_eq!(Nodes::<Test>::get(10).unwrap().index, 0);

@@ -1,5 +1,4 @@
 use super::*;
-use crate::placement::MAX_DEADLINE_SHIFT;
 
 fn nominated_events(events: &[Event<Test>]) -> Vec<AccountId> {
 	events
@@ -52,9 +51,8 @@ fn nomination_carries_deadline() {
 		)));
 		for n in nominees(model) {
 			assert_eq!(Nominations::<Test>::get(model, n).unwrap().deadline, 102);
-			assert!(
-				Deadlines::<Test>::get(102).contains(&DeadlineItem::Nomination { model, node: n })
-			);
+			assert!(Deadlines::<Test>::iter_prefix_values(102)
+				.any(|i| i == DeadlineItem::Nomination { model, node: n }));
 		}
 	});
 }
@@ -107,7 +105,7 @@ fn node_at_model_limit_is_not_nominated() {
 		}
 		run_blocks(40);
 		assert_eq!(NodeNominations::<Test>::get(1).len(), 8);
-		assert_eq!(ModelRegistry::node_model_count(&1), 8);
+		assert_eq!(Nodes::<Test>::get(1).unwrap().model_count(), 8);
 	});
 }
 
@@ -133,7 +131,7 @@ fn confirm_stored_makes_a_holder() {
 		assert_ok!(ModelRegistry::confirm_stored(RuntimeOrigin::signed(1), model));
 		assert_eq!(take_events(), vec![Event::ModelStored { model, node: 1 }]);
 		assert_eq!(holders(model), vec![1]);
-		assert_eq!(HolderAt::<Test>::get(model, 0), Some(1));
+		assert_eq!(Holders::<Test>::get(model)[0].node, 1);
 		assert_eq!(NodeHoldings::<Test>::get(1).to_vec(), vec![model]);
 		assert!(NodeNominations::<Test>::get(1).is_empty());
 		assert_eq!(Nodes::<Test>::get(1).unwrap().used_disk, 1_000);
@@ -419,18 +417,31 @@ fn announce_refused_when_holders_full() {
 }
 
 #[test]
-fn full_deadline_queue_spills_into_next_block() {
+fn deadlines_beyond_the_per_block_limit_are_handled_in_the_next_block() {
 	new_test_ext().execute_with(|| {
-		let item = |t| DeadlineItem::TaskPhase { task: t };
-		for t in 0..32 {
-			assert_eq!(ModelRegistry::schedule_deadline(50, item(t)), Some(50));
+		// 40 resolved tasks to prune at block 5, while 32 entries are handled per block.
+		for t in 0..40 {
+			let task = TaskInfo {
+				model: model_id(1),
+				creator: 79,
+				fee: 1,
+				input: BoundedVec::new(),
+				created_at: 1,
+				status: TaskStatus::Failed { reason: TaskFailure::NoHolders },
+				executors: BoundedVec::new(),
+				waiting_notified: false,
+			};
+			Tasks::<Test>::insert(t, task);
+			ModelRegistry::schedule_deadline(5, DeadlineItem::Prune { task: t });
 		}
-		assert_eq!(ModelRegistry::schedule_deadline(50, item(32)), Some(51));
-		for b in 51..(50 + u64::from(MAX_DEADLINE_SHIFT)) {
-			while Deadlines::<Test>::get(b).len() < 32 {
-				assert!(ModelRegistry::schedule_deadline(b, item(99)).is_some());
-			}
-		}
-		assert_eq!(ModelRegistry::schedule_deadline(50, item(100)), None);
+		assert_eq!(DeadlineCount::<Test>::get(5), 40);
+		run_to_block(5);
+		assert_eq!(Tasks::<Test>::iter().count(), 8);
+		assert_eq!(DeadlineCursor::<Test>::get(), (5, 32));
+		run_to_block(6);
+		assert_eq!(Tasks::<Test>::iter().count(), 0);
+		assert_eq!(DeadlineCount::<Test>::get(5), 0);
+		assert_eq!(Deadlines::<Test>::iter().count(), 0);
+		assert_eq!(DeadlineCursor::<Test>::get(), (7, 0));
 	});
 }

@@ -77,6 +77,7 @@ fn no_shows_are_penalised_until_kicked_out() {
 				Some(node) => {
 					assert_eq!(node.qos, ModelRegistry::qos_average(qos_before, 0));
 					reveal_all(task, &answers);
+					run_blocks(1);
 					assert!(matches!(
 						Tasks::<Test>::get(task).unwrap().status,
 						TaskStatus::Completed { .. }
@@ -116,6 +117,7 @@ fn kick_out_releases_stake_minus_slashes() {
 		let answers = [Some(good), Some(good), Some(bad)];
 		commit_all(task, &answers);
 		reveal_all(task, &answers);
+		run_blocks(1);
 		let odd = ex[2];
 		assert_eq!(Nodes::<Test>::get(odd).unwrap().stake, 900);
 		Nodes::<Test>::mutate(odd, |n| n.as_mut().unwrap().qos = 210);

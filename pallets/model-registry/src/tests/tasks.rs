@@ -46,7 +46,7 @@ fn create_task_holds_fee_and_waits_for_a_later_block() {
 		let info = Tasks::<Test>::get(task).unwrap();
 		assert_eq!(info.status, TaskStatus::Waiting);
 		assert!(info.executors.is_empty());
-		assert_eq!(PendingTasks::<Test>::get().to_vec(), vec![task]);
+		assert_eq!(ModelRegistry::pending_tasks(), vec![task]);
 		run_blocks(1);
 		let now = System::block_number();
 		let chosen = executors(task);
@@ -64,9 +64,9 @@ fn create_task_holds_fee_and_waits_for_a_later_block() {
 		assert_eq!(distinct.len(), 3);
 		for n in chosen {
 			assert!(holders(model).contains(&n));
-			assert_eq!(NodeTasks::<Test>::get(n).to_vec(), vec![(task, model)]);
+			assert_eq!(node_tasks(n).to_vec(), vec![(task, model)]);
 		}
-		assert!(PendingTasks::<Test>::get().is_empty());
+		assert!(ModelRegistry::pending_tasks().is_empty());
 	});
 }
 
@@ -129,7 +129,7 @@ fn task_waits_for_holders_and_triggers_replication() {
 		run_blocks(3);
 		// Notified once only; still queued.
 		assert!(take_events().is_empty());
-		assert_eq!(PendingTasks::<Test>::get().to_vec(), vec![task]);
+		assert_eq!(ModelRegistry::pending_tasks(), vec![task]);
 		assert!(Models::<Test>::get(model).unwrap().queued);
 		// A third holder appears: the task is served.
 		join_all([3]);
@@ -137,7 +137,7 @@ fn task_waits_for_holders_and_triggers_replication() {
 		confirm_all(model);
 		run_blocks(5);
 		assert_eq!(executors(task).len(), 3);
-		assert!(PendingTasks::<Test>::get().is_empty());
+		assert!(ModelRegistry::pending_tasks().is_empty());
 	});
 }
 
@@ -171,6 +171,8 @@ fn agreeing_executors_share_fee_and_gain_qos() {
 		let deadline = reveal_deadline(task);
 		assert!(events.contains(&Event::RevealPhaseStarted { task, reveal_deadline: deadline }));
 		reveal_all(task, &[Some(R1), Some(R1), Some(R1)]);
+		// The last reveal ends the reveal phase; the task resolves in the next block.
+		run_blocks(1);
 		let events = take_events();
 		assert!(events.contains(&Event::ResultRevealed { task, executor: ex[2], result: R1 }));
 		assert_eq!(
@@ -185,7 +187,7 @@ fn agreeing_executors_share_fee_and_gain_qos() {
 			assert_eq!(free(*n), free_before[i] + 100);
 			let expected = ModelRegistry::qos_average(qos_before[i], [1000, 900, 600][i]);
 			assert_eq!(Nodes::<Test>::get(n).unwrap().qos, expected);
-			assert!(NodeTasks::<Test>::get(n).is_empty());
+			assert!(node_tasks(*n).is_empty());
 		}
 		assert_eq!(held(HoldReason::TaskFee, 79), 0);
 		assert_eq!(free(79), INITIAL_BALANCE - 300);
@@ -208,6 +210,7 @@ fn two_to_one_disagreement_slashes_and_drops_the_odd_one() {
 		commit_all(task, &[Some(R1), Some(R2), Some(R1)]);
 		take_events();
 		reveal_all(task, &[Some(R1), Some(R2), Some(R1)]);
+		run_blocks(1);
 		let events = take_events();
 		assert!(events.contains(&Event::ExecutorSlashed { task, node: odd, amount: 100 }));
 		assert!(events.contains(&Event::ModelEvicted { model, node: odd }));
@@ -238,6 +241,7 @@ fn three_way_disagreement_has_no_quorum() {
 		commit_all(task, &[Some(R1), Some(R2), Some(R3)]);
 		take_events();
 		reveal_all(task, &[Some(R1), Some(R2), Some(R3)]);
+		run_blocks(1);
 		let events = take_events();
 		assert_eq!(events.last(), Some(&Event::TaskFailed { task, reason: TaskFailure::NoQuorum }));
 		assert!(!events.iter().any(|e| matches!(e, Event::ExecutorSlashed { .. })));
@@ -263,7 +267,7 @@ fn silent_executors_are_penalised_and_the_rest_resolve() {
 			Nodes::<Test>::get(ex[2]).unwrap().qos,
 			ModelRegistry::qos_average(qos_silent, 0)
 		);
-		assert!(NodeTasks::<Test>::get(ex[2]).is_empty());
+		assert!(node_tasks(ex[2]).is_empty());
 		let deadline = reveal_deadline(task);
 		assert_noop!(
 			ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[2]), task, R1, salt(ex[2])),
@@ -272,6 +276,7 @@ fn silent_executors_are_penalised_and_the_rest_resolve() {
 		take_events();
 		// Two reveals complete the task: 2 of 3 is a quorum.
 		reveal_all(task, &[Some(R1), Some(R1), None]);
+		run_blocks(1);
 		assert!(take_events().contains(&Event::TaskCompleted {
 			task,
 			result: R1,
@@ -312,7 +317,7 @@ fn nobody_commits_means_no_answers() {
 		assert_eq!(free(79), INITIAL_BALANCE);
 		for n in ex {
 			assert!(Nodes::<Test>::get(n).unwrap().qos < 700);
-			assert!(NodeTasks::<Test>::get(n).is_empty());
+			assert!(node_tasks(n).is_empty());
 		}
 	});
 }
@@ -396,7 +401,7 @@ fn cancel_task_rules() {
 		assert_ok!(ModelRegistry::cancel_task(RuntimeOrigin::signed(79), task));
 		assert_eq!(take_events(), vec![Event::TaskCancelled { task }]);
 		assert_eq!(free(79), INITIAL_BALANCE);
-		assert!(PendingTasks::<Test>::get().is_empty());
+		assert!(ModelRegistry::pending_tasks().is_empty());
 		assert!(Tasks::<Test>::get(task).is_none());
 		let task = assigned_task(model);
 		assert_noop!(
@@ -418,29 +423,33 @@ fn busy_holders_are_not_drawn_beyond_their_task_limit() {
 		run_blocks(10);
 		let assigned = tasks.iter().filter(|t| executors(**t).len() == 3).count();
 		assert_eq!(assigned, 4);
-		assert_eq!(PendingTasks::<Test>::get().len(), 1);
+		assert_eq!(ModelRegistry::pending_tasks().len(), 1);
 		for n in 1..=3 {
-			assert_eq!(NodeTasks::<Test>::get(n).len(), 4);
+			assert_eq!(node_tasks(n).len(), 4);
 		}
 	});
 }
 
 #[test]
-fn reveal_weight_covers_resolution() {
+fn last_reveal_resolves_in_the_next_block() {
 	new_test_ext().execute_with(|| {
 		let model = setup();
 		let task = assigned_task(model);
 		let ex = executors(task);
 		commit_all(task, &[Some(R1), Some(R1), Some(R1)]);
-		let first =
-			ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[0]), task, R1, salt(ex[0]))
-				.unwrap();
-		let _ = ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[1]), task, R1, salt(ex[1]));
-		let last =
-			ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[2]), task, R1, salt(ex[2]))
-				.unwrap();
-		let bound = ModelRegistry::reveal_weight_upper_bound();
-		assert!(first.actual_weight.unwrap().all_lt(last.actual_weight.unwrap()));
-		assert!(last.actual_weight.unwrap().all_lte(bound));
+		let deadline = reveal_deadline(task);
+		reveal_all(task, &[Some(R1), Some(R1), Some(R1)]);
+		let now = System::block_number();
+		// The reveal phase ends at once; the resolution waits for the next block.
+		assert_eq!(reveal_deadline(task), now + 1);
+		assert!(now + 1 < deadline);
+		assert!(!take_events().iter().any(|e| matches!(e, Event::TaskCompleted { .. })));
+		assert_eq!(node_tasks(ex[0]).len(), 1);
+		run_blocks(1);
+		assert!(take_events().iter().any(|e| matches!(e, Event::TaskCompleted { .. })));
+		assert!(node_tasks(ex[0]).is_empty());
+		// The entry of the original deadline finds the task resolved.
+		run_to_block(deadline);
+		assert_eq!(Tasks::<Test>::get(task).unwrap().status, TaskStatus::Completed { result: R1 });
 	});
 }

@@ -1,0 +1,568 @@
+//! Benchmarks of every call and every `on_initialize` path of the model registry, each at its
+//! worst case.
+//!
+//! Set-ups write the state they need directly (or through the pallet's `do_*` and bookkeeping
+//! functions) instead of running blocks. Where the code draws random nodes or holders, the
+//! set-up makes every candidate equally costly (all eligible, or all rejected after the full
+//! checks), so that the measured path does not depend on the draw.
+
+mod setup;
+
+use crate::*;
+use crate::{cleanup::Cleanup, offchain::commitment_of, placement::Replication, tasks::Pending};
+use alloc::{vec, vec::Vec};
+use frame_benchmarking::v2::*;
+use frame_support::{traits::Get, weights::Weight, BoundedVec};
+use frame_system::RawOrigin;
+use setup::*;
+use sp_runtime::traits::Saturating;
+
+/// Runtime-specific preparation of the benchmarks.
+pub trait BenchmarkHelper {
+	/// Put `Config::Randomness` into the state in which it is costliest to read (e.g. fill the
+	/// material it mixes).
+	fn prepare_randomness() {}
+}
+
+impl BenchmarkHelper for () {}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn join() {
+		set_up_block::<T>();
+		// Another node, so that the new one does not take the first index.
+		node::<T>("other", 0);
+		let caller: T::AccountId = whitelisted_caller();
+		fund::<T>(&caller);
+		let stake = T::MinNodeStake::get();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), big_capacity(), stake);
+
+		assert_last_event::<T>(Event::NodeJoined { node: caller, stake, capacity: big_capacity() });
+	}
+
+	#[benchmark]
+	fn update_capacity() {
+		set_up_block::<T>();
+		let caller = node::<T>("node", 0);
+		// A full VRAM list: the check scans all of it.
+		Nodes::<T>::mutate_extant(&caller, |n| {
+			n.vram_needs = BoundedVec::truncate_from(vec![1; T::MaxModelsPerNode::get() as usize]);
+		});
+		let capacity = NodeCapacity { disk_bytes: u64::MAX / 8, vram_bytes: 1 };
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), capacity);
+
+		assert_last_event::<T>(Event::NodeCapacityUpdated { node: caller, capacity });
+	}
+
+	#[benchmark]
+	fn pause() {
+		set_up_block::<T>();
+		let caller = node::<T>("node", 0);
+		fill_holdings::<T>(&caller, 0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()));
+
+		assert_last_event::<T>(Event::NodePaused { node: caller.clone() });
+		assert_eq!(Cleanup::<T>::peek(), Some(CleanupJob::Node(caller)));
+	}
+
+	#[benchmark]
+	fn resume() {
+		set_up_block::<T>();
+		let caller = node::<T>("node", 0);
+		fill_holdings::<T>(&caller, 0);
+		Nodes::<T>::mutate_extant(&caller, |n| n.status = NodeStatus::Paused);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()));
+
+		assert_last_event::<T>(Event::NodeResumed { node: caller.clone() });
+		assert_eq!(Cleanup::<T>::peek(), Some(CleanupJob::Node(caller)));
+	}
+
+	#[benchmark]
+	fn leave() {
+		set_up_block::<T>();
+		// The leaving node has the first index: the last node moves into it.
+		let caller = node::<T>("node", 0);
+		node::<T>("other", 0);
+		fill_holdings::<T>(&caller, 0);
+		let stake = T::MinNodeStake::get();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()));
+
+		assert_last_event::<T>(Event::NodeLeft { node: caller.clone(), released: stake });
+		assert_eq!(NodeCount::<T>::get(), 1);
+		assert_eq!(Cleanup::<T>::peek(), Some(CleanupJob::Node(caller)));
+	}
+
+	#[benchmark]
+	fn register_model(s: Linear<1, { T::MaxSources::get() }>) {
+		set_up_block::<T>();
+		registered_model::<T>(1);
+		let caller: T::AccountId = whitelisted_caller();
+		fund::<T>(&caller);
+		let model = model_id(0);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), model, 1_000, sources::<T>(s), 1);
+
+		assert_last_event::<T>(Event::ModelRegistered { model, owner: caller, size_bytes: 1_000 });
+		assert_eq!(ModelSources::<T>::get(model).len() as u32, s);
+	}
+
+	#[benchmark]
+	fn deregister_model() {
+		set_up_block::<T>();
+		// The model has the first index: the last model moves into it.
+		let model = registered_model::<T>(0);
+		registered_model::<T>(1);
+		let owner = Models::<T>::get(model).expect("registered").owner;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), model);
+
+		assert_last_event::<T>(Event::ModelDeregistered { model });
+		assert!(Models::<T>::get(model).is_some_and(|m| m.retiring));
+		assert_eq!(Cleanup::<T>::peek(), Some(CleanupJob::Model(model)));
+	}
+
+	#[benchmark]
+	fn confirm_stored() {
+		set_up_block::<T>();
+		let model = registered_model::<T>(0);
+		let caller = node::<T>("node", 0);
+		let deadline = now::<T>().saturating_add(5u32.into());
+		nominate::<T>(model, &caller, deadline);
+		fill_holdings::<T>(&caller, 1);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), model);
+
+		assert_last_event::<T>(Event::ModelStored { model, node: caller });
+		assert!(Models::<T>::get(model).is_some_and(|m| m.holders == 1 && m.queued));
+	}
+
+	#[benchmark]
+	fn decline_nomination() {
+		set_up_block::<T>();
+		let model = registered_model::<T>(0);
+		let caller = node::<T>("node", 0);
+		let deadline = now::<T>().saturating_add(5u32.into());
+		nominate::<T>(model, &caller, deadline);
+		fill_holdings::<T>(&caller, 1);
+		let reason = DeclineReason::SourceUnavailable;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), model, reason);
+
+		assert_last_event::<T>(Event::NominationDeclined { model, node: caller, reason });
+		assert!(Models::<T>::get(model).is_some_and(|m| m.nominated == 0 && m.queued));
+	}
+
+	#[benchmark]
+	fn report_lost() {
+		set_up_block::<T>();
+		let model = registered_model::<T>(0);
+		// The caller holds the first position: the last holder moves into it.
+		let caller = node::<T>("node", 0);
+		hold::<T>(model, &caller);
+		fill_holdings::<T>(&caller, 0);
+		for other in nodes::<T>("other", 2) {
+			hold::<T>(model, &other);
+		}
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), model);
+
+		assert_last_event::<T>(Event::ModelLost { model, node: caller });
+		assert!(Models::<T>::get(model).is_some_and(|m| m.holders == 2 && m.queued));
+	}
+
+	#[benchmark]
+	fn announce_stored() {
+		set_up_block::<T>();
+		let model = registered_model::<T>(0);
+		let caller = node::<T>("node", 0);
+		fill_holdings::<T>(&caller, 1);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), model);
+
+		assert_last_event::<T>(Event::ModelStored { model, node: caller });
+		assert!(Models::<T>::get(model).is_some_and(|m| m.holders == 1 && m.queued));
+	}
+
+	#[benchmark]
+	fn create_task(i: Linear<0, { T::MaxTaskInputLen::get() }>) {
+		set_up_block::<T>();
+		let model = registered_model::<T>(0);
+		// Demand high enough to raise the target, which queues the model for nominations.
+		Models::<T>::mutate_extant(model, |m| m.demand_current = 1_000);
+		let caller: T::AccountId = whitelisted_caller();
+		fund::<T>(&caller);
+		let fee = T::MinNodeStake::get();
+		let task = NextTaskId::<T>::get();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), model, input::<T>(i), fee);
+
+		assert_last_event::<T>(Event::TaskCreated { task, model, creator: caller, fee });
+		assert!(Models::<T>::get(model).is_some_and(|m| m.queued));
+		assert_eq!(Pending::<T>::peek(), Some(task));
+	}
+
+	#[benchmark]
+	fn commit_result() {
+		set_up_block::<T>();
+		let k = T::MaxExecutorsPerTask::get();
+		let deadline = now::<T>().saturating_add(5u32.into());
+		let (task, _, executors) = task_with_executors::<T>(k, TaskStatus::Commit { deadline });
+		// Everybody but the last executor committed: the call starts the reveal phase.
+		let last = executors.len() - 1;
+		answer::<T>(task, &[last], false, |_| AGREED);
+		let caller = executors[last].clone();
+		let commitment = commitment_of(&caller, &AGREED, &salt(last));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), task, commitment);
+
+		let reveal_deadline = now::<T>().saturating_add(Params::<T>::get().reveal_deadline);
+		assert_last_event::<T>(Event::RevealPhaseStarted { task, reveal_deadline });
+	}
+
+	#[benchmark]
+	fn reveal_result() {
+		set_up_block::<T>();
+		let k = T::MaxExecutorsPerTask::get();
+		let deadline = now::<T>().saturating_add(5u32.into());
+		let (task, _, executors) = task_with_executors::<T>(k, TaskStatus::Reveal { deadline });
+		// Everybody committed; all but the last revealed: the call ends the reveal phase.
+		let last = executors.len() - 1;
+		answer::<T>(task, &[], false, |_| AGREED);
+		answer::<T>(task, &[last], true, |_| AGREED);
+		let caller = executors[last].clone();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), task, AGREED, salt(last));
+
+		assert_last_event::<T>(Event::ResultRevealed { task, executor: caller, result: AGREED });
+		let next = now::<T>().saturating_add(1u32.into());
+		assert!(Tasks::<T>::get(task)
+			.is_some_and(|t| t.status == TaskStatus::Reveal { deadline: next }));
+	}
+
+	#[benchmark]
+	fn cancel_task() {
+		set_up_block::<T>();
+		let model = registered_model::<T>(0);
+		let caller: T::AccountId = whitelisted_caller();
+		fund::<T>(&caller);
+		let task = NextTaskId::<T>::get();
+		let input = input::<T>(T::MaxTaskInputLen::get());
+		assert!(Pallet::<T>::do_create_task(caller.clone(), model, input, T::MinNodeStake::get())
+			.is_ok());
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), task);
+
+		assert_last_event::<T>(Event::TaskCancelled { task });
+		assert!(Tasks::<T>::get(task).is_none());
+	}
+
+	#[benchmark]
+	fn set_params() {
+		set_up_block::<T>();
+		let params = ParamsOf::<T> { executors_per_task: 1, ..RegistryParams::default() };
+
+		#[extrinsic_call]
+		_(RawOrigin::Root, params.clone());
+
+		assert_last_event::<T>(Event::ParamsUpdated { params });
+	}
+
+	/// `on_initialize` with empty queues: the fixed reads and the block's randomness.
+	#[benchmark]
+	fn on_initialize_base() {
+		set_up_block::<T>();
+		T::BenchmarkHelper::prepare_randomness();
+		let block = now::<T>();
+		DeadlineCursor::<T>::put((block, 0));
+		let weight;
+
+		#[block]
+		{
+			weight = Pallet::<T>::do_on_initialize(block);
+		}
+
+		assert_eq!(DeadlineCursor::<T>::get(), (block.saturating_add(1u32.into()), 0));
+		assert!(weight.any_gt(Weight::zero()));
+	}
+
+	/// A nomination expires: QoS penalty (no kick-out) and the model queued again.
+	#[benchmark]
+	fn expire_nomination() {
+		set_up_block::<T>();
+		let model = registered_model::<T>(0);
+		let who = node::<T>("node", 0);
+		let block = now::<T>();
+		nominate::<T>(model, &who, block);
+		fill_holdings::<T>(&who, 1);
+		DeadlineCursor::<T>::put((block, 0));
+		let mut weight = Weight::zero();
+
+		#[block]
+		{
+			Pallet::<T>::process_deadlines(block, &mut weight);
+		}
+
+		assert_last_event::<T>(Event::NominationExpired { model, node: who });
+		assert!(Models::<T>::get(model).is_some_and(|m| m.nominated == 0 && m.queued));
+	}
+
+	/// The commit phase of a task with `k` executors ends: one committed, the others are
+	/// released and penalised; the reveal phase starts.
+	#[benchmark]
+	fn end_commit_phase(k: Linear<1, { T::MaxExecutorsPerTask::get() }>) {
+		set_up_block::<T>();
+		let block = now::<T>();
+		let (task, _, _) = task_with_executors::<T>(k, TaskStatus::Commit { deadline: block });
+		let silent: Vec<usize> = (1..k as usize).collect();
+		answer::<T>(task, &silent, false, |_| AGREED);
+		Pallet::<T>::schedule_deadline(block, DeadlineItem::TaskPhase { task });
+		DeadlineCursor::<T>::put((block, 0));
+		let mut weight = Weight::zero();
+
+		#[block]
+		{
+			Pallet::<T>::process_deadlines(block, &mut weight);
+		}
+
+		let reveal_deadline = block.saturating_add(Params::<T>::get().reveal_deadline);
+		assert_last_event::<T>(Event::RevealPhaseStarted { task, reveal_deadline });
+	}
+
+	/// A task with `k` executors resolves: a majority agrees and is paid, the minority is
+	/// slashed and drops the model (no kick-out; see `kick_out`).
+	#[benchmark]
+	fn resolve_task(k: Linear<1, { T::MaxExecutorsPerTask::get() }>) {
+		set_up_block::<T>();
+		let block = now::<T>();
+		let (task, model, _) = task_with_executors::<T>(k, TaskStatus::Reveal { deadline: block });
+		let majority = (k / 2 + 1) as usize;
+		answer::<T>(task, &[], true, |i| if i < majority { AGREED } else { ODD });
+		Pallet::<T>::schedule_deadline(block, DeadlineItem::TaskPhase { task });
+		DeadlineCursor::<T>::put((block, 0));
+		let mut weight = Weight::zero();
+
+		#[block]
+		{
+			Pallet::<T>::process_deadlines(block, &mut weight);
+		}
+
+		assert!(Tasks::<T>::get(task)
+			.is_some_and(|t| t.status == TaskStatus::Completed { result: AGREED }));
+		assert!(Models::<T>::get(model).is_some_and(|m| m.holders == majority as u32));
+	}
+
+	/// A resolved task record (with the maximum input) is removed.
+	#[benchmark]
+	fn prune_task() {
+		set_up_block::<T>();
+		let block = now::<T>();
+		let failed = TaskStatus::Failed { reason: TaskFailure::NoAnswers };
+		let (task, _, _) = task_with_executors::<T>(T::MaxExecutorsPerTask::get(), failed);
+		Pallet::<T>::schedule_deadline(block, DeadlineItem::Prune { task });
+		DeadlineCursor::<T>::put((block, 0));
+		let mut weight = Weight::zero();
+
+		#[block]
+		{
+			Pallet::<T>::process_deadlines(block, &mut weight);
+		}
+
+		assert!(Tasks::<T>::get(task).is_none());
+	}
+
+	/// A node is kicked out: stake released, dense index updated, cleanup queued.
+	#[benchmark]
+	fn kick_out() {
+		set_up_block::<T>();
+		let who = node::<T>("node", 0);
+		node::<T>("other", 0);
+		fill_holdings::<T>(&who, 0);
+		let mut weight = Weight::zero();
+
+		#[block]
+		{
+			Pallet::<T>::kick_out(&who, 0, &mut weight);
+		}
+
+		let released = T::MinNodeStake::get();
+		assert_last_event::<T>(Event::NodeKickedOut { node: who.clone(), qos: 0, released });
+		assert_eq!(Cleanup::<T>::peek(), Some(CleanupJob::Node(who)));
+	}
+
+	/// `k` executors are drawn for a waiting task: every holder is eligible, so exactly `k`
+	/// draws are made, each accepted.
+	#[benchmark]
+	fn assign_executors(k: Linear<1, { T::MaxExecutorsPerTask::get() }>) {
+		set_up_block::<T>();
+		set_executors_per_task::<T>(k);
+		let model = registered_model::<T>(0);
+		let holders = nodes::<T>("holder", T::MaxHoldersPerModel::get().min(4 * k));
+		for who in holders.iter() {
+			hold::<T>(model, who);
+			fill_holdings::<T>(who, 0);
+			// One task slot left.
+			busy::<T>(who, model, T::MaxTasksPerNode::get() - 1);
+		}
+		let task = waiting_task::<T>(model);
+		let seed = Pallet::<T>::block_seed();
+
+		#[block]
+		{
+			Pallet::<T>::assign_waiting(now::<T>(), &seed);
+		}
+
+		assert!(Tasks::<T>::get(task).is_some_and(|t| t.executors.len() as u32 == k));
+	}
+
+	/// A waiting task wanting `k` executors stays unserved: every holder is busy, so all
+	/// `DRAWS_PER_EXECUTOR * k` draws are made and rejected after the full checks; the model
+	/// is queued.
+	#[benchmark]
+	fn assign_unserved(k: Linear<0, { T::MaxExecutorsPerTask::get() }>) {
+		set_up_block::<T>();
+		set_executors_per_task::<T>(k.max(1));
+		let model = registered_model::<T>(0);
+		let draws = k * crate::tasks::DRAWS_PER_EXECUTOR;
+		let holders = nodes::<T>("holder", T::MaxHoldersPerModel::get().min(draws.max(1)));
+		for who in holders.iter() {
+			hold::<T>(model, who);
+			fill_holdings::<T>(who, 0);
+			busy::<T>(who, model, T::MaxTasksPerNode::get());
+		}
+		let max = Params::<T>::get().max_replicas;
+		Models::<T>::mutate_extant(model, |m| m.target = max);
+		let task = waiting_task::<T>(model);
+		let seed = Pallet::<T>::block_seed();
+		if k == 0 {
+			// No draw at all: the examination stops at the available count.
+			Models::<T>::mutate_extant(model, |m| m.available = 0);
+		}
+
+		#[block]
+		{
+			Pallet::<T>::assign_waiting(now::<T>(), &seed);
+		}
+
+		assert_last_event::<T>(Event::TaskWaitingForHolders { task, model });
+		assert_eq!(Pending::<T>::peek(), Some(task));
+	}
+
+	/// A model of the replication queue is served with `d` draws, each nominating an eligible
+	/// node.
+	#[benchmark]
+	fn replicate_model(d: Linear<1, { T::MaxHoldersPerModel::get() }>) {
+		set_up_block::<T>();
+		Params::<T>::mutate(|p| {
+			p.refill_batch = 1;
+			p.max_replicas = T::MaxHoldersPerModel::get();
+		});
+		let model = registered_model::<T>(0);
+		for who in nodes::<T>("node", d) {
+			fill_holdings::<T>(&who, 1);
+		}
+		Models::<T>::mutate_extant(model, |m| {
+			m.target = d;
+			m.queued = true;
+		});
+		Replication::<T>::push(model);
+		let seed = Pallet::<T>::block_seed();
+
+		#[block]
+		{
+			Pallet::<T>::process_replication_queue(now::<T>(), &seed);
+		}
+
+		assert!(Models::<T>::get(model).is_some_and(|m| m.nominated == d && !m.queued));
+	}
+
+	/// A model's demand review evicts `e` of its holders (after sampling the maximum).
+	#[benchmark]
+	fn review_model(e: Linear<1, { crate::demand::EVICTION_SAMPLE }>) {
+		set_up_block::<T>();
+		let model = registered_model::<T>(0);
+		let count = 2 * crate::demand::EVICTION_SAMPLE;
+		for who in nodes::<T>("holder", count) {
+			hold::<T>(model, &who);
+			fill_holdings::<T>(&who, 0);
+		}
+		Models::<T>::mutate_extant(model, |m| m.target = count - e);
+		let seed = Pallet::<T>::block_seed();
+
+		#[block]
+		{
+			Pallet::<T>::review_models(now::<T>(), &seed);
+		}
+
+		assert!(Models::<T>::get(model).is_some_and(|m| m.holders == count - e));
+	}
+
+	/// `s` steps of a leaving node's cleanup, each evicting a holding (with a move in the
+	/// model's holder index) and queueing the model for a replacement.
+	#[benchmark]
+	fn cleanup_node(s: Linear<1, { T::MaxModelsPerNode::get() }>) {
+		set_up_block::<T>();
+		let who = node::<T>("node", 0);
+		let others = nodes::<T>("other", 1);
+		for i in 0..s {
+			let model = registered_model::<T>(i);
+			hold::<T>(model, &who);
+			hold::<T>(model, &others[0]);
+		}
+		Pallet::<T>::retire_node(&who);
+		Cleanup::<T>::pop();
+
+		#[block]
+		{
+			Pallet::<T>::cleanup_node(&who, s);
+		}
+
+		assert!(NodeHoldings::<T>::get(&who).is_empty());
+		assert!(has_event::<T>(Event::ModelEvicted { model: model_id(0), node: who }));
+		assert_eq!(Replication::<T>::len(), s);
+	}
+
+	/// `s` steps of a deregistered model's cleanup, each evicting a holder.
+	#[benchmark]
+	fn cleanup_model(s: Linear<1, { T::MaxHoldersPerModel::get() }>) {
+		set_up_block::<T>();
+		let model = registered_model::<T>(0);
+		for who in nodes::<T>("holder", s) {
+			hold::<T>(model, &who);
+			fill_holdings::<T>(&who, 0);
+		}
+		assert!(Pallet::<T>::do_deregister_model(None, model).is_ok());
+		Cleanup::<T>::pop();
+
+		#[block]
+		{
+			Pallet::<T>::cleanup_model(model, s);
+		}
+
+		assert!(Models::<T>::get(model).is_some_and(|m| m.holders == 0));
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}

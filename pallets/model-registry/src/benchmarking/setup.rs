@@ -1,0 +1,253 @@
+//! Set-up helpers of the benchmarks: funded nodes and models, holdings, nominations and tasks
+//! written directly into storage.
+
+use crate::*;
+use crate::{offchain::commitment_of, placement::Replication};
+use alloc::{vec, vec::Vec};
+use frame_benchmarking::v2::*;
+use frame_support::{
+	traits::{
+		fungible::{Inspect, Mutate, MutateHold},
+		Get,
+	},
+	BoundedVec,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_core::H256;
+use sp_runtime::traits::Saturating;
+
+pub(super) const SEED: u32 = 0;
+
+/// The block the benchmarks run in (events are not kept in block 0).
+pub(super) fn now<T: Config>() -> BlockNumberFor<T> {
+	10u32.into()
+}
+
+pub(super) fn set_up_block<T: Config>() {
+	frame_system::Pallet::<T>::set_block_number(now::<T>());
+}
+
+pub(super) fn assert_last_event<T: Config>(event: Event<T>) {
+	frame_system::Pallet::<T>::assert_last_event(event.into());
+}
+
+pub(super) fn has_event<T: Config>(event: Event<T>) -> bool {
+	let event: <T as frame_system::Config>::RuntimeEvent = event.into();
+	frame_system::Pallet::<T>::events().iter().any(|r| r.event == event)
+}
+
+/// Enough for stakes, deposits and fees of every benchmark.
+pub(super) fn fund<T: Config>(who: &T::AccountId) {
+	let amount = T::MinNodeStake::get()
+		.saturating_add(T::ModelDeposit::get())
+		.saturating_mul(1_000u32.into())
+		.saturating_add(T::Currency::minimum_balance());
+	T::Currency::set_balance(who, amount);
+}
+
+/// A capacity no model of the benchmarks exceeds.
+pub(super) fn big_capacity() -> NodeCapacity {
+	NodeCapacity { disk_bytes: u64::MAX / 4, vram_bytes: u64::MAX / 4 }
+}
+
+/// A joined, funded node.
+pub(super) fn node<T: Config>(name: &'static str, i: u32) -> T::AccountId {
+	let who: T::AccountId = account(name, i, SEED);
+	fund::<T>(&who);
+	assert!(Pallet::<T>::do_join(who.clone(), big_capacity(), T::MinNodeStake::get()).is_ok());
+	who
+}
+
+/// `n` joined nodes with QoS 1000 (always accepted by the QoS roll).
+pub(super) fn nodes<T: Config>(name: &'static str, n: u32) -> Vec<T::AccountId> {
+	(0..n)
+		.map(|i| {
+			let who = node::<T>(name, i);
+			Nodes::<T>::mutate_extant(&who, |n| n.qos = QOS_MAX);
+			who
+		})
+		.collect()
+}
+
+/// A hash whose last eight bytes are `n` (big endian).
+fn h256(n: u64) -> H256 {
+	let mut bytes = [0u8; 32];
+	bytes[24..].copy_from_slice(&n.to_be_bytes());
+	H256(bytes)
+}
+
+/// Id of benchmark model `i`.
+pub(super) fn model_id(i: u32) -> ModelId {
+	h256(u64::from(i) + 1)
+}
+
+/// Ids that stand for other models in a node's lists.
+pub(super) fn other_models(n: u32) -> Vec<ModelId> {
+	(0..n).map(|i| h256(u64::MAX - u64::from(i))).collect()
+}
+
+/// Sources of the maximum count (`s`) and length.
+pub(super) fn sources<T: Config>(s: u32) -> SourcesOf<T> {
+	let url: UrlOf<T> = BoundedVec::truncate_from(vec![b'u'; T::MaxUrlLen::get() as usize]);
+	BoundedVec::truncate_from(vec![url; s as usize])
+}
+
+/// Register model `i` owned by a funded account; the model is taken out of the replication
+/// queue, so that the next change queues it again.
+pub(super) fn registered_model<T: Config>(i: u32) -> ModelId {
+	let owner: T::AccountId = account("owner", i, SEED);
+	fund::<T>(&owner);
+	let model = model_id(i);
+	assert!(Pallet::<T>::do_register_model(owner, model, 1_000, sources::<T>(1), 1).is_ok());
+	unqueue::<T>(model);
+	model
+}
+
+/// Take every model out of the replication queue.
+pub(super) fn unqueue<T: Config>(model: ModelId) {
+	while Replication::<T>::pop().is_some() {}
+	Models::<T>::mutate_extant(model, |m| m.queued = false);
+}
+
+/// Make `who` a holder of `model`.
+pub(super) fn hold<T: Config>(model: ModelId, who: &T::AccountId) {
+	Models::<T>::mutate_extant(model, |info| {
+		Pallet::<T>::reserve_resources(who, info);
+		Pallet::<T>::attach_holder(model, info, who);
+	});
+}
+
+/// Nominate `who` for `model`, expiring at `deadline`.
+pub(super) fn nominate<T: Config>(model: ModelId, who: &T::AccountId, deadline: BlockNumberFor<T>) {
+	Models::<T>::mutate_extant(model, |info| {
+		Pallet::<T>::attach_nomination(model, info, who, now::<T>(), deadline);
+	});
+	Pallet::<T>::schedule_deadline(deadline, DeadlineItem::Nomination { model, node: who.clone() });
+}
+
+/// Fill the holding list of `who` up to `MaxModelsPerNode - room` entries (lists are decoded
+/// and re-encoded by most paths).
+pub(super) fn fill_holdings<T: Config>(who: &T::AccountId, room: u32) {
+	let mut list = NodeHoldings::<T>::get(who).into_inner();
+	let len = list.len() as u32;
+	let want = T::MaxModelsPerNode::get().saturating_sub(room);
+	list.extend(other_models(want.saturating_sub(len)));
+	NodeHoldings::<T>::insert(who, NodeModelsOf::<T>::truncate_from(list));
+}
+
+/// Give `who` `n` tasks of `model` (ids that no task uses).
+pub(super) fn busy<T: Config>(who: &T::AccountId, model: ModelId, n: u32) {
+	let tasks: Vec<(TaskId, ModelId)> = (0..n).map(|t| (u64::from(t) + 1_000, model)).collect();
+	Nodes::<T>::mutate_extant(who, |node| node.tasks = BoundedVec::truncate_from(tasks));
+}
+
+/// A task input of `i` bytes.
+pub(super) fn input<T: Config>(i: u32) -> InputOf<T> {
+	BoundedVec::truncate_from(vec![7u8; i as usize])
+}
+
+/// Result revealed by the majority.
+pub(super) const AGREED: H256 = H256::repeat_byte(1);
+/// Result revealed by the minority.
+pub(super) const ODD: H256 = H256::repeat_byte(2);
+
+/// A task on a model held by `k` executors (QoS 1000, holding the model), in `status`, with
+/// its fee held from a funded creator and the maximum input. Returns the task, model and
+/// executors.
+pub(super) fn task_with_executors<T: Config>(
+	k: u32,
+	status: TaskStatus<BlockNumberFor<T>>,
+) -> (TaskId, ModelId, Vec<T::AccountId>) {
+	let model = registered_model::<T>(0);
+	let executors = nodes::<T>("executor", k);
+	let id = NextTaskId::<T>::get();
+	NextTaskId::<T>::put(id.saturating_add(1));
+	let creator: T::AccountId = account("creator", 0, SEED);
+	fund::<T>(&creator);
+	let fee = T::MinNodeStake::get();
+	assert!(T::Currency::hold(&HoldReason::TaskFee.into(), &creator, fee).is_ok());
+	for who in executors.iter() {
+		hold::<T>(model, who);
+		fill_holdings::<T>(who, 0);
+		Nodes::<T>::mutate_extant(who, |n| {
+			let _ = n.tasks.try_push((id, model));
+		});
+	}
+	let task = TaskInfo {
+		model,
+		creator,
+		fee,
+		input: input::<T>(T::MaxTaskInputLen::get()),
+		created_at: now::<T>(),
+		status,
+		executors: BoundedVec::truncate_from(
+			executors
+				.iter()
+				.map(|node| Executor {
+					node: node.clone(),
+					commitment: None,
+					result: None,
+					reveal_rank: None,
+				})
+				.collect::<Vec<_>>(),
+		),
+		waiting_notified: false,
+	};
+	Tasks::<T>::insert(id, task);
+	(id, model, executors)
+}
+
+/// Salt of executor number `i`.
+pub(super) fn salt(i: usize) -> H256 {
+	h256(i as u64 + 1)
+}
+
+/// Record that every executor but those in `skip` committed to (and, with `reveal`, revealed)
+/// `result(i)`.
+pub(super) fn answer<T: Config>(
+	id: TaskId,
+	skip: &[usize],
+	reveal: bool,
+	result: impl Fn(usize) -> H256,
+) -> Vec<T::AccountId> {
+	let mut task = Tasks::<T>::get(id).expect("task set up");
+	let mut rank = 0;
+	for (i, e) in task.executors.iter_mut().enumerate() {
+		if skip.contains(&i) {
+			continue;
+		}
+		e.commitment = Some(commitment_of(&e.node, &result(i), &salt(i)));
+		if reveal {
+			e.result = Some(result(i));
+			e.reveal_rank = Some(rank);
+			rank += 1;
+		}
+	}
+	let nodes = task.executors.iter().map(|e| e.node.clone()).collect();
+	Tasks::<T>::insert(id, task);
+	nodes
+}
+
+/// A waiting task on `model` in the pending queue, created by a funded account.
+pub(super) fn waiting_task<T: Config>(model: ModelId) -> TaskId {
+	let creator: T::AccountId = account("creator", 1, SEED);
+	fund::<T>(&creator);
+	let id = NextTaskId::<T>::get();
+	assert!(Pallet::<T>::do_create_task(
+		creator,
+		model,
+		input::<T>(T::MaxTaskInputLen::get()),
+		T::MinNodeStake::get()
+	)
+	.is_ok());
+	unqueue::<T>(model);
+	id
+}
+
+/// Parameters with `executors_per_task = k` (within the bounds the benchmarks use).
+pub(super) fn set_executors_per_task<T: Config>(k: u32) {
+	Params::<T>::mutate(|p| {
+		p.executors_per_task = k;
+		p.min_replicas = p.min_replicas.max(k);
+	});
+}
