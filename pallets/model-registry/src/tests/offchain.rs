@@ -216,6 +216,8 @@ fn executors_commit_then_reveal_the_native_result_and_the_task_completes() {
 			));
 			assert_ok!(call.dispatch(RuntimeOrigin::signed(who)));
 		}
+		// The last reveal queues the task for resolution in the next block's hook.
+		run_blocks(1);
 		assert!(take_events().iter().any(|e| matches!(
 			e,
 			crate::Event::TaskCompleted { task: t, result: r, .. } if *t == task && *r == result
