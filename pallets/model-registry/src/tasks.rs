@@ -126,10 +126,11 @@ impl<T: Config> Pallet<T> {
 				weight.saturating_accrue(T::WeightInfo::assign_executors(k));
 				// Rejected draws cost what they cost in an unserved examination, which makes
 				// `DRAWS_PER_EXECUTOR` draws per wanted executor.
-				let rejected = draws.0.saturating_sub(k).div_ceil(DRAWS_PER_EXECUTOR);
+				let rejected = draws.0.saturating_sub(k);
 				weight.saturating_accrue(
 					T::WeightInfo::assign_unserved(rejected)
-						.saturating_sub(T::WeightInfo::assign_unserved(0)),
+						.saturating_sub(T::WeightInfo::assign_unserved(0))
+						/ u64::from(DRAWS_PER_EXECUTOR),
 				);
 				Tasks::<T>::insert(id, task);
 				continue;
