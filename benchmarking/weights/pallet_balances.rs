@@ -45,8 +45,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 69_209_000 picoseconds.
-		Weight::from_parts(74_263_000, 0)
+		// Minimum execution time: 68_975_000 picoseconds.
+		Weight::from_parts(74_237_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -57,8 +57,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 54_143_000 picoseconds.
-		Weight::from_parts(58_458_000, 0)
+		// Minimum execution time: 54_008_000 picoseconds.
+		Weight::from_parts(58_019_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -69,8 +69,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `39`
 		//  Estimated: `3593`
-		// Minimum execution time: 27_620_000 picoseconds.
-		Weight::from_parts(31_070_000, 0)
+		// Minimum execution time: 27_591_000 picoseconds.
+		Weight::from_parts(30_903_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -81,8 +81,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `174`
 		//  Estimated: `3593`
-		// Minimum execution time: 30_068_000 picoseconds.
-		Weight::from_parts(33_304_000, 0)
+		// Minimum execution time: 29_856_000 picoseconds.
+		Weight::from_parts(33_072_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -93,8 +93,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `103`
 		//  Estimated: `6196`
-		// Minimum execution time: 71_376_000 picoseconds.
-		Weight::from_parts(76_665_000, 0)
+		// Minimum execution time: 71_703_000 picoseconds.
+		Weight::from_parts(76_948_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -105,8 +105,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 66_931_000 picoseconds.
-		Weight::from_parts(72_165_000, 0)
+		// Minimum execution time: 67_062_000 picoseconds.
+		Weight::from_parts(72_031_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -117,8 +117,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `174`
 		//  Estimated: `3593`
-		// Minimum execution time: 23_884_000 picoseconds.
-		Weight::from_parts(26_787_000, 0)
+		// Minimum execution time: 24_111_000 picoseconds.
+		Weight::from_parts(26_832_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -130,11 +130,11 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + u * (85 ±0)`
 		//  Estimated: `990 + u * (2603 ±0)`
-		// Minimum execution time: 23_305_000 picoseconds.
-		Weight::from_parts(23_618_000, 0)
+		// Minimum execution time: 23_152_000 picoseconds.
+		Weight::from_parts(23_627_000, 0)
 			.saturating_add(Weight::from_parts(0, 990))
-			// Standard Error: 20_684
-			.saturating_add(Weight::from_parts(19_713_646, 0).saturating_mul(u.into()))
+			// Standard Error: 17_708
+			.saturating_add(Weight::from_parts(19_491_343, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(u.into())))
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(u.into()))
@@ -143,24 +143,24 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 7_960_000 picoseconds.
-		Weight::from_parts(9_223_000, 0)
+		// Minimum execution time: 7_934_000 picoseconds.
+		Weight::from_parts(9_341_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn burn_allow_death() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 42_714_000 picoseconds.
-		Weight::from_parts(47_253_000, 0)
+		// Minimum execution time: 42_941_000 picoseconds.
+		Weight::from_parts(47_334_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn burn_keep_alive() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 28_677_000 picoseconds.
-		Weight::from_parts(31_712_000, 0)
+		// Minimum execution time: 28_537_000 picoseconds.
+		Weight::from_parts(30_970_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 }
