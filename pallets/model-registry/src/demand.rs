@@ -1,13 +1,14 @@
 //! Demand measurement, replication targets and eviction.
 //!
-//! Demand is the number of tasks created for a model per window of `demand_window` blocks
+//! Demand is the number of tasks of a model that ended (completed or failed; cancelled ones do
+//! not count) per window of `demand_window` blocks
 //! (windows are aligned: window index = block / demand_window). The current and previous
 //! window counts are kept; the demand estimate is the larger of the two.
 //!
 //! The *desired* replica count serves the estimated executions with headroom:
 //! `ceil(demand * executors_per_task * headroom_percent / (100 * tasks_per_replica))`,
 //! clamped to `min_replicas..=max_replicas`. The target rises as soon as the desired count
-//! exceeds it (checked on every task creation and review). It falls only when the desired count
+//! exceeds it (checked whenever a task ends and on every review). It falls only when the desired count
 //! is at least `scale_down_hysteresis_percent` below the target, and not before a full window
 //! has passed since registration (so a new model keeps its `initial_replicas` until demand
 //! was measured).
@@ -83,7 +84,8 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Count a new task for the model and raise its target if demand asks for it.
+	/// Count an ended task for the model and raise its target if demand asks for it. Counting
+	/// at the end rather than at creation keeps `create_task` from writing the model record.
 	pub(crate) fn note_demand(model: ModelId, info: &mut ModelInfoOf<T>, now: BlockNumberFor<T>) {
 		let p = Params::<T>::get();
 		Self::roll_demand(info, &p, now);
@@ -146,12 +148,11 @@ impl<T: Config> Pallet<T> {
 			let Some(entry) = holders.get(((start + offset) % count) as usize) else {
 				continue;
 			};
-			let (busy, active, qos) = Nodes::<T>::get(&entry.node).map_or((false, false, 0), |n| {
-				(n.tasks.iter().any(|(_, m)| *m == model), n.status == NodeStatus::Active, n.qos)
-			});
-			if busy {
+			if !entry.tasks.is_empty() {
 				continue;
 			}
+			let (active, qos) = Nodes::<T>::get(&entry.node)
+				.map_or((false, 0), |n| (n.status == NodeStatus::Active, n.qos));
 			candidates.push((active, qos, entry.node.clone()));
 		}
 		candidates.sort_by_key(|c| (c.0, c.1));

@@ -15,7 +15,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn attach_holder(model: ModelId, info: &mut ModelInfoOf<T>, who: &T::AccountId) {
 		let available = Self::is_active(who);
 		let added = Holders::<T>::mutate(model, |holders| {
-			holders.try_push(HolderEntry { node: who.clone(), available }).is_ok()
+			holders.try_push(HolderEntry::new(who.clone(), available)).is_ok()
 		});
 		// The bound was checked by the caller; a full index is left unchanged.
 		if !added {

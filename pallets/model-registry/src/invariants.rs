@@ -86,15 +86,13 @@ impl<T: Config> Pallet<T> {
 				node.model_count() as usize == held.len().saturating_add(nominated.len()),
 				"VRAM needs mismatch"
 			);
-			for (id, model) in node.tasks.iter() {
-				let task = Tasks::<T>::get(id).ok_or("node runs unknown task")?;
-				ensure!(task.model == *model, "node task model mismatch");
-				ensure!(
-					matches!(task.status, TaskStatus::Commit { .. } | TaskStatus::Reveal { .. }),
-					"node runs a task that is not in flight"
-				);
-				ensure!(task.executors.iter().any(|e| e.node == who), "node is not executor");
-			}
+			let open = Tasks::<T>::iter_values()
+				.filter(|t| {
+					matches!(t.status, TaskStatus::Commit { .. } | TaskStatus::Reveal { .. })
+				})
+				.filter(|t| t.executors.iter().any(|e| e.node == who && e.commitment.is_some()))
+				.count() as u32;
+			ensure!(node.open_commitments == open, "open commitment count mismatch");
 		}
 		for who in NodeHoldings::<T>::iter_keys().chain(NodeNominations::<T>::iter_keys()) {
 			ensure!(Nodes::<T>::contains_key(&who), "work recorded for a non-node");
@@ -121,6 +119,21 @@ impl<T: Config> Pallet<T> {
 				ensure!(!holders[..i].iter().any(|h| h.node == entry.node), "holder indexed twice");
 				let who = &entry.node;
 				ensure!(NodeHoldings::<T>::get(who).contains(&model), "holder lacks holding");
+				for id in entry.tasks.iter() {
+					let task = Tasks::<T>::get(id).ok_or("holder runs unknown task")?;
+					ensure!(task.model == model, "holder task model mismatch");
+					ensure!(
+						matches!(
+							task.status,
+							TaskStatus::Commit { .. } | TaskStatus::Reveal { .. }
+						),
+						"holder runs a task that is not in flight"
+					);
+					ensure!(
+						task.executors.iter().any(|e| e.node == *who),
+						"holder is not executor"
+					);
+				}
 				if entry.available {
 					available += 1;
 				}
@@ -196,7 +209,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn check_queues() -> Result<(), TryRuntimeError> {
-		let pending = Pending::<T>::items();
+		let pending = Pending::<T>::items(&TaskQueue::<T>::get().pending);
 		let mut seen = Vec::new();
 		for id in pending.iter() {
 			// Entries of cancelled tasks stay behind.

@@ -115,9 +115,9 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxExecutorsPerTask: Get<u32>;
 
-		/// Maximum tasks one node executes at the same time.
+		/// Maximum tasks of one model a holder executes at the same time.
 		#[pallet::constant]
-		type MaxTasksPerNode: Get<u32>;
+		type MaxTasksPerHolder: Get<u32>;
 
 		/// Maximum tasks waiting for executors.
 		#[pallet::constant]
@@ -235,18 +235,15 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Tasks<T: Config> = StorageMap<_, Twox64Concat, TaskId, TaskInfoOf<T>>;
 
-	/// Id of the next task.
+	/// The id of the next task and the range of [`PendingTasks`], in one value: creating a
+	/// task writes it once.
 	#[pallet::storage]
-	pub type NextTaskId<T: Config> = StorageValue<_, TaskId, ValueQuery>;
+	pub type TaskQueue<T: Config> = StorageValue<_, TaskQueueState, ValueQuery>;
 
-	/// Tasks waiting for executors, oldest first: position -> task (see [`queue::Fifo`]).
-	/// Cancelled tasks leave their entry behind; it is skipped.
+	/// Tasks waiting for executors, oldest first: slot (position modulo `MaxQueuedTasks`) ->
+	/// task (see [`queue::Ring`]). Cancelled tasks leave their entry behind; it is skipped.
 	#[pallet::storage]
 	pub type PendingTasks<T: Config> = StorageMap<_, Twox64Concat, u32, TaskId>;
-
-	/// Positions of the first and next entry of [`PendingTasks`].
-	#[pallet::storage]
-	pub type PendingTasksRange<T: Config> = StorageValue<_, QueueRange, ValueQuery>;
 
 	/// Models that need more nominations, served in `on_initialize`: position -> model.
 	#[pallet::storage]
@@ -384,8 +381,11 @@ pub mod pallet {
 		AlreadyPaused,
 		/// The node is not paused.
 		NotPaused,
-		/// The node executes tasks; it may leave once they resolve.
+		/// The node committed results to tasks that are not resolved yet; it may leave once
+		/// they are.
 		TasksInFlight,
+		/// The node is leaving; it no longer commits results.
+		NodeLeaving,
 		/// The model is already registered.
 		ModelAlreadyRegistered,
 		/// No such model.

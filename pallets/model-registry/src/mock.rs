@@ -118,7 +118,7 @@ impl pallet_model_registry::Config for Test {
 	type MaxUrlLen = ConstU32<64>;
 	type MaxTaskInputLen = ConstU32<64>;
 	type MaxExecutorsPerTask = ConstU32<5>;
-	type MaxTasksPerNode = ConstU32<4>;
+	type MaxTasksPerHolder = ConstU32<4>;
 	type MaxQueuedTasks = ConstU32<16>;
 	type MaxDeadlinesPerBlock = ConstU32<32>;
 	type MaxAssignmentsPerBlock = ConstU32<4>;

@@ -39,7 +39,7 @@ impl<T: Config> Pallet<T> {
 			joined_at: frame_system::Pallet::<T>::block_number(),
 			sync_left: 0,
 			in_cleanup: false,
-			tasks: BoundedVec::new(),
+			open_commitments: 0,
 		};
 		Nodes::<T>::insert(&who, node);
 		NodeAt::<T>::insert(index, &who);
@@ -93,7 +93,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_leave(who: T::AccountId) -> DispatchResult {
-		ensure!(Self::member(&who)?.tasks.is_empty(), Error::<T>::TasksInFlight);
+		ensure!(Self::member(&who)?.open_commitments == 0, Error::<T>::TasksInFlight);
 		let released = Self::retire_node(&who);
 		Self::deposit_event(Event::NodeLeft { node: who, released });
 		Ok(())

@@ -46,7 +46,11 @@ impl<T: Config> Pallet<T> {
 		assert!(T::MaxExecutorsPerTask::get() >= 1, "MaxExecutorsPerTask must be at least 1");
 		assert!(T::MaxHoldersPerModel::get() >= 1, "MaxHoldersPerModel must be at least 1");
 		assert!(T::MaxModelsPerNode::get() >= 1, "MaxModelsPerNode must be at least 1");
-		assert!(T::MaxTasksPerNode::get() >= 1, "MaxTasksPerNode must be at least 1");
+		assert!(T::MaxTasksPerHolder::get() >= 1, "MaxTasksPerHolder must be at least 1");
+		assert!(
+			T::MaxAssignmentsPerBlock::get() <= MAX_ASSIGNMENTS_PER_BLOCK,
+			"MaxAssignmentsPerBlock must be at most MAX_ASSIGNMENTS_PER_BLOCK"
+		);
 		assert!(T::MaxDeadlinesPerBlock::get() >= 1, "MaxDeadlinesPerBlock must be at least 1");
 		assert!(
 			T::MaxCleanupStepsPerBlock::get() >= 1,

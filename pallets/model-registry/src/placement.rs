@@ -105,6 +105,13 @@ impl<T: Config> Pallet<T> {
 				Some(DeadlineItem::TaskPhase { task }) => {
 					Self::end_task_phase(task, block, now, weight)
 				}
+				Some(DeadlineItem::CommitPhases { tasks }) => {
+					// Each task counts as one step.
+					steps = steps.saturating_add((tasks.len() as u32).saturating_sub(1));
+					for task in tasks {
+						Self::end_task_phase(task, block, now, weight);
+					}
+				}
 				Some(DeadlineItem::Prune { task }) => {
 					weight.saturating_accrue(T::WeightInfo::prune_task());
 					Self::prune_task(task)

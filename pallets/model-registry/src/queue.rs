@@ -89,3 +89,80 @@ where
 		items
 	}
 }
+
+/// The id of the next task and the range of the pending-task ring, kept in one storage value
+/// so that creating a task writes it once.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct TaskQueueState {
+	/// Id of the next task.
+	pub next_task: u64,
+	/// Positions of the pending-task ring.
+	pub pending: QueueRange,
+}
+
+/// A FIFO queue of at most `Cap` items kept in `Items` at slot `position % Cap`, whose range
+/// the caller loads and stores (so that it can share a storage value with other counters).
+/// Popping leaves the slot as it is: it is overwritten when the ring comes round, so a pop
+/// writes nothing.
+pub struct Ring<Items, Cap, V>(PhantomData<(Items, Cap, V)>);
+
+impl<Items, Cap, V> Ring<Items, Cap, V>
+where
+	Items: StorageMap<u32, V, Query = Option<V>>,
+	Cap: frame_support::traits::Get<u32>,
+	V: FullCodec,
+{
+	fn slot(position: u32) -> u32 {
+		position % Cap::get().max(1)
+	}
+
+	/// Number of items.
+	pub fn len(range: &QueueRange) -> u32 {
+		range.tail.wrapping_sub(range.head)
+	}
+
+	/// Append `item` at the back; `false` (and nothing changed) if the ring is full.
+	pub fn push(range: &mut QueueRange, item: V) -> bool {
+		if Self::len(range) >= Cap::get() {
+			return false;
+		}
+		Items::insert(Self::slot(range.tail), item);
+		range.tail = range.tail.wrapping_add(1);
+		true
+	}
+
+	/// Remove and return the front item.
+	pub fn pop(range: &mut QueueRange) -> Option<V> {
+		if range.head == range.tail {
+			return None;
+		}
+		let item = Items::get(Self::slot(range.head));
+		range.head = range.head.wrapping_add(1);
+		item
+	}
+
+	/// Every item, front first (for the runtime API, checks and tests).
+	pub fn items(range: &QueueRange) -> Vec<V> {
+		let mut items = Vec::new();
+		let mut position = range.head;
+		while position != range.tail {
+			if let Some(item) = Items::get(Self::slot(position)) {
+				items.push(item);
+			}
+			position = position.wrapping_add(1);
+		}
+		items
+	}
+}

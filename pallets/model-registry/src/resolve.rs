@@ -56,9 +56,7 @@ impl<T: Config> Pallet<T> {
 					.filter(|e| e.commitment.is_none())
 					.map(|e| e.node.clone())
 					.collect();
-				for who in silent.iter() {
-					Self::release_executor(who, id);
-				}
+				Self::release_executors(task.model, id, &silent);
 				if task.executors.iter().all(|e| e.commitment.is_none()) {
 					Self::resolve_task(id, task, now, weight);
 				} else {
@@ -89,15 +87,23 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Remove a task from an executor's task list.
-	pub(crate) fn release_executor(who: &T::AccountId, id: TaskId) {
-		Nodes::<T>::mutate_extant(who, |node| node.tasks.retain(|(t, _)| *t != id));
+	/// Remove task `id` from the holder entries of `nodes` for `model` (one write).
+	pub(crate) fn release_executors(model: ModelId, id: TaskId, nodes: &[T::AccountId]) {
+		if nodes.is_empty() {
+			return;
+		}
+		Holders::<T>::mutate_exists(model, |holders| {
+			for entry in holders.iter_mut().flatten().filter(|h| nodes.contains(&h.node)) {
+				entry.tasks.retain(|t| *t != id);
+			}
+		});
 	}
 
-	/// Store a resolved task and schedule its removal.
+	/// Store a resolved task, count it in its model's demand and schedule its removal.
 	fn store_resolved(id: TaskId, task: TaskInfoOf<T>, now: BlockNumberFor<T>) {
 		let retention = Params::<T>::get().demand_window;
 		Self::schedule_deadline(now.saturating_add(retention), DeadlineItem::Prune { task: id });
+		Models::<T>::mutate_extant(task.model, |info| Self::note_demand(task.model, info, now));
 		Tasks::<T>::insert(id, task);
 	}
 
@@ -114,9 +120,8 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 	) {
 		Self::refund_fee(&task.creator, task.fee);
-		for e in task.executors.iter() {
-			Self::release_executor(&e.node, id);
-		}
+		let executors: Vec<T::AccountId> = task.executors.iter().map(|e| e.node.clone()).collect();
+		Self::release_executors(task.model, id, &executors);
 		task.status = TaskStatus::Failed { reason };
 		Self::store_resolved(id, task, now);
 		Self::deposit_event(Event::TaskFailed { task: id, reason });
@@ -149,8 +154,12 @@ impl<T: Config> Pallet<T> {
 			.map(|(r, _)| *r)
 			.filter(|_| leaders == 1 && best > assigned / 2);
 
-		for e in task.executors.iter() {
-			Self::release_executor(&e.node, id);
+		let executors: Vec<T::AccountId> = task.executors.iter().map(|e| e.node.clone()).collect();
+		Self::release_executors(task.model, id, &executors);
+		for e in task.executors.iter().filter(|e| e.commitment.is_some()) {
+			Nodes::<T>::mutate_extant(&e.node, |node| {
+				node.open_commitments = node.open_commitments.saturating_sub(1)
+			});
 		}
 
 		// QoS samples are applied last: a kick-out must not interfere with the bookkeeping.

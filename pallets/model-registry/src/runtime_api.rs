@@ -67,13 +67,13 @@ impl<T: Config> Pallet<T> {
 			status: info.status,
 			holdings: NodeHoldings::<T>::decode_len(&node).unwrap_or(0) as u32,
 			nominations: NodeNominations::<T>::decode_len(&node).unwrap_or(0) as u32,
-			tasks_in_flight: info.tasks.len() as u32,
+			tasks_in_flight: Self::tasks_of(&node).len() as u32,
 		})
 	}
 
 	/// Runtime API: what `node` must fetch, keep and execute; `None` if it is not a node.
 	pub fn pending_work(node: T::AccountId) -> Option<NodeWork<BlockNumberFor<T>>> {
-		let record = Nodes::<T>::get(&node)?;
+		Nodes::<T>::get(&node)?;
 		let nominations = NodeNominations::<T>::get(&node)
 			.into_iter()
 			.filter_map(|model| {
@@ -98,10 +98,9 @@ impl<T: Config> Pallet<T> {
 					.map(|info| HoldingWork { model, size_bytes: info.size_bytes })
 			})
 			.collect();
-		let tasks = record
-			.tasks
+		let tasks = Self::tasks_of(&node)
 			.into_iter()
-			.filter_map(|(id, _)| {
+			.filter_map(|id| {
 				let task = Tasks::<T>::get(id)?;
 				let (phase, deadline) = match task.status {
 					TaskStatus::Commit { deadline } => (TaskPhase::Commit, deadline),
@@ -123,9 +122,23 @@ impl<T: Config> Pallet<T> {
 		Some(NodeWork { nominations, holdings, tasks })
 	}
 
+	/// Tasks `node` executes, from the holder entries of its holdings.
+	pub fn tasks_of(node: &T::AccountId) -> Vec<TaskId> {
+		NodeHoldings::<T>::get(node)
+			.into_iter()
+			.flat_map(|model| {
+				Holders::<T>::get(model)
+					.into_iter()
+					.find(|h| h.node == *node)
+					.map(|h| h.tasks.into_inner())
+					.unwrap_or_default()
+			})
+			.collect()
+	}
+
 	/// Waiting tasks, oldest first (reads the whole queue; for off-chain use and tests).
 	pub fn pending_tasks() -> Vec<TaskId> {
-		crate::tasks::Pending::<T>::items()
+		crate::tasks::Pending::<T>::items(&TaskQueue::<T>::get().pending)
 			.into_iter()
 			.filter(|id| Tasks::<T>::get(id).is_some_and(|t| t.status == TaskStatus::Waiting))
 			.collect()

@@ -1,21 +1,30 @@
 //! Tasks: creation, executor assignment, commit and reveal, cancellation.
 //!
-//! A task is created with its fee held and waits in the pending-task queue (a storage FIFO, see
-//! [`crate::queue`]). In the `on_initialize` of a later block, `executors_per_task` distinct
-//! executors are drawn among the model's available holders: a draw picks a random position of
-//! the model's dense holder index (moving on to the next position if that holder was already
-//! chosen) and accepts the holder if it is active, has room for another task and passes a QoS
-//! roll (probability `qos / 1000`); at most `DRAWS_PER_EXECUTOR` draws per executor are spent.
-//! The seed mixes the block's randomness with the task id, so it is unknown when the task is
-//! submitted.
-//! A task that cannot be served stays queued (at the back), emits `TaskWaitingForHolders`
-//! once, and its model's replication is triggered. A task waiting longer than one demand
-//! window fails with `NoHolders` and is refunded.
+//! A task is created with its fee held and waits in the pending-task ring (see
+//! [`crate::queue::Ring`]); creating it writes the task, the fee hold and one queue value. In
+//! the `on_initialize` of a later block, `executors_per_task` distinct executors are drawn
+//! among the model's holders: a draw picks a random position of the model's holder list
+//! (moving on to the next position if that holder was already tried) and accepts the holder
+//! if its copy is available, it executes fewer than `MaxTasksPerHolder` tasks of the model,
+//! its node is active and it passes a QoS roll (probability `qos / 1000`); at most
+//! `DRAWS_PER_EXECUTOR` draws per executor are spent. The seed mixes the block's randomness
+//! with the task id, so it is unknown when the task is submitted.
+//! The executors' tasks are recorded in the model's holder list, so assigning a task writes
+//! the task and that list whatever the number of executors; the commit phases started in one
+//! block share one deadline entry.
+//! A task that cannot be served goes to the back of the ring and emits `TaskWaitingForHolders`
+//! once. A task waiting longer than one demand window fails with `NoHolders` and is refunded.
+//!
+//! Committing a result counts as an open commitment of the node until the task resolves; a
+//! node cannot leave while it has one, so a wrong answer cannot escape its slash.
 
 use crate::{pallet::*, types::*};
-use crate::{placement::BlockSeed, queue::Fifo, weights::WeightInfo};
+use crate::{
+	placement::{BlockSeed, RandomStream},
+	queue::Ring,
+	weights::WeightInfo,
+};
 use alloc::vec::Vec;
-use codec::Encode;
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
@@ -28,8 +37,40 @@ use sp_runtime::traits::{Saturating, Zero};
 /// Random draws spent per wanted executor in one examination of a task.
 pub const DRAWS_PER_EXECUTOR: u32 = 2;
 
-/// The pending-task queue. A cancelled task leaves its entry behind (skipped when reached).
-pub(crate) type Pending<T> = Fifo<PendingTasks<T>, PendingTasksRange<T>, TaskId>;
+/// The holder positions a task's draws visit, in order, with the QoS roll of each: a random
+/// position, or the first one after it that was not visited yet. Ends when every position was.
+pub(crate) struct DrawOrder {
+	stream: RandomStream,
+	tried: Vec<u32>,
+	count: u32,
+}
+
+impl DrawOrder {
+	/// The draws for task `id` among `count` holders.
+	pub(crate) fn new(seed: &BlockSeed, id: TaskId, count: u32) -> Self {
+		Self { stream: seed.stream(b"modelnet/executors", id), tried: Vec::new(), count }
+	}
+}
+
+impl Iterator for DrawOrder {
+	type Item = (u32, u32);
+
+	fn next(&mut self) -> Option<(u32, u32)> {
+		if self.tried.len() as u32 >= self.count {
+			return None;
+		}
+		let (pick, roll) = self.stream.next_pair();
+		let mut position = pick % self.count;
+		while self.tried.contains(&position) {
+			position = (position + 1) % self.count;
+		}
+		self.tried.push(position);
+		Some((position, roll))
+	}
+}
+
+/// The pending-task ring. A cancelled task leaves its entry behind (skipped when reached).
+pub(crate) type Pending<T> = Ring<PendingTasks<T>, <T as Config>::MaxQueuedTasks, TaskId>;
 
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_create_task(
@@ -39,14 +80,18 @@ impl<T: Config> Pallet<T> {
 		fee: BalanceOf<T>,
 	) -> DispatchResult {
 		ensure!(!fee.is_zero(), Error::<T>::ZeroFee);
-		let mut info = Self::live_model(model)?;
-		let id = NextTaskId::<T>::get();
-		ensure!(Pending::<T>::len() < T::MaxQueuedTasks::get(), Error::<T>::TaskQueueFull);
+		Self::live_model(model)?;
+		let mut queue = TaskQueue::<T>::get();
+		let id = queue.next_task;
+		ensure!(
+			Pending::<T>::len(&queue.pending) < T::MaxQueuedTasks::get(),
+			Error::<T>::TaskQueueFull
+		);
 		T::Currency::hold(&HoldReason::TaskFee.into(), &who, fee)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
-		Pending::<T>::push(id);
-		let now = frame_system::Pallet::<T>::block_number();
-		NextTaskId::<T>::put(id.saturating_add(1));
+		Pending::<T>::push(&mut queue.pending, id);
+		queue.next_task = id.saturating_add(1);
+		TaskQueue::<T>::put(queue);
 		Tasks::<T>::insert(
 			id,
 			TaskInfo {
@@ -54,14 +99,12 @@ impl<T: Config> Pallet<T> {
 				creator: who.clone(),
 				fee,
 				input,
-				created_at: now,
+				created_at: frame_system::Pallet::<T>::block_number(),
 				status: TaskStatus::Waiting,
 				executors: BoundedVec::new(),
 				waiting_notified: false,
 			},
 		);
-		Self::note_demand(model, &mut info, now);
-		Models::<T>::insert(model, info);
 		Self::deposit_event(Event::TaskCreated { task: id, model, creator: who, fee });
 		Ok(())
 	}
@@ -92,140 +135,123 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Examine up to `MaxAssignmentsPerBlock` waiting tasks from the front of the queue; tasks
-	/// that cannot be served yet go to the back. Returns the weight.
+	/// that cannot be served yet go to the back. The commit phases started in this block end
+	/// together, through one deadline entry. Returns the weight.
 	pub(crate) fn assign_waiting(now: BlockNumberFor<T>, seed: &BlockSeed) -> Weight {
-		let mut weight = Weight::zero();
-		let take = T::MaxAssignmentsPerBlock::get().min(Pending::<T>::len());
+		let mut queue = TaskQueue::<T>::get();
+		let take = T::MaxAssignmentsPerBlock::get().min(Pending::<T>::len(&queue.pending));
 		if take == 0 {
-			return weight;
+			return Weight::zero();
 		}
+		// Every examined task is charged as the costlier of a served or an unserved
+		// examination at their worst (all draws spent, each reading a node).
+		let mut weight =
+			T::WeightInfo::assign_executors(take).max(T::WeightInfo::assign_unserved(take));
 		let p = Params::<T>::get();
-		let k = p.executors_per_task;
+		let deadline = now.saturating_add(p.commit_deadline);
+		let mut assigned: Vec<TaskId> = Vec::new();
 		for _ in 0..take {
-			let Some(id) = Pending::<T>::pop() else {
+			let Some(id) = Pending::<T>::pop(&mut queue.pending) else {
 				break;
 			};
 			let Some(mut task) = Tasks::<T>::get(id).filter(|t| t.status == TaskStatus::Waiting)
 			else {
 				// A cancelled task.
-				weight.saturating_accrue(T::WeightInfo::assign_unserved(0));
 				continue;
 			};
-			let Some(mut info) = Models::<T>::get(task.model).filter(|m| !m.retiring) else {
-				weight.saturating_accrue(T::WeightInfo::assign_unserved(0));
+			let Some(info) = Models::<T>::get(task.model).filter(|m| !m.retiring) else {
+				weight.saturating_accrue(T::WeightInfo::fail_waiting_task());
 				Self::fail_task(id, task, TaskFailure::ModelGone, now);
 				continue;
 			};
 			if now.saturating_sub(task.created_at) > p.demand_window {
-				weight.saturating_accrue(T::WeightInfo::assign_unserved(0));
+				weight.saturating_accrue(T::WeightInfo::fail_waiting_task());
 				Self::fail_task(id, task, TaskFailure::NoHolders, now);
 				continue;
 			}
-			let draws = Self::try_assign(id, &mut task, &info, &p, now, seed);
-			if draws.1 {
-				weight.saturating_accrue(T::WeightInfo::assign_executors(k));
-				// Rejected draws cost what they cost in an unserved examination, which makes
-				// `DRAWS_PER_EXECUTOR` draws per wanted executor.
-				let rejected = draws.0.saturating_sub(k);
-				weight.saturating_accrue(
-					T::WeightInfo::assign_unserved(rejected)
-						.saturating_sub(T::WeightInfo::assign_unserved(0))
-						/ u64::from(DRAWS_PER_EXECUTOR),
-				);
+			if Self::try_assign(id, &mut task, &info, &p, deadline, seed) {
 				Tasks::<T>::insert(id, task);
+				assigned.push(id);
 				continue;
 			}
-			weight.saturating_accrue(T::WeightInfo::assign_unserved(k));
 			if !task.waiting_notified {
 				task.waiting_notified = true;
 				Self::deposit_event(Event::TaskWaitingForHolders { task: id, model: task.model });
+				Tasks::<T>::insert(id, task);
 			}
-			Self::ensure_replication(task.model, &mut info);
-			Models::<T>::insert(task.model, info);
-			Tasks::<T>::insert(id, task);
-			Pending::<T>::push(id);
+			// Room is certain: the entry was just popped.
+			Pending::<T>::push(&mut queue.pending, id);
+		}
+		TaskQueue::<T>::put(queue);
+		if !assigned.is_empty() {
+			let tasks = BoundedVec::truncate_from(assigned);
+			Self::schedule_deadline(deadline, DeadlineItem::CommitPhases { tasks });
 		}
 		weight
 	}
 
-	/// Draw executors for a waiting task and start its commit phase. Returns the draws spent
-	/// and whether executors were assigned (if not, nothing changed).
+	/// Draw executors for a waiting task and start its commit phase, ending at `deadline`.
+	/// Returns whether executors were assigned (if not, nothing changed).
+	///
+	/// A drawn holder is accepted if its copy is available, it has room for another task of
+	/// this model, its node is active and it passes the QoS roll. Only holders passing the
+	/// first two checks (read from the holder list) cost a node read.
 	fn try_assign(
 		id: TaskId,
 		task: &mut TaskInfoOf<T>,
 		info: &ModelInfoOf<T>,
 		p: &ParamsOf<T>,
-		now: BlockNumberFor<T>,
+		deadline: BlockNumberFor<T>,
 		seed: &BlockSeed,
-	) -> (u32, bool) {
+	) -> bool {
 		let k = p.executors_per_task;
 		if info.available < k {
-			return (0, false);
+			return false;
 		}
 		let model = task.model;
-		let holders = Holders::<T>::get(model);
-		let count = holders.len() as u32;
-		let mut stream = seed.stream(b"modelnet/executors", id);
-		let mut tried: Vec<u32> = Vec::new();
-		let mut chosen: Vec<(T::AccountId, NodeInfoOf<T>)> = Vec::new();
-		let mut draws = 0;
-		while (chosen.len() as u32) < k
-			&& draws < k.saturating_mul(DRAWS_PER_EXECUTOR)
-			&& (tried.len() as u32) < count
-		{
-			draws += 1;
-			let (pick, roll) = stream.next_pair();
-			// The first position from the drawn one on that was not tried yet.
-			let mut position = pick % count;
-			while tried.contains(&position) {
-				position = (position + 1) % count;
-			}
-			tried.push(position);
+		let mut holders = Holders::<T>::get(model);
+		let mut draws = DrawOrder::new(seed, id, holders.len() as u32)
+			.take(k.saturating_mul(DRAWS_PER_EXECUTOR) as usize);
+		let mut chosen: Vec<usize> = Vec::new();
+		while (chosen.len() as u32) < k {
+			let Some((position, roll)) = draws.next() else {
+				break;
+			};
 			let Some(entry) = holders.get(position as usize) else {
 				continue;
 			};
-			let Some(node) = Nodes::<T>::get(&entry.node) else {
-				continue;
-			};
-			if node.status != NodeStatus::Active
-				|| node.tasks.len() >= T::MaxTasksPerNode::get() as usize
-				|| !Self::qos_accepts(node.qos, roll)
-			{
+			if !entry.available || entry.tasks.is_full() {
 				continue;
 			}
-			chosen.push((entry.node.clone(), node));
+			let accepted = Nodes::<T>::get(&entry.node).is_some_and(|node| {
+				node.status == NodeStatus::Active && Self::qos_accepts(node.qos, roll)
+			});
+			if accepted {
+				chosen.push(position as usize);
+			}
 		}
 		if (chosen.len() as u32) < k {
-			return (draws, false);
+			return false;
 		}
-		let deadline = now.saturating_add(p.commit_deadline);
-		Self::schedule_deadline(deadline, DeadlineItem::TaskPhase { task: id });
 		let mut executors: Vec<T::AccountId> = Vec::new();
-		for (who, mut node) in chosen {
-			// Room was checked while drawing.
-			let _ = node.tasks.try_push((id, model));
-			Nodes::<T>::insert(&who, node);
-			executors.push(who);
+		for position in chosen {
+			if let Some(entry) = holders.get_mut(position) {
+				// Room was checked while drawing.
+				let _ = entry.tasks.try_push(id);
+				executors.push(entry.node.clone());
+			}
 		}
-		let executors: ExecutorsOf<T> = BoundedVec::truncate_from(executors);
+		Holders::<T>::insert(model, holders);
 		task.executors = BoundedVec::truncate_from(
-			executors
-				.iter()
-				.map(|node| Executor {
-					node: node.clone(),
-					commitment: None,
-					result: None,
-					reveal_rank: None,
-				})
-				.collect::<Vec<_>>(),
+			executors.iter().cloned().map(Executor::new).collect::<Vec<_>>(),
 		);
 		task.status = TaskStatus::Commit { deadline };
 		Self::deposit_event(Event::ExecutorsAssigned {
 			task: id,
-			executors,
+			executors: BoundedVec::truncate_from(executors),
 			commit_deadline: deadline,
 		});
-		(draws, true)
+		true
 	}
 
 	pub(crate) fn do_commit_result(
@@ -242,6 +268,10 @@ impl<T: Config> Pallet<T> {
 		let slot =
 			task.executors.iter_mut().find(|e| e.node == who).ok_or(Error::<T>::NotExecutor)?;
 		ensure!(slot.commitment.is_none(), Error::<T>::AlreadyCommitted);
+		let mut node = Nodes::<T>::get(&who).ok_or(Error::<T>::NotExecutor)?;
+		ensure!(node.status != NodeStatus::Leaving, Error::<T>::NodeLeaving);
+		node.open_commitments = node.open_commitments.saturating_add(1);
+		Nodes::<T>::insert(&who, node);
 		slot.commitment = Some(commitment);
 		Self::deposit_event(Event::ResultCommitted { task: id, executor: who });
 		if task.executors.iter().all(|e| e.commitment.is_some()) {
@@ -276,8 +306,10 @@ impl<T: Config> Pallet<T> {
 			task.executors.iter_mut().find(|e| e.node == who).ok_or(Error::<T>::NotExecutor)?;
 		let commitment = slot.commitment.ok_or(Error::<T>::NotCommitted)?;
 		ensure!(slot.result.is_none(), Error::<T>::AlreadyRevealed);
-		let expected = H256(sp_io::hashing::blake2_256(&(who.clone(), result, salt).encode()));
-		ensure!(expected == commitment, Error::<T>::CommitmentMismatch);
+		ensure!(
+			crate::offchain::commitment_of(&who, &result, &salt) == commitment,
+			Error::<T>::CommitmentMismatch
+		);
 		slot.result = Some(result);
 		slot.reveal_rank = Some(rank);
 		Self::deposit_event(Event::ResultRevealed { task: id, executor: who, result });

@@ -3,7 +3,10 @@
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;
-use frame_support::{traits::Get, BoundedVec};
+use frame_support::{
+	traits::{ConstU32, Get},
+	BoundedVec,
+};
 use scale_info::TypeInfo;
 use sp_core::H256;
 use sp_runtime::Perbill;
@@ -16,6 +19,10 @@ pub type TaskId = u64;
 
 /// QoS scale maximum. Scores live on `0..=QOS_MAX`.
 pub const QOS_MAX: u32 = 1000;
+
+/// Upper bound of `Config::MaxAssignmentsPerBlock` (the tasks of one
+/// [`DeadlineItem::CommitPhases`] entry).
+pub const MAX_ASSIGNMENTS_PER_BLOCK: u32 = 16;
 
 /// Resources a node declares when joining.
 #[derive(
@@ -164,8 +171,8 @@ impl<BlockNumber: From<u32>> Default for RegistryParams<BlockNumber> {
 #[derive(
 	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
-#[scale_info(skip_type_params(MaxModels, MaxTasks))]
-pub struct NodeInfo<Balance, BlockNumber, MaxModels: Get<u32>, MaxTasks: Get<u32>> {
+#[scale_info(skip_type_params(MaxModels))]
+pub struct NodeInfo<Balance, BlockNumber, MaxModels: Get<u32>> {
 	/// Position of the node in the dense node index (meaningless once `Leaving`).
 	pub index: u32,
 	/// Stake currently held (already reduced by slashes).
@@ -188,14 +195,12 @@ pub struct NodeInfo<Balance, BlockNumber, MaxModels: Get<u32>, MaxTasks: Get<u32
 	pub sync_left: u32,
 	/// Whether the node sits in the cleanup queue.
 	pub in_cleanup: bool,
-	/// Tasks (and their models) the node executes. Kept in the node's record so that an
-	/// executor draw reads one storage item per candidate.
-	pub tasks: BoundedVec<(TaskId, ModelId), MaxTasks>,
+	/// Tasks the node committed a result to that are not resolved yet. The node cannot leave
+	/// while there are any: it would take its stake out of reach of a slash.
+	pub open_commitments: u32,
 }
 
-impl<Balance, BlockNumber, MaxModels: Get<u32>, MaxTasks: Get<u32>>
-	NodeInfo<Balance, BlockNumber, MaxModels, MaxTasks>
-{
+impl<Balance, BlockNumber, MaxModels: Get<u32>> NodeInfo<Balance, BlockNumber, MaxModels> {
 	/// The largest VRAM requirement among the node's holdings and nominations.
 	pub fn vram_needed(&self) -> u64 {
 		self.vram_needs.iter().copied().max().unwrap_or(0)
@@ -249,12 +254,24 @@ pub struct ModelInfo<AccountId, Balance, BlockNumber> {
 #[derive(
 	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
 )]
-pub struct HolderEntry<AccountId> {
+#[scale_info(skip_type_params(MaxTasks))]
+pub struct HolderEntry<AccountId, MaxTasks: Get<u32>> {
 	/// The holding node.
 	pub node: AccountId,
 	/// Whether the holder is counted in the model's `available` holders. It follows the
 	/// node's status, with the delay of the cleanup queue after a pause or resume.
 	pub available: bool,
+	/// Tasks of this model the holder executes. Kept beside the holder so that assigning a
+	/// task's executors writes one storage item (the model's holder list), not one per
+	/// executor.
+	pub tasks: BoundedVec<TaskId, MaxTasks>,
+}
+
+impl<AccountId, MaxTasks: Get<u32>> HolderEntry<AccountId, MaxTasks> {
+	/// A holder without tasks.
+	pub fn new(node: AccountId, available: bool) -> Self {
+		Self { node, available, tasks: BoundedVec::new() }
+	}
 }
 
 /// A pending nomination of one node for one model.
@@ -354,6 +371,13 @@ pub struct Executor<AccountId> {
 	pub reveal_rank: Option<u32>,
 }
 
+impl<AccountId> Executor<AccountId> {
+	/// A drawn executor that has not answered yet.
+	pub fn new(node: AccountId) -> Self {
+		Self { node, commitment: None, result: None, reveal_rank: None }
+	}
+}
+
 /// A task record.
 #[derive(
 	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
@@ -394,6 +418,12 @@ pub enum DeadlineItem<AccountId> {
 	TaskPhase {
 		/// The task.
 		task: TaskId,
+	},
+	/// The commit phase of the tasks assigned in one block ends (one entry per block, so that
+	/// assigning a task adds no deadline write of its own).
+	CommitPhases {
+		/// The tasks, at most `MaxAssignmentsPerBlock`.
+		tasks: BoundedVec<TaskId, ConstU32<MAX_ASSIGNMENTS_PER_BLOCK>>,
 	},
 	/// A resolved task record is removed.
 	Prune {
@@ -548,17 +578,12 @@ use frame_system::pallet_prelude::BlockNumberFor;
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
 /// Stored node record.
-pub type NodeInfoOf<T> = NodeInfo<
-	BalanceOf<T>,
-	BlockNumberFor<T>,
-	<T as Config>::MaxModelsPerNode,
-	<T as Config>::MaxTasksPerNode,
->;
+pub type NodeInfoOf<T> = NodeInfo<BalanceOf<T>, BlockNumberFor<T>, <T as Config>::MaxModelsPerNode>;
+/// One holder of a model.
+pub type HolderEntryOf<T> =
+	HolderEntry<<T as frame_system::Config>::AccountId, <T as Config>::MaxTasksPerHolder>;
 /// The holders of a model, in the order of the dense holder index.
-pub type HoldersOf<T> = BoundedVec<
-	HolderEntry<<T as frame_system::Config>::AccountId>,
-	<T as Config>::MaxHoldersPerModel,
->;
+pub type HoldersOf<T> = BoundedVec<HolderEntryOf<T>, <T as Config>::MaxHoldersPerModel>;
 /// Stored model record.
 pub type ModelInfoOf<T> =
 	ModelInfo<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
@@ -583,7 +608,10 @@ pub type ExecutorsOf<T> =
 	BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxExecutorsPerTask>;
 /// Models held by (or nominated to) one node.
 pub type NodeModelsOf<T> = BoundedVec<ModelId, <T as Config>::MaxModelsPerNode>;
-pub use crate::{cleanup::CleanupJob, queue::QueueRange};
+pub use crate::{
+	cleanup::CleanupJob,
+	queue::{QueueRange, TaskQueueState},
+};
 
 /// An entry of the deadline queues.
 pub type DeadlineItemOf<T> = DeadlineItem<<T as frame_system::Config>::AccountId>;

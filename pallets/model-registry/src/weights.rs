@@ -44,7 +44,7 @@
 use core::marker::PhantomData;
 use frame_support::{
 	traits::Get,
-	weights::{constants::RocksDbWeight, Weight},
+	weights::{constants::ParityDbWeight, Weight},
 };
 
 /// Weight functions of `pallet_model_registry`, one per benchmark.
@@ -87,6 +87,8 @@ pub trait WeightInfo {
 	fn on_initialize_base() -> Weight;
 	/// Hook: a nomination expires (QoS penalty without kick-out, model queued).
 	fn expire_nomination() -> Weight;
+	/// Hook: a task waiting longer than a demand window fails.
+	fn fail_waiting_task() -> Weight;
 	/// Hook: the commit phase of a task with `k` executors ends (silent executors released and penalised).
 	/// Component `k` was measured on `[1, 5]`.
 	fn end_commit_phase(k: u32, ) -> Weight;
@@ -99,10 +101,10 @@ pub trait WeightInfo {
 	fn kick_out() -> Weight;
 	/// Hook: `k` executors are drawn for a waiting task, every draw accepted.
 	/// Component `k` was measured on `[1, 5]`.
-	fn assign_executors(k: u32, ) -> Weight;
+	fn assign_executors(n: u32, ) -> Weight;
 	/// Hook: a waiting task wanting `k` executors stays unserved after all its `2 k` draws.
 	/// Component `k` was measured on `[0, 5]`.
-	fn assign_unserved(k: u32, ) -> Weight;
+	fn assign_unserved(n: u32, ) -> Weight;
 	/// Hook: a model of the replication queue is served with `d` draws, each nominating a node.
 	/// Component `d` was measured on `[1, 64]`.
 	fn replicate_model(d: u32, ) -> Weight;
@@ -493,6 +495,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
+	fn fail_waiting_task() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1068`
+		//  Estimated: `4538`
+		// Minimum execution time: 65_845_000 picoseconds.
+		Weight::from_parts(71_048_000, 4538)
+			.saturating_add(T::DbWeight::get().reads(9_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
+	}
 	/// Storage: `ModelRegistry::DeadlineCursor` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:2 w:2)
@@ -622,19 +633,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::Deadlines` (r:0 w:1)
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 5]`.
-	fn assign_executors(k: u32, ) -> Weight {
+	fn assign_executors(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `5001 + k * (607 ±0)`
 		//  Estimated: `8213 + k * (3159 ±0)`
 		// Minimum execution time: 68_834_000 picoseconds.
 		Weight::from_parts(61_224_183, 8213)
 			// Standard Error: 36_873
-			.saturating_add(Weight::from_parts(13_195_936, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(13_195_936, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 3159).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3159).saturating_mul(n.into()))
 	}
 	/// Storage: `ModelRegistry::PendingTasksRange` (r:1 w:1)
 	/// Proof: `ModelRegistry::PendingTasksRange` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -655,18 +666,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::ReplicationQueue` (r:0 w:1)
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[0, 5]`.
-	fn assign_unserved(k: u32, ) -> Weight {
+	fn assign_unserved(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `4935 + k * (956 ±0)`
 		//  Estimated: `8213 + k * (6318 ±0)`
 		// Minimum execution time: 48_872_000 picoseconds.
 		Weight::from_parts(58_511_099, 8213)
 			// Standard Error: 44_056
-			.saturating_add(Weight::from_parts(15_337_212, 0).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(15_337_212, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(k.into())))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
-			.saturating_add(Weight::from_parts(0, 6318).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(0, 6318).saturating_mul(n.into()))
 	}
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
@@ -808,8 +819,8 @@ impl WeightInfo for () {
 		//  Estimated: `4149`
 		// Minimum execution time: 74_963_000 picoseconds.
 		Weight::from_parts(81_173_000, 4149)
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
-			.saturating_add(RocksDbWeight::get().writes(4_u64))
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
@@ -819,8 +830,8 @@ impl WeightInfo for () {
 		//  Estimated: `4149`
 		// Minimum execution time: 17_399_000 picoseconds.
 		Weight::from_parts(19_756_000, 4149)
-			.saturating_add(RocksDbWeight::get().reads(1_u64))
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
@@ -836,8 +847,8 @@ impl WeightInfo for () {
 		//  Estimated: `4538`
 		// Minimum execution time: 25_780_000 picoseconds.
 		Weight::from_parts(29_097_000, 4538)
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
@@ -853,8 +864,8 @@ impl WeightInfo for () {
 		//  Estimated: `4538`
 		// Minimum execution time: 25_793_000 picoseconds.
 		Weight::from_parts(29_143_000, 4538)
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:2 w:2)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
@@ -876,8 +887,8 @@ impl WeightInfo for () {
 		//  Estimated: `7308`
 		// Minimum execution time: 94_964_000 picoseconds.
 		Weight::from_parts(103_099_000, 7308)
-			.saturating_add(RocksDbWeight::get().reads(7_u64))
-			.saturating_add(RocksDbWeight::get().writes(9_u64))
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
@@ -904,8 +915,8 @@ impl WeightInfo for () {
 		Weight::from_parts(94_770_842, 3615)
 			// Standard Error: 25_336
 			.saturating_add(Weight::from_parts(1_185_699, 0).saturating_mul(s.into()))
-			.saturating_add(RocksDbWeight::get().reads(5_u64))
-			.saturating_add(RocksDbWeight::get().writes(7_u64))
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:2 w:2)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
@@ -927,8 +938,8 @@ impl WeightInfo for () {
 		//  Estimated: `6240`
 		// Minimum execution time: 92_164_000 picoseconds.
 		Weight::from_parts(99_689_000, 6240)
-			.saturating_add(RocksDbWeight::get().reads(7_u64))
-			.saturating_add(RocksDbWeight::get().writes(9_u64))
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
@@ -954,8 +965,8 @@ impl WeightInfo for () {
 		//  Estimated: `5627`
 		// Minimum execution time: 70_878_000 picoseconds.
 		Weight::from_parts(78_178_000, 5627)
-			.saturating_add(RocksDbWeight::get().reads(8_u64))
-			.saturating_add(RocksDbWeight::get().writes(8_u64))
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
@@ -977,8 +988,8 @@ impl WeightInfo for () {
 		//  Estimated: `4538`
 		// Minimum execution time: 52_756_000 picoseconds.
 		Weight::from_parts(58_369_000, 4538)
-			.saturating_add(RocksDbWeight::get().reads(6_u64))
-			.saturating_add(RocksDbWeight::get().writes(6_u64))
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
@@ -1000,8 +1011,8 @@ impl WeightInfo for () {
 		//  Estimated: `5627`
 		// Minimum execution time: 61_731_000 picoseconds.
 		Weight::from_parts(67_406_000, 5627)
-			.saturating_add(RocksDbWeight::get().reads(6_u64))
-			.saturating_add(RocksDbWeight::get().writes(6_u64))
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
@@ -1025,8 +1036,8 @@ impl WeightInfo for () {
 		//  Estimated: `5627`
 		// Minimum execution time: 59_587_000 picoseconds.
 		Weight::from_parts(65_563_000, 5627)
-			.saturating_add(RocksDbWeight::get().reads(7_u64))
-			.saturating_add(RocksDbWeight::get().writes(6_u64))
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
@@ -1055,8 +1066,8 @@ impl WeightInfo for () {
 		Weight::from_parts(104_448_519, 3615)
 			// Standard Error: 16
 			.saturating_add(Weight::from_parts(781, 0).saturating_mul(i.into()))
-			.saturating_add(RocksDbWeight::get().reads(6_u64))
-			.saturating_add(RocksDbWeight::get().writes(8_u64))
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
@@ -1072,8 +1083,8 @@ impl WeightInfo for () {
 		//  Estimated: `8213`
 		// Minimum execution time: 41_591_000 picoseconds.
 		Weight::from_parts(46_653_000, 8213)
-			.saturating_add(RocksDbWeight::get().reads(3_u64))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
@@ -1087,8 +1098,8 @@ impl WeightInfo for () {
 		//  Estimated: `8213`
 		// Minimum execution time: 37_838_000 picoseconds.
 		Weight::from_parts(42_326_000, 8213)
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
@@ -1100,8 +1111,8 @@ impl WeightInfo for () {
 		//  Estimated: `8213`
 		// Minimum execution time: 64_135_000 picoseconds.
 		Weight::from_parts(68_928_000, 8213)
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
-			.saturating_add(RocksDbWeight::get().writes(2_u64))
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `ModelRegistry::Params` (r:0 w:1)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
@@ -1111,7 +1122,7 @@ impl WeightInfo for () {
 		//  Estimated: `0`
 		// Minimum execution time: 7_238_000 picoseconds.
 		Weight::from_parts(8_378_000, 0)
-			.saturating_add(RocksDbWeight::get().writes(1_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `RandomnessCollectiveFlip::RandomMaterial` (r:1 w:0)
 	/// Proof: `RandomnessCollectiveFlip::RandomMaterial` (`max_values`: Some(1), `max_size`: Some(2594), added: 3089, mode: `MaxEncodedLen`)
@@ -1135,8 +1146,8 @@ impl WeightInfo for () {
 		//  Estimated: `4079`
 		// Minimum execution time: 86_252_000 picoseconds.
 		Weight::from_parts(91_628_000, 4079)
-			.saturating_add(RocksDbWeight::get().reads(8_u64))
-			.saturating_add(RocksDbWeight::get().writes(2_u64))
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	/// Storage: `ModelRegistry::DeadlineCursor` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -1164,8 +1175,17 @@ impl WeightInfo for () {
 		//  Estimated: `4538`
 		// Minimum execution time: 65_845_000 picoseconds.
 		Weight::from_parts(71_048_000, 4538)
-			.saturating_add(RocksDbWeight::get().reads(9_u64))
-			.saturating_add(RocksDbWeight::get().writes(9_u64))
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
+			.saturating_add(ParityDbWeight::get().writes(9_u64))
+	}
+	fn fail_waiting_task() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1068`
+		//  Estimated: `4538`
+		// Minimum execution time: 65_845_000 picoseconds.
+		Weight::from_parts(71_048_000, 4538)
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
+			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	/// Storage: `ModelRegistry::DeadlineCursor` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -1190,10 +1210,10 @@ impl WeightInfo for () {
 		Weight::from_parts(42_816_285, 8213)
 			// Standard Error: 23_012
 			.saturating_add(Weight::from_parts(13_315_074, 0).saturating_mul(k.into()))
-			.saturating_add(RocksDbWeight::get().reads(6_u64))
-			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(k.into())))
-			.saturating_add(RocksDbWeight::get().writes(5_u64))
-			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(k.into())))
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(k.into())))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
+			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 1272).saturating_mul(k.into()))
 	}
 	/// Storage: `ModelRegistry::DeadlineCursor` (r:1 w:1)
@@ -1231,10 +1251,10 @@ impl WeightInfo for () {
 		Weight::from_parts(39_108_384, 8213)
 			// Standard Error: 148_854
 			.saturating_add(Weight::from_parts(84_758_189, 0).saturating_mul(k.into()))
-			.saturating_add(RocksDbWeight::get().reads(7_u64))
-			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(k.into())))
-			.saturating_add(RocksDbWeight::get().writes(5_u64))
-			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(k.into())))
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(k.into())))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
+			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(k.into())))
 			.saturating_add(Weight::from_parts(0, 3159).saturating_mul(k.into()))
 	}
 	/// Storage: `ModelRegistry::DeadlineCursor` (r:1 w:1)
@@ -1251,8 +1271,8 @@ impl WeightInfo for () {
 		//  Estimated: `8213`
 		// Minimum execution time: 27_569_000 picoseconds.
 		Weight::from_parts(30_651_000, 8213)
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
-			.saturating_add(RocksDbWeight::get().writes(4_u64))
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:2 w:2)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
@@ -1274,8 +1294,8 @@ impl WeightInfo for () {
 		//  Estimated: `7308`
 		// Minimum execution time: 84_354_000 picoseconds.
 		Weight::from_parts(91_033_000, 7308)
-			.saturating_add(RocksDbWeight::get().reads(7_u64))
-			.saturating_add(RocksDbWeight::get().writes(9_u64))
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	/// Storage: `ModelRegistry::PendingTasksRange` (r:1 w:1)
 	/// Proof: `ModelRegistry::PendingTasksRange` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -1296,19 +1316,19 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::Deadlines` (r:0 w:1)
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 5]`.
-	fn assign_executors(k: u32, ) -> Weight {
+	fn assign_executors(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `5001 + k * (607 ±0)`
 		//  Estimated: `8213 + k * (3159 ±0)`
 		// Minimum execution time: 68_834_000 picoseconds.
 		Weight::from_parts(61_224_183, 8213)
 			// Standard Error: 36_873
-			.saturating_add(Weight::from_parts(13_195_936, 0).saturating_mul(k.into()))
-			.saturating_add(RocksDbWeight::get().reads(7_u64))
-			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(k.into())))
-			.saturating_add(RocksDbWeight::get().writes(5_u64))
-			.saturating_add(RocksDbWeight::get().writes((1_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 3159).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(13_195_936, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(5_u64))
+			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 3159).saturating_mul(n.into()))
 	}
 	/// Storage: `ModelRegistry::PendingTasksRange` (r:1 w:1)
 	/// Proof: `ModelRegistry::PendingTasksRange` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -1329,18 +1349,18 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::ReplicationQueue` (r:0 w:1)
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[0, 5]`.
-	fn assign_unserved(k: u32, ) -> Weight {
+	fn assign_unserved(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `4935 + k * (956 ±0)`
 		//  Estimated: `8213 + k * (6318 ±0)`
 		// Minimum execution time: 48_872_000 picoseconds.
 		Weight::from_parts(58_511_099, 8213)
 			// Standard Error: 44_056
-			.saturating_add(Weight::from_parts(15_337_212, 0).saturating_mul(k.into()))
-			.saturating_add(RocksDbWeight::get().reads(6_u64))
-			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(k.into())))
-			.saturating_add(RocksDbWeight::get().writes(7_u64))
-			.saturating_add(Weight::from_parts(0, 6318).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(15_337_212, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
+			.saturating_add(Weight::from_parts(0, 6318).saturating_mul(n.into()))
 	}
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
@@ -1375,10 +1395,10 @@ impl WeightInfo for () {
 		Weight::from_parts(36_945_807, 5627)
 			// Standard Error: 28_732
 			.saturating_add(Weight::from_parts(32_256_460, 0).saturating_mul(d.into()))
-			.saturating_add(RocksDbWeight::get().reads(7_u64))
-			.saturating_add(RocksDbWeight::get().reads((4_u64).saturating_mul(d.into())))
-			.saturating_add(RocksDbWeight::get().writes(4_u64))
-			.saturating_add(RocksDbWeight::get().writes((4_u64).saturating_mul(d.into())))
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
+			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(d.into())))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
+			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(d.into())))
 			.saturating_add(Weight::from_parts(0, 3548).saturating_mul(d.into()))
 	}
 	/// Storage: `ModelRegistry::ModelCount` (r:1 w:0)
@@ -1406,10 +1426,10 @@ impl WeightInfo for () {
 		Weight::from_parts(94_620_152, 26262)
 			// Standard Error: 35_698
 			.saturating_add(Weight::from_parts(20_816_254, 0).saturating_mul(e.into()))
-			.saturating_add(RocksDbWeight::get().reads(14_u64))
-			.saturating_add(RocksDbWeight::get().reads((1_u64).saturating_mul(e.into())))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
-			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(e.into())))
+			.saturating_add(ParityDbWeight::get().reads(14_u64))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(e.into())))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(e.into())))
 			.saturating_add(Weight::from_parts(0, 3548).saturating_mul(e.into()))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
@@ -1435,10 +1455,10 @@ impl WeightInfo for () {
 		Weight::from_parts(15_141_109, 4538)
 			// Standard Error: 35_517
 			.saturating_add(Weight::from_parts(28_702_679, 0).saturating_mul(s.into()))
-			.saturating_add(RocksDbWeight::get().reads(4_u64))
-			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(s.into())))
-			.saturating_add(RocksDbWeight::get().writes(3_u64))
-			.saturating_add(RocksDbWeight::get().writes((3_u64).saturating_mul(s.into())))
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(s.into())))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
+			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(s.into())))
 			.saturating_add(Weight::from_parts(0, 4637).saturating_mul(s.into()))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
@@ -1458,10 +1478,10 @@ impl WeightInfo for () {
 		Weight::from_parts(9_230_305, 5627)
 			// Standard Error: 28_522
 			.saturating_add(Weight::from_parts(25_826_917, 0).saturating_mul(s.into()))
-			.saturating_add(RocksDbWeight::get().reads(2_u64))
-			.saturating_add(RocksDbWeight::get().reads((2_u64).saturating_mul(s.into())))
-			.saturating_add(RocksDbWeight::get().writes(2_u64))
-			.saturating_add(RocksDbWeight::get().writes((2_u64).saturating_mul(s.into())))
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(s.into())))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(s.into())))
 			.saturating_add(Weight::from_parts(0, 3548).saturating_mul(s.into()))
 	}
 }

@@ -32,9 +32,9 @@ impl pallet_model_registry::Config for Runtime {
 	type MaxUrlLen = ConstU32<512>;
 	type MaxTaskInputLen = ConstU32<4_096>;
 	// Bounds the most expensive executor draw: with 5 executors, assigning a task (every
-	// executor drawn, plus as many rejected draws) stays within 3 transfers' execution time.
+	// executor drawn, plus as many rejected draws) stays within 3 transfers' weight.
 	type MaxExecutorsPerTask = ConstU32<5>;
-	type MaxTasksPerNode = ConstU32<8>;
+	type MaxTasksPerHolder = ConstU32<4>;
 	type MaxQueuedTasks = ConstU32<256>;
 	type MaxDeadlinesPerBlock = ConstU32<64>;
 	type MaxAssignmentsPerBlock = ConstU32<8>;

@@ -206,19 +206,17 @@ mod benchmarks {
 	fn create_task(i: Linear<0, { T::MaxTaskInputLen::get() }>) {
 		set_up_block::<T>();
 		let model = registered_model::<T>(0);
-		// Demand high enough to raise the target, which queues the model for nominations.
-		Models::<T>::mutate_extant(model, |m| m.demand_current = 1_000);
 		let caller: T::AccountId = whitelisted_caller();
 		fund::<T>(&caller);
 		let fee = T::MinNodeStake::get();
-		let task = NextTaskId::<T>::get();
+		let task = TaskQueue::<T>::get().next_task;
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), model, input::<T>(i), fee);
 
 		assert_last_event::<T>(Event::TaskCreated { task, model, creator: caller, fee });
-		assert!(Models::<T>::get(model).is_some_and(|m| m.queued));
-		assert_eq!(Pending::<T>::peek(), Some(task));
+		assert_eq!(Pending::<T>::items(&TaskQueue::<T>::get().pending), vec![task]);
+		assert!(Tasks::<T>::get(task).is_some_and(|t| t.input.len() as u32 == i));
 	}
 
 	#[benchmark]
@@ -267,7 +265,7 @@ mod benchmarks {
 		let model = registered_model::<T>(0);
 		let caller: T::AccountId = whitelisted_caller();
 		fund::<T>(&caller);
-		let task = NextTaskId::<T>::get();
+		let task = TaskQueue::<T>::get().next_task;
 		let input = input::<T>(T::MaxTaskInputLen::get());
 		assert!(Pallet::<T>::do_create_task(caller.clone(), model, input, T::MinNodeStake::get())
 			.is_ok());
@@ -412,21 +410,18 @@ mod benchmarks {
 		assert_eq!(Cleanup::<T>::peek(), Some(CleanupJob::Node(who)));
 	}
 
-	/// `k` executors are drawn for a waiting task: every holder is eligible, so exactly `k`
-	/// draws are made, each accepted.
+	/// One assignment pass over `n` waiting tasks, each on its own model, each served at its
+	/// worst case: `MaxExecutorsPerTask` executors accepted after as many rejected draws, every
+	/// draw reading a node (see `draw_worst_case`).
 	#[benchmark]
-	fn assign_executors(k: Linear<1, { T::MaxExecutorsPerTask::get() }>) {
+	fn assign_executors(n: Linear<1, { T::MaxAssignmentsPerBlock::get() }>) {
 		set_up_block::<T>();
+		let k = T::MaxExecutorsPerTask::get();
 		set_executors_per_task::<T>(k);
-		let model = registered_model::<T>(0);
-		let holders = nodes::<T>("holder", T::MaxHoldersPerModel::get().min(4 * k));
-		for who in holders.iter() {
-			hold::<T>(model, who);
-			fill_holdings::<T>(who, 0);
-			// One task slot left.
-			busy::<T>(who, model, T::MaxTasksPerNode::get() - 1);
-		}
-		let task = waiting_task::<T>(model);
+		let first = TaskQueue::<T>::get().next_task;
+		let tasks: Vec<TaskId> = (0..n)
+			.map(|i| waiting_task::<T>(draw_worst_case::<T>(i, first + u64::from(i), k, k)))
+			.collect();
 		let seed = Pallet::<T>::block_seed();
 
 		#[block]
@@ -434,40 +429,60 @@ mod benchmarks {
 			Pallet::<T>::assign_waiting(now::<T>(), &seed);
 		}
 
-		assert!(Tasks::<T>::get(task).is_some_and(|t| t.executors.len() as u32 == k));
+		for task in tasks {
+			assert!(Tasks::<T>::get(task).is_some_and(|t| t.executors.len() as u32 == k));
+		}
+		assert_eq!(Pending::<T>::len(&TaskQueue::<T>::get().pending), 0);
 	}
 
-	/// A waiting task wanting `k` executors stays unserved: every holder is busy, so all
-	/// `DRAWS_PER_EXECUTOR * k` draws are made and rejected after the full checks; the model
-	/// is queued.
+	/// One assignment pass over `n` waiting tasks that all stay unserved: every draw of each
+	/// (`DRAWS_PER_EXECUTOR * MaxExecutorsPerTask`) reads a paused node and rejects it; each
+	/// task emits `TaskWaitingForHolders` and goes back to the queue.
 	#[benchmark]
-	fn assign_unserved(k: Linear<0, { T::MaxExecutorsPerTask::get() }>) {
+	fn assign_unserved(n: Linear<1, { T::MaxAssignmentsPerBlock::get() }>) {
 		set_up_block::<T>();
-		set_executors_per_task::<T>(k.max(1));
-		let model = registered_model::<T>(0);
+		let k = T::MaxExecutorsPerTask::get();
+		set_executors_per_task::<T>(k);
 		let draws = k * crate::tasks::DRAWS_PER_EXECUTOR;
-		let holders = nodes::<T>("holder", T::MaxHoldersPerModel::get().min(draws.max(1)));
-		for who in holders.iter() {
-			hold::<T>(model, who);
-			fill_holdings::<T>(who, 0);
-			busy::<T>(who, model, T::MaxTasksPerNode::get());
-		}
-		let max = Params::<T>::get().max_replicas;
-		Models::<T>::mutate_extant(model, |m| m.target = max);
-		let task = waiting_task::<T>(model);
+		let first = TaskQueue::<T>::get().next_task;
+		let tasks: Vec<TaskId> = (0..n)
+			.map(|i| waiting_task::<T>(draw_worst_case::<T>(i, first + u64::from(i), draws, 0)))
+			.collect();
 		let seed = Pallet::<T>::block_seed();
-		if k == 0 {
-			// No draw at all: the examination stops at the available count.
-			Models::<T>::mutate_extant(model, |m| m.available = 0);
-		}
 
 		#[block]
 		{
 			Pallet::<T>::assign_waiting(now::<T>(), &seed);
 		}
 
-		assert_last_event::<T>(Event::TaskWaitingForHolders { task, model });
-		assert_eq!(Pending::<T>::peek(), Some(task));
+		assert_eq!(Pending::<T>::items(&TaskQueue::<T>::get().pending), tasks);
+		for task in tasks {
+			assert!(Tasks::<T>::get(task).is_some_and(|t| t.waiting_notified));
+		}
+	}
+
+	/// A task waiting longer than a demand window fails: its fee is refunded, it counts as
+	/// demand, which raises the model's target and queues it for nominations.
+	#[benchmark]
+	fn fail_waiting_task() {
+		set_up_block::<T>();
+		let model = registered_model::<T>(0);
+		Models::<T>::mutate_extant(model, |m| {
+			m.demand_current = 1_000;
+			m.demand_window_index = now::<T>() / Params::<T>::get().demand_window;
+		});
+		let task = waiting_task::<T>(model);
+		let late =
+			now::<T>().saturating_add(Params::<T>::get().demand_window).saturating_add(1u32.into());
+		let seed = Pallet::<T>::block_seed();
+
+		#[block]
+		{
+			Pallet::<T>::assign_waiting(late, &seed);
+		}
+
+		assert_last_event::<T>(Event::TaskFailed { task, reason: TaskFailure::NoHolders });
+		assert!(Models::<T>::get(model).is_some_and(|m| m.queued));
 	}
 
 	/// A model of the replication queue is served with `d` draws, each nominating an eligible

@@ -135,10 +135,65 @@ pub(super) fn fill_holdings<T: Config>(who: &T::AccountId, room: u32) {
 	NodeHoldings::<T>::insert(who, NodeModelsOf::<T>::truncate_from(list));
 }
 
-/// Give `who` `n` tasks of `model` (ids that no task uses).
-pub(super) fn busy<T: Config>(who: &T::AccountId, model: ModelId, n: u32) {
-	let tasks: Vec<(TaskId, ModelId)> = (0..n).map(|t| (u64::from(t) + 1_000, model)).collect();
-	Nodes::<T>::mutate_extant(who, |node| node.tasks = BoundedVec::truncate_from(tasks));
+/// `n` task ids that no task uses.
+fn unused_task_ids<T: Config>(n: u32) -> BoundedVec<TaskId, T::MaxTasksPerHolder> {
+	BoundedVec::truncate_from((0..n).map(|t| u64::from(t) + 1_000_000).collect::<Vec<_>>())
+}
+
+/// Reserve the id of a task written directly into storage.
+fn next_task_id<T: Config>() -> TaskId {
+	TaskQueue::<T>::mutate(|queue| {
+		let id = queue.next_task;
+		queue.next_task = id.saturating_add(1);
+		id
+	})
+}
+
+/// The worst case of one task's executor draw on a new model: the holder list is full, each
+/// holder running `MaxTasksPerHolder - 1` tasks; the first `rejected` positions the draw
+/// visits hold paused nodes whose copies are still counted available (so each costs a node
+/// read before it is rejected), the next `accepted` ones hold active nodes with QoS 1000, and
+/// every other position holds a copy that is not available (rejected without a read).
+pub(super) fn draw_worst_case<T: Config>(
+	i: u32,
+	id: TaskId,
+	rejected: u32,
+	accepted: u32,
+) -> ModelId {
+	let model = registered_model::<T>(i);
+	let count = T::MaxHoldersPerModel::get();
+	let seed = Pallet::<T>::block_seed();
+	let order: Vec<u32> = crate::tasks::DrawOrder::new(&seed, id, count)
+		.map(|(position, _)| position)
+		.take((rejected + accepted) as usize)
+		.collect();
+	let room = T::MaxTasksPerHolder::get().saturating_sub(1);
+	let mut list: Vec<HolderEntryOf<T>> = (0..count)
+		.map(|p| HolderEntry {
+			node: account("filler", i * count + p, SEED),
+			available: false,
+			tasks: unused_task_ids::<T>(T::MaxTasksPerHolder::get()),
+		})
+		.collect();
+	for (n, position) in order.iter().enumerate() {
+		let who = node::<T>("drawn", i * count + n as u32);
+		let paused = (n as u32) < rejected;
+		Nodes::<T>::mutate_extant(&who, |node| {
+			node.qos = QOS_MAX;
+			if paused {
+				node.status = NodeStatus::Paused;
+			}
+		});
+		if let Some(entry) = list.get_mut(*position as usize) {
+			*entry = HolderEntry { node: who, available: true, tasks: unused_task_ids::<T>(room) };
+		}
+	}
+	Holders::<T>::insert(model, HoldersOf::<T>::truncate_from(list));
+	Models::<T>::mutate_extant(model, |m| {
+		m.holders = count;
+		m.available = order.len() as u32;
+	});
+	model
 }
 
 /// A task input of `i` bytes.
@@ -160,8 +215,7 @@ pub(super) fn task_with_executors<T: Config>(
 ) -> (TaskId, ModelId, Vec<T::AccountId>) {
 	let model = registered_model::<T>(0);
 	let executors = nodes::<T>("executor", k);
-	let id = NextTaskId::<T>::get();
-	NextTaskId::<T>::put(id.saturating_add(1));
+	let id = next_task_id::<T>();
 	let creator: T::AccountId = account("creator", 0, SEED);
 	fund::<T>(&creator);
 	let fee = T::MinNodeStake::get();
@@ -169,10 +223,12 @@ pub(super) fn task_with_executors<T: Config>(
 	for who in executors.iter() {
 		hold::<T>(model, who);
 		fill_holdings::<T>(who, 0);
-		Nodes::<T>::mutate_extant(who, |n| {
-			let _ = n.tasks.try_push((id, model));
-		});
 	}
+	Holders::<T>::mutate(model, |holders| {
+		for entry in holders.iter_mut() {
+			let _ = entry.tasks.try_push(id);
+		}
+	});
 	let task = TaskInfo {
 		model,
 		creator,
@@ -181,15 +237,7 @@ pub(super) fn task_with_executors<T: Config>(
 		created_at: now::<T>(),
 		status,
 		executors: BoundedVec::truncate_from(
-			executors
-				.iter()
-				.map(|node| Executor {
-					node: node.clone(),
-					commitment: None,
-					result: None,
-					reveal_rank: None,
-				})
-				.collect::<Vec<_>>(),
+			executors.iter().cloned().map(Executor::new).collect::<Vec<_>>(),
 		),
 		waiting_notified: false,
 	};
@@ -216,6 +264,9 @@ pub(super) fn answer<T: Config>(
 		if skip.contains(&i) {
 			continue;
 		}
+		if e.commitment.is_none() {
+			Nodes::<T>::mutate_extant(&e.node, |n| n.open_commitments += 1);
+		}
 		e.commitment = Some(commitment_of(&e.node, &result(i), &salt(i)));
 		if reveal {
 			e.result = Some(result(i));
@@ -232,7 +283,7 @@ pub(super) fn answer<T: Config>(
 pub(super) fn waiting_task<T: Config>(model: ModelId) -> TaskId {
 	let creator: T::AccountId = account("creator", 1, SEED);
 	fund::<T>(&creator);
-	let id = NextTaskId::<T>::get();
+	let id = TaskQueue::<T>::get().next_task;
 	assert!(Pallet::<T>::do_create_task(
 		creator,
 		model,
@@ -240,7 +291,6 @@ pub(super) fn waiting_task<T: Config>(model: ModelId) -> TaskId {
 		T::MinNodeStake::get()
 	)
 	.is_ok());
-	unqueue::<T>(model);
 	id
 }
 

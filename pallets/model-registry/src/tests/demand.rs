@@ -92,11 +92,25 @@ fn rising_demand_raises_target_and_nominations() {
 		let model = placed_model(1);
 		assert_eq!(holders(model).len(), 10);
 		take_events();
-		// One task: ceil(1 * 3 * 2 / 1) = 6 < 10, no change.
-		create_task(model);
-		assert_eq!(Models::<Test>::get(model).unwrap().target, 10);
-		// Two tasks: 12.
-		create_task(model);
+		// Demand counts tasks that ended. One task: ceil(1 * 3 * 2 / 1) = 6 < 10, no change.
+		let first = create_task(model);
+		let second = create_task(model);
+		assert_eq!(Models::<Test>::get(model).unwrap().demand_current, 0);
+		assert_ok!(ModelRegistry::cancel_task(RuntimeOrigin::signed(79), second));
+		let result = Some(H256::repeat_byte(3));
+		run_blocks(1);
+		commit_all(first, &[result; 3]);
+		reveal_all(first, &[result; 3]);
+		run_blocks(1);
+		assert!(matches!(Tasks::<Test>::get(first).unwrap().status, TaskStatus::Completed { .. }));
+		let info = Models::<Test>::get(model).unwrap();
+		assert_eq!((info.demand_current, info.target), (1, 10));
+		// Two tasks: 12. A cancelled task does not count.
+		let third = create_task(model);
+		run_blocks(1);
+		commit_all(third, &[result; 3]);
+		reveal_all(third, &[result; 3]);
+		run_blocks(1);
 		assert!(take_events().contains(&Event::ReplicationTargetChanged {
 			model,
 			old: 10,
@@ -156,9 +170,7 @@ fn eviction_prefers_paused_then_low_qos_and_spares_busy_holders() {
 		assert_ok!(ModelRegistry::pause(RuntimeOrigin::signed(paused)));
 		Nodes::<Test>::mutate(low, |n| n.as_mut().unwrap().qos = 300);
 		Nodes::<Test>::mutate(busy, |n| n.as_mut().unwrap().qos = 100);
-		Nodes::<Test>::mutate(busy, |n| {
-			n.as_mut().unwrap().tasks = BoundedVec::truncate_from(vec![(7u64, model)])
-		});
+		set_node_tasks(busy, model, vec![7]);
 		let mut info = Models::<Test>::get(model).unwrap();
 		info.target = 4;
 		let p = Params::<Test>::get();
@@ -175,7 +187,7 @@ fn eviction_prefers_paused_then_low_qos_and_spares_busy_holders() {
 		assert_eq!(info.holders, 4);
 		// Never below the floor (min_replicas = 3).
 		info.target = 1;
-		Nodes::<Test>::mutate(busy, |n| n.as_mut().unwrap().tasks = BoundedVec::new());
+		set_node_tasks(busy, model, vec![]);
 		assert_eq!(ModelRegistry::evict_surplus(model, &mut info, &p, &seed(51)), 1);
 		assert_eq!(info.holders, 3);
 		assert_eq!(ModelRegistry::evict_surplus(model, &mut info, &p, &seed(52)), 0);

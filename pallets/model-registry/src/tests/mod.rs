@@ -57,9 +57,27 @@ pub fn register(n: u8) -> ModelId {
 	model
 }
 
-/// Tasks node `who` executes.
+/// Tasks node `who` executes (from the holder entries of its holdings), with their models.
 pub fn node_tasks(who: AccountId) -> Vec<(TaskId, ModelId)> {
-	Nodes::<Test>::get(who).map(|n| n.tasks.into_inner()).unwrap_or_default()
+	NodeHoldings::<Test>::get(who)
+		.into_iter()
+		.flat_map(|model| {
+			let entry = Holders::<Test>::get(model).into_iter().find(|h| h.node == who);
+			entry
+				.map(|h| h.tasks.into_inner())
+				.unwrap_or_default()
+				.into_iter()
+				.map(move |t| (t, model))
+		})
+		.collect()
+}
+
+/// Set the tasks node `who` executes on `model`.
+pub fn set_node_tasks(who: AccountId, model: ModelId, tasks: Vec<TaskId>) {
+	Holders::<Test>::mutate(model, |holders| {
+		let entry = holders.iter_mut().find(|h| h.node == who).unwrap();
+		entry.tasks = BoundedVec::truncate_from(tasks);
+	});
 }
 
 /// Nodes currently nominated for `model`.
@@ -100,7 +118,7 @@ pub fn placed_model(n: u8) -> ModelId {
 
 /// Commitment of `who` to `result` with `salt`.
 pub fn commitment(who: AccountId, result: H256, salt: H256) -> H256 {
-	H256(sp_io::hashing::blake2_256(&(who, result, salt).encode()))
+	crate::offchain::commitment_of(&who, &result, &salt)
 }
 
 /// Salt used by executor `who` in tests.
@@ -110,7 +128,7 @@ pub fn salt(who: AccountId) -> H256 {
 
 /// Create a task on `model` from account 79 with fee 300.
 pub fn create_task(model: ModelId) -> TaskId {
-	let id = NextTaskId::<Test>::get();
+	let id = TaskQueue::<Test>::get().next_task;
 	assert_ok!(ModelRegistry::create_task(
 		RuntimeOrigin::signed(79),
 		model,
@@ -218,7 +236,7 @@ fn invariant_checks_detect_corruption() {
 		}),
 		("task queued twice", |m| {
 			let t = create_task(m);
-			crate::tasks::Pending::<Test>::push(t);
+			TaskQueue::<Test>::mutate(|q| crate::tasks::Pending::<Test>::push(&mut q.pending, t));
 		}),
 		("queued flag mismatch", |m| {
 			Models::<Test>::mutate(m, |i| i.as_mut().unwrap().queued = true);

@@ -170,16 +170,34 @@ fn leave_releases_stake_and_clears_work() {
 }
 
 #[test]
-fn leave_refused_with_tasks_in_flight() {
+fn leave_refused_with_open_commitments_until_the_task_resolves() {
 	new_test_ext().execute_with(|| {
 		join_all(1..=10);
 		let model = placed_model(1);
 		let task = create_task(model);
 		run_blocks(1);
-		let busy = executors(task)[0];
+		let ex = executors(task);
+		let result = Some(H256::repeat_byte(9));
+		commit_all(task, &[result, result, None]);
+		assert_eq!(Nodes::<Test>::get(ex[0]).unwrap().open_commitments, 1);
 		assert_noop!(
-			ModelRegistry::leave(RuntimeOrigin::signed(busy)),
+			ModelRegistry::leave(RuntimeOrigin::signed(ex[0])),
 			Error::<Test>::TasksInFlight
 		);
+		// An executor that did not commit may leave; it can no longer commit.
+		assert_ok!(ModelRegistry::leave(RuntimeOrigin::signed(ex[2])));
+		let late = commitment(ex[2], H256::repeat_byte(9), salt(ex[2]));
+		assert_noop!(
+			ModelRegistry::commit_result(RuntimeOrigin::signed(ex[2]), task, late),
+			Error::<Test>::NodeLeaving
+		);
+		// Once the task resolves, the commitment is closed and the node may leave.
+		run_blocks(Params::<Test>::get().commit_deadline);
+		reveal_all(task, &[result, result, None]);
+		run_blocks(2);
+		assert!(matches!(Tasks::<Test>::get(task).unwrap().status, TaskStatus::Completed { .. }));
+		assert_eq!(Nodes::<Test>::get(ex[0]).unwrap().open_commitments, 0);
+		assert_ok!(ModelRegistry::leave(RuntimeOrigin::signed(ex[0])));
+		assert_ok!(ModelRegistry::do_try_state());
 	});
 }
