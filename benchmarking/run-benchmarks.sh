@@ -64,6 +64,6 @@ bench pallet_model_registry \
 bench pallet_balances \
 	--output benchmarking/weights/pallet_balances.rs
 
-step "worst-case weights (RocksDbWeight: read 25 us, write 100 us)"
+step "worst-case weights (ParityDbWeight: read 8 us, write 50 us)"
 python3 benchmarking/weight-table.py \
 	pallets/model-registry/src/weights.rs benchmarking/weights/pallet_balances.rs

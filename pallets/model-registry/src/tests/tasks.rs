@@ -1,4 +1,5 @@
 use super::*;
+use frame_support::traits::Get;
 
 const R1: H256 = H256::repeat_byte(0xa1);
 const R2: H256 = H256::repeat_byte(0xb2);
@@ -451,5 +452,66 @@ fn last_reveal_resolves_in_the_next_block() {
 		// The entry of the original deadline finds the task resolved.
 		run_to_block(deadline);
 		assert_eq!(Tasks::<Test>::get(task).unwrap().status, TaskStatus::Completed { result: R1 });
+	});
+}
+
+#[test]
+fn tasks_assigned_in_one_block_share_one_commit_deadline_entry() {
+	new_test_ext().execute_with(|| {
+		let model = setup();
+		let (a, b) = (create_task(model), create_task(model));
+		run_blocks(1);
+		let deadline = commit_deadline(a);
+		assert_eq!(commit_deadline(b), deadline);
+		let entries: Vec<DeadlineItemOf<Test>> =
+			Deadlines::<Test>::iter_prefix_values(deadline).collect();
+		assert_eq!(
+			entries,
+			vec![DeadlineItem::CommitPhases { tasks: BoundedVec::truncate_from(vec![a, b]) }]
+		);
+		// Assigning wrote the tasks into the holder list, not into the node records.
+		let ex = executors(a);
+		assert!(node_tasks(ex[0]).contains(&(a, model)));
+		// Nobody commits: both commit phases end at that entry.
+		run_to_block(deadline - 1);
+		assert!(matches!(Tasks::<Test>::get(a).unwrap().status, TaskStatus::Commit { .. }));
+		run_to_block(deadline);
+		let failed = TaskStatus::Failed { reason: TaskFailure::NoAnswers };
+		assert_eq!(Tasks::<Test>::get(a).unwrap().status, failed);
+		assert_eq!(Tasks::<Test>::get(b).unwrap().status, failed);
+		assert!(node_tasks(ex[0]).iter().all(|(t, _)| *t != a));
+		assert_ok!(ModelRegistry::do_try_state());
+	});
+}
+
+#[test]
+fn pending_ring_reuses_its_slots_in_order() {
+	new_test_ext().execute_with(|| {
+		// A model without holders: every task waits.
+		let model = register(1);
+		let cap: u32 = <Test as Config>::MaxQueuedTasks::get();
+		let tasks: Vec<TaskId> = (0..cap).map(|_| create_task(model)).collect();
+		assert_noop!(
+			ModelRegistry::create_task(
+				RuntimeOrigin::signed(79),
+				model,
+				BoundedVec::truncate_from(b"one more".to_vec()),
+				300
+			),
+			Error::<Test>::TaskQueueFull
+		);
+		// Each block examines `MaxAssignmentsPerBlock` tasks and puts them back: after a full
+		// round the ring has wrapped and holds the same tasks in the same order.
+		let per_block: u32 = <Test as Config>::MaxAssignmentsPerBlock::get();
+		run_blocks(u64::from(cap / per_block));
+		assert_eq!(ModelRegistry::pending_tasks(), tasks);
+		let queue = TaskQueue::<Test>::get();
+		assert_eq!(queue.pending.head, cap);
+		assert_eq!(queue.pending.tail, 2 * cap);
+		assert!(PendingTasks::<Test>::iter_keys().all(|slot| slot < cap));
+		// A cancelled task leaves its entry, which is skipped.
+		assert_ok!(ModelRegistry::cancel_task(RuntimeOrigin::signed(79), tasks[0]));
+		assert_eq!(ModelRegistry::pending_tasks(), tasks[1..].to_vec());
+		assert_ok!(ModelRegistry::do_try_state());
 	});
 }
