@@ -498,7 +498,9 @@ pub mod pallet {
 			Self::do_resume(ensure_signed(origin)?)
 		}
 
-		/// Leave: only without tasks in flight. Releases the stake at once; the holdings and
+		/// Leave: only while no committed result of the node awaits its task's resolution (so
+		/// that a wrong answer cannot escape its slash). Tasks the node was drawn for but did
+		/// not commit to go on without it. Releases the stake at once; the holdings and
 		/// nominations are cleared (and replacements nominated) in the following blocks, after
 		/// which the node's record is removed.
 		#[pallet::call_index(4)]
@@ -583,6 +585,7 @@ pub mod pallet {
 		}
 
 		/// Commit to a result: `commitment = blake2_256((executor, result, salt).encode())`.
+		/// Until the task resolves, the node has an open commitment and cannot leave.
 		#[pallet::call_index(12)]
 		#[pallet::weight(T::WeightInfo::commit_result())]
 		pub fn commit_result(

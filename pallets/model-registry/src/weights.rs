@@ -72,7 +72,7 @@ pub trait WeightInfo {
 	fn report_lost() -> Weight;
 	/// Announce an unrequested copy (`announce_stored`), queueing the model.
 	fn announce_stored() -> Weight;
-	/// Create a task (`create_task`) with an input of `i` bytes, raising the model's target.
+	/// Create a task (`create_task`) with an input of `i` bytes.
 	/// Component `i` was measured on `[0, 4096]`.
 	fn create_task(i: u32, ) -> Weight;
 	/// Commit a result (`commit_result`): the last commitment, which starts the reveal phase.
@@ -87,8 +87,6 @@ pub trait WeightInfo {
 	fn on_initialize_base() -> Weight;
 	/// Hook: a nomination expires (QoS penalty without kick-out, model queued).
 	fn expire_nomination() -> Weight;
-	/// Hook: a task waiting longer than a demand window fails.
-	fn fail_waiting_task() -> Weight;
 	/// Hook: the commit phase of a task with `k` executors ends (silent executors released and penalised).
 	/// Component `k` was measured on `[1, 5]`.
 	fn end_commit_phase(k: u32, ) -> Weight;
@@ -99,12 +97,14 @@ pub trait WeightInfo {
 	fn prune_task() -> Weight;
 	/// Hook: a node is kicked out (stake released, cleanup queued).
 	fn kick_out() -> Weight;
-	/// Hook: `k` executors are drawn for a waiting task, every draw accepted.
-	/// Component `k` was measured on `[1, 5]`.
+	/// Hook: `n` waiting tasks each get `MaxExecutorsPerTask` executors, after as many rejected draws.
+	/// Component `n` was measured on `[1, 8]`.
 	fn assign_executors(n: u32, ) -> Weight;
-	/// Hook: a waiting task wanting `k` executors stays unserved after all its `2 k` draws.
-	/// Component `k` was measured on `[0, 5]`.
+	/// Hook: `n` waiting tasks stay unserved after all their draws, each reading a node.
+	/// Component `n` was measured on `[1, 8]`.
 	fn assign_unserved(n: u32, ) -> Weight;
+	/// Hook: a task waiting longer than a demand window fails (fee refunded, demand counted, model queued).
+	fn fail_waiting_task() -> Weight;
 	/// Hook: a model of the replication queue is served with `d` draws, each nominating a node.
 	/// Component `d` was measured on `[1, 64]`.
 	fn replicate_model(d: u32, ) -> Weight;
@@ -123,7 +123,7 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::NodeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -133,25 +133,25 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn join() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `296`
-		//  Estimated: `4149`
-		// Minimum execution time: 74_963_000 picoseconds.
-		Weight::from_parts(81_173_000, 4149)
+		//  Estimated: `3832`
+		// Minimum execution time: 75_781_000 picoseconds.
+		Weight::from_parts(81_490_000, 3832)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	fn update_capacity() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `502`
-		//  Estimated: `4149`
-		// Minimum execution time: 17_399_000 picoseconds.
-		Weight::from_parts(19_756_000, 4149)
+		//  Measured:  `505`
+		//  Estimated: `3832`
+		// Minimum execution time: 17_679_000 picoseconds.
+		Weight::from_parts(20_102_000, 3832)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:1 w:0)
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::CleanupQueueRange` (r:1 w:1)
@@ -160,15 +160,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::CleanupQueue` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
 	fn pause() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1343`
+		//  Measured:  `1346`
 		//  Estimated: `4538`
-		// Minimum execution time: 25_780_000 picoseconds.
-		Weight::from_parts(29_097_000, 4538)
+		// Minimum execution time: 26_502_000 picoseconds.
+		Weight::from_parts(29_705_000, 4538)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:1 w:0)
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::CleanupQueueRange` (r:1 w:1)
@@ -177,15 +177,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::CleanupQueue` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
 	fn resume() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1343`
+		//  Measured:  `1346`
 		//  Estimated: `4538`
-		// Minimum execution time: 25_793_000 picoseconds.
-		Weight::from_parts(29_143_000, 4538)
+		// Minimum execution time: 26_545_000 picoseconds.
+		Weight::from_parts(29_533_000, 4538)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:2 w:2)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::NodeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeAt` (r:1 w:2)
@@ -200,10 +200,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::CleanupQueue` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
 	fn leave() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `725`
-		//  Estimated: `7308`
-		// Minimum execution time: 94_964_000 picoseconds.
-		Weight::from_parts(103_099_000, 7308)
+		//  Measured:  `731`
+		//  Estimated: `6674`
+		// Minimum execution time: 95_670_000 picoseconds.
+		Weight::from_parts(104_446_000, 6674)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -228,10 +228,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `407`
 		//  Estimated: `3615`
-		// Minimum execution time: 89_106_000 picoseconds.
-		Weight::from_parts(94_770_842, 3615)
-			// Standard Error: 25_336
-			.saturating_add(Weight::from_parts(1_185_699, 0).saturating_mul(s.into()))
+		// Minimum execution time: 89_430_000 picoseconds.
+		Weight::from_parts(94_741_606, 3615)
+			// Standard Error: 18_077
+			.saturating_add(Weight::from_parts(1_165_998, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -253,13 +253,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `829`
 		//  Estimated: `6240`
-		// Minimum execution time: 92_164_000 picoseconds.
-		Weight::from_parts(99_689_000, 6240)
+		// Minimum execution time: 92_379_000 picoseconds.
+		Weight::from_parts(100_259_000, 6240)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nominations` (r:1 w:1)
@@ -267,7 +267,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::NodeNominations` (r:1 w:1)
 	/// Proof: `ModelRegistry::NodeNominations` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
-	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:1 w:1)
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
@@ -278,15 +278,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn confirm_stored() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1993`
-		//  Estimated: `5627`
-		// Minimum execution time: 70_878_000 picoseconds.
-		Weight::from_parts(78_178_000, 5627)
+		//  Measured:  `1996`
+		//  Estimated: `7739`
+		// Minimum execution time: 72_523_000 picoseconds.
+		Weight::from_parts(79_123_000, 7739)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nominations` (r:1 w:1)
@@ -301,19 +301,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn decline_nomination() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `960`
+		//  Measured:  `963`
 		//  Estimated: `4538`
-		// Minimum execution time: 52_756_000 picoseconds.
-		Weight::from_parts(58_369_000, 4538)
+		// Minimum execution time: 53_167_000 picoseconds.
+		Weight::from_parts(58_926_000, 4538)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
-	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:1 w:1)
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
@@ -324,19 +324,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn report_lost() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2045`
-		//  Estimated: `5627`
-		// Minimum execution time: 61_731_000 picoseconds.
-		Weight::from_parts(67_406_000, 5627)
+		//  Measured:  `2051`
+		//  Estimated: `7739`
+		// Minimum execution time: 62_730_000 picoseconds.
+		Weight::from_parts(68_627_000, 7739)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
-	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nominations` (r:1 w:0)
 	/// Proof: `ModelRegistry::Nominations` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:1 w:1)
@@ -349,27 +349,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn announce_stored() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1680`
-		//  Estimated: `5627`
-		// Minimum execution time: 59_587_000 picoseconds.
-		Weight::from_parts(65_563_000, 5627)
+		//  Measured:  `1683`
+		//  Estimated: `7739`
+		// Minimum execution time: 59_878_000 picoseconds.
+		Weight::from_parts(66_056_000, 7739)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
-	/// Storage: `ModelRegistry::Models` (r:1 w:1)
+	/// Storage: `ModelRegistry::Models` (r:1 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::NextTaskId` (r:1 w:1)
-	/// Proof: `ModelRegistry::NextTaskId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::PendingTasksRange` (r:1 w:1)
-	/// Proof: `ModelRegistry::PendingTasksRange` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::TaskQueue` (r:1 w:1)
+	/// Proof: `ModelRegistry::TaskQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Params` (r:1 w:0)
-	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::ReplicationQueueRange` (r:1 w:1)
-	/// Proof: `ModelRegistry::ReplicationQueueRange` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::ReplicationQueue` (r:0 w:1)
-	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::PendingTasks` (r:0 w:1)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:0 w:1)
@@ -377,44 +369,46 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `i` is `[0, 4096]`.
 	fn create_task(i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `549`
+		//  Measured:  `402`
 		//  Estimated: `3615`
-		// Minimum execution time: 97_484_000 picoseconds.
-		Weight::from_parts(104_448_519, 3615)
-			// Standard Error: 16
-			.saturating_add(Weight::from_parts(781, 0).saturating_mul(i.into()))
-			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
+		// Minimum execution time: 79_029_000 picoseconds.
+		Weight::from_parts(84_632_155, 3615)
+			// Standard Error: 10
+			.saturating_add(Weight::from_parts(925, 0).saturating_mul(i.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:0 w:1)
-	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	fn commit_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5016`
+		//  Measured:  `5116`
 		//  Estimated: `8213`
-		// Minimum execution time: 41_591_000 picoseconds.
-		Weight::from_parts(46_653_000, 8213)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
+		// Minimum execution time: 48_955_000 picoseconds.
+		Weight::from_parts(54_749_000, 8213)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:0 w:1)
-	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	fn reveal_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5113`
+		//  Measured:  `5119`
 		//  Estimated: `8213`
-		// Minimum execution time: 37_838_000 picoseconds.
-		Weight::from_parts(42_326_000, 8213)
+		// Minimum execution time: 37_233_000 picoseconds.
+		Weight::from_parts(42_484_000, 8213)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -424,10 +418,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	fn cancel_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4557`
+		//  Measured:  `4530`
 		//  Estimated: `8213`
-		// Minimum execution time: 64_135_000 picoseconds.
-		Weight::from_parts(68_928_000, 8213)
+		// Minimum execution time: 64_374_000 picoseconds.
+		Weight::from_parts(70_349_000, 8213)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -437,8 +431,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 7_238_000 picoseconds.
-		Weight::from_parts(8_378_000, 0)
+		// Minimum execution time: 7_542_000 picoseconds.
+		Weight::from_parts(8_798_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `RandomnessCollectiveFlip::RandomMaterial` (r:1 w:0)
@@ -447,8 +441,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::PendingTasksRange` (r:1 w:0)
-	/// Proof: `ModelRegistry::PendingTasksRange` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::TaskQueue` (r:1 w:0)
+	/// Proof: `ModelRegistry::TaskQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ReplicationQueueRange` (r:1 w:0)
@@ -461,8 +455,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2781`
 		//  Estimated: `4079`
-		// Minimum execution time: 86_252_000 picoseconds.
-		Weight::from_parts(91_628_000, 4079)
+		// Minimum execution time: 88_885_000 picoseconds.
+		Weight::from_parts(94_933_000, 4079)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -471,7 +465,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::DeadlineCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:1 w:1)
-	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nominations` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nominations` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
@@ -479,7 +473,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::NodeNominations` (r:1 w:1)
 	/// Proof: `ModelRegistry::NodeNominations` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ReplicationQueueRange` (r:1 w:1)
@@ -488,19 +482,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn expire_nomination() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1068`
+		//  Measured:  `1071`
 		//  Estimated: `4538`
-		// Minimum execution time: 65_845_000 picoseconds.
-		Weight::from_parts(71_048_000, 4538)
-			.saturating_add(T::DbWeight::get().reads(9_u64))
-			.saturating_add(T::DbWeight::get().writes(9_u64))
-	}
-	fn fail_waiting_task() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `1068`
-		//  Estimated: `4538`
-		// Minimum execution time: 65_845_000 picoseconds.
-		Weight::from_parts(71_048_000, 4538)
+		// Minimum execution time: 66_055_000 picoseconds.
+		Weight::from_parts(72_072_000, 4538)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -509,50 +494,52 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::DeadlineCount` (r:2 w:2)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:1 w:2)
-	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Nodes` (r:4 w:4)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Nodes` (r:4 w:4)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 5]`.
 	fn end_commit_phase(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4816 + k * (202 ±0)`
-		//  Estimated: `8213 + k * (1272 ±33)`
-		// Minimum execution time: 50_292_000 picoseconds.
-		Weight::from_parts(42_816_285, 8213)
-			// Standard Error: 23_012
-			.saturating_add(Weight::from_parts(13_315_074, 0).saturating_mul(k.into()))
+		//  Measured:  `4924 + k * (207 ±0)`
+		//  Estimated: `8213 + k * (1148 ±29)`
+		// Minimum execution time: 50_570_000 picoseconds.
+		Weight::from_parts(45_456_124, 8213)
+			// Standard Error: 45_689
+			.saturating_add(Weight::from_parts(13_533_650, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 1272).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(0, 1148).saturating_mul(k.into()))
 	}
 	/// Storage: `ModelRegistry::DeadlineCursor` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:2 w:2)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:1 w:2)
-	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:5 w:5)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:3 w:3)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:6 w:6)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
-	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:2 w:2)
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ReplicationQueueRange` (r:1 w:1)
@@ -562,37 +549,37 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[1, 5]`.
 	fn resolve_task(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4657 + k * (848 ±0)`
-		//  Estimated: `8213 + k * (3159 ±0)`
-		// Minimum execution time: 126_198_000 picoseconds.
-		Weight::from_parts(39_108_384, 8213)
-			// Standard Error: 148_854
-			.saturating_add(Weight::from_parts(84_758_189, 0).saturating_mul(k.into()))
-			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(k.into())))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
-			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 3159).saturating_mul(k.into()))
+		//  Measured:  `4792 + k * (788 ±0)`
+		//  Estimated: `8213 + k * (2842 ±92)`
+		// Minimum execution time: 142_429_000 picoseconds.
+		Weight::from_parts(60_765_955, 8213)
+			// Standard Error: 157_589
+			.saturating_add(Weight::from_parts(82_560_238, 0).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(k.into())))
+			.saturating_add(T::DbWeight::get().writes(11_u64))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(k.into())))
+			.saturating_add(Weight::from_parts(0, 2842).saturating_mul(k.into()))
 	}
 	/// Storage: `ModelRegistry::DeadlineCursor` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:1 w:1)
-	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
 	fn prune_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4806`
+		//  Measured:  `4812`
 		//  Estimated: `8213`
-		// Minimum execution time: 27_569_000 picoseconds.
-		Weight::from_parts(30_651_000, 8213)
+		// Minimum execution time: 26_863_000 picoseconds.
+		Weight::from_parts(29_918_000, 8213)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:2 w:2)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::NodeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeAt` (r:1 w:2)
@@ -607,77 +594,105 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::CleanupQueue` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
 	fn kick_out() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `725`
-		//  Estimated: `7308`
-		// Minimum execution time: 84_354_000 picoseconds.
-		Weight::from_parts(91_033_000, 7308)
+		//  Measured:  `731`
+		//  Estimated: `6674`
+		// Minimum execution time: 86_388_000 picoseconds.
+		Weight::from_parts(92_768_000, 6674)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
-	/// Storage: `ModelRegistry::PendingTasksRange` (r:1 w:1)
-	/// Proof: `ModelRegistry::PendingTasksRange` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::TaskQueue` (r:1 w:1)
+	/// Proof: `ModelRegistry::TaskQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::PendingTasks` (r:1 w:1)
+	/// Storage: `ModelRegistry::PendingTasks` (r:8 w:0)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
+	/// Storage: `ModelRegistry::Tasks` (r:8 w:8)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Models` (r:1 w:0)
+	/// Storage: `ModelRegistry::Models` (r:8 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Holders` (r:1 w:0)
-	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Nodes` (r:5 w:5)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Holders` (r:8 w:8)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Nodes` (r:80 w:0)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:0 w:1)
-	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
-	/// The range of component `k` is `[1, 5]`.
+	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 8]`.
 	fn assign_executors(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5001 + k * (607 ±0)`
-		//  Estimated: `8213 + k * (3159 ±0)`
-		// Minimum execution time: 68_834_000 picoseconds.
-		Weight::from_parts(61_224_183, 8213)
-			// Standard Error: 36_873
-			.saturating_add(Weight::from_parts(13_195_936, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 3159).saturating_mul(n.into()))
+		//  Measured:  `452 + n * (9780 ±0)`
+		//  Estimated: `3481 + n * (28420 ±0)`
+		// Minimum execution time: 131_041_000 picoseconds.
+		Weight::from_parts(27_450_407, 3481)
+			// Standard Error: 145_444
+			.saturating_add(Weight::from_parts(112_970_014, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().reads((14_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 28420).saturating_mul(n.into()))
 	}
-	/// Storage: `ModelRegistry::PendingTasksRange` (r:1 w:1)
-	/// Proof: `ModelRegistry::PendingTasksRange` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::TaskQueue` (r:1 w:1)
+	/// Proof: `ModelRegistry::TaskQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::PendingTasks` (r:1 w:2)
+	/// Storage: `ModelRegistry::PendingTasks` (r:8 w:8)
+	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Tasks` (r:8 w:8)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Models` (r:8 w:0)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Holders` (r:8 w:0)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Nodes` (r:80 w:0)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 8]`.
+	fn assign_unserved(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `452 + n * (9780 ±0)`
+		//  Estimated: `1545 + n * (28420 ±0)`
+		// Minimum execution time: 118_825_000 picoseconds.
+		Weight::from_parts(20_638_665, 1545)
+			// Standard Error: 174_546
+			.saturating_add(Weight::from_parts(108_632_522, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().reads((14_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 28420).saturating_mul(n.into()))
+	}
+	/// Storage: `ModelRegistry::TaskQueue` (r:1 w:1)
+	/// Proof: `ModelRegistry::TaskQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Params` (r:1 w:0)
+	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::PendingTasks` (r:1 w:0)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Holders` (r:1 w:0)
-	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Nodes` (r:10 w:0)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::DeadlineCount` (r:1 w:1)
+	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ReplicationQueueRange` (r:1 w:1)
 	/// Proof: `ModelRegistry::ReplicationQueueRange` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Deadlines` (r:0 w:1)
+	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ReplicationQueue` (r:0 w:1)
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// The range of component `k` is `[0, 5]`.
-	fn assign_unserved(n: u32, ) -> Weight {
+	fn fail_waiting_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4935 + k * (956 ±0)`
-		//  Estimated: `8213 + k * (6318 ±0)`
-		// Minimum execution time: 48_872_000 picoseconds.
-		Weight::from_parts(58_511_099, 8213)
-			// Standard Error: 44_056
-			.saturating_add(Weight::from_parts(15_337_212, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(6_u64))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
-			.saturating_add(Weight::from_parts(0, 6318).saturating_mul(n.into()))
+		//  Measured:  `4998`
+		//  Estimated: `8213`
+		// Minimum execution time: 104_224_000 picoseconds.
+		Weight::from_parts(113_108_000, 8213)
+			.saturating_add(T::DbWeight::get().reads(9_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
@@ -690,11 +705,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::NodeCount` (r:1 w:0)
 	/// Proof: `ModelRegistry::NodeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:0)
-	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeAt` (r:64 w:0)
 	/// Proof: `ModelRegistry::NodeAt` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:64 w:64)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nominations` (r:64 w:64)
 	/// Proof: `ModelRegistry::Nominations` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:1 w:1)
@@ -702,16 +717,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::NodeNominations` (r:64 w:64)
 	/// Proof: `ModelRegistry::NodeNominations` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:0 w:64)
-	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// The range of component `d` is `[1, 64]`.
 	fn replicate_model(d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `582 + d * (164 ±0)`
-		//  Estimated: `5627 + d * (3548 ±0)`
-		// Minimum execution time: 64_093_000 picoseconds.
-		Weight::from_parts(36_945_807, 5627)
-			// Standard Error: 28_732
-			.saturating_add(Weight::from_parts(32_256_460, 0).saturating_mul(d.into()))
+		//  Measured:  `582 + d * (167 ±0)`
+		//  Estimated: `7739 + d * (3548 ±0)`
+		// Minimum execution time: 65_597_000 picoseconds.
+		Weight::from_parts(33_810_400, 7739)
+			// Standard Error: 32_301
+			.saturating_add(Weight::from_parts(32_717_010, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(d.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -729,20 +744,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
-	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:8 w:8)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:8 w:8)
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// The range of component `e` is `[1, 8]`.
 	fn review_model(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3613 + e * (102 ±0)`
-		//  Estimated: `26262 + e * (3548 ±0)`
-		// Minimum execution time: 107_947_000 picoseconds.
-		Weight::from_parts(94_620_152, 26262)
-			// Standard Error: 35_698
-			.saturating_add(Weight::from_parts(20_816_254, 0).saturating_mul(e.into()))
+		//  Measured:  `3653 + e * (102 ±0)`
+		//  Estimated: `23726 + e * (3548 ±0)`
+		// Minimum execution time: 110_505_000 picoseconds.
+		Weight::from_parts(95_860_635, 23726)
+			// Standard Error: 34_402
+			.saturating_add(Weight::from_parts(21_790_755, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -750,13 +765,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 3548).saturating_mul(e.into()))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:1 w:1)
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:32 w:32)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:32 w:32)
-	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ReplicationQueueRange` (r:1 w:1)
@@ -766,35 +781,35 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `s` is `[1, 32]`.
 	fn cleanup_node(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `659 + s * (285 ±0)`
-		//  Estimated: `4538 + s * (4637 ±0)`
-		// Minimum execution time: 50_389_000 picoseconds.
-		Weight::from_parts(15_141_109, 4538)
-			// Standard Error: 35_517
-			.saturating_add(Weight::from_parts(28_702_679, 0).saturating_mul(s.into()))
+		//  Measured:  `664 + s * (285 ±0)`
+		//  Estimated: `4538 + s * (6749 ±0)`
+		// Minimum execution time: 51_554_000 picoseconds.
+		Weight::from_parts(12_559_662, 4538)
+			// Standard Error: 40_605
+			.saturating_add(Weight::from_parts(29_435_719, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(s.into())))
-			.saturating_add(Weight::from_parts(0, 4637).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(0, 6749).saturating_mul(s.into()))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
-	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:64 w:64)
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:64 w:64)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 64]`.
 	fn cleanup_model(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1486 + s * (243 ±0)`
-		//  Estimated: `5627 + s * (3548 ±0)`
-		// Minimum execution time: 42_670_000 picoseconds.
-		Weight::from_parts(9_230_305, 5627)
-			// Standard Error: 28_522
-			.saturating_add(Weight::from_parts(25_826_917, 0).saturating_mul(s.into()))
+		//  Measured:  `1486 + s * (247 ±0)`
+		//  Estimated: `7739 + s * (3548 ±0)`
+		// Minimum execution time: 43_012_000 picoseconds.
+		Weight::from_parts(45_509_000, 7739)
+			// Standard Error: 33_446
+			.saturating_add(Weight::from_parts(26_956_139, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -803,10 +818,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	}
 }
 
-/// Weights for tests, using RocksDB database weights.
+/// Weights for tests, using ParityDB database weights (the node's only database).
 impl WeightInfo for () {
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::NodeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -816,25 +831,25 @@ impl WeightInfo for () {
 	fn join() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `296`
-		//  Estimated: `4149`
-		// Minimum execution time: 74_963_000 picoseconds.
-		Weight::from_parts(81_173_000, 4149)
+		//  Estimated: `3832`
+		// Minimum execution time: 75_781_000 picoseconds.
+		Weight::from_parts(81_490_000, 3832)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	fn update_capacity() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `502`
-		//  Estimated: `4149`
-		// Minimum execution time: 17_399_000 picoseconds.
-		Weight::from_parts(19_756_000, 4149)
+		//  Measured:  `505`
+		//  Estimated: `3832`
+		// Minimum execution time: 17_679_000 picoseconds.
+		Weight::from_parts(20_102_000, 3832)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:1 w:0)
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::CleanupQueueRange` (r:1 w:1)
@@ -843,15 +858,15 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::CleanupQueue` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
 	fn pause() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1343`
+		//  Measured:  `1346`
 		//  Estimated: `4538`
-		// Minimum execution time: 25_780_000 picoseconds.
-		Weight::from_parts(29_097_000, 4538)
+		// Minimum execution time: 26_502_000 picoseconds.
+		Weight::from_parts(29_705_000, 4538)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:1 w:0)
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::CleanupQueueRange` (r:1 w:1)
@@ -860,15 +875,15 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::CleanupQueue` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
 	fn resume() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1343`
+		//  Measured:  `1346`
 		//  Estimated: `4538`
-		// Minimum execution time: 25_793_000 picoseconds.
-		Weight::from_parts(29_143_000, 4538)
+		// Minimum execution time: 26_545_000 picoseconds.
+		Weight::from_parts(29_533_000, 4538)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:2 w:2)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::NodeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeAt` (r:1 w:2)
@@ -883,10 +898,10 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::CleanupQueue` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
 	fn leave() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `725`
-		//  Estimated: `7308`
-		// Minimum execution time: 94_964_000 picoseconds.
-		Weight::from_parts(103_099_000, 7308)
+		//  Measured:  `731`
+		//  Estimated: `6674`
+		// Minimum execution time: 95_670_000 picoseconds.
+		Weight::from_parts(104_446_000, 6674)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
@@ -911,10 +926,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `407`
 		//  Estimated: `3615`
-		// Minimum execution time: 89_106_000 picoseconds.
-		Weight::from_parts(94_770_842, 3615)
-			// Standard Error: 25_336
-			.saturating_add(Weight::from_parts(1_185_699, 0).saturating_mul(s.into()))
+		// Minimum execution time: 89_430_000 picoseconds.
+		Weight::from_parts(94_741_606, 3615)
+			// Standard Error: 18_077
+			.saturating_add(Weight::from_parts(1_165_998, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
@@ -936,13 +951,13 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `829`
 		//  Estimated: `6240`
-		// Minimum execution time: 92_164_000 picoseconds.
-		Weight::from_parts(99_689_000, 6240)
+		// Minimum execution time: 92_379_000 picoseconds.
+		Weight::from_parts(100_259_000, 6240)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nominations` (r:1 w:1)
@@ -950,7 +965,7 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::NodeNominations` (r:1 w:1)
 	/// Proof: `ModelRegistry::NodeNominations` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
-	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:1 w:1)
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
@@ -961,15 +976,15 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn confirm_stored() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1993`
-		//  Estimated: `5627`
-		// Minimum execution time: 70_878_000 picoseconds.
-		Weight::from_parts(78_178_000, 5627)
+		//  Measured:  `1996`
+		//  Estimated: `7739`
+		// Minimum execution time: 72_523_000 picoseconds.
+		Weight::from_parts(79_123_000, 7739)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nominations` (r:1 w:1)
@@ -984,19 +999,19 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn decline_nomination() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `960`
+		//  Measured:  `963`
 		//  Estimated: `4538`
-		// Minimum execution time: 52_756_000 picoseconds.
-		Weight::from_parts(58_369_000, 4538)
+		// Minimum execution time: 53_167_000 picoseconds.
+		Weight::from_parts(58_926_000, 4538)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
-	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:1 w:1)
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
@@ -1007,19 +1022,19 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn report_lost() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2045`
-		//  Estimated: `5627`
-		// Minimum execution time: 61_731_000 picoseconds.
-		Weight::from_parts(67_406_000, 5627)
+		//  Measured:  `2051`
+		//  Estimated: `7739`
+		// Minimum execution time: 62_730_000 picoseconds.
+		Weight::from_parts(68_627_000, 7739)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
-	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nominations` (r:1 w:0)
 	/// Proof: `ModelRegistry::Nominations` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:1 w:1)
@@ -1032,27 +1047,19 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn announce_stored() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1680`
-		//  Estimated: `5627`
-		// Minimum execution time: 59_587_000 picoseconds.
-		Weight::from_parts(65_563_000, 5627)
+		//  Measured:  `1683`
+		//  Estimated: `7739`
+		// Minimum execution time: 59_878_000 picoseconds.
+		Weight::from_parts(66_056_000, 7739)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
-	/// Storage: `ModelRegistry::Models` (r:1 w:1)
+	/// Storage: `ModelRegistry::Models` (r:1 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::NextTaskId` (r:1 w:1)
-	/// Proof: `ModelRegistry::NextTaskId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::PendingTasksRange` (r:1 w:1)
-	/// Proof: `ModelRegistry::PendingTasksRange` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::TaskQueue` (r:1 w:1)
+	/// Proof: `ModelRegistry::TaskQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Params` (r:1 w:0)
-	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::ReplicationQueueRange` (r:1 w:1)
-	/// Proof: `ModelRegistry::ReplicationQueueRange` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::ReplicationQueue` (r:0 w:1)
-	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::PendingTasks` (r:0 w:1)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:0 w:1)
@@ -1060,44 +1067,46 @@ impl WeightInfo for () {
 	/// The range of component `i` is `[0, 4096]`.
 	fn create_task(i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `549`
+		//  Measured:  `402`
 		//  Estimated: `3615`
-		// Minimum execution time: 97_484_000 picoseconds.
-		Weight::from_parts(104_448_519, 3615)
-			// Standard Error: 16
-			.saturating_add(Weight::from_parts(781, 0).saturating_mul(i.into()))
-			.saturating_add(ParityDbWeight::get().reads(6_u64))
-			.saturating_add(ParityDbWeight::get().writes(8_u64))
+		// Minimum execution time: 79_029_000 picoseconds.
+		Weight::from_parts(84_632_155, 3615)
+			// Standard Error: 10
+			.saturating_add(Weight::from_parts(925, 0).saturating_mul(i.into()))
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:0 w:1)
-	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	fn commit_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5016`
+		//  Measured:  `5116`
 		//  Estimated: `8213`
-		// Minimum execution time: 41_591_000 picoseconds.
-		Weight::from_parts(46_653_000, 8213)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
-			.saturating_add(ParityDbWeight::get().writes(3_u64))
+		// Minimum execution time: 48_955_000 picoseconds.
+		Weight::from_parts(54_749_000, 8213)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:0 w:1)
-	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	fn reveal_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5113`
+		//  Measured:  `5119`
 		//  Estimated: `8213`
-		// Minimum execution time: 37_838_000 picoseconds.
-		Weight::from_parts(42_326_000, 8213)
+		// Minimum execution time: 37_233_000 picoseconds.
+		Weight::from_parts(42_484_000, 8213)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1107,10 +1116,10 @@ impl WeightInfo for () {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	fn cancel_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4557`
+		//  Measured:  `4530`
 		//  Estimated: `8213`
-		// Minimum execution time: 64_135_000 picoseconds.
-		Weight::from_parts(68_928_000, 8213)
+		// Minimum execution time: 64_374_000 picoseconds.
+		Weight::from_parts(70_349_000, 8213)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -1120,8 +1129,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 7_238_000 picoseconds.
-		Weight::from_parts(8_378_000, 0)
+		// Minimum execution time: 7_542_000 picoseconds.
+		Weight::from_parts(8_798_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `RandomnessCollectiveFlip::RandomMaterial` (r:1 w:0)
@@ -1130,8 +1139,8 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::PendingTasksRange` (r:1 w:0)
-	/// Proof: `ModelRegistry::PendingTasksRange` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::TaskQueue` (r:1 w:0)
+	/// Proof: `ModelRegistry::TaskQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ReplicationQueueRange` (r:1 w:0)
@@ -1144,8 +1153,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2781`
 		//  Estimated: `4079`
-		// Minimum execution time: 86_252_000 picoseconds.
-		Weight::from_parts(91_628_000, 4079)
+		// Minimum execution time: 88_885_000 picoseconds.
+		Weight::from_parts(94_933_000, 4079)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -1154,7 +1163,7 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::DeadlineCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:1 w:1)
-	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nominations` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nominations` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
@@ -1162,7 +1171,7 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::NodeNominations` (r:1 w:1)
 	/// Proof: `ModelRegistry::NodeNominations` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ReplicationQueueRange` (r:1 w:1)
@@ -1171,19 +1180,10 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn expire_nomination() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1068`
+		//  Measured:  `1071`
 		//  Estimated: `4538`
-		// Minimum execution time: 65_845_000 picoseconds.
-		Weight::from_parts(71_048_000, 4538)
-			.saturating_add(ParityDbWeight::get().reads(9_u64))
-			.saturating_add(ParityDbWeight::get().writes(9_u64))
-	}
-	fn fail_waiting_task() -> Weight {
-		// Proof Size summary in bytes:
-		//  Measured:  `1068`
-		//  Estimated: `4538`
-		// Minimum execution time: 65_845_000 picoseconds.
-		Weight::from_parts(71_048_000, 4538)
+		// Minimum execution time: 66_055_000 picoseconds.
+		Weight::from_parts(72_072_000, 4538)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
@@ -1192,50 +1192,52 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::DeadlineCount` (r:2 w:2)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:1 w:2)
-	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Nodes` (r:4 w:4)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Nodes` (r:4 w:4)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// The range of component `k` is `[1, 5]`.
 	fn end_commit_phase(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4816 + k * (202 ±0)`
-		//  Estimated: `8213 + k * (1272 ±33)`
-		// Minimum execution time: 50_292_000 picoseconds.
-		Weight::from_parts(42_816_285, 8213)
-			// Standard Error: 23_012
-			.saturating_add(Weight::from_parts(13_315_074, 0).saturating_mul(k.into()))
+		//  Measured:  `4924 + k * (207 ±0)`
+		//  Estimated: `8213 + k * (1148 ±29)`
+		// Minimum execution time: 50_570_000 picoseconds.
+		Weight::from_parts(45_456_124, 8213)
+			// Standard Error: 45_689
+			.saturating_add(Weight::from_parts(13_533_650, 0).saturating_mul(k.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 1272).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(0, 1148).saturating_mul(k.into()))
 	}
 	/// Storage: `ModelRegistry::DeadlineCursor` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:2 w:2)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:1 w:2)
-	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:5 w:5)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:3 w:3)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:6 w:6)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
-	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:2 w:2)
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ReplicationQueueRange` (r:1 w:1)
@@ -1245,37 +1247,37 @@ impl WeightInfo for () {
 	/// The range of component `k` is `[1, 5]`.
 	fn resolve_task(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4657 + k * (848 ±0)`
-		//  Estimated: `8213 + k * (3159 ±0)`
-		// Minimum execution time: 126_198_000 picoseconds.
-		Weight::from_parts(39_108_384, 8213)
-			// Standard Error: 148_854
-			.saturating_add(Weight::from_parts(84_758_189, 0).saturating_mul(k.into()))
-			.saturating_add(ParityDbWeight::get().reads(7_u64))
-			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(k.into())))
-			.saturating_add(ParityDbWeight::get().writes(5_u64))
-			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 3159).saturating_mul(k.into()))
+		//  Measured:  `4792 + k * (788 ±0)`
+		//  Estimated: `8213 + k * (2842 ±92)`
+		// Minimum execution time: 142_429_000 picoseconds.
+		Weight::from_parts(60_765_955, 8213)
+			// Standard Error: 157_589
+			.saturating_add(Weight::from_parts(82_560_238, 0).saturating_mul(k.into()))
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
+			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(k.into())))
+			.saturating_add(ParityDbWeight::get().writes(11_u64))
+			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(k.into())))
+			.saturating_add(Weight::from_parts(0, 2842).saturating_mul(k.into()))
 	}
 	/// Storage: `ModelRegistry::DeadlineCursor` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:1 w:1)
-	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
 	fn prune_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4806`
+		//  Measured:  `4812`
 		//  Estimated: `8213`
-		// Minimum execution time: 27_569_000 picoseconds.
-		Weight::from_parts(30_651_000, 8213)
+		// Minimum execution time: 26_863_000 picoseconds.
+		Weight::from_parts(29_918_000, 8213)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:2 w:2)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::NodeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeAt` (r:1 w:2)
@@ -1290,77 +1292,105 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::CleanupQueue` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
 	fn kick_out() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `725`
-		//  Estimated: `7308`
-		// Minimum execution time: 84_354_000 picoseconds.
-		Weight::from_parts(91_033_000, 7308)
+		//  Measured:  `731`
+		//  Estimated: `6674`
+		// Minimum execution time: 86_388_000 picoseconds.
+		Weight::from_parts(92_768_000, 6674)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
-	/// Storage: `ModelRegistry::PendingTasksRange` (r:1 w:1)
-	/// Proof: `ModelRegistry::PendingTasksRange` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::TaskQueue` (r:1 w:1)
+	/// Proof: `ModelRegistry::TaskQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::PendingTasks` (r:1 w:1)
+	/// Storage: `ModelRegistry::PendingTasks` (r:8 w:0)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
+	/// Storage: `ModelRegistry::Tasks` (r:8 w:8)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Models` (r:1 w:0)
+	/// Storage: `ModelRegistry::Models` (r:8 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Holders` (r:1 w:0)
-	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Nodes` (r:5 w:5)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Holders` (r:8 w:8)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Nodes` (r:80 w:0)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:0 w:1)
-	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
-	/// The range of component `k` is `[1, 5]`.
+	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 8]`.
 	fn assign_executors(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5001 + k * (607 ±0)`
-		//  Estimated: `8213 + k * (3159 ±0)`
-		// Minimum execution time: 68_834_000 picoseconds.
-		Weight::from_parts(61_224_183, 8213)
-			// Standard Error: 36_873
-			.saturating_add(Weight::from_parts(13_195_936, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(7_u64))
-			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(5_u64))
-			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 3159).saturating_mul(n.into()))
+		//  Measured:  `452 + n * (9780 ±0)`
+		//  Estimated: `3481 + n * (28420 ±0)`
+		// Minimum execution time: 131_041_000 picoseconds.
+		Weight::from_parts(27_450_407, 3481)
+			// Standard Error: 145_444
+			.saturating_add(Weight::from_parts(112_970_014, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().reads((14_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 28420).saturating_mul(n.into()))
 	}
-	/// Storage: `ModelRegistry::PendingTasksRange` (r:1 w:1)
-	/// Proof: `ModelRegistry::PendingTasksRange` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::TaskQueue` (r:1 w:1)
+	/// Proof: `ModelRegistry::TaskQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::PendingTasks` (r:1 w:2)
+	/// Storage: `ModelRegistry::PendingTasks` (r:8 w:8)
+	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Tasks` (r:8 w:8)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Models` (r:8 w:0)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Holders` (r:8 w:0)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Nodes` (r:80 w:0)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
+	/// The range of component `n` is `[1, 8]`.
+	fn assign_unserved(n: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `452 + n * (9780 ±0)`
+		//  Estimated: `1545 + n * (28420 ±0)`
+		// Minimum execution time: 118_825_000 picoseconds.
+		Weight::from_parts(20_638_665, 1545)
+			// Standard Error: 174_546
+			.saturating_add(Weight::from_parts(108_632_522, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().reads((14_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 28420).saturating_mul(n.into()))
+	}
+	/// Storage: `ModelRegistry::TaskQueue` (r:1 w:1)
+	/// Proof: `ModelRegistry::TaskQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Params` (r:1 w:0)
+	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::PendingTasks` (r:1 w:0)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Holders` (r:1 w:0)
-	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Nodes` (r:10 w:0)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:1 w:1)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(103), added: 2578, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::DeadlineCount` (r:1 w:1)
+	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ReplicationQueueRange` (r:1 w:1)
 	/// Proof: `ModelRegistry::ReplicationQueueRange` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Deadlines` (r:0 w:1)
+	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ReplicationQueue` (r:0 w:1)
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
-	/// The range of component `k` is `[0, 5]`.
-	fn assign_unserved(n: u32, ) -> Weight {
+	fn fail_waiting_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4935 + k * (956 ±0)`
-		//  Estimated: `8213 + k * (6318 ±0)`
-		// Minimum execution time: 48_872_000 picoseconds.
-		Weight::from_parts(58_511_099, 8213)
-			// Standard Error: 44_056
-			.saturating_add(Weight::from_parts(15_337_212, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(6_u64))
-			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(ParityDbWeight::get().writes(7_u64))
-			.saturating_add(Weight::from_parts(0, 6318).saturating_mul(n.into()))
+		//  Measured:  `4998`
+		//  Estimated: `8213`
+		// Minimum execution time: 104_224_000 picoseconds.
+		Weight::from_parts(113_108_000, 8213)
+			.saturating_add(ParityDbWeight::get().reads(9_u64))
+			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
@@ -1373,11 +1403,11 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::NodeCount` (r:1 w:0)
 	/// Proof: `ModelRegistry::NodeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:0)
-	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeAt` (r:64 w:0)
 	/// Proof: `ModelRegistry::NodeAt` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:64 w:64)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nominations` (r:64 w:64)
 	/// Proof: `ModelRegistry::Nominations` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:1 w:1)
@@ -1385,16 +1415,16 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::NodeNominations` (r:64 w:64)
 	/// Proof: `ModelRegistry::NodeNominations` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:0 w:64)
-	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(89), added: 2564, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// The range of component `d` is `[1, 64]`.
 	fn replicate_model(d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `582 + d * (164 ±0)`
-		//  Estimated: `5627 + d * (3548 ±0)`
-		// Minimum execution time: 64_093_000 picoseconds.
-		Weight::from_parts(36_945_807, 5627)
-			// Standard Error: 28_732
-			.saturating_add(Weight::from_parts(32_256_460, 0).saturating_mul(d.into()))
+		//  Measured:  `582 + d * (167 ±0)`
+		//  Estimated: `7739 + d * (3548 ±0)`
+		// Minimum execution time: 65_597_000 picoseconds.
+		Weight::from_parts(33_810_400, 7739)
+			// Standard Error: 32_301
+			.saturating_add(Weight::from_parts(32_717_010, 0).saturating_mul(d.into()))
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(d.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -1412,20 +1442,20 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
-	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:8 w:8)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:8 w:8)
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// The range of component `e` is `[1, 8]`.
 	fn review_model(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3613 + e * (102 ±0)`
-		//  Estimated: `26262 + e * (3548 ±0)`
-		// Minimum execution time: 107_947_000 picoseconds.
-		Weight::from_parts(94_620_152, 26262)
-			// Standard Error: 35_698
-			.saturating_add(Weight::from_parts(20_816_254, 0).saturating_mul(e.into()))
+		//  Measured:  `3653 + e * (102 ±0)`
+		//  Estimated: `23726 + e * (3548 ±0)`
+		// Minimum execution time: 110_505_000 picoseconds.
+		Weight::from_parts(95_860_635, 23726)
+			// Standard Error: 34_402
+			.saturating_add(Weight::from_parts(21_790_755, 0).saturating_mul(e.into()))
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
@@ -1433,13 +1463,13 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 3548).saturating_mul(e.into()))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:1 w:1)
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:32 w:32)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:32 w:32)
-	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ReplicationQueueRange` (r:1 w:1)
@@ -1449,35 +1479,35 @@ impl WeightInfo for () {
 	/// The range of component `s` is `[1, 32]`.
 	fn cleanup_node(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `659 + s * (285 ±0)`
-		//  Estimated: `4538 + s * (4637 ±0)`
-		// Minimum execution time: 50_389_000 picoseconds.
-		Weight::from_parts(15_141_109, 4538)
-			// Standard Error: 35_517
-			.saturating_add(Weight::from_parts(28_702_679, 0).saturating_mul(s.into()))
+		//  Measured:  `664 + s * (285 ±0)`
+		//  Estimated: `4538 + s * (6749 ±0)`
+		// Minimum execution time: 51_554_000 picoseconds.
+		Weight::from_parts(12_559_662, 4538)
+			// Standard Error: 40_605
+			.saturating_add(Weight::from_parts(29_435_719, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(s.into())))
-			.saturating_add(Weight::from_parts(0, 4637).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(0, 6749).saturating_mul(s.into()))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
-	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(2162), added: 4637, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:64 w:64)
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:64 w:64)
-	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(684), added: 3159, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 64]`.
 	fn cleanup_model(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1486 + s * (243 ±0)`
-		//  Estimated: `5627 + s * (3548 ±0)`
-		// Minimum execution time: 42_670_000 picoseconds.
-		Weight::from_parts(9_230_305, 5627)
-			// Standard Error: 28_522
-			.saturating_add(Weight::from_parts(25_826_917, 0).saturating_mul(s.into()))
+		//  Measured:  `1486 + s * (247 ±0)`
+		//  Estimated: `7739 + s * (3548 ±0)`
+		// Minimum execution time: 43_012_000 picoseconds.
+		Weight::from_parts(45_509_000, 7739)
+			// Standard Error: 33_446
+			.saturating_add(Weight::from_parts(26_956_139, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
