@@ -9,7 +9,7 @@ const TASK_EVENTS = ['TaskWaitingForHolders', 'ExecutorsAssigned', 'ResultCommit
 const FINAL = ['TaskCompleted', 'TaskFailed', 'TaskCancelled'];
 
 const spec = {
-  description: 'Create a task for a registered model and pay its fee (modelRegistry.create_task). The task is\ngiven to randomly chosen holders of the model, which commit and then reveal a result.\nWith --wait, follows the task until it completes, fails or is cancelled; with --verify FILE\nalso computes the default spot-check executor\'s result from a local copy of the model and\ncompares it with the chain\'s.',
+  description: 'Create a task for a registered model and pay its fee, at least the chain\'s\nMinTaskFee (modelRegistry.create_task). The task is given to randomly chosen holders of the\nmodel, which commit and then reveal a result.\nWith --wait, follows the task until it completes, fails or is cancelled; with --verify FILE\nalso computes the default spot-check executor\'s result from a local copy of the model and\ncompares it with the chain\'s.',
   examples: [
     'create-task --model 0xabc... --input "a cat in a hat" --fee 1MDL --wait',
     'create-task --model 0xabc... --input-hex 0x0102 --fee 1000000000000 --wait --verify ./model.bin'

@@ -83,6 +83,11 @@ pub mod pallet {
 		#[pallet::constant]
 		type ModelDeposit: Get<BalanceOf<Self>>;
 
+		/// The least fee a task can offer. Fees of tasks that find no executors are refunded,
+		/// so this is what it costs to keep a place of the bounded task queue busy.
+		#[pallet::constant]
+		type MinTaskFee: Get<BalanceOf<Self>>;
+
 		/// Maximum number of registered nodes.
 		#[pallet::constant]
 		type MaxNodes: Get<u32>;
@@ -414,8 +419,8 @@ pub mod pallet {
 		HoldersFull,
 		/// The model already has as many holders and nominations as its target.
 		ReplicasSufficient,
-		/// A task needs a fee above zero.
-		ZeroFee,
+		/// The fee is below `MinTaskFee`.
+		FeeBelowMinimum,
 		/// The task queue is full.
 		TaskQueueFull,
 		/// No such task.

@@ -101,6 +101,7 @@ impl Randomness<H256, u64> for TestRandomness {
 parameter_types! {
 	pub const MinNodeStake: Balance = 100;
 	pub const ModelDepositAmount: Balance = 50;
+	pub const MinTaskFee: Balance = 5;
 }
 
 impl pallet_model_registry::Config for Test {
@@ -110,6 +111,7 @@ impl pallet_model_registry::Config for Test {
 	type AuthorityId = TestAuthId;
 	type MinNodeStake = MinNodeStake;
 	type ModelDeposit = ModelDepositAmount;
+	type MinTaskFee = MinTaskFee;
 	type MaxNodes = ConstU32<64>;
 	type MaxModels = ConstU32<16>;
 	type MaxHoldersPerModel = ConstU32<40>;

@@ -79,7 +79,7 @@ impl<T: Config> Pallet<T> {
 		input: InputOf<T>,
 		fee: BalanceOf<T>,
 	) -> DispatchResult {
-		ensure!(!fee.is_zero(), Error::<T>::ZeroFee);
+		ensure!(fee >= T::MinTaskFee::get() && !fee.is_zero(), Error::<T>::FeeBelowMinimum);
 		Self::live_model(model)?;
 		let mut queue = TaskQueue::<T>::get();
 		let id = queue.next_task;

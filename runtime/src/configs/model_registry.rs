@@ -13,6 +13,9 @@ parameter_types! {
 	pub const MinNodeStake: Balance = 100 * UNIT;
 	/// What registering a model holds until it is deregistered: 10 units.
 	pub const ModelDeposit: Balance = 10 * UNIT;
+	/// The least fee of a task: 1 unit. Filling the task queue (256 places) for a demand window
+	/// then holds 256 units.
+	pub const MinTaskFee: Balance = UNIT;
 }
 
 impl pallet_model_registry::Config for Runtime {
@@ -24,6 +27,7 @@ impl pallet_model_registry::Config for Runtime {
 	type AuthorityId = pallet_model_registry::crypto::AuthorityId;
 	type MinNodeStake = MinNodeStake;
 	type ModelDeposit = ModelDeposit;
+	type MinTaskFee = MinTaskFee;
 	type MaxNodes = ConstU32<10_000>;
 	type MaxModels = ConstU32<1_000>;
 	type MaxHoldersPerModel = ConstU32<64>;

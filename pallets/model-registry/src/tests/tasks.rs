@@ -94,10 +94,12 @@ fn executors_are_not_fixed_at_submission() {
 fn create_task_errors() {
 	new_test_ext().execute_with(|| {
 		let input = || BoundedVec::truncate_from(b"x".to_vec());
-		assert_noop!(
-			ModelRegistry::create_task(RuntimeOrigin::signed(79), model_id(1), input(), 0),
-			Error::<Test>::ZeroFee
-		);
+		for fee in [0, 4] {
+			assert_noop!(
+				ModelRegistry::create_task(RuntimeOrigin::signed(79), model_id(1), input(), fee),
+				Error::<Test>::FeeBelowMinimum
+			);
+		}
 		assert_noop!(
 			ModelRegistry::create_task(RuntimeOrigin::signed(79), model_id(1), input(), 5),
 			Error::<Test>::ModelNotFound
