@@ -140,6 +140,7 @@ impl<T: Config> Pallet<T> {
 		let nomination = Self::detach_nomination(model, &mut info, &who, false)
 			.ok_or(Error::<T>::NotNominated)?;
 		Self::attach_holder(model, &mut info, &who);
+		info.source_failures = 0;
 		Self::ensure_replication(model, &mut info);
 		Models::<T>::insert(model, info);
 		let now = frame_system::Pallet::<T>::block_number();
@@ -159,9 +160,16 @@ impl<T: Config> Pallet<T> {
 		Self::member(&who)?;
 		let mut info = Self::live_model(model)?;
 		Self::detach_nomination(model, &mut info, &who, true).ok_or(Error::<T>::NotNominated)?;
+		if reason.blames_sources() {
+			info.source_failures = info.source_failures.saturating_add(1);
+		}
 		Self::ensure_replication(model, &mut info);
+		let failures = info.source_failures;
 		Models::<T>::insert(model, info);
 		Self::deposit_event(Event::NominationDeclined { model, node: who, reason });
+		if failures == MAX_SOURCE_FAILURES {
+			Self::deposit_event(Event::ModelSourcesFailing { model, failures });
+		}
 		Ok(())
 	}
 

@@ -325,6 +325,12 @@ pub mod pallet {
 		ModelRegistered { model: ModelId, owner: T::AccountId, size_bytes: u64 },
 		/// A model was deregistered; every copy is evicted.
 		ModelDeregistered { model: ModelId },
+		/// `failures` nominations in a row were declined because the model's sources did not
+		/// deliver the registered file: the model gets no more nominations until its owner
+		/// replaces the sources.
+		ModelSourcesFailing { model: ModelId, failures: u32 },
+		/// The owner replaced a model's sources; nominations resume.
+		ModelSourcesUpdated { model: ModelId },
 		/// A node must fetch a model and confirm before `deadline`.
 		DownloadNominated { model: ModelId, node: T::AccountId, deadline: BlockNumberFor<T> },
 		/// A node holds a model.
@@ -541,6 +547,18 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::deregister_model())]
 		pub fn deregister_model(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
 			Self::do_deregister_model(ensure_signed_or_root(origin)?, model)
+		}
+
+		/// Replace a model's source URLs (owner or root). Clears its count of source failures,
+		/// so that a model stopped by `ModelSourcesFailing` is replicated again.
+		#[pallet::call_index(16)]
+		#[pallet::weight(T::WeightInfo::update_sources(sources.len() as u32))]
+		pub fn update_sources(
+			origin: OriginFor<T>,
+			model: ModelId,
+			sources: SourcesOf<T>,
+		) -> DispatchResult {
+			Self::do_update_sources(ensure_signed_or_root(origin)?, model, sources)
 		}
 
 		/// Confirm that the caller, nominated for `model`, stored and verified the file.

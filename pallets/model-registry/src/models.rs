@@ -1,4 +1,9 @@
-//! Model registration and deregistration.
+//! Model registration, source updates and deregistration.
+//!
+//! When [`MAX_SOURCE_FAILURES`] nominations in a row are declined because the sources did not
+//! deliver the registered file, the model gets no more nominations (`ModelSourcesFailing`)
+//! until its owner replaces the sources with `update_sources`: nodes stop downloading bytes
+//! that cannot be verified.
 //!
 //! Deregistration releases the deposit and takes the model out of the dense model index at
 //! once; its copies and nominations are evicted by the cleanup queue in the following blocks
@@ -48,6 +53,7 @@ impl<T: Config> Pallet<T> {
 			demand_current: 0,
 			demand_previous: 0,
 			registered_at: now,
+			source_failures: 0,
 		};
 		// Nominations are drawn from the next block on, with randomness unknown now.
 		Self::ensure_replication(model, &mut info);
@@ -56,6 +62,25 @@ impl<T: Config> Pallet<T> {
 		ModelAt::<T>::insert(index, model);
 		ModelCount::<T>::put(index.saturating_add(1));
 		Self::deposit_event(Event::ModelRegistered { model, owner: who, size_bytes });
+		Ok(())
+	}
+
+	pub(crate) fn do_update_sources(
+		who: Option<T::AccountId>,
+		model: ModelId,
+		sources: SourcesOf<T>,
+	) -> DispatchResult {
+		let mut info = Self::live_model(model)?;
+		if let Some(who) = who {
+			ensure!(who == info.owner, Error::<T>::NotModelOwner);
+		}
+		ensure!(!sources.is_empty(), Error::<T>::NoSources);
+		ensure!(sources.iter().all(|url| !url.is_empty()), Error::<T>::EmptySource);
+		ModelSources::<T>::insert(model, sources);
+		info.source_failures = 0;
+		Self::ensure_replication(model, &mut info);
+		Models::<T>::insert(model, info);
+		Self::deposit_event(Event::ModelSourcesUpdated { model });
 		Ok(())
 	}
 

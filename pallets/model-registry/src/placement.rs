@@ -134,6 +134,9 @@ impl<T: Config> Pallet<T> {
 
 	/// Nominations still to place for the model.
 	pub(crate) fn replication_deficit(info: &ModelInfoOf<T>, p: &ParamsOf<T>) -> u32 {
+		if info.source_failures >= MAX_SOURCE_FAILURES {
+			return 0;
+		}
 		Self::replication_goal(info, p).saturating_sub(info.holders.saturating_add(info.nominated))
 	}
 

@@ -53,6 +53,7 @@ impl<T: Config> Pallet<T> {
 			demand_previous: info.demand_previous,
 			target: info.target,
 			registered_at: info.registered_at,
+			source_failures: info.source_failures,
 		})
 	}
 

@@ -20,6 +20,10 @@ pub type TaskId = u64;
 /// QoS scale maximum. Scores live on `0..=QOS_MAX`.
 pub const QOS_MAX: u32 = 1000;
 
+/// Source failures in a row (declines blaming the sources) after which a model gets no more
+/// nominations until its owner replaces the sources.
+pub const MAX_SOURCE_FAILURES: u32 = 3;
+
 /// Upper bound of `Config::MaxAssignmentsPerBlock` (the tasks of one
 /// [`DeadlineItem::CommitPhases`] entry).
 pub const MAX_ASSIGNMENTS_PER_BLOCK: u32 = 16;
@@ -71,6 +75,13 @@ pub enum DeclineReason {
 	InsufficientVram,
 	/// Any other reason.
 	Other,
+}
+
+impl DeclineReason {
+	/// Whether the reason points at the model's sources rather than at the node.
+	pub fn blames_sources(&self) -> bool {
+		matches!(self, Self::HashMismatch | Self::SizeMismatch | Self::SourceUnavailable)
+	}
 }
 
 /// Whether a node takes new work.
@@ -248,6 +259,10 @@ pub struct ModelInfo<AccountId, Balance, BlockNumber> {
 	pub demand_previous: u32,
 	/// Block of registration.
 	pub registered_at: BlockNumber,
+	/// Nominations declined in a row because the sources did not deliver the registered file
+	/// (see [`DeclineReason::blames_sources`]). Reset when a node confirms a copy or the owner
+	/// replaces the sources; from [`MAX_SOURCE_FAILURES`] on the model gets no nominations.
+	pub source_failures: u32,
 }
 
 /// One holder of a model.
@@ -470,6 +485,9 @@ pub struct ModelStatus<AccountId, Balance, BlockNumber> {
 	pub target: u32,
 	/// Block of registration.
 	pub registered_at: BlockNumber,
+	/// Nominations declined in a row because of the sources; from `MAX_SOURCE_FAILURES` on
+	/// the model gets no nominations until the owner replaces its sources.
+	pub source_failures: u32,
 }
 
 /// Node view (runtime API).

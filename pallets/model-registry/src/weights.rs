@@ -63,6 +63,8 @@ pub trait WeightInfo {
 	/// Component `s` was measured on `[1, 4]`.
 	fn register_model(s: u32, ) -> Weight;
 	/// Deregister a model (`deregister_model`): deposit released, dense index updated, cleanup queued.
+	/// Replace a model's sources (`update_sources`) with `s` sources of the maximum length.
+	fn update_sources(s: u32, ) -> Weight;
 	fn deregister_model() -> Weight;
 	/// Confirm a nomination (`confirm_stored`), queueing the model for more nominations.
 	fn confirm_stored() -> Weight;
@@ -225,6 +227,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::ModelSources` (`max_values`: None, `max_size`: Some(2105), added: 4580, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 4]`.
 	fn register_model(s: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `407`
+		//  Estimated: `3615`
+		// Minimum execution time: 89_430_000 picoseconds.
+		Weight::from_parts(94_741_606, 3615)
+			// Standard Error: 18_077
+			.saturating_add(Weight::from_parts(1_165_998, 0).saturating_mul(s.into()))
+			.saturating_add(T::DbWeight::get().reads(5_u64))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
+	}
+	fn update_sources(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `407`
 		//  Estimated: `3615`
@@ -923,6 +936,17 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::ModelSources` (`max_values`: None, `max_size`: Some(2105), added: 4580, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 4]`.
 	fn register_model(s: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `407`
+		//  Estimated: `3615`
+		// Minimum execution time: 89_430_000 picoseconds.
+		Weight::from_parts(94_741_606, 3615)
+			// Standard Error: 18_077
+			.saturating_add(Weight::from_parts(1_165_998, 0).saturating_mul(s.into()))
+			.saturating_add(ParityDbWeight::get().reads(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
+	}
+	fn update_sources(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `407`
 		//  Estimated: `3615`

@@ -120,6 +120,24 @@ mod benchmarks {
 		assert_eq!(ModelSources::<T>::get(model).len() as u32, s);
 	}
 
+	/// The owner replaces the sources of a model stopped by source failures: it is queued for
+	/// nominations again.
+	#[benchmark]
+	fn update_sources(s: Linear<1, { T::MaxSources::get() }>) {
+		set_up_block::<T>();
+		let model = registered_model::<T>(0);
+		unqueue::<T>(model);
+		Models::<T>::mutate_extant(model, |m| m.source_failures = MAX_SOURCE_FAILURES);
+		let owner = Models::<T>::get(model).expect("registered").owner;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), model, sources::<T>(s));
+
+		assert_last_event::<T>(Event::ModelSourcesUpdated { model });
+		assert_eq!(ModelSources::<T>::get(model).len() as u32, s);
+		assert!(Models::<T>::get(model).is_some_and(|m| m.source_failures == 0 && m.queued));
+	}
+
 	#[benchmark]
 	fn deregister_model() {
 		set_up_block::<T>();

@@ -17,6 +17,7 @@ fn info_with(target: u32, current: u32, previous: u32) -> ModelInfoOf<Test> {
 		demand_current: current,
 		demand_previous: previous,
 		registered_at: 0,
+		source_failures: 0,
 	}
 }
 

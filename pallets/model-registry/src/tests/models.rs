@@ -124,3 +124,78 @@ fn waiting_task_of_deregistered_model_is_refunded() {
 		assert_eq!(free(79), INITIAL_BALANCE);
 	});
 }
+
+#[test]
+fn failing_sources_stop_nominations_until_the_owner_replaces_them() {
+	new_test_ext().execute_with(|| {
+		join_all(1..=12);
+		let model = register(1);
+		run_blocks(5);
+		let nominated = nominees(model);
+		assert_eq!(nominated.len(), 10);
+		take_events();
+		// A decline that blames the node does not count.
+		let decline = |who, reason| {
+			assert_ok!(ModelRegistry::decline_nomination(
+				RuntimeOrigin::signed(who),
+				model,
+				reason
+			));
+		};
+		decline(nominated[0], DeclineReason::DiskBudgetExceeded);
+		assert_eq!(Models::<Test>::get(model).unwrap().source_failures, 0);
+		decline(nominated[1], DeclineReason::HashMismatch);
+		decline(nominated[2], DeclineReason::SourceUnavailable);
+		assert!(!take_events().iter().any(|e| matches!(e, Event::ModelSourcesFailing { .. })));
+		decline(nominated[3], DeclineReason::SizeMismatch);
+		assert_eq!(
+			take_events().last(),
+			Some(&Event::ModelSourcesFailing { model, failures: MAX_SOURCE_FAILURES })
+		);
+		// No replacement nominations while the sources fail.
+		let info = Models::<Test>::get(model).unwrap();
+		run_blocks(3);
+		assert_eq!(nominees(model).len(), 6);
+		assert!(!take_events().iter().any(|e| matches!(e, Event::DownloadNominated { .. })));
+		assert_eq!(ModelRegistry::model_status(model).unwrap().deficit, 0);
+		assert_eq!(info.source_failures, MAX_SOURCE_FAILURES);
+		assert_ok!(ModelRegistry::do_try_state());
+
+		// Only the owner (or root) may replace the sources, and not with nothing.
+		let new_sources: SourcesOf<Test> =
+			BoundedVec::truncate_from(vec![BoundedVec::truncate_from(b"http://mirror/m".to_vec())]);
+		assert_noop!(
+			ModelRegistry::update_sources(RuntimeOrigin::signed(1), model, new_sources.clone()),
+			Error::<Test>::NotModelOwner
+		);
+		assert_noop!(
+			ModelRegistry::update_sources(RuntimeOrigin::signed(80), model, BoundedVec::new()),
+			Error::<Test>::NoSources
+		);
+		assert_noop!(
+			ModelRegistry::update_sources(
+				RuntimeOrigin::signed(80),
+				model_id(9),
+				new_sources.clone()
+			),
+			Error::<Test>::ModelNotFound
+		);
+		assert_ok!(ModelRegistry::update_sources(
+			RuntimeOrigin::signed(80),
+			model,
+			new_sources.clone()
+		));
+		assert_eq!(take_events(), vec![Event::ModelSourcesUpdated { model }]);
+		assert_eq!(ModelSources::<Test>::get(model), new_sources);
+		assert_eq!(Models::<Test>::get(model).unwrap().source_failures, 0);
+		// Nominations resume: the four declined places are filled again.
+		run_blocks(5);
+		assert_eq!(nominees(model).len(), 10);
+		// A confirmed copy also clears the count.
+		decline(nominees(model)[0], DeclineReason::HashMismatch);
+		assert_eq!(Models::<Test>::get(model).unwrap().source_failures, 1);
+		assert_ok!(ModelRegistry::confirm_stored(RuntimeOrigin::signed(nominees(model)[0]), model));
+		assert_eq!(Models::<Test>::get(model).unwrap().source_failures, 0);
+		assert_ok!(ModelRegistry::do_try_state());
+	});
+}
