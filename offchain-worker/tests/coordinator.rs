@@ -344,6 +344,33 @@ async fn failed_download_is_retried_later_while_still_nominated() {
 }
 
 #[tokio::test]
+async fn failed_download_is_retried_at_once_from_new_sources() {
+	let data = test_data(MIB, 21);
+	let model = sha256(&data);
+	let server = TestServer::start().await.unwrap();
+	server.add("/bad", Content::Memory(Arc::new(test_data(MIB, 22))));
+	server.add("/good", Content::Memory(Arc::new(data.clone())));
+	let dir = tempfile::tempdir().unwrap();
+	// Without new sources, no retry within the hour.
+	let node = start(config(dir.path(), 1 << 30, fast_fetch_config()));
+	let bad = nomination(model, &data, server.url("/bad"));
+	node.handle.update(DesiredState { nominations: vec![bad.clone()], ..Default::default() });
+	let failed = Event::Fetch(model, FetchOutcome::Failed(DeclineReason::HashMismatch));
+	assert!(wait_until(WAIT, || node.sink.count(&failed) == 1).await, "{:?}", node.sink.events());
+	for _ in 0..3 {
+		node.handle.update(DesiredState { nominations: vec![bad.clone()], ..Default::default() });
+		tokio::time::sleep(Duration::from_millis(100)).await;
+	}
+	assert!(server.requests().iter().all(|r| r.path != "/good"));
+	assert_eq!(node.sink.events().len(), 1, "{:?}", node.sink.events());
+	// The owner replaced the sources: the node fetches from them at once.
+	let good = nomination(model, &data, server.url("/good"));
+	node.handle.update(DesiredState { nominations: vec![good], ..Default::default() });
+	let stored = Event::Fetch(model, FetchOutcome::Stored);
+	assert!(wait_until(WAIT, || node.sink.count(&stored) == 1).await, "{:?}", node.sink.events());
+}
+
+#[tokio::test]
 async fn downloads_are_bounded_and_cancelled_when_no_longer_nominated() {
 	let models: Vec<Vec<u8>> = (0..3).map(|i| test_data(2 * MIB, 30 + i)).collect();
 	let server = TestServer::start().await.unwrap();

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Register a model by content hash, size, source URLs and minimum VRAM; optionally wait until stored.
 import {
-  connect, EventLog, eventHuman, field, formatBytes, formatEvent, parseBytes, parseCli, parseModelId, PALLET,
+  connect, EventLog, eventHuman, field, formatBytes, formatEvent, parseBytes, parseCli, parseModelId, parseSources, PALLET,
   requirePallet, runMain, sameValue, sha256File, signAndWait, signerFrom, UsageError
 } from '../lib/index.js';
 
-const WATCHED = ['DownloadNominated', 'ModelStored', 'NominationDeclined', 'NominationExpired', 'ModelLost', 'ModelEvicted', 'ReplicationTargetChanged'];
+const WATCHED = ['DownloadNominated', 'ModelStored', 'NominationDeclined', 'NominationExpired', 'ModelLost', 'ModelEvicted', 'ReplicationTargetChanged', 'ModelSourcesFailing'];
 
 const spec = {
   description: 'Register a model (modelRegistry.register_model). The model id is the SHA-256 of the file:\ngive the file (--file, hashed locally by streaming) or its --sha256 and --size. Storage nodes\nare nominated at once and download from the --source URLs (HTTP(S), Range requests for resume).\nThe signer pays the model deposit and owns the model (may deregister it).\nWith --wait, follows the model\'s placement events until --wait-stored nodes confirmed it.',
@@ -47,17 +47,7 @@ runMain(spec.name, async () => {
     throw new UsageError('give --file, or --sha256 and --size');
   }
 
-  const sources = values.source ?? [];
-
-  if (!sources.length) {
-    throw new UsageError('at least one --source URL is required');
-  }
-
-  for (const s of sources) {
-    if (!/^https?:\/\//i.test(s)) {
-      throw new UsageError(`--source ${s}: expected an http:// or https:// URL`);
-    }
-  }
+  const sources = parseSources(values.source);
 
   const minVram = parseBytes(values['min-vram']);
   const api = await connect(values.url);

@@ -109,3 +109,25 @@ export function runMain (name, fn) {
     process.exit(1);
   });
 }
+
+/**
+ * The --source URLs of a model: at least one, each http:// or https://.
+ *
+ * @param {string[] | undefined} sources values of the repeated --source option
+ * @returns {string[]}
+ */
+export function parseSources (sources) {
+  const urls = sources ?? [];
+
+  if (!urls.length) {
+    throw new UsageError('at least one --source URL is required');
+  }
+
+  for (const url of urls) {
+    if (!/^https?:\/\//i.test(url)) {
+      throw new UsageError(`--source ${url}: expected an http:// or https:// URL`);
+    }
+  }
+
+  return urls;
+}

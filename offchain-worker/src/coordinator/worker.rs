@@ -47,8 +47,10 @@ pub(super) struct Worker {
 	unverified: HashSet<ModelId>,
 	/// Last outcome reported per model, and when.
 	reported: HashMap<ModelId, (FetchOutcome, Instant)>,
-	/// When a model's last download failed.
-	failed_at: HashMap<ModelId, Instant>,
+	/// When a model's last download failed, and from which sources.
+	failed_at: HashMap<ModelId, (Instant, Vec<String>)>,
+	/// Sources of the downloads in progress.
+	fetching_from: HashMap<ModelId, Vec<String>>,
 	/// Results computed (and reported) per task.
 	results: HashMap<TaskId, [u8; 32]>,
 	/// When a task's last execution failed.
@@ -115,6 +117,7 @@ impl Worker {
 			unverified,
 			reported: HashMap::new(),
 			failed_at: HashMap::new(),
+			fetching_from: HashMap::new(),
 			results: HashMap::new(),
 			exec_failed: HashMap::new(),
 		}
@@ -166,6 +169,7 @@ impl Worker {
 		let cancelled: Vec<ModelId> =
 			self.active.keys().filter(|m| !wanted.nominated.contains_key(*m)).copied().collect();
 		for model in cancelled {
+			self.fetching_from.remove(&model);
 			if let Some(handle) = self.active.remove(&model) {
 				handle.abort();
 				log::info!(target: "modelnet", "download of {} cancelled", short(&model));
@@ -223,16 +227,18 @@ impl Worker {
 				}
 				continue;
 			}
-			let recently_failed = self
-				.failed_at
-				.get(model)
-				.is_some_and(|at| now.duration_since(*at) < self.config.retry_failed_after);
+			// New sources (the owner replaced failing ones) are tried at once.
+			let recently_failed = self.failed_at.get(model).is_some_and(|(at, sources)| {
+				*sources == nomination.sources
+					&& now.duration_since(*at) < self.config.retry_failed_after
+			});
 			if recently_failed || self.active.len() >= limit {
 				continue;
 			}
 			self.unverified.remove(model);
 			let fetcher = Arc::clone(&self.fetcher);
 			let (model, size, sources) = (*model, nomination.size, nomination.sources.clone());
+			self.fetching_from.insert(model, sources.clone());
 			log::info!(
 				target: "modelnet",
 				"downloading model {} ({size} bytes) from {} source(s)",
@@ -311,7 +317,7 @@ impl Worker {
 	fn prune(&mut self, wanted: &Wanted, now: Instant) {
 		self.reported.retain(|model, _| wanted.contains(model));
 		let retry = self.config.retry_failed_after;
-		self.failed_at.retain(|model, at| {
+		self.failed_at.retain(|model, (at, _)| {
 			wanted.nominated.contains_key(model) || now.duration_since(*at) < retry
 		});
 		let tasks: HashSet<TaskId> = wanted.tasks.iter().map(|job| job.task).collect();
@@ -359,17 +365,18 @@ impl Worker {
 		} else {
 			return;
 		}
+		let sources = self.fetching_from.remove(&model).unwrap_or_default();
 		let outcome = match result {
 			Some((_, Ok(_))) => {
 				self.failed_at.remove(&model);
 				FetchOutcome::Stored
 			}
 			Some((_, Err(e))) => {
-				self.failed_at.insert(model, Instant::now());
+				self.failed_at.insert(model, (Instant::now(), sources));
 				FetchOutcome::Failed(e.reason())
 			}
 			None => {
-				self.failed_at.insert(model, Instant::now());
+				self.failed_at.insert(model, (Instant::now(), sources));
 				FetchOutcome::Failed(DeclineReason::Other)
 			}
 		};

@@ -267,7 +267,7 @@ describe('model storage and tasks on a dev node', () => {
     await deregisterModel(ctx, m.id);
   }));
 
-  it('never confirms a tampered file: declined with HashMismatch, nothing kept', { skip: SKIP, timeout: 600_000 }, () => step(async () => {
+  it('never confirms a tampered file; after three such declines the owner\'s new source replicates it', { skip: SKIP, timeout: 600_000 }, () => step(async () => {
     const m = makeModel('tampered', { tamper: true });
 
     await registerModel(ctx, m.id, m.size, [m.url]);
@@ -282,14 +282,30 @@ describe('model storage and tasks on a dev node', () => {
     }
 
     assert.ok(server.requestsFor(m.path).some((r) => r.method === 'GET' && r.sent > 0), 'the bytes were fetched');
-    // The declined download leaves nothing (the chain may nominate again, so a new partial
-    // download may appear later: the check is that the store gets clean, then stays clean
-    // once the model is gone).
+    // The declined downloads leave nothing in the store.
     await until('no file of the tampered model in the store', () => filesOfModel(ctx, m.id).length === 0, ctx.blocks(3), 100);
+
+    // Three declines in a row blaming the source: the model gets no more nominations.
+    const [failing] = await ctx.log.waitFor(PALLET, 'ModelSourcesFailing', forModel(m.id), ctx.blocks(5));
+
+    assert.equal(Number(field(failing.data, 'failures')), 3);
+    const nominated = ctx.log.find(PALLET, 'DownloadNominated', forModel(m.id)).length;
+
+    await new Promise((r) => setTimeout(r, 3 * ctx.blockMs));
+    assert.equal(ctx.log.find(PALLET, 'DownloadNominated', forModel(m.id)).length, nominated, 'no nomination while the source fails');
+    assert.equal(ctx.log.find(PALLET, 'ModelStored', forModel(m.id)).length, 0, 'never stored from the tampered source');
+
+    // The owner replaces the source (through the command-line client): nominations resume and
+    // every node stores the verified file.
+    const fixed = server.add('/tampered-fixed.bin', pseudoRandomBytes('e2e-tampered', SIZES.tampered));
+
+    await script('update-sources.js', ['--suri', USER_SURI, '--model', m.id, '--source', fixed, '--url', ctx.node.url]);
+    await ctx.log.waitFor(PALLET, 'ModelStored', forModel(m.id), ctx.blocks(60), { count: N });
+    const { sha256 } = await sha256File(storedPath(ctx, m.id));
+
+    assert.equal(sha256, m.id, 'the stored copy is the registered file');
+
     await deregisterModel(ctx, m.id);
-    await until('no file of the tampered model after deregistration', () => filesOfModel(ctx, m.id).length === 0, ctx.blocks(5));
-    await new Promise((r) => setTimeout(r, 2 * ctx.blockMs));
-    assert.deepEqual(filesOfModel(ctx, m.id), [], 'nothing of the tampered model in the store');
-    assert.equal(ctx.log.find(PALLET, 'ModelStored', forModel(m.id)).length, 0, 'never stored');
+    await until('no file of the model after deregistration', () => filesOfModel(ctx, m.id).length === 0, ctx.blocks(5));
   }));
 });

@@ -83,6 +83,8 @@ describe('scripts', () => {
     assert.equal(run('register-model.js', ['--sha256', '0x12', '--size', '1', '--source', 'http://x/']).status, 1);
     assert.equal(run('register-model.js', ['--sha256', `0x${'1'.repeat(64)}`, '--size', '1']).status, 2);
     assert.equal(run('create-task.js', ['--model', `0x${'1'.repeat(64)}`, '--fee', '1']).status, 2);
+    assert.equal(run('update-sources.js', ['--model', `0x${'1'.repeat(64)}`]).status, 2);
+    assert.equal(run('update-sources.js', ['--model', `0x${'1'.repeat(64)}`, '--source', 'ftp://x/m']).status, 2);
     assert.equal(run('status.js', ['model']).status, 2);
     assert.equal(run('set-params.js', ['--set', 'nonsense']).status, 2);
   });
