@@ -90,6 +90,27 @@ where
 	}
 }
 
+/// The front slot and the length of a [`Ring`].
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct RingRange {
+	/// Slot of the oldest item.
+	pub front: u32,
+	/// Number of items.
+	pub len: u32,
+}
+
 /// The id of the next task and the range of the pending-task ring, kept in one storage value
 /// so that creating a task writes it once.
 #[derive(
@@ -108,12 +129,12 @@ where
 pub struct TaskQueueState {
 	/// Id of the next task.
 	pub next_task: u64,
-	/// Positions of the pending-task ring.
-	pub pending: QueueRange,
+	/// Slots of the pending-task ring.
+	pub pending: RingRange,
 }
 
-/// A FIFO queue of at most `Cap` items kept in `Items` at slot `position % Cap`, whose range
-/// the caller loads and stores (so that it can share a storage value with other counters).
+/// A FIFO queue of at most `Cap` items kept in `Items` at slots `0..Cap`, whose range the
+/// caller loads and stores (so that it can share a storage value with other counters).
 /// Popping leaves the slot as it is: it is overwritten when the ring comes round, so a pop
 /// writes nothing.
 pub struct Ring<Items, Cap, V>(PhantomData<(Items, Cap, V)>);
@@ -124,45 +145,40 @@ where
 	Cap: frame_support::traits::Get<u32>,
 	V: FullCodec,
 {
-	fn slot(position: u32) -> u32 {
-		position % Cap::get().max(1)
+	/// The slot `offset` places after the front.
+	fn slot(range: &RingRange, offset: u32) -> u32 {
+		let cap = u64::from(Cap::get().max(1));
+		((u64::from(range.front) + u64::from(offset)) % cap) as u32
 	}
 
 	/// Number of items.
-	pub fn len(range: &QueueRange) -> u32 {
-		range.tail.wrapping_sub(range.head)
+	pub fn len(range: &RingRange) -> u32 {
+		range.len
 	}
 
 	/// Append `item` at the back; `false` (and nothing changed) if the ring is full.
-	pub fn push(range: &mut QueueRange, item: V) -> bool {
-		if Self::len(range) >= Cap::get() {
+	pub fn push(range: &mut RingRange, item: V) -> bool {
+		if range.len >= Cap::get() {
 			return false;
 		}
-		Items::insert(Self::slot(range.tail), item);
-		range.tail = range.tail.wrapping_add(1);
+		Items::insert(Self::slot(range, range.len), item);
+		range.len += 1;
 		true
 	}
 
 	/// Remove and return the front item.
-	pub fn pop(range: &mut QueueRange) -> Option<V> {
-		if range.head == range.tail {
+	pub fn pop(range: &mut RingRange) -> Option<V> {
+		if range.len == 0 {
 			return None;
 		}
-		let item = Items::get(Self::slot(range.head));
-		range.head = range.head.wrapping_add(1);
+		let item = Items::get(range.front);
+		range.front = Self::slot(range, 1);
+		range.len -= 1;
 		item
 	}
 
 	/// Every item, front first (for the runtime API, checks and tests).
-	pub fn items(range: &QueueRange) -> Vec<V> {
-		let mut items = Vec::new();
-		let mut position = range.head;
-		while position != range.tail {
-			if let Some(item) = Items::get(Self::slot(position)) {
-				items.push(item);
-			}
-			position = position.wrapping_add(1);
-		}
-		items
+	pub fn items(range: &RingRange) -> Vec<V> {
+		(0..range.len).filter_map(|offset| Items::get(Self::slot(range, offset))).collect()
 	}
 }

@@ -628,7 +628,7 @@ pub type ExecutorsOf<T> =
 pub type NodeModelsOf<T> = BoundedVec<ModelId, <T as Config>::MaxModelsPerNode>;
 pub use crate::{
 	cleanup::CleanupJob,
-	queue::{QueueRange, TaskQueueState},
+	queue::{QueueRange, RingRange, TaskQueueState},
 };
 
 /// An entry of the deadline queues.
