@@ -45,8 +45,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 69_311_000 picoseconds.
-		Weight::from_parts(75_634_000, 0)
+		// Minimum execution time: 69_644_000 picoseconds.
+		Weight::from_parts(75_317_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -57,8 +57,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 54_562_000 picoseconds.
-		Weight::from_parts(58_734_000, 0)
+		// Minimum execution time: 54_542_000 picoseconds.
+		Weight::from_parts(59_060_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -69,8 +69,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `39`
 		//  Estimated: `3593`
-		// Minimum execution time: 28_337_000 picoseconds.
-		Weight::from_parts(31_347_000, 0)
+		// Minimum execution time: 28_117_000 picoseconds.
+		Weight::from_parts(31_654_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -81,8 +81,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `174`
 		//  Estimated: `3593`
-		// Minimum execution time: 30_099_000 picoseconds.
-		Weight::from_parts(33_612_000, 0)
+		// Minimum execution time: 30_176_000 picoseconds.
+		Weight::from_parts(33_666_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -93,8 +93,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `103`
 		//  Estimated: `6196`
-		// Minimum execution time: 71_505_000 picoseconds.
-		Weight::from_parts(77_672_000, 0)
+		// Minimum execution time: 71_513_000 picoseconds.
+		Weight::from_parts(77_253_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -105,8 +105,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 67_407_000 picoseconds.
-		Weight::from_parts(72_981_000, 0)
+		// Minimum execution time: 67_363_000 picoseconds.
+		Weight::from_parts(72_709_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -117,8 +117,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `174`
 		//  Estimated: `3593`
-		// Minimum execution time: 24_186_000 picoseconds.
-		Weight::from_parts(27_414_000, 0)
+		// Minimum execution time: 24_196_000 picoseconds.
+		Weight::from_parts(27_796_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -130,11 +130,11 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + u * (85 ±0)`
 		//  Estimated: `990 + u * (2603 ±0)`
-		// Minimum execution time: 23_799_000 picoseconds.
-		Weight::from_parts(24_320_000, 0)
+		// Minimum execution time: 23_369_000 picoseconds.
+		Weight::from_parts(24_183_000, 0)
 			.saturating_add(Weight::from_parts(0, 990))
-			// Standard Error: 15_820
-			.saturating_add(Weight::from_parts(19_330_376, 0).saturating_mul(u.into()))
+			// Standard Error: 23_954
+			.saturating_add(Weight::from_parts(19_709_811, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(u.into())))
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(u.into()))
@@ -143,24 +143,24 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 8_078_000 picoseconds.
-		Weight::from_parts(9_482_000, 0)
+		// Minimum execution time: 8_181_000 picoseconds.
+		Weight::from_parts(9_497_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn burn_allow_death() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 43_829_000 picoseconds.
-		Weight::from_parts(47_894_000, 0)
+		// Minimum execution time: 43_140_000 picoseconds.
+		Weight::from_parts(47_613_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn burn_keep_alive() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 28_686_000 picoseconds.
-		Weight::from_parts(31_406_000, 0)
+		// Minimum execution time: 28_757_000 picoseconds.
+		Weight::from_parts(31_340_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 }

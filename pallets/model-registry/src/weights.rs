@@ -62,9 +62,10 @@ pub trait WeightInfo {
 	/// Register a model (`register_model`) with `s` sources of the maximum length.
 	/// Component `s` was measured on `[1, 4]`.
 	fn register_model(s: u32, ) -> Weight;
-	/// Deregister a model (`deregister_model`): deposit released, dense index updated, cleanup queued.
-	/// Replace a model's sources (`update_sources`) with `s` sources of the maximum length.
+	/// Replace a model's sources (`update_sources`) with `s` sources of the maximum length, queueing it for nominations.
+	/// Component `s` was measured on `[1, 4]`.
 	fn update_sources(s: u32, ) -> Weight;
+	/// Deregister a model (`deregister_model`): deposit released, dense index updated, cleanup queued.
 	fn deregister_model() -> Weight;
 	/// Confirm a nomination (`confirm_stored`), queueing the model for more nominations.
 	fn confirm_stored() -> Weight;
@@ -136,8 +137,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `296`
 		//  Estimated: `3832`
-		// Minimum execution time: 75_781_000 picoseconds.
-		Weight::from_parts(81_490_000, 3832)
+		// Minimum execution time: 74_960_000 picoseconds.
+		Weight::from_parts(81_162_000, 3832)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -147,8 +148,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `505`
 		//  Estimated: `3832`
-		// Minimum execution time: 17_679_000 picoseconds.
-		Weight::from_parts(20_102_000, 3832)
+		// Minimum execution time: 17_500_000 picoseconds.
+		Weight::from_parts(19_852_000, 3832)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -164,8 +165,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1346`
 		//  Estimated: `4538`
-		// Minimum execution time: 26_502_000 picoseconds.
-		Weight::from_parts(29_705_000, 4538)
+		// Minimum execution time: 26_058_000 picoseconds.
+		Weight::from_parts(29_317_000, 4538)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -181,8 +182,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1346`
 		//  Estimated: `4538`
-		// Minimum execution time: 26_545_000 picoseconds.
-		Weight::from_parts(29_533_000, 4538)
+		// Minimum execution time: 26_068_000 picoseconds.
+		Weight::from_parts(29_085_000, 4538)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -204,13 +205,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `731`
 		//  Estimated: `6674`
-		// Minimum execution time: 95_670_000 picoseconds.
-		Weight::from_parts(104_446_000, 6674)
+		// Minimum execution time: 94_130_000 picoseconds.
+		Weight::from_parts(101_953_000, 6674)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ModelCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::ModelCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -229,27 +230,38 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn register_model(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `407`
-		//  Estimated: `3615`
-		// Minimum execution time: 89_430_000 picoseconds.
-		Weight::from_parts(94_741_606, 3615)
-			// Standard Error: 18_077
-			.saturating_add(Weight::from_parts(1_165_998, 0).saturating_mul(s.into()))
+		//  Estimated: `3619`
+		// Minimum execution time: 88_286_000 picoseconds.
+		Weight::from_parts(94_618_987, 3619)
+			// Standard Error: 19_774
+			.saturating_add(Weight::from_parts(1_156_015, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
+	/// Storage: `ModelRegistry::Models` (r:1 w:1)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Params` (r:1 w:0)
+	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::ReplicationQueueRange` (r:1 w:1)
+	/// Proof: `ModelRegistry::ReplicationQueueRange` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::ReplicationQueue` (r:0 w:1)
+	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::ModelSources` (r:0 w:1)
+	/// Proof: `ModelRegistry::ModelSources` (`max_values`: None, `max_size`: Some(2105), added: 4580, mode: `MaxEncodedLen`)
+	/// The range of component `s` is `[1, 4]`.
 	fn update_sources(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `407`
-		//  Estimated: `3615`
-		// Minimum execution time: 89_430_000 picoseconds.
-		Weight::from_parts(94_741_606, 3615)
-			// Standard Error: 18_077
-			.saturating_add(Weight::from_parts(1_165_998, 0).saturating_mul(s.into()))
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
+		//  Measured:  `430`
+		//  Estimated: `3619`
+		// Minimum execution time: 31_006_000 picoseconds.
+		Weight::from_parts(33_463_334, 3619)
+			// Standard Error: 8_850
+			.saturating_add(Weight::from_parts(1_138_182, 0).saturating_mul(s.into()))
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:2 w:2)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ModelCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::ModelCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ModelAt` (r:1 w:2)
@@ -264,17 +276,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::CleanupQueue` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
 	fn deregister_model() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `829`
-		//  Estimated: `6240`
-		// Minimum execution time: 92_379_000 picoseconds.
-		Weight::from_parts(100_259_000, 6240)
+		//  Measured:  `837`
+		//  Estimated: `6248`
+		// Minimum execution time: 91_808_000 picoseconds.
+		Weight::from_parts(100_010_000, 6248)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nominations` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nominations` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeNominations` (r:1 w:1)
@@ -291,17 +303,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn confirm_stored() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1996`
+		//  Measured:  `2000`
 		//  Estimated: `7739`
-		// Minimum execution time: 72_523_000 picoseconds.
-		Weight::from_parts(79_123_000, 7739)
+		// Minimum execution time: 71_869_000 picoseconds.
+		Weight::from_parts(78_381_000, 7739)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nominations` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nominations` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeNominations` (r:1 w:1)
@@ -314,17 +326,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn decline_nomination() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `963`
+		//  Measured:  `967`
 		//  Estimated: `4538`
-		// Minimum execution time: 53_167_000 picoseconds.
-		Weight::from_parts(58_926_000, 4538)
+		// Minimum execution time: 52_827_000 picoseconds.
+		Weight::from_parts(58_879_000, 4538)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:1 w:1)
@@ -337,17 +349,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn report_lost() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2051`
+		//  Measured:  `2055`
 		//  Estimated: `7739`
-		// Minimum execution time: 62_730_000 picoseconds.
-		Weight::from_parts(68_627_000, 7739)
+		// Minimum execution time: 63_393_000 picoseconds.
+		Weight::from_parts(69_633_000, 7739)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nominations` (r:1 w:0)
@@ -362,15 +374,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn announce_stored() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1683`
+		//  Measured:  `1687`
 		//  Estimated: `7739`
-		// Minimum execution time: 59_878_000 picoseconds.
-		Weight::from_parts(66_056_000, 7739)
+		// Minimum execution time: 60_691_000 picoseconds.
+		Weight::from_parts(68_448_000, 7739)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::TaskQueue` (r:1 w:1)
 	/// Proof: `ModelRegistry::TaskQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -382,12 +394,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `i` is `[0, 4096]`.
 	fn create_task(i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `402`
-		//  Estimated: `3615`
-		// Minimum execution time: 79_029_000 picoseconds.
-		Weight::from_parts(84_632_155, 3615)
-			// Standard Error: 10
-			.saturating_add(Weight::from_parts(925, 0).saturating_mul(i.into()))
+		//  Measured:  `406`
+		//  Estimated: `3619`
+		// Minimum execution time: 78_160_000 picoseconds.
+		Weight::from_parts(85_976_888, 3619)
+			// Standard Error: 20
+			.saturating_add(Weight::from_parts(869, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -405,8 +417,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5116`
 		//  Estimated: `8213`
-		// Minimum execution time: 48_955_000 picoseconds.
-		Weight::from_parts(54_749_000, 8213)
+		// Minimum execution time: 48_064_000 picoseconds.
+		Weight::from_parts(55_572_000, 8213)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -420,8 +432,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5119`
 		//  Estimated: `8213`
-		// Minimum execution time: 37_233_000 picoseconds.
-		Weight::from_parts(42_484_000, 8213)
+		// Minimum execution time: 37_560_000 picoseconds.
+		Weight::from_parts(44_186_000, 8213)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -433,8 +445,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4530`
 		//  Estimated: `8213`
-		// Minimum execution time: 64_374_000 picoseconds.
-		Weight::from_parts(70_349_000, 8213)
+		// Minimum execution time: 62_917_000 picoseconds.
+		Weight::from_parts(69_169_000, 8213)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -444,8 +456,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 7_542_000 picoseconds.
-		Weight::from_parts(8_798_000, 0)
+		// Minimum execution time: 7_449_000 picoseconds.
+		Weight::from_parts(8_634_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `RandomnessCollectiveFlip::RandomMaterial` (r:1 w:0)
@@ -468,8 +480,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `2781`
 		//  Estimated: `4079`
-		// Minimum execution time: 88_885_000 picoseconds.
-		Weight::from_parts(94_933_000, 4079)
+		// Minimum execution time: 87_951_000 picoseconds.
+		Weight::from_parts(94_757_000, 4079)
 			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -482,7 +494,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::Nominations` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nominations` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeNominations` (r:1 w:1)
 	/// Proof: `ModelRegistry::NodeNominations` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
@@ -495,10 +507,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn expire_nomination() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1071`
+		//  Measured:  `1075`
 		//  Estimated: `4538`
-		// Minimum execution time: 66_055_000 picoseconds.
-		Weight::from_parts(72_072_000, 4538)
+		// Minimum execution time: 65_794_000 picoseconds.
+		Weight::from_parts(72_204_000, 4538)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -511,7 +523,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
@@ -521,17 +533,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[1, 5]`.
 	fn end_commit_phase(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4924 + k * (207 ±0)`
-		//  Estimated: `8213 + k * (1148 ±29)`
-		// Minimum execution time: 50_570_000 picoseconds.
-		Weight::from_parts(45_456_124, 8213)
-			// Standard Error: 45_689
-			.saturating_add(Weight::from_parts(13_533_650, 0).saturating_mul(k.into()))
+		//  Measured:  `4928 + k * (207 ±0)`
+		//  Estimated: `8213 + k * (1147 ±30)`
+		// Minimum execution time: 50_581_000 picoseconds.
+		Weight::from_parts(45_414_062, 8213)
+			// Standard Error: 46_340
+			.saturating_add(Weight::from_parts(13_542_102, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 1148).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(0, 1147).saturating_mul(k.into()))
 	}
 	/// Storage: `ModelRegistry::DeadlineCursor` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -542,7 +554,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:5 w:5)
@@ -562,12 +574,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[1, 5]`.
 	fn resolve_task(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4792 + k * (788 ±0)`
-		//  Estimated: `8213 + k * (2842 ±92)`
-		// Minimum execution time: 142_429_000 picoseconds.
-		Weight::from_parts(60_765_955, 8213)
-			// Standard Error: 157_589
-			.saturating_add(Weight::from_parts(82_560_238, 0).saturating_mul(k.into()))
+		//  Measured:  `4796 + k * (788 ±0)`
+		//  Estimated: `8213 + k * (2842 ±30)`
+		// Minimum execution time: 142_176_000 picoseconds.
+		Weight::from_parts(60_191_774, 8213)
+			// Standard Error: 171_518
+			.saturating_add(Weight::from_parts(82_832_745, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
@@ -586,8 +598,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `4812`
 		//  Estimated: `8213`
-		// Minimum execution time: 26_863_000 picoseconds.
-		Weight::from_parts(29_918_000, 8213)
+		// Minimum execution time: 26_752_000 picoseconds.
+		Weight::from_parts(30_567_000, 8213)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -609,8 +621,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `731`
 		//  Estimated: `6674`
-		// Minimum execution time: 86_388_000 picoseconds.
-		Weight::from_parts(92_768_000, 6674)
+		// Minimum execution time: 84_206_000 picoseconds.
+		Weight::from_parts(91_798_000, 6674)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -623,7 +635,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::Tasks` (r:8 w:8)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:8 w:0)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:8 w:8)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:80 w:0)
@@ -635,12 +647,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 8]`.
 	fn assign_executors(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `452 + n * (9780 ±0)`
+		//  Measured:  `452 + n * (9784 ±0)`
 		//  Estimated: `3481 + n * (28420 ±0)`
-		// Minimum execution time: 131_041_000 picoseconds.
-		Weight::from_parts(27_450_407, 3481)
-			// Standard Error: 145_444
-			.saturating_add(Weight::from_parts(112_970_014, 0).saturating_mul(n.into()))
+		// Minimum execution time: 130_778_000 picoseconds.
+		Weight::from_parts(28_745_670, 3481)
+			// Standard Error: 205_876
+			.saturating_add(Weight::from_parts(113_125_168, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((14_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -656,7 +668,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::Tasks` (r:8 w:8)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:8 w:0)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:8 w:0)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:80 w:0)
@@ -664,12 +676,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 8]`.
 	fn assign_unserved(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `452 + n * (9780 ±0)`
+		//  Measured:  `452 + n * (9784 ±0)`
 		//  Estimated: `1545 + n * (28420 ±0)`
-		// Minimum execution time: 118_825_000 picoseconds.
-		Weight::from_parts(20_638_665, 1545)
-			// Standard Error: 174_546
-			.saturating_add(Weight::from_parts(108_632_522, 0).saturating_mul(n.into()))
+		// Minimum execution time: 117_369_000 picoseconds.
+		Weight::from_parts(17_213_735, 1545)
+			// Standard Error: 234_373
+			.saturating_add(Weight::from_parts(109_303_270, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((14_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -685,7 +697,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -700,10 +712,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn fail_waiting_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4998`
+		//  Measured:  `5002`
 		//  Estimated: `8213`
-		// Minimum execution time: 104_224_000 picoseconds.
-		Weight::from_parts(113_108_000, 8213)
+		// Minimum execution time: 103_506_000 picoseconds.
+		Weight::from_parts(112_124_000, 8213)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -714,7 +726,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::ReplicationQueue` (r:1 w:1)
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeCount` (r:1 w:0)
 	/// Proof: `ModelRegistry::NodeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:0)
@@ -734,12 +746,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `d` is `[1, 64]`.
 	fn replicate_model(d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `582 + d * (167 ±0)`
+		//  Measured:  `586 + d * (167 ±0)`
 		//  Estimated: `7739 + d * (3548 ±0)`
-		// Minimum execution time: 65_597_000 picoseconds.
-		Weight::from_parts(33_810_400, 7739)
-			// Standard Error: 32_301
-			.saturating_add(Weight::from_parts(32_717_010, 0).saturating_mul(d.into()))
+		// Minimum execution time: 64_631_000 picoseconds.
+		Weight::from_parts(36_002_589, 7739)
+			// Standard Error: 42_867
+			.saturating_add(Weight::from_parts(32_637_021, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(d.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
@@ -755,7 +767,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::ModelAt` (r:1 w:0)
 	/// Proof: `ModelRegistry::ModelAt` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:8 w:8)
@@ -765,12 +777,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `e` is `[1, 8]`.
 	fn review_model(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3653 + e * (102 ±0)`
+		//  Measured:  `3657 + e * (102 ±0)`
 		//  Estimated: `23726 + e * (3548 ±0)`
-		// Minimum execution time: 110_505_000 picoseconds.
-		Weight::from_parts(95_860_635, 23726)
-			// Standard Error: 34_402
-			.saturating_add(Weight::from_parts(21_790_755, 0).saturating_mul(e.into()))
+		// Minimum execution time: 109_545_000 picoseconds.
+		Weight::from_parts(98_832_969, 23726)
+			// Standard Error: 50_306
+			.saturating_add(Weight::from_parts(21_839_799, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -782,7 +794,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::NodeHoldings` (r:1 w:1)
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:32 w:32)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:32 w:32)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
@@ -794,12 +806,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `s` is `[1, 32]`.
 	fn cleanup_node(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `664 + s * (285 ±0)`
+		//  Measured:  `664 + s * (289 ±0)`
 		//  Estimated: `4538 + s * (6749 ±0)`
-		// Minimum execution time: 51_554_000 picoseconds.
-		Weight::from_parts(12_559_662, 4538)
-			// Standard Error: 40_605
-			.saturating_add(Weight::from_parts(29_435_719, 0).saturating_mul(s.into()))
+		// Minimum execution time: 50_613_000 picoseconds.
+		Weight::from_parts(13_236_555, 4538)
+			// Standard Error: 41_099
+			.saturating_add(Weight::from_parts(29_191_922, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -807,7 +819,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(Weight::from_parts(0, 6749).saturating_mul(s.into()))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:64 w:64)
@@ -817,12 +829,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `s` is `[1, 64]`.
 	fn cleanup_model(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1486 + s * (247 ±0)`
+		//  Measured:  `1490 + s * (247 ±0)`
 		//  Estimated: `7739 + s * (3548 ±0)`
-		// Minimum execution time: 43_012_000 picoseconds.
-		Weight::from_parts(45_509_000, 7739)
-			// Standard Error: 33_446
-			.saturating_add(Weight::from_parts(26_956_139, 0).saturating_mul(s.into()))
+		// Minimum execution time: 43_111_000 picoseconds.
+		Weight::from_parts(45_527_000, 7739)
+			// Standard Error: 37_084
+			.saturating_add(Weight::from_parts(27_311_351, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -845,8 +857,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `296`
 		//  Estimated: `3832`
-		// Minimum execution time: 75_781_000 picoseconds.
-		Weight::from_parts(81_490_000, 3832)
+		// Minimum execution time: 74_960_000 picoseconds.
+		Weight::from_parts(81_162_000, 3832)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
@@ -856,8 +868,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `505`
 		//  Estimated: `3832`
-		// Minimum execution time: 17_679_000 picoseconds.
-		Weight::from_parts(20_102_000, 3832)
+		// Minimum execution time: 17_500_000 picoseconds.
+		Weight::from_parts(19_852_000, 3832)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -873,8 +885,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1346`
 		//  Estimated: `4538`
-		// Minimum execution time: 26_502_000 picoseconds.
-		Weight::from_parts(29_705_000, 4538)
+		// Minimum execution time: 26_058_000 picoseconds.
+		Weight::from_parts(29_317_000, 4538)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -890,8 +902,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1346`
 		//  Estimated: `4538`
-		// Minimum execution time: 26_545_000 picoseconds.
-		Weight::from_parts(29_533_000, 4538)
+		// Minimum execution time: 26_068_000 picoseconds.
+		Weight::from_parts(29_085_000, 4538)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -913,13 +925,13 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `731`
 		//  Estimated: `6674`
-		// Minimum execution time: 95_670_000 picoseconds.
-		Weight::from_parts(104_446_000, 6674)
+		// Minimum execution time: 94_130_000 picoseconds.
+		Weight::from_parts(101_953_000, 6674)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ModelCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::ModelCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -938,27 +950,38 @@ impl WeightInfo for () {
 	fn register_model(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `407`
-		//  Estimated: `3615`
-		// Minimum execution time: 89_430_000 picoseconds.
-		Weight::from_parts(94_741_606, 3615)
-			// Standard Error: 18_077
-			.saturating_add(Weight::from_parts(1_165_998, 0).saturating_mul(s.into()))
+		//  Estimated: `3619`
+		// Minimum execution time: 88_286_000 picoseconds.
+		Weight::from_parts(94_618_987, 3619)
+			// Standard Error: 19_774
+			.saturating_add(Weight::from_parts(1_156_015, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
+	/// Storage: `ModelRegistry::Models` (r:1 w:1)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Params` (r:1 w:0)
+	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::ReplicationQueueRange` (r:1 w:1)
+	/// Proof: `ModelRegistry::ReplicationQueueRange` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::ReplicationQueue` (r:0 w:1)
+	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::ModelSources` (r:0 w:1)
+	/// Proof: `ModelRegistry::ModelSources` (`max_values`: None, `max_size`: Some(2105), added: 4580, mode: `MaxEncodedLen`)
+	/// The range of component `s` is `[1, 4]`.
 	fn update_sources(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `407`
-		//  Estimated: `3615`
-		// Minimum execution time: 89_430_000 picoseconds.
-		Weight::from_parts(94_741_606, 3615)
-			// Standard Error: 18_077
-			.saturating_add(Weight::from_parts(1_165_998, 0).saturating_mul(s.into()))
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
-			.saturating_add(ParityDbWeight::get().writes(7_u64))
+		//  Measured:  `430`
+		//  Estimated: `3619`
+		// Minimum execution time: 31_006_000 picoseconds.
+		Weight::from_parts(33_463_334, 3619)
+			// Standard Error: 8_850
+			.saturating_add(Weight::from_parts(1_138_182, 0).saturating_mul(s.into()))
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:2 w:2)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ModelCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::ModelCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ModelAt` (r:1 w:2)
@@ -973,17 +996,17 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::CleanupQueue` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
 	fn deregister_model() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `829`
-		//  Estimated: `6240`
-		// Minimum execution time: 92_379_000 picoseconds.
-		Weight::from_parts(100_259_000, 6240)
+		//  Measured:  `837`
+		//  Estimated: `6248`
+		// Minimum execution time: 91_808_000 picoseconds.
+		Weight::from_parts(100_010_000, 6248)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nominations` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nominations` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeNominations` (r:1 w:1)
@@ -1000,17 +1023,17 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn confirm_stored() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1996`
+		//  Measured:  `2000`
 		//  Estimated: `7739`
-		// Minimum execution time: 72_523_000 picoseconds.
-		Weight::from_parts(79_123_000, 7739)
+		// Minimum execution time: 71_869_000 picoseconds.
+		Weight::from_parts(78_381_000, 7739)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nominations` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nominations` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeNominations` (r:1 w:1)
@@ -1023,17 +1046,17 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn decline_nomination() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `963`
+		//  Measured:  `967`
 		//  Estimated: `4538`
-		// Minimum execution time: 53_167_000 picoseconds.
-		Weight::from_parts(58_926_000, 4538)
+		// Minimum execution time: 52_827_000 picoseconds.
+		Weight::from_parts(58_879_000, 4538)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:1 w:1)
@@ -1046,17 +1069,17 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn report_lost() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `2051`
+		//  Measured:  `2055`
 		//  Estimated: `7739`
-		// Minimum execution time: 62_730_000 picoseconds.
-		Weight::from_parts(68_627_000, 7739)
+		// Minimum execution time: 63_393_000 picoseconds.
+		Weight::from_parts(69_633_000, 7739)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nominations` (r:1 w:0)
@@ -1071,15 +1094,15 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn announce_stored() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1683`
+		//  Measured:  `1687`
 		//  Estimated: `7739`
-		// Minimum execution time: 59_878_000 picoseconds.
-		Weight::from_parts(66_056_000, 7739)
+		// Minimum execution time: 60_691_000 picoseconds.
+		Weight::from_parts(68_448_000, 7739)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::TaskQueue` (r:1 w:1)
 	/// Proof: `ModelRegistry::TaskQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -1091,12 +1114,12 @@ impl WeightInfo for () {
 	/// The range of component `i` is `[0, 4096]`.
 	fn create_task(i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `402`
-		//  Estimated: `3615`
-		// Minimum execution time: 79_029_000 picoseconds.
-		Weight::from_parts(84_632_155, 3615)
-			// Standard Error: 10
-			.saturating_add(Weight::from_parts(925, 0).saturating_mul(i.into()))
+		//  Measured:  `406`
+		//  Estimated: `3619`
+		// Minimum execution time: 78_160_000 picoseconds.
+		Weight::from_parts(85_976_888, 3619)
+			// Standard Error: 20
+			.saturating_add(Weight::from_parts(869, 0).saturating_mul(i.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
@@ -1114,8 +1137,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `5116`
 		//  Estimated: `8213`
-		// Minimum execution time: 48_955_000 picoseconds.
-		Weight::from_parts(54_749_000, 8213)
+		// Minimum execution time: 48_064_000 picoseconds.
+		Weight::from_parts(55_572_000, 8213)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
@@ -1129,8 +1152,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `5119`
 		//  Estimated: `8213`
-		// Minimum execution time: 37_233_000 picoseconds.
-		Weight::from_parts(42_484_000, 8213)
+		// Minimum execution time: 37_560_000 picoseconds.
+		Weight::from_parts(44_186_000, 8213)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1142,8 +1165,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `4530`
 		//  Estimated: `8213`
-		// Minimum execution time: 64_374_000 picoseconds.
-		Weight::from_parts(70_349_000, 8213)
+		// Minimum execution time: 62_917_000 picoseconds.
+		Weight::from_parts(69_169_000, 8213)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -1153,8 +1176,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 7_542_000 picoseconds.
-		Weight::from_parts(8_798_000, 0)
+		// Minimum execution time: 7_449_000 picoseconds.
+		Weight::from_parts(8_634_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `RandomnessCollectiveFlip::RandomMaterial` (r:1 w:0)
@@ -1177,8 +1200,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `2781`
 		//  Estimated: `4079`
-		// Minimum execution time: 88_885_000 picoseconds.
-		Weight::from_parts(94_933_000, 4079)
+		// Minimum execution time: 87_951_000 picoseconds.
+		Weight::from_parts(94_757_000, 4079)
 			.saturating_add(ParityDbWeight::get().reads(8_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -1191,7 +1214,7 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::Nominations` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nominations` (`max_values`: None, `max_size`: Some(104), added: 2579, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeNominations` (r:1 w:1)
 	/// Proof: `ModelRegistry::NodeNominations` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
@@ -1204,10 +1227,10 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn expire_nomination() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1071`
+		//  Measured:  `1075`
 		//  Estimated: `4538`
-		// Minimum execution time: 66_055_000 picoseconds.
-		Weight::from_parts(72_072_000, 4538)
+		// Minimum execution time: 65_794_000 picoseconds.
+		Weight::from_parts(72_204_000, 4538)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
@@ -1220,7 +1243,7 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
@@ -1230,17 +1253,17 @@ impl WeightInfo for () {
 	/// The range of component `k` is `[1, 5]`.
 	fn end_commit_phase(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4924 + k * (207 ±0)`
-		//  Estimated: `8213 + k * (1148 ±29)`
-		// Minimum execution time: 50_570_000 picoseconds.
-		Weight::from_parts(45_456_124, 8213)
-			// Standard Error: 45_689
-			.saturating_add(Weight::from_parts(13_533_650, 0).saturating_mul(k.into()))
+		//  Measured:  `4928 + k * (207 ±0)`
+		//  Estimated: `8213 + k * (1147 ±30)`
+		// Minimum execution time: 50_581_000 picoseconds.
+		Weight::from_parts(45_414_062, 8213)
+			// Standard Error: 46_340
+			.saturating_add(Weight::from_parts(13_542_102, 0).saturating_mul(k.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 1148).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(0, 1147).saturating_mul(k.into()))
 	}
 	/// Storage: `ModelRegistry::DeadlineCursor` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -1251,7 +1274,7 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:5 w:5)
@@ -1271,12 +1294,12 @@ impl WeightInfo for () {
 	/// The range of component `k` is `[1, 5]`.
 	fn resolve_task(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4792 + k * (788 ±0)`
-		//  Estimated: `8213 + k * (2842 ±92)`
-		// Minimum execution time: 142_429_000 picoseconds.
-		Weight::from_parts(60_765_955, 8213)
-			// Standard Error: 157_589
-			.saturating_add(Weight::from_parts(82_560_238, 0).saturating_mul(k.into()))
+		//  Measured:  `4796 + k * (788 ±0)`
+		//  Estimated: `8213 + k * (2842 ±30)`
+		// Minimum execution time: 142_176_000 picoseconds.
+		Weight::from_parts(60_191_774, 8213)
+			// Standard Error: 171_518
+			.saturating_add(Weight::from_parts(82_832_745, 0).saturating_mul(k.into()))
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().reads((3_u64).saturating_mul(k.into())))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
@@ -1295,8 +1318,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `4812`
 		//  Estimated: `8213`
-		// Minimum execution time: 26_863_000 picoseconds.
-		Weight::from_parts(29_918_000, 8213)
+		// Minimum execution time: 26_752_000 picoseconds.
+		Weight::from_parts(30_567_000, 8213)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
@@ -1318,8 +1341,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `731`
 		//  Estimated: `6674`
-		// Minimum execution time: 86_388_000 picoseconds.
-		Weight::from_parts(92_768_000, 6674)
+		// Minimum execution time: 84_206_000 picoseconds.
+		Weight::from_parts(91_798_000, 6674)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
@@ -1332,7 +1355,7 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::Tasks` (r:8 w:8)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:8 w:0)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:8 w:8)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:80 w:0)
@@ -1344,12 +1367,12 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 8]`.
 	fn assign_executors(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `452 + n * (9780 ±0)`
+		//  Measured:  `452 + n * (9784 ±0)`
 		//  Estimated: `3481 + n * (28420 ±0)`
-		// Minimum execution time: 131_041_000 picoseconds.
-		Weight::from_parts(27_450_407, 3481)
-			// Standard Error: 145_444
-			.saturating_add(Weight::from_parts(112_970_014, 0).saturating_mul(n.into()))
+		// Minimum execution time: 130_778_000 picoseconds.
+		Weight::from_parts(28_745_670, 3481)
+			// Standard Error: 205_876
+			.saturating_add(Weight::from_parts(113_125_168, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((14_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
@@ -1365,7 +1388,7 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::Tasks` (r:8 w:8)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:8 w:0)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:8 w:0)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:80 w:0)
@@ -1373,12 +1396,12 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 8]`.
 	fn assign_unserved(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `452 + n * (9780 ±0)`
+		//  Measured:  `452 + n * (9784 ±0)`
 		//  Estimated: `1545 + n * (28420 ±0)`
-		// Minimum execution time: 118_825_000 picoseconds.
-		Weight::from_parts(20_638_665, 1545)
-			// Standard Error: 174_546
-			.saturating_add(Weight::from_parts(108_632_522, 0).saturating_mul(n.into()))
+		// Minimum execution time: 117_369_000 picoseconds.
+		Weight::from_parts(17_213_735, 1545)
+			// Standard Error: 234_373
+			.saturating_add(Weight::from_parts(109_303_270, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((14_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
@@ -1394,7 +1417,7 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
 	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4748), added: 7223, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -1409,10 +1432,10 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	fn fail_waiting_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4998`
+		//  Measured:  `5002`
 		//  Estimated: `8213`
-		// Minimum execution time: 104_224_000 picoseconds.
-		Weight::from_parts(113_108_000, 8213)
+		// Minimum execution time: 103_506_000 picoseconds.
+		Weight::from_parts(112_124_000, 8213)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
@@ -1423,7 +1446,7 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::ReplicationQueue` (r:1 w:1)
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeCount` (r:1 w:0)
 	/// Proof: `ModelRegistry::NodeCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:0)
@@ -1443,12 +1466,12 @@ impl WeightInfo for () {
 	/// The range of component `d` is `[1, 64]`.
 	fn replicate_model(d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `582 + d * (167 ±0)`
+		//  Measured:  `586 + d * (167 ±0)`
 		//  Estimated: `7739 + d * (3548 ±0)`
-		// Minimum execution time: 65_597_000 picoseconds.
-		Weight::from_parts(33_810_400, 7739)
-			// Standard Error: 32_301
-			.saturating_add(Weight::from_parts(32_717_010, 0).saturating_mul(d.into()))
+		// Minimum execution time: 64_631_000 picoseconds.
+		Weight::from_parts(36_002_589, 7739)
+			// Standard Error: 42_867
+			.saturating_add(Weight::from_parts(32_637_021, 0).saturating_mul(d.into()))
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(d.into())))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
@@ -1464,7 +1487,7 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::ModelAt` (r:1 w:0)
 	/// Proof: `ModelRegistry::ModelAt` (`max_values`: None, `max_size`: Some(44), added: 2519, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:8 w:8)
@@ -1474,12 +1497,12 @@ impl WeightInfo for () {
 	/// The range of component `e` is `[1, 8]`.
 	fn review_model(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3653 + e * (102 ±0)`
+		//  Measured:  `3657 + e * (102 ±0)`
 		//  Estimated: `23726 + e * (3548 ±0)`
-		// Minimum execution time: 110_505_000 picoseconds.
-		Weight::from_parts(95_860_635, 23726)
-			// Standard Error: 34_402
-			.saturating_add(Weight::from_parts(21_790_755, 0).saturating_mul(e.into()))
+		// Minimum execution time: 109_545_000 picoseconds.
+		Weight::from_parts(98_832_969, 23726)
+			// Standard Error: 50_306
+			.saturating_add(Weight::from_parts(21_839_799, 0).saturating_mul(e.into()))
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
@@ -1491,7 +1514,7 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::NodeHoldings` (r:1 w:1)
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:32 w:32)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:32 w:32)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
@@ -1503,12 +1526,12 @@ impl WeightInfo for () {
 	/// The range of component `s` is `[1, 32]`.
 	fn cleanup_node(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `664 + s * (285 ±0)`
+		//  Measured:  `664 + s * (289 ±0)`
 		//  Estimated: `4538 + s * (6749 ±0)`
-		// Minimum execution time: 51_554_000 picoseconds.
-		Weight::from_parts(12_559_662, 4538)
-			// Standard Error: 40_605
-			.saturating_add(Weight::from_parts(29_435_719, 0).saturating_mul(s.into()))
+		// Minimum execution time: 50_613_000 picoseconds.
+		Weight::from_parts(13_236_555, 4538)
+			// Standard Error: 41_099
+			.saturating_add(Weight::from_parts(29_191_922, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
@@ -1516,7 +1539,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(0, 6749).saturating_mul(s.into()))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
-	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(150), added: 2625, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::NodeHoldings` (r:64 w:64)
@@ -1526,12 +1549,12 @@ impl WeightInfo for () {
 	/// The range of component `s` is `[1, 64]`.
 	fn cleanup_model(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1486 + s * (247 ±0)`
+		//  Measured:  `1490 + s * (247 ±0)`
 		//  Estimated: `7739 + s * (3548 ±0)`
-		// Minimum execution time: 43_012_000 picoseconds.
-		Weight::from_parts(45_509_000, 7739)
-			// Standard Error: 33_446
-			.saturating_add(Weight::from_parts(26_956_139, 0).saturating_mul(s.into()))
+		// Minimum execution time: 43_111_000 picoseconds.
+		Weight::from_parts(45_527_000, 7739)
+			// Standard Error: 37_084
+			.saturating_add(Weight::from_parts(27_311_351, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
