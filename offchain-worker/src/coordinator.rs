@@ -17,8 +17,9 @@
 //! An outcome is reported once, and again only after
 //! [`CoordinatorConfig::rereport_after`] if the chain still asks; a failed download is
 //! retried after [`CoordinatorConfig::retry_failed_after`] if the model is still
-//! nominated, or at once if its sources changed. A model both nominated and held (by different local accounts) is handled
-//! as a nomination: downloaded if missing, then reported `Stored`.
+//! nominated, or at once if its sources changed. A model both nominated and held (by
+//! different local accounts) is handled as a nomination: downloaded if missing, then reported
+//! `Stored`.
 
 mod worker;
 
