@@ -1,17 +1,17 @@
 //! Demand measurement, replication targets and eviction.
 //!
 //! Demand is the number of tasks of a model that ended (completed or failed; cancelled ones do
-//! not count) per window of `demand_window` blocks
-//! (windows are aligned: window index = block / demand_window). The current and previous
-//! window counts are kept; the demand estimate is the larger of the two.
+//! not count) per window of `demand_window` blocks (windows are aligned: window index = block
+//! / demand_window). The current and previous window counts are kept; the demand estimate is
+//! the larger of the two.
 //!
 //! The *desired* replica count serves the estimated executions with headroom:
 //! `ceil(demand * executors_per_task * headroom_percent / (100 * tasks_per_replica))`,
 //! clamped to `min_replicas..=max_replicas`. The target rises as soon as the desired count
-//! exceeds it (checked whenever a task ends and on every review). It falls only when the desired count
-//! is at least `scale_down_hysteresis_percent` below the target, and not before a full window
-//! has passed since registration (so a new model keeps its `initial_replicas` until demand
-//! was measured).
+//! exceeds it (checked whenever a task ends and on every review). It falls only when the
+//! desired count is at least `scale_down_hysteresis_percent` below the target, and not before
+//! a full window has passed since registration (so a new model keeps its `initial_replicas`
+//! until demand was measured).
 //!
 //! Models are reviewed round-robin, `ModelsReviewedPerBlock` per block, by a cursor over the
 //! dense model index. A review updates the target and evicts surplus holders down to
