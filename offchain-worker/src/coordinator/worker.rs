@@ -38,7 +38,8 @@ pub(super) struct Worker {
 	desired: Desired,
 	downloads: JoinSet<DownloadResult>,
 	download_ids: HashMap<Id, ModelId>,
-	active: HashMap<ModelId, AbortHandle>,
+	/// Downloads in progress, with the sources each one fetches from.
+	active: HashMap<ModelId, (AbortHandle, Vec<String>)>,
 	execs: JoinSet<ExecResult>,
 	exec_ids: HashMap<Id, TaskId>,
 	verifies: JoinSet<VerifyResult>,
@@ -49,8 +50,6 @@ pub(super) struct Worker {
 	reported: HashMap<ModelId, (FetchOutcome, Instant)>,
 	/// When a model's last download failed, and from which sources.
 	failed_at: HashMap<ModelId, (Instant, Vec<String>)>,
-	/// Sources of the downloads in progress.
-	fetching_from: HashMap<ModelId, Vec<String>>,
 	/// Results computed (and reported) per task.
 	results: HashMap<TaskId, [u8; 32]>,
 	/// When a task's last execution failed.
@@ -117,7 +116,6 @@ impl Worker {
 			unverified,
 			reported: HashMap::new(),
 			failed_at: HashMap::new(),
-			fetching_from: HashMap::new(),
 			results: HashMap::new(),
 			exec_failed: HashMap::new(),
 		}
@@ -169,8 +167,7 @@ impl Worker {
 		let cancelled: Vec<ModelId> =
 			self.active.keys().filter(|m| !wanted.nominated.contains_key(*m)).copied().collect();
 		for model in cancelled {
-			self.fetching_from.remove(&model);
-			if let Some(handle) = self.active.remove(&model) {
+			if let Some((handle, _)) = self.active.remove(&model) {
 				handle.abort();
 				log::info!(target: "modelnet", "download of {} cancelled", short(&model));
 			}
@@ -238,18 +235,18 @@ impl Worker {
 			self.unverified.remove(model);
 			let fetcher = Arc::clone(&self.fetcher);
 			let (model, size, sources) = (*model, nomination.size, nomination.sources.clone());
-			self.fetching_from.insert(model, sources.clone());
 			log::info!(
 				target: "modelnet",
 				"downloading model {} ({size} bytes) from {} source(s)",
 				hex::encode(model),
 				sources.len(),
 			);
-			let handle = self
-				.downloads
-				.spawn(async move { (model, fetcher.fetch(model, size, &sources).await) });
+			let handle = self.downloads.spawn({
+				let sources = sources.clone();
+				async move { (model, fetcher.fetch(model, size, &sources).await) }
+			});
 			self.download_ids.insert(handle.id(), model);
-			self.active.insert(model, handle);
+			self.active.insert(model, (handle, sources));
 		}
 	}
 
@@ -360,12 +357,10 @@ impl Worker {
 			return;
 		};
 		// A cancelled download was already removed from `active` (maybe replaced since).
-		if self.active.get(&model).is_some_and(|handle| handle.id() == id) {
-			self.active.remove(&model);
-		} else {
+		if self.active.get(&model).is_none_or(|(handle, _)| handle.id() != id) {
 			return;
 		}
-		let sources = self.fetching_from.remove(&model).unwrap_or_default();
+		let sources = self.active.remove(&model).map(|(_, sources)| sources).unwrap_or_default();
 		let outcome = match result {
 			Some((_, Ok(_))) => {
 				self.failed_at.remove(&model);
