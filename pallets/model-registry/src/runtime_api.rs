@@ -101,7 +101,7 @@ impl<T: Config> Pallet<T> {
 			.collect();
 		let tasks = Self::tasks_of(&node)
 			.into_iter()
-			.filter_map(|id| {
+			.filter_map(|(id, _)| {
 				let task = Tasks::<T>::get(id)?;
 				let (phase, deadline) = match task.status {
 					TaskStatus::Commit { deadline } => (TaskPhase::Commit, deadline),
@@ -123,16 +123,14 @@ impl<T: Config> Pallet<T> {
 		Some(NodeWork { nominations, holdings, tasks })
 	}
 
-	/// Tasks `node` executes, from the holder entries of its holdings.
-	pub fn tasks_of(node: &T::AccountId) -> Vec<TaskId> {
+	/// Tasks `node` executes, with their models, from the holder entries of its holdings.
+	pub fn tasks_of(node: &T::AccountId) -> Vec<(TaskId, ModelId)> {
 		NodeHoldings::<T>::get(node)
 			.into_iter()
 			.flat_map(|model| {
-				Holders::<T>::get(model)
-					.into_iter()
-					.find(|h| h.node == *node)
-					.map(|h| h.tasks.into_inner())
-					.unwrap_or_default()
+				let entry = Holders::<T>::get(model).into_iter().find(|h| h.node == *node);
+				let tasks = entry.map(|h| h.tasks.into_inner()).unwrap_or_default();
+				tasks.into_iter().map(move |task| (task, model))
 			})
 			.collect()
 	}

@@ -59,17 +59,7 @@ pub fn register(n: u8) -> ModelId {
 
 /// Tasks node `who` executes (from the holder entries of its holdings), with their models.
 pub fn node_tasks(who: AccountId) -> Vec<(TaskId, ModelId)> {
-	NodeHoldings::<Test>::get(who)
-		.into_iter()
-		.flat_map(|model| {
-			let entry = Holders::<Test>::get(model).into_iter().find(|h| h.node == who);
-			entry
-				.map(|h| h.tasks.into_inner())
-				.unwrap_or_default()
-				.into_iter()
-				.map(move |t| (t, model))
-		})
-		.collect()
+	ModelRegistry::tasks_of(&who)
 }
 
 /// Set the tasks node `who` executes on `model`.
