@@ -22,6 +22,13 @@ pub struct ModelStoreParams {
 	/// Do not run the model worker (no downloads, no task execution) on this node.
 	#[arg(long)]
 	pub no_model_worker: bool,
+
+	/// Let model sources (and their redirects) point at loopback, private, link-local and
+	/// cloud-metadata addresses. Off by default, so that a model owner cannot make every
+	/// nominated node probe its own machine or LAN; always on for the development chain
+	/// (`--dev`), whose models are served from localhost.
+	#[arg(long)]
+	pub allow_private_model_sources: bool,
 }
 
 /// The node's command line.

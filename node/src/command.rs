@@ -113,7 +113,22 @@ pub fn run() -> sc_cli::Result<()> {
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
 			let model_store = cli.model_store.clone();
-			runner.run_node_until_exit(|config| async move {
+			// `--offchain-worker` defaults to "when authority", which would leave a storage node
+			// that is not a validator without its model worker. Unless the operator chose
+			// `always` or `never`, off-chain workers run on every node; the model worker idles
+			// (and says so) while the keystore holds no model-registry key.
+			let ocw_by_default = matches!(
+				cli.run.offchain_worker_params.enabled,
+				sc_cli::OffchainWorkerEnabled::WhenAuthority
+			);
+			runner.run_node_until_exit(|mut config| async move {
+				if ocw_by_default && !config.offchain_worker.enabled {
+					log::info!(
+						"Off-chain workers enabled on this non-validator node for the model \
+						 worker (turn off with --offchain-worker never)"
+					);
+					config.offchain_worker.enabled = true;
+				}
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
 						sc_network::NetworkWorker<

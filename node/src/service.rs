@@ -225,24 +225,32 @@ pub fn new_full<
 	if is_dev {
 		crate::dev_keys::insert_dev_model_keys(&keystore_container.keystore())?;
 	}
-	if config.offchain_worker.enabled && !model_store.no_model_worker {
-		if let Some(offchain_db) = backend.offchain_storage() {
-			let store_dir = model_store.model_store.clone().unwrap_or_else(|| {
-				config.base_path.config_dir(config.chain_spec.id()).join("model-store")
-			});
-			crate::model_worker::spawn(
-				&task_manager,
-				client.clone(),
-				keystore_container.keystore(),
-				offchain_db,
-				crate::model_worker::ModelWorkerConfig {
-					store_dir,
-					max_bytes: model_store.model_store_max_bytes,
-					max_parallel_downloads: model_store.max_parallel_model_downloads,
-				},
-				prometheus_registry.as_ref(),
-			)?;
-		}
+	if !config.offchain_worker.enabled {
+		log::warn!(
+			target: "model-worker",
+			"Off-chain workers are off (--offchain-worker never): the model worker does not run, \
+			 so this node neither stores models nor executes tasks"
+		);
+	} else if model_store.no_model_worker {
+		log::info!(target: "model-worker", "The model worker is off (--no-model-worker)");
+	} else if let Some(offchain_db) = backend.offchain_storage() {
+		let store_dir = model_store.model_store.clone().unwrap_or_else(|| {
+			config.base_path.config_dir(config.chain_spec.id()).join("model-store")
+		});
+		crate::model_worker::spawn(
+			&task_manager,
+			client.clone(),
+			keystore_container.keystore(),
+			sync_service.clone(),
+			offchain_db,
+			crate::model_worker::ModelWorkerConfig {
+				store_dir,
+				max_bytes: model_store.model_store_max_bytes,
+				max_parallel_downloads: model_store.max_parallel_model_downloads,
+				allow_private_sources: model_store.allow_private_model_sources || is_dev,
+			},
+			prometheus_registry.as_ref(),
+		)?;
 	}
 
 	let rpc_extensions_builder = {

@@ -14,8 +14,14 @@
 //! - executes assigned tasks on stored models on a blocking thread and reports each result
 //!   once.
 //!
+//! Deletions are guarded: models in [`DesiredState::retain`] (what the finalized chain still
+//! wants) are never deleted, and an update that would delete more than
+//! [`CoordinatorConfig::mass_eviction_percent`] of the store is held back for
+//! [`CoordinatorConfig::mass_eviction_delay`].
+//!
 //! An outcome is reported once, and again only after
-//! [`CoordinatorConfig::rereport_after`] if the chain still asks; a failed download is
+//! [`CoordinatorConfig::rereport_after`] if the chain still asks (or at once for a new
+//! nomination round); a failed download is
 //! retried after [`CoordinatorConfig::retry_failed_after`] if the model is still
 //! nominated, or at once if its sources changed. A model both nominated and held (by
 //! different local accounts) is handled as a nomination: downloaded if missing, then reported
@@ -35,21 +41,25 @@ use crate::{
 	fetch::{FetchConfig, Fetcher},
 	metrics::Metrics,
 	store::{ModelStore, StoreConfig},
-	types::{DesiredState, ModelId, TaskId},
+	types::{DesiredState, ModelId, TaskJob},
 };
 
 /// Receives what the coordinator has to tell the chain.
 ///
-/// Called from the coordinator's task; implementations should return quickly (the node
-/// writes to its offchain database).
+/// Called from the coordinator's task only, one call at a time, so the implementation owns
+/// the keys it writes: an outcome is never written after the coordinator forgot it.
+/// Implementations should return quickly (the node writes to its off-chain database).
 pub trait OutcomeSink: Send + Sync + 'static {
 	/// A nomination's download finished (`Stored` / `Failed`), or a held model's file is
-	/// `Missing`. The node writes `outcome.to_scale_bytes()` under
-	/// `b"modelnet/fetch/" ++ model`.
-	fn fetch_outcome(&self, model: ModelId, outcome: FetchOutcome);
-	/// A task's result digest. The node writes `result` under
-	/// `b"modelnet/result/" ++ task.to_le_bytes()`.
-	fn task_result(&self, task: TaskId, result: [u8; 32]);
+	/// `Missing`. `round` is the [`Nomination::round`](crate::Nomination::round) the outcome
+	/// answers (0 for `Missing` of a holding).
+	fn fetch_outcome(&self, model: ModelId, outcome: FetchOutcome, round: u64);
+	/// A task's result digest, for exactly this job (task id, model and input).
+	fn task_result(&self, job: &TaskJob, result: [u8; 32]);
+	/// The chain no longer mentions `model`: remove any outcome written for it.
+	fn forget_model(&self, _model: ModelId) {}
+	/// The chain no longer assigns `job`: remove its result.
+	fn forget_task(&self, _job: &TaskJob) {}
 }
 
 /// Coordinator settings.
@@ -70,6 +80,12 @@ pub struct CoordinatorConfig {
 	pub rehash_on_start: bool,
 	/// Interval of the periodic reconciliation (besides updates and finished work).
 	pub tick: Duration,
+	/// An update that would delete more than this share (in percent) of the stored models at
+	/// once (and more than one) is held back: such a verdict more likely comes from a broken
+	/// runtime API or a misconfigured node than from the chain.
+	pub mass_eviction_percent: u8,
+	/// How long a held-back mass deletion must stay wanted before it is carried out.
+	pub mass_eviction_delay: Duration,
 }
 
 impl CoordinatorConfig {
@@ -83,6 +99,8 @@ impl CoordinatorConfig {
 			rereport_after: Duration::from_secs(300),
 			rehash_on_start: false,
 			tick: Duration::from_secs(5),
+			mass_eviction_percent: 25,
+			mass_eviction_delay: Duration::from_secs(600),
 		}
 	}
 }

@@ -11,7 +11,7 @@ pub type ModelId = [u8; 32];
 pub type TaskId = u64;
 
 /// A model this node was nominated to download.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Nomination {
 	/// SHA-256 of the file.
 	pub model: ModelId,
@@ -19,6 +19,10 @@ pub struct Nomination {
 	pub size: u64,
 	/// Source URLs (`http://` or `https://`), tried in order.
 	pub sources: Vec<String>,
+	/// Identifies the chain's nomination(s) an outcome answers (the node passes the latest
+	/// nomination deadline of its accounts). When it changes, the outcome is reported again at
+	/// once, so that a new nomination of a model already stored is confirmed without delay.
+	pub round: u64,
 }
 
 /// A model this node is recorded on chain as holding.
@@ -30,8 +34,10 @@ pub struct Holding {
 	pub size: u64,
 }
 
-/// A task this node was assigned to execute.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A task this node was assigned to execute. Results are kept per job (task id, model and
+/// input together), so a task id that names another task after a re-organisation of the
+/// chain is executed afresh.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TaskJob {
 	/// Task identifier.
 	pub task: TaskId,
@@ -43,8 +49,9 @@ pub struct TaskJob {
 
 /// Everything the chain currently wants from this node.
 ///
-/// The store is reconciled to keep exactly the models in `holdings` ∪ `nominations`;
-/// anything else on disk is deleted.
+/// The store is reconciled to keep the models in `holdings` ∪ `nominations` ∪ `retain`;
+/// anything else it owns on disk is deleted (see [`CoordinatorConfig`](crate::CoordinatorConfig)
+/// for the guard against mass deletion).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DesiredState {
 	/// Models to download (not yet confirmed).
@@ -53,6 +60,10 @@ pub struct DesiredState {
 	pub holdings: Vec<Holding>,
 	/// Tasks to execute.
 	pub tasks: Vec<TaskJob>,
+	/// Further models never to delete: what the last *finalized* block still wants. The node
+	/// builds `nominations`, `holdings` and `tasks` from its best block (work starts early),
+	/// but a fork that drops a model must not delete a file the finalized chain still wants.
+	pub retain: Vec<ModelId>,
 }
 
 /// Short printable form of a model id (first 8 bytes in hex) for logs.

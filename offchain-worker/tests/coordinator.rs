@@ -28,6 +28,7 @@ const WAIT: Duration = Duration::from_secs(10);
 enum Event {
 	Fetch(ModelId, FetchOutcome),
 	Task(TaskId, [u8; 32]),
+	ForgetModel(ModelId),
 }
 
 #[derive(Default)]
@@ -43,11 +44,14 @@ impl Recorder {
 }
 
 impl OutcomeSink for Recorder {
-	fn fetch_outcome(&self, model: ModelId, outcome: FetchOutcome) {
+	fn fetch_outcome(&self, model: ModelId, outcome: FetchOutcome, _round: u64) {
 		self.0.lock().unwrap().push(Event::Fetch(model, outcome));
 	}
-	fn task_result(&self, task: TaskId, result: [u8; 32]) {
-		self.0.lock().unwrap().push(Event::Task(task, result));
+	fn task_result(&self, job: &TaskJob, result: [u8; 32]) {
+		self.0.lock().unwrap().push(Event::Task(job.task, result));
+	}
+	fn forget_model(&self, model: ModelId) {
+		self.0.lock().unwrap().push(Event::ForgetModel(model));
 	}
 }
 
@@ -82,7 +86,7 @@ fn start_with(config: CoordinatorConfig, registry: Option<&Registry>) -> Node {
 }
 
 fn nomination(model: ModelId, data: &[u8], url: String) -> Nomination {
-	Nomination { model, size: data.len() as u64, sources: vec![url] }
+	Nomination { model, size: data.len() as u64, sources: vec![url], ..Default::default() }
 }
 
 /// Current value of a gauge in the registry.
@@ -446,4 +450,123 @@ async fn file_placed_behind_the_stores_back_is_rehashed_before_confirming() {
 	assert_eq!(server.requests().len(), 1);
 	assert_eq!(std::fs::read(node.store.path_of(&model)).unwrap(), data);
 	assert_eq!(node.sink.events(), vec![stored]);
+}
+
+/// A coordinator holding `n` small models written straight into its store.
+async fn node_holding(dir: &Path, n: u64, config: CoordinatorConfig) -> (Node, Vec<Holding>) {
+	let node = start(config);
+	let holdings: Vec<Holding> = (0..n)
+		.map(|i| {
+			let data = test_data(1000, 100 + i);
+			std::fs::write(node.store.path_of(&sha256(&data)), &data).unwrap();
+			Holding { model: sha256(&data), size: data.len() as u64 }
+		})
+		.collect();
+	node.handle.update(DesiredState { holdings: holdings.clone(), ..Default::default() });
+	assert!(wait_until(WAIT, || node.store.stored().len() == n as usize).await);
+	let _ = dir;
+	(node, holdings)
+}
+
+#[tokio::test]
+async fn mass_deletion_is_held_back_until_it_persists() {
+	let dir = tempfile::tempdir().unwrap();
+	let held_back = CoordinatorConfig {
+		mass_eviction_delay: Duration::from_secs(3600),
+		..config(dir.path(), 1 << 30, fast_fetch_config())
+	};
+	let (node, holdings) = node_holding(dir.path(), 4, held_back).await;
+
+	// A broken runtime API answering "no work" must not wipe the store.
+	node.handle.update(DesiredState::default());
+	tokio::time::sleep(Duration::from_millis(500)).await;
+	assert_eq!(node.store.stored().len(), 4);
+
+	// One model going (a quarter of the store) is an ordinary eviction.
+	node.handle.update(DesiredState { holdings: holdings[1..].to_vec(), ..Default::default() });
+	assert!(wait_until(WAIT, || node.store.stored().len() == 3).await);
+	assert!(!node.store.path_of(&holdings[0].model).exists());
+}
+
+#[tokio::test]
+async fn mass_deletion_goes_ahead_once_the_delay_has_passed() {
+	let dir = tempfile::tempdir().unwrap();
+	let short_delay = CoordinatorConfig {
+		mass_eviction_delay: Duration::from_millis(300),
+		..config(dir.path(), 1 << 30, fast_fetch_config())
+	};
+	let (node, _) = node_holding(dir.path(), 4, short_delay).await;
+	node.handle.update(DesiredState::default());
+	assert!(wait_until(WAIT, || node.store.stored().is_empty()).await);
+}
+
+#[tokio::test]
+async fn models_the_finalized_chain_wants_are_never_deleted() {
+	let dir = tempfile::tempdir().unwrap();
+	let (node, holdings) =
+		node_holding(dir.path(), 1, config(dir.path(), 1 << 30, fast_fetch_config())).await;
+	let model = holdings[0].model;
+
+	// The best block (a fork) dropped the model; the finalized block still holds it.
+	node.handle.update(DesiredState { retain: vec![model], ..Default::default() });
+	tokio::time::sleep(Duration::from_millis(500)).await;
+	assert!(node.store.path_of(&model).exists());
+
+	// Finalized too: now it goes, and the sink is told to forget what it wrote.
+	node.handle.update(DesiredState::default());
+	assert!(wait_until(WAIT, || !node.store.path_of(&model).exists()).await);
+}
+
+#[tokio::test]
+async fn results_are_kept_per_job_not_per_task_id() {
+	let dir = tempfile::tempdir().unwrap();
+	let (node, holdings) =
+		node_holding(dir.path(), 1, config(dir.path(), 1 << 30, fast_fetch_config())).await;
+	let model = holdings[0].model;
+	let data = test_data(1000, 100);
+	let first = TaskJob { task: 9, model, input: b"first fork".to_vec() };
+	node.handle.update(DesiredState {
+		holdings: holdings.clone(),
+		tasks: vec![first.clone()],
+		..Default::default()
+	});
+	let r1 = Event::Task(9, expected_spot_check(&data, &first.input));
+	assert!(wait_until(WAIT, || node.sink.count(&r1) == 1).await, "{:?}", node.sink.events());
+
+	// After a re-organisation task 9 is another task: it is executed afresh.
+	let second = TaskJob { task: 9, model, input: b"second fork".to_vec() };
+	node.handle.update(DesiredState {
+		holdings,
+		tasks: vec![second.clone()],
+		..Default::default()
+	});
+	let r2 = Event::Task(9, expected_spot_check(&data, &second.input));
+	assert!(wait_until(WAIT, || node.sink.count(&r2) == 1).await, "{:?}", node.sink.events());
+	assert_ne!(r1, r2);
+}
+
+#[tokio::test]
+async fn outcomes_of_models_the_chain_dropped_are_forgotten() {
+	let data = test_data(MIB, 21);
+	let model = sha256(&data);
+	let server = TestServer::start().await.unwrap();
+	server.add("/m", Content::Memory(Arc::new(data.clone())));
+	let dir = tempfile::tempdir().unwrap();
+	let node = start(config(dir.path(), 1 << 30, fast_fetch_config()));
+	let round = |round| DesiredState {
+		nominations: vec![Nomination { round, ..nomination(model, &data, server.url("/m")) }],
+		..Default::default()
+	};
+	node.handle.update(round(1));
+	let stored = Event::Fetch(model, FetchOutcome::Stored);
+	assert!(wait_until(WAIT, || node.sink.count(&stored) == 1).await, "{:?}", node.sink.events());
+
+	// A new nomination round of a stored model is answered at once, without a download.
+	node.handle.update(round(2));
+	assert!(wait_until(WAIT, || node.sink.count(&stored) == 2).await, "{:?}", node.sink.events());
+	assert_eq!(server.requests().len(), 1);
+
+	node.handle.update(DesiredState::default());
+	let forget = Event::ForgetModel(model);
+	assert!(wait_until(WAIT, || node.sink.count(&forget) == 1).await, "{:?}", node.sink.events());
 }

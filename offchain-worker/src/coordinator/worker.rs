@@ -20,11 +20,11 @@ use crate::{
 	fetch::Fetcher,
 	metrics::Metrics,
 	store::ModelStore,
-	types::{short, DesiredState, ModelId, Nomination, TaskId, TaskJob},
+	types::{short, DesiredState, ModelId, Nomination, TaskJob},
 };
 
 type DownloadResult = (ModelId, Result<PathBuf, FetchError>);
-type ExecResult = (TaskId, Result<[u8; 32], ExecError>);
+type ExecResult = (TaskJob, Result<[u8; 32], ExecError>);
 type VerifyResult = (ModelId, Result<bool, StoreError>);
 
 /// State of a running coordinator.
@@ -41,19 +41,21 @@ pub(super) struct Worker {
 	/// Downloads in progress, with the sources each one fetches from.
 	active: HashMap<ModelId, (AbortHandle, Vec<String>)>,
 	execs: JoinSet<ExecResult>,
-	exec_ids: HashMap<Id, TaskId>,
+	exec_ids: HashMap<Id, TaskJob>,
 	verifies: JoinSet<VerifyResult>,
 	/// Stored models to re-hash before they are used or confirmed: all of them at
 	/// start-up with `rehash_on_start`, and files that appeared behind the store's back.
 	unverified: HashSet<ModelId>,
-	/// Last outcome reported per model, and when.
-	reported: HashMap<ModelId, (FetchOutcome, Instant)>,
+	/// Last outcome reported per model, the round it answered, and when.
+	reported: HashMap<ModelId, (FetchOutcome, u64, Instant)>,
 	/// When a model's last download failed, and from which sources.
 	failed_at: HashMap<ModelId, (Instant, Vec<String>)>,
-	/// Results computed (and reported) per task.
-	results: HashMap<TaskId, [u8; 32]>,
+	/// Results computed (and reported) per task job.
+	results: HashMap<TaskJob, [u8; 32]>,
 	/// When a task's last execution failed.
-	exec_failed: HashMap<TaskId, Instant>,
+	exec_failed: HashMap<TaskJob, Instant>,
+	/// Since when an update has asked to delete a large share of the store (held back).
+	mass_eviction_since: Option<Instant>,
 }
 
 /// The desired state indexed by model and task, duplicates (several local accounts)
@@ -62,6 +64,8 @@ struct Wanted<'a> {
 	nominated: HashMap<ModelId, &'a Nomination>,
 	held: HashMap<ModelId, u64>,
 	tasks: Vec<&'a TaskJob>,
+	/// Models the finalized chain still wants: never deleted.
+	retained: HashSet<ModelId>,
 }
 
 impl<'a> Wanted<'a> {
@@ -72,12 +76,19 @@ impl<'a> Wanted<'a> {
 		}
 		let held = desired.holdings.iter().map(|h| (h.model, h.size)).collect();
 		let mut seen = HashSet::new();
-		let tasks = desired.tasks.iter().filter(|job| seen.insert(job.task)).collect();
-		Self { nominated, held, tasks }
+		let tasks = desired.tasks.iter().filter(|job| seen.insert(*job)).collect();
+		let retained = desired.retain.iter().copied().collect();
+		Self { nominated, held, tasks, retained }
 	}
 
+	/// Whether the chain (at the best block) mentions the model.
 	fn contains(&self, model: &ModelId) -> bool {
 		self.nominated.contains_key(model) || self.held.contains_key(model)
+	}
+
+	/// Whether the model's file must stay on disk.
+	fn keeps(&self, model: &ModelId) -> bool {
+		self.contains(model) || self.retained.contains(model)
 	}
 
 	fn size_of(&self, model: &ModelId) -> Option<u64> {
@@ -118,6 +129,7 @@ impl Worker {
 			failed_at: HashMap::new(),
 			results: HashMap::new(),
 			exec_failed: HashMap::new(),
+			mass_eviction_since: None,
 		}
 	}
 
@@ -172,10 +184,13 @@ impl Worker {
 				log::info!(target: "modelnet", "download of {} cancelled", short(&model));
 			}
 		}
-		for (model, _) in self.store.stored() {
-			if wanted.contains(&model) {
-				continue;
-			}
+		let stored = self.store.stored();
+		let unwanted: Vec<ModelId> =
+			stored.iter().map(|(model, _)| *model).filter(|m| !wanted.keeps(m)).collect();
+		if !self.eviction_allowed(unwanted.len(), stored.len()) {
+			return;
+		}
+		for model in unwanted {
 			match self.store.remove(&model) {
 				Ok(_) => {
 					log::info!(target: "modelnet", "model {} evicted", hex::encode(model));
@@ -195,6 +210,30 @@ impl Worker {
 		}
 	}
 
+	/// Whether `unwanted` of `stored` models may be deleted now: a mass deletion (more than
+	/// [`CoordinatorConfig::mass_eviction_percent`] of the store, and more than one model) is
+	/// held back until it has been asked for during
+	/// [`CoordinatorConfig::mass_eviction_delay`].
+	fn eviction_allowed(&mut self, unwanted: usize, stored: usize) -> bool {
+		let percent = usize::from(self.config.mass_eviction_percent);
+		let mass = unwanted > 1 && unwanted * 100 > stored * percent;
+		if !mass {
+			self.mass_eviction_since = None;
+			return true;
+		}
+		let now = Instant::now();
+		let since = *self.mass_eviction_since.get_or_insert_with(|| {
+			log::warn!(
+				target: "modelnet",
+				"the chain no longer wants {unwanted} of {stored} stored models; holding the \
+				 deletion back for {:?} in case this comes from a broken runtime or node",
+				self.config.mass_eviction_delay
+			);
+			now
+		});
+		now.duration_since(since) >= self.config.mass_eviction_delay
+	}
+
 	/// Reports held (and not nominated) models whose file is gone.
 	fn check_holdings(&mut self, wanted: &Wanted) {
 		for (model, size) in &wanted.held {
@@ -202,11 +241,12 @@ impl Worker {
 				continue;
 			}
 			if self.present(model, *size) {
-				if matches!(self.reported.get(model), Some((FetchOutcome::Missing, _))) {
+				if matches!(self.reported.get(model), Some((FetchOutcome::Missing, _, _))) {
 					self.reported.remove(model);
+					self.sink.forget_model(*model);
 				}
 			} else {
-				self.report(*model, FetchOutcome::Missing, false);
+				self.report(*model, FetchOutcome::Missing, 0, false);
 			}
 		}
 	}
@@ -220,7 +260,7 @@ impl Worker {
 			}
 			if self.present(model, nomination.size) {
 				if !self.unverified.contains(model) {
-					self.report(*model, FetchOutcome::Stored, false);
+					self.report(*model, FetchOutcome::Stored, nomination.round, false);
 				}
 				continue;
 			}
@@ -256,11 +296,11 @@ impl Worker {
 			if self.exec_ids.len() >= self.config.max_parallel_tasks.max(1) {
 				return;
 			}
-			if self.results.contains_key(&job.task)
-				|| self.exec_ids.values().any(|t| *t == job.task)
+			if self.results.contains_key(*job)
+				|| self.exec_ids.values().any(|j| j == *job)
 				|| self
 					.exec_failed
-					.get(&job.task)
+					.get(*job)
 					.is_some_and(|at| now.duration_since(*at) < self.config.retry_failed_after)
 				|| self.unverified.contains(&job.model)
 				|| self.active.contains_key(&job.model)
@@ -275,11 +315,16 @@ impl Worker {
 			}
 			let executor = Arc::clone(&self.executor);
 			let path = self.store.path_of(&job.model);
-			let (task, input) = (job.task, job.input.clone());
-			log::debug!(target: "modelnet", "executing task {task} on {}", short(&job.model));
-			let handle =
-				self.execs.spawn_blocking(move || (task, executor.execute(&path, size, &input)));
-			self.exec_ids.insert(handle.id(), task);
+			let job = (*job).clone();
+			log::debug!(target: "modelnet", "executing task {} on {}", job.task, short(&job.model));
+			let handle = self.execs.spawn_blocking({
+				let job = job.clone();
+				move || {
+					let result = executor.execute(&path, size, &job.input);
+					(job, result)
+				}
+			});
+			self.exec_ids.insert(handle.id(), job);
 		}
 	}
 
@@ -310,37 +355,56 @@ impl Worker {
 		self.verifies.spawn_blocking(move || (model, store.verify(&model)));
 	}
 
-	/// Forgets state about models and tasks the chain no longer mentions.
+	/// Forgets state about models and tasks the chain no longer mentions, and has the sink
+	/// remove what it wrote for them.
 	fn prune(&mut self, wanted: &Wanted, now: Instant) {
-		self.reported.retain(|model, _| wanted.contains(model));
+		let sink = Arc::clone(&self.sink);
+		self.reported.retain(|model, _| {
+			let keep = wanted.contains(model);
+			if !keep {
+				sink.forget_model(*model);
+			}
+			keep
+		});
 		let retry = self.config.retry_failed_after;
 		self.failed_at.retain(|model, (at, _)| {
 			wanted.nominated.contains_key(model) || now.duration_since(*at) < retry
 		});
-		let tasks: HashSet<TaskId> = wanted.tasks.iter().map(|job| job.task).collect();
-		self.results.retain(|task, _| tasks.contains(task));
-		self.exec_failed.retain(|task, _| tasks.contains(task));
+		let tasks: HashSet<&TaskJob> = wanted.tasks.iter().copied().collect();
+		self.results.retain(|job, _| {
+			let keep = tasks.contains(job);
+			if !keep {
+				sink.forget_task(job);
+			}
+			keep
+		});
+		self.exec_failed.retain(|job, _| tasks.contains(job));
 	}
 
-	/// Reports an outcome unless the same one was reported recently (`force` skips that
-	/// check: a new download attempt has finished).
-	fn report(&mut self, model: ModelId, outcome: FetchOutcome, force: bool) {
+	/// Reports an outcome unless the same one was reported recently for the same round
+	/// (`force` skips that check: a new download attempt has finished).
+	fn report(&mut self, model: ModelId, outcome: FetchOutcome, round: u64, force: bool) {
 		let now = Instant::now();
-		if let Some((previous, at)) = self.reported.get(&model) {
+		if let Some((previous, previous_round, at)) = self.reported.get(&model) {
 			if !force
 				&& *previous == outcome
+				&& *previous_round == round
 				&& now.duration_since(*at) < self.config.rereport_after
 			{
 				return;
 			}
 		}
 		log::info!(target: "modelnet", "model {}: {outcome:?}", hex::encode(model));
-		self.sink.fetch_outcome(model, outcome);
-		self.reported.insert(model, (outcome, now));
+		self.sink.fetch_outcome(model, outcome, round);
+		self.reported.insert(model, (outcome, round, now));
 	}
 
-	fn is_nominated(&self, model: &ModelId) -> bool {
-		self.desired.as_ref().is_some_and(|d| d.nominations.iter().any(|n| &n.model == model))
+	/// The round of the current nomination of `model`, if it is nominated.
+	fn nomination_round(&self, model: &ModelId) -> Option<u64> {
+		self.desired
+			.as_ref()
+			.and_then(|d| d.nominations.iter().find(|n| &n.model == model))
+			.map(|n| n.round)
 	}
 
 	fn download_done(&mut self, done: Result<(Id, DownloadResult), JoinError>) {
@@ -375,42 +439,41 @@ impl Worker {
 				FetchOutcome::Failed(DeclineReason::Other)
 			}
 		};
-		if self.is_nominated(&model) {
-			self.report(model, outcome, true);
+		if let Some(round) = self.nomination_round(&model) {
+			self.report(model, outcome, round, true);
 		}
 	}
 
 	fn exec_done(&mut self, done: Result<(Id, ExecResult), JoinError>) {
-		let (task, result) = match done {
-			Ok((id, (task, result))) => {
+		let (job, result) = match done {
+			Ok((id, (job, result))) => {
 				self.exec_ids.remove(&id);
-				(task, result.map_err(|e| e.to_string()))
+				(job, result.map_err(|e| e.to_string()))
 			}
 			Err(e) => match self.exec_ids.remove(&e.id()) {
-				Some(task) => (task, Err(format!("executor panicked: {e}"))),
+				Some(job) => (job, Err(format!("executor panicked: {e}"))),
 				None => return,
 			},
 		};
+		let task = job.task;
 		let status = if result.is_ok() { "ok" } else { "error" };
 		if let Some(metrics) = &self.metrics {
 			metrics.tasks_executed.with_label_values(&[status]).inc();
 		}
 		match result {
 			Ok(digest) => {
-				self.exec_failed.remove(&task);
-				self.results.insert(task, digest);
-				let still_assigned = self
-					.desired
-					.as_ref()
-					.is_some_and(|d| d.tasks.iter().any(|job| job.task == task));
+				self.exec_failed.remove(&job);
+				let still_assigned =
+					self.desired.as_ref().is_some_and(|d| d.tasks.iter().any(|j| *j == job));
 				if still_assigned {
 					log::info!(target: "modelnet", "task {task}: result {}", hex::encode(digest));
-					self.sink.task_result(task, digest);
+					self.sink.task_result(&job, digest);
+					self.results.insert(job, digest);
 				}
 			}
 			Err(e) => {
 				log::warn!(target: "modelnet", "task {task} failed: {e}");
-				self.exec_failed.insert(task, Instant::now());
+				self.exec_failed.insert(job, Instant::now());
 			}
 		}
 	}

@@ -65,10 +65,22 @@ where
 		call: RuntimeCall,
 		_public: UintAuthorityId,
 		account: AccountId,
-		_nonce: u32,
+		nonce: u32,
 	) -> Option<Extrinsic> {
+		if SIGNING_FAILS.with(|fails| *fails.borrow()) {
+			return None;
+		}
+		SIGNED_NONCES.with(|nonces| nonces.borrow_mut().push((account, nonce)));
 		Some(Extrinsic::new_signed(call, account, (), ()))
 	}
+}
+
+std::thread_local! {
+	/// Every (account, nonce) the off-chain worker signed with, in order.
+	pub static SIGNED_NONCES: core::cell::RefCell<Vec<(AccountId, u32)>> =
+		const { core::cell::RefCell::new(Vec::new()) };
+	/// Makes signing fail (as when the keystore loses a key), to test the failure paths.
+	pub static SIGNING_FAILS: core::cell::RefCell<bool> = const { core::cell::RefCell::new(false) };
 }
 
 /// Signing key binding of the test runtime (the key is the account id).

@@ -6,33 +6,48 @@
 //!
 //! | key | value |
 //! | --- | --- |
-//! | `modelnet/fetch/<model: 32 bytes>` | SCALE [`FetchOutcome`] |
-//! | `modelnet/result/<task: u64 little endian>` | the 32-byte result hash |
+//! | [`fetch_outcome_key`] `modelnet/fetch/<model: 32 bytes>` | SCALE [`OutcomeRecord`] |
+//! | [`task_result_key`] `modelnet/result/<task: u64 LE><blake2_256((model, input))>` | the 32-byte result hash |
+//!
+//! An outcome names the nominations it answers (their deadlines): a `Stored` written for an
+//! earlier nomination never confirms a later one. A result is keyed by the task *and* its model
+//! and input, so a task id that means a different task after a re-organisation never reuses a
+//! result. The native worker owns these keys: it writes and removes them, and sweeps what a
+//! previous run left at start-up.
 //!
 //! After every imported block this worker reads them for each local key of the model registry's
 //! key type that is a registered node and submits `confirm_stored`, `decline_nomination`,
-//! `report_lost`, `commit_result` and `reveal_result`. A transaction is not sent again while an
-//! earlier copy may still be in flight ([`RESEND_AFTER`] blocks); the salt of a commitment is kept
-//! in the off-chain database so that the reveal matches it, also across node restarts.
+//! `report_lost`, `commit_result` and `reveal_result`:
+//! - a transaction is not sent again while an earlier copy may still be in flight
+//!   ([`RESEND_AFTER`] blocks); a submission that fails is forgotten at once, so the next block
+//!   tries again;
+//! - nonces are handed out from a per-account counter in the off-chain database, so several
+//!   transactions of one account in quick succession (several blocks before the first is
+//!   included) do not reuse a nonce still in the pool;
+//! - a failed download that blames the model's sources is declined with that reason by one local
+//!   account only; the node's other accounts decline with [`DeclineReason::Other`], so that one
+//!   machine with many keys counts as one witness against the sources;
+//! - the salt of a commitment is kept in the off-chain database so that the reveal matches it,
+//!   also across node restarts.
 
 use crate::{pallet::*, types::*};
-use alloc::{vec, vec::Vec};
+use alloc::{collections::BTreeSet, vec::Vec};
 use codec::{Decode, Encode};
 use frame_system::{
-	offchain::{ForAll, SendSignedTransaction, Signer},
+	offchain::{Account, CreateSignedTransaction, SubmitTransaction},
 	pallet_prelude::BlockNumberFor,
 };
 use sp_core::H256;
 use sp_runtime::{
 	offchain::storage::{MutateStorageError, StorageValueRef},
-	traits::Saturating,
+	traits::{One, Saturating},
 };
 
 /// Log target of the off-chain worker.
 const LOG_TARGET: &str = "runtime::model-registry::ocw";
 
 /// What the native model worker found out about a nominated or held model.
-#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug)]
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum FetchOutcome {
 	/// The file is in the store and its SHA-256 matches.
 	Stored,
@@ -40,6 +55,17 @@ pub enum FetchOutcome {
 	Failed(DeclineReason),
 	/// The file was stored but is gone (e.g. deleted by hand): the copy is lost.
 	Missing,
+}
+
+/// A fetch outcome bound to the nominations it answers.
+#[derive(Encode, Decode, Clone, PartialEq, Eq, Debug)]
+pub struct OutcomeRecord<BlockNumber> {
+	/// What happened.
+	pub outcome: FetchOutcome,
+	/// Deadlines of the local nominations this outcome answers (`Stored`, `Failed`). A
+	/// nomination whose deadline is not listed is not answered by this record. Empty for
+	/// `Missing`, which concerns holdings.
+	pub nominations: Vec<BlockNumber>,
 }
 
 /// Prefix of the keys under which the native worker leaves fetch outcomes.
@@ -50,17 +76,24 @@ pub const TASK_RESULT_PREFIX: &[u8] = b"modelnet/result/";
 const SENT_PREFIX: &[u8] = b"modelnet/sent/";
 /// Prefix of the keys keeping the salt of a commitment until its reveal.
 const SALT_PREFIX: &[u8] = b"modelnet/salt/";
+/// Prefix of the keys keeping each local account's next nonce.
+const NONCE_PREFIX: &[u8] = b"modelnet/nonce/";
 /// A transaction not yet reflected in the chain's state after this many blocks is sent again.
-pub const RESEND_AFTER: u32 = 8;
+pub const RESEND_AFTER: u32 = 4;
+/// A locally counted nonce is trusted for this many blocks after its last use; after that the
+/// chain's nonce is used again (a transaction that never made it leaves no gap for ever).
+pub const NONCE_TRUSTED_FOR: u32 = 2 * RESEND_AFTER;
 
 /// The key of the fetch outcome of `model`.
 pub fn fetch_outcome_key(model: &ModelId) -> Vec<u8> {
 	[FETCH_OUTCOME_PREFIX, model.as_bytes()].concat()
 }
 
-/// The key of the result of `task`.
-pub fn task_result_key(task: TaskId) -> Vec<u8> {
-	[TASK_RESULT_PREFIX, &task.to_le_bytes()[..]].concat()
+/// The key of the result of `task`, which runs `model` on `input` (the input the executor
+/// computes on).
+pub fn task_result_key(task: TaskId, model: &ModelId, input: &[u8]) -> Vec<u8> {
+	let digest = sp_io::hashing::blake2_256(&(model, input).encode());
+	[TASK_RESULT_PREFIX, &task.to_le_bytes()[..], &digest[..]].concat()
 }
 
 /// The commitment an executor submits for `result`: it binds the executor's account so that no
@@ -69,38 +102,52 @@ pub fn commitment_of<AccountId: Encode>(who: &AccountId, result: &H256, salt: &H
 	H256(sp_io::hashing::blake2_256(&(who, result, salt).encode()))
 }
 
+/// A locally counted nonce: the next one to use, and the block it was last handed out in.
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug)]
+struct NonceRecord<Nonce, BlockNumber> {
+	next: Nonce,
+	at: BlockNumber,
+}
+
 impl<T: Config> Pallet<T> {
 	/// Runs the off-chain worker for every local key that is a registered node.
 	pub(crate) fn run_offchain_worker(now: BlockNumberFor<T>) {
-		for account in Signer::<T, T::AuthorityId>::keystore_accounts() {
+		// Models whose sources one local account already blamed in this run.
+		let mut blamed = BTreeSet::<ModelId>::new();
+		for account in frame_system::offchain::Signer::<T, T::AuthorityId>::keystore_accounts() {
 			let Some(work) = Self::pending_work(account.id.clone()) else { continue };
-			let signer = Signer::<T, T::AuthorityId>::all_accounts()
-				.with_filter(vec![account.public.clone()]);
 			let send = |kind: &[u8], id: &[u8], call: &dyn Fn() -> Call<T>| {
-				Self::send_once(&signer, &account.id, now, kind, id, call)
+				Self::send_once(&account, now, kind, id, call)
 			};
 
 			for nomination in work.nominations.iter() {
-				let key = fetch_outcome_key(&nomination.model);
-				match StorageValueRef::persistent(&key).get::<FetchOutcome>() {
-					Ok(Some(FetchOutcome::Stored)) => {
-						send(b"confirm", nomination.model.as_bytes(), &|| Call::confirm_stored {
-							model: nomination.model,
+				let Some(record) = Self::outcome_of(&nomination.model) else { continue };
+				if !record.nominations.contains(&nomination.deadline) {
+					continue;
+				}
+				let model = nomination.model;
+				match record.outcome {
+					FetchOutcome::Stored => {
+						send(b"confirm", model.as_bytes(), &|| Call::confirm_stored { model })
+					}
+					FetchOutcome::Failed(reason) => {
+						let reason = if reason.blames_sources() && !blamed.insert(model) {
+							DeclineReason::Other
+						} else {
+							reason
+						};
+						send(b"decline", model.as_bytes(), &|| Call::decline_nomination {
+							model,
+							reason,
 						})
 					}
-					Ok(Some(FetchOutcome::Failed(reason))) => {
-						send(b"decline", nomination.model.as_bytes(), &|| {
-							Call::decline_nomination { model: nomination.model, reason }
-						})
-					}
-					_ => {}
+					FetchOutcome::Missing => {}
 				}
 			}
 
 			for holding in work.holdings.iter() {
-				let key = fetch_outcome_key(&holding.model);
-				if let Ok(Some(FetchOutcome::Missing)) =
-					StorageValueRef::persistent(&key).get::<FetchOutcome>()
+				if let Some(FetchOutcome::Missing) =
+					Self::outcome_of(&holding.model).map(|r| r.outcome)
 				{
 					send(b"lost", holding.model.as_bytes(), &|| Call::report_lost {
 						model: holding.model,
@@ -109,9 +156,8 @@ impl<T: Config> Pallet<T> {
 			}
 
 			for task in work.tasks.iter() {
-				let Ok(Some(result)) =
-					StorageValueRef::persistent(&task_result_key(task.task)).get::<[u8; 32]>()
-				else {
+				let key = task_result_key(task.task, &task.model, &task.input);
+				let Ok(Some(result)) = StorageValueRef::persistent(&key).get::<[u8; 32]>() else {
 					continue;
 				};
 				let result = H256(result);
@@ -138,21 +184,30 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Sends `call` from `who` unless the same transaction was sent less than [`RESEND_AFTER`]
-	/// blocks ago. The check-and-mark is atomic, so concurrent runs do not both send.
+	/// The native worker's outcome for `model`, if any (an undecodable value counts as none).
+	fn outcome_of(model: &ModelId) -> Option<OutcomeRecord<BlockNumberFor<T>>> {
+		StorageValueRef::persistent(&fetch_outcome_key(model)).get().ok().flatten()
+	}
+
+	/// Sends `call` from `account` unless the same transaction was sent less than
+	/// [`RESEND_AFTER`] blocks ago. The check-and-mark is atomic, so concurrent runs do not both
+	/// send; a failed submission removes the mark again.
 	fn send_once(
-		signer: &Signer<T, T::AuthorityId, ForAll>,
-		who: &T::AccountId,
+		account: &Account<T>,
 		now: BlockNumberFor<T>,
 		kind: &[u8],
 		id: &[u8],
 		make_call: &dyn Fn() -> Call<T>,
 	) {
-		let key = [SENT_PREFIX, &who.encode()[..], kind, id].concat();
+		let key = [SENT_PREFIX, &account.id.encode()[..], kind, id].concat();
 		let marker = StorageValueRef::persistent(&key);
+		let mut previous = None;
 		let claimed = marker.mutate(|sent: Result<Option<BlockNumberFor<T>>, _>| match sent {
 			Ok(Some(at)) if now < at.saturating_add(RESEND_AFTER.into()) => Err(()),
-			_ => Ok(now),
+			other => {
+				previous = other.ok().flatten();
+				Ok(now)
+			}
 		});
 		if let Err(
 			MutateStorageError::ValueFunctionFailed(())
@@ -161,16 +216,72 @@ impl<T: Config> Pallet<T> {
 		{
 			return;
 		}
-		let call = make_call();
-		for (_, result) in signer.send_signed_transaction(|_| call.clone()) {
-			if result.is_err() {
-				log::warn!(
-					target: LOG_TARGET,
-					"could not submit a {} transaction",
-					core::str::from_utf8(kind).unwrap_or("model registry")
-				);
+		if Self::submit_signed(account, now, make_call()).is_err() {
+			log::warn!(
+				target: LOG_TARGET,
+				"could not submit a {} transaction; trying again next block",
+				core::str::from_utf8(kind).unwrap_or("model registry")
+			);
+			// Give the claim back, unless another run took it meanwhile.
+			if let Ok(Some(at)) = marker.get::<BlockNumberFor<T>>() {
+				if at == now {
+					match previous {
+						Some(before) => marker.set(&before),
+						None => marker.clear(),
+					}
+				}
 			}
 		}
+	}
+
+	/// Signs `call` with `account`'s key and puts it into the transaction pool, with the next
+	/// nonce of the account's local counter (see [`NONCE_TRUSTED_FOR`]).
+	fn submit_signed(
+		account: &Account<T>,
+		now: BlockNumberFor<T>,
+		call: Call<T>,
+	) -> Result<(), ()> {
+		let counter_key = [NONCE_PREFIX, &account.id.encode()[..]].concat();
+		let counter = StorageValueRef::persistent(&counter_key);
+		let on_chain = frame_system::Pallet::<T>::account_nonce(&account.id);
+		let mut nonce = on_chain;
+		let mut kept = None;
+		let reserved = counter.mutate(
+			|record: Result<Option<NonceRecord<T::Nonce, BlockNumberFor<T>>>, _>| {
+				kept = record.ok().flatten();
+				nonce = match kept {
+					Some(r)
+						if r.next > on_chain
+							&& now < r.at.saturating_add(NONCE_TRUSTED_FOR.into()) =>
+					{
+						r.next
+					}
+					_ => on_chain,
+				};
+				Ok::<_, ()>(NonceRecord { next: nonce.saturating_add(One::one()), at: now })
+			},
+		);
+		if reserved.is_err() {
+			return Err(());
+		}
+		let submitted = <T as CreateSignedTransaction<Call<T>>>::create_signed_transaction::<
+			T::AuthorityId,
+		>(call.into(), account.public.clone(), account.id.clone(), nonce)
+		.ok_or(())
+		.and_then(SubmitTransaction::<T, Call<T>>::submit_transaction);
+		if submitted.is_err() {
+			// Hand the nonce back if nobody took a later one meanwhile.
+			let current = counter.get::<NonceRecord<T::Nonce, BlockNumberFor<T>>>();
+			if let Ok(Some(r)) = current {
+				if r.next == nonce.saturating_add(One::one()) {
+					match kept {
+						Some(before) => counter.set(&before),
+						None => counter.clear(),
+					}
+				}
+			}
+		}
+		submitted
 	}
 
 	/// The salt of `who`'s commitment for `task`: drawn once from the node's entropy and kept.

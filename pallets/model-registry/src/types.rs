@@ -75,6 +75,10 @@ pub enum DeclineReason {
 	InsufficientVram,
 	/// Any other reason.
 	Other,
+	/// The node could not reach any source (its own network failed: connection refused or
+	/// reset, timeouts, name resolution). Not the sources' fault, so it does not count towards
+	/// `ModelSourcesFailing`.
+	NetworkUnreachable,
 }
 
 impl DeclineReason {

@@ -1,8 +1,12 @@
 //! The off-chain worker turns the native worker's outcomes into signed transactions, once each.
 
 use super::*;
-use crate::offchain::{
-	commitment_of, fetch_outcome_key, task_result_key, FetchOutcome, RESEND_AFTER,
+use crate::{
+	mock::{SIGNED_NONCES, SIGNING_FAILS},
+	offchain::{
+		commitment_of, fetch_outcome_key, task_result_key, FetchOutcome, OutcomeRecord,
+		NONCE_TRUSTED_FOR, RESEND_AFTER,
+	},
 };
 use codec::Decode;
 use frame_support::traits::Hooks;
@@ -49,6 +53,22 @@ fn native_writes(key: &[u8], value: &impl Encode) {
 	sp_io::offchain::local_storage_set(StorageKind::PERSISTENT, key, &value.encode());
 }
 
+/// The native worker's outcome for `model`, answering the current nominations of `nodes`.
+fn native_outcome(model: ModelId, outcome: FetchOutcome, nodes: &[AccountId]) {
+	let nominations = nodes
+		.iter()
+		.filter_map(|node| crate::Nominations::<Test>::get(model, node))
+		.map(|n| n.deadline)
+		.collect();
+	native_writes(&fetch_outcome_key(&model), &OutcomeRecord { outcome, nominations });
+}
+
+/// The result the native worker leaves for `task`, keyed by the task's model and input.
+fn native_result(task: TaskId, result: H256) {
+	let info = crate::Tasks::<Test>::get(task).expect("the task exists");
+	native_writes(&task_result_key(task, &info.model, &info.input), &result.0);
+}
+
 fn run_ocw() {
 	ModelRegistry::offchain_worker(System::block_number());
 }
@@ -79,7 +99,7 @@ fn stored_outcome_confirms_once_then_again_after_resend_delay() {
 		run_ocw();
 		assert!(take_submitted(&pool).is_empty());
 
-		native_writes(&fetch_outcome_key(&model), &FetchOutcome::Stored);
+		native_outcome(model, FetchOutcome::Stored, &[node]);
 		run_ocw();
 		assert_eq!(
 			take_submitted(&pool),
@@ -112,10 +132,7 @@ fn failed_download_is_declined_with_its_reason() {
 	ext.execute_with(|| {
 		let (model, node) = nominated_local_node();
 
-		native_writes(
-			&fetch_outcome_key(&model),
-			&FetchOutcome::Failed(DeclineReason::HashMismatch),
-		);
+		native_outcome(model, FetchOutcome::Failed(DeclineReason::HashMismatch), &[node]);
 		run_ocw();
 		let sent = take_submitted(&pool);
 		assert_eq!(
@@ -143,11 +160,11 @@ fn missing_file_of_a_holding_is_reported_lost() {
 		local_keys(&[node]);
 
 		// A stored outcome for a model already held asks for nothing.
-		native_writes(&fetch_outcome_key(&model), &FetchOutcome::Stored);
+		native_outcome(model, FetchOutcome::Stored, &[node]);
 		run_ocw();
 		assert!(take_submitted(&pool).is_empty());
 
-		native_writes(&fetch_outcome_key(&model), &FetchOutcome::Missing);
+		native_outcome(model, FetchOutcome::Missing, &[]);
 		run_ocw();
 		assert_eq!(
 			take_submitted(&pool),
@@ -165,7 +182,7 @@ fn keys_of_unregistered_accounts_send_nothing() {
 		run_blocks(1);
 		// Account 50 never joined; its key is local, and an outcome exists.
 		local_keys(&[50]);
-		native_writes(&fetch_outcome_key(&model), &FetchOutcome::Stored);
+		native_outcome(model, FetchOutcome::Stored, &nominees(model));
 		run_ocw();
 		assert!(take_submitted(&pool).is_empty());
 	});
@@ -188,7 +205,7 @@ fn executors_commit_then_reveal_the_native_result_and_the_task_completes() {
 		assert!(take_submitted(&pool).is_empty());
 
 		let result = H256::repeat_byte(0xab);
-		native_writes(&task_result_key(task), &result.0);
+		native_result(task, result);
 		run_ocw();
 		let commits = take_submitted(&pool);
 		assert_eq!(commits.len(), 3);
@@ -222,5 +239,142 @@ fn executors_commit_then_reveal_the_native_result_and_the_task_completes() {
 			e,
 			crate::Event::TaskCompleted { task: t, result: r, .. } if *t == task && *r == result
 		)));
+	});
+}
+
+#[test]
+fn stored_outcome_of_an_earlier_nomination_never_confirms_a_later_one() {
+	let (mut ext, pool) = ocw_ext();
+	ext.execute_with(|| {
+		let (model, node) = nominated_local_node();
+		let deadline = crate::Nominations::<Test>::get(model, node).unwrap().deadline;
+
+		// Left behind for a nomination that ended (another deadline): it answers nothing now.
+		native_writes(
+			&fetch_outcome_key(&model),
+			&OutcomeRecord { outcome: FetchOutcome::Stored, nominations: vec![deadline - 1] },
+		);
+		run_ocw();
+		assert!(take_submitted(&pool).is_empty());
+
+		// An outcome without a nomination (as older nodes wrote it) answers nothing either.
+		native_writes(&fetch_outcome_key(&model), &FetchOutcome::Stored);
+		run_ocw();
+		assert!(take_submitted(&pool).is_empty());
+
+		native_outcome(model, FetchOutcome::Stored, &[node]);
+		run_ocw();
+		assert_eq!(
+			take_submitted(&pool),
+			vec![(node, RuntimeCall::ModelRegistry(crate::Call::confirm_stored { model }))]
+		);
+	});
+}
+
+#[test]
+fn failed_submission_is_tried_again_in_the_next_block() {
+	let (mut ext, pool) = ocw_ext();
+	ext.execute_with(|| {
+		let (model, node) = nominated_local_node();
+		native_outcome(model, FetchOutcome::Stored, &[node]);
+
+		SIGNING_FAILS.with(|f| *f.borrow_mut() = true);
+		run_ocw();
+		assert!(take_submitted(&pool).is_empty());
+
+		// The failed attempt did not claim the send: the next block sends it.
+		SIGNING_FAILS.with(|f| *f.borrow_mut() = false);
+		run_blocks(1);
+		run_ocw();
+		assert_eq!(
+			take_submitted(&pool),
+			vec![(node, RuntimeCall::ModelRegistry(crate::Call::confirm_stored { model }))]
+		);
+	});
+}
+
+#[test]
+fn successive_transactions_of_one_account_use_successive_nonces() {
+	let (mut ext, pool) = ocw_ext();
+	ext.execute_with(|| {
+		join_all(1..=3);
+		let (a, b) = (register(1), register(2));
+		run_blocks(1);
+		let node = 1;
+		assert!(nominees(a).contains(&node) && nominees(b).contains(&node));
+		local_keys(&[node]);
+		SIGNED_NONCES.with(|n| n.borrow_mut().clear());
+
+		// Block n: the first confirmation goes into the pool with the chain's nonce.
+		native_outcome(a, FetchOutcome::Stored, &[node]);
+		run_ocw();
+		// Block n+1: the first one is not included yet; the second must not reuse its nonce.
+		run_blocks(1);
+		native_outcome(b, FetchOutcome::Stored, &[node]);
+		run_ocw();
+		assert_eq!(take_submitted(&pool).len(), 2);
+		let chain_nonce = System::account_nonce(node) as u32;
+		assert_eq!(
+			SIGNED_NONCES.with(|n| n.borrow().clone()),
+			vec![(node, chain_nonce), (node, chain_nonce + 1)]
+		);
+
+		// Neither was ever included: once the local count is no longer trusted, the chain's
+		// nonce is used again, so a lost transaction leaves no gap for ever.
+		SIGNED_NONCES.with(|n| n.borrow_mut().clear());
+		run_blocks(u64::from(NONCE_TRUSTED_FOR));
+		run_ocw();
+		let resent = SIGNED_NONCES.with(|n| n.borrow().clone());
+		assert_eq!(resent.first(), Some(&(node, chain_nonce)));
+	});
+}
+
+#[test]
+fn one_node_with_many_keys_blames_the_sources_once() {
+	let (mut ext, pool) = ocw_ext();
+	ext.execute_with(|| {
+		join_all(1..=3);
+		let model = register(1);
+		run_blocks(1);
+		let local = nominees(model);
+		assert_eq!(local.len(), 3);
+		local_keys(&local);
+
+		native_outcome(model, FetchOutcome::Failed(DeclineReason::HashMismatch), &local);
+		run_ocw();
+		let reasons: Vec<DeclineReason> = take_submitted(&pool)
+			.into_iter()
+			.map(|(_, call)| match call {
+				RuntimeCall::ModelRegistry(crate::Call::decline_nomination { reason, .. }) => {
+					reason
+				}
+				other => panic!("expected a decline, got {other:?}"),
+			})
+			.collect();
+		assert_eq!(
+			reasons,
+			vec![DeclineReason::HashMismatch, DeclineReason::Other, DeclineReason::Other]
+		);
+	});
+}
+
+#[test]
+fn result_of_another_task_under_the_same_id_is_never_committed() {
+	let (mut ext, pool) = ocw_ext();
+	ext.execute_with(|| {
+		join_all(1..=12);
+		let model = placed_model(1);
+		let task = create_task(model);
+		run_blocks(1);
+		local_keys(&executors(task));
+
+		// A result computed for task `task` of another fork: same id, other input.
+		native_writes(&task_result_key(task, &model, b"another input"), &[0xab; 32]);
+		run_ocw();
+		assert!(take_submitted(&pool).is_empty());
+
+		native_result(task, H256::repeat_byte(0xab));
+		run_ocw();
+		assert_eq!(take_submitted(&pool).len(), 3);
 	});
 }

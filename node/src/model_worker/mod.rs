@@ -1,0 +1,248 @@
+//! The model worker: the bridge between the chain and the native model store.
+//!
+//! On every new best block it asks the runtime (`ModelRegistryApi::pending_work`) what each
+//! local account of the model registry's key type must fetch, keep and execute, and hands the
+//! union to the [`Coordinator`] of `modelnet-offchain-worker`, which downloads, verifies, evicts
+//! and executes natively — model bytes never enter the Wasm runtime. The coordinator's outcomes
+//! are written to the node's off-chain database ([`sink`]), where the pallet's off-chain worker
+//! picks them up and turns them into signed transactions (see `pallet_model_registry::offchain`).
+//!
+//! Safety rules of the bridge:
+//! - nothing is updated while the node is major-syncing (an old state would evict models the
+//!   chain wants and start downloads it no longer asks for);
+//! - an update is skipped when the runtime API fails for any local account, or when the
+//!   keystore has no model-registry key: an error is never read as "no work";
+//! - work starts from the best block, but files are deleted only when the last finalized block
+//!   no longer wants them either ([`DesiredState::retain`]), so a short fork deletes nothing.
+
+use futures::{stream, StreamExt};
+use modelnet_offchain_worker::{
+	Coordinator, CoordinatorConfig, DesiredState, Executor, FetchConfig, Holding, ModelId,
+	Nomination, SpotCheckExecutor, StoreConfig, TaskJob,
+};
+use modelnet_runtime::{opaque::Block, AccountId, Balance, BlockNumber};
+use pallet_model_registry::{crypto::KEY_TYPE, runtime_api::ModelRegistryApi, NodeWork};
+use sc_client_api::BlockchainEvents;
+use sp_api::ProvideRuntimeApi;
+use sp_blockchain::HeaderBackend;
+use sp_consensus::SyncOracle;
+use sp_core::offchain::OffchainStorage;
+use sp_keystore::KeystorePtr;
+use sp_runtime::traits::Block as BlockT;
+use std::{
+	collections::{BTreeMap, BTreeSet},
+	path::PathBuf,
+	sync::Arc,
+};
+
+mod sink;
+
+use sink::OffchainDbSink;
+
+const LOG_TARGET: &str = "model-worker";
+
+/// Settings of the model worker, from the command line.
+pub struct ModelWorkerConfig {
+	/// Directory of the content-addressed store.
+	pub store_dir: PathBuf,
+	/// Disk budget in bytes.
+	pub max_bytes: u64,
+	/// Downloads at the same time.
+	pub max_parallel_downloads: usize,
+	/// Whether sources may point at loopback, private and link-local addresses.
+	pub allow_private_sources: bool,
+}
+
+/// What the local accounts' work at one block asks of the node.
+struct Work {
+	desired: DesiredState,
+	/// Deadlines of the local nominations per model (outcomes are bound to them).
+	deadlines: BTreeMap<ModelId, Vec<BlockNumber>>,
+}
+
+/// The union of what the chain wants from every local account.
+fn union_of(works: impl IntoIterator<Item = NodeWork<BlockNumber>>) -> Work {
+	let mut nominations = BTreeMap::<ModelId, Nomination>::new();
+	let mut deadlines = BTreeMap::<ModelId, Vec<BlockNumber>>::new();
+	let mut holdings = BTreeMap::new();
+	let mut tasks = BTreeSet::new();
+	for work in works {
+		for n in work.nominations {
+			deadlines.entry(n.model.0).or_default().push(n.deadline);
+			let entry = nominations.entry(n.model.0).or_insert_with(|| Nomination {
+				model: n.model.0,
+				size: n.size_bytes,
+				sources: n
+					.sources
+					.iter()
+					.filter_map(|url| String::from_utf8(url.clone()).ok())
+					.collect(),
+				round: 0,
+			});
+			entry.round = entry.round.max(u64::from(n.deadline));
+		}
+		for h in work.holdings {
+			holdings.insert(h.model.0, Holding { model: h.model.0, size: h.size_bytes });
+		}
+		for t in work.tasks {
+			tasks.insert((t.task, t.model.0, t.input));
+		}
+	}
+	Work {
+		desired: DesiredState {
+			nominations: nominations.into_values().collect(),
+			holdings: holdings.into_values().collect(),
+			tasks: tasks
+				.into_iter()
+				.map(|(task, model, input)| TaskJob { task, model, input })
+				.collect(),
+			retain: Vec::new(),
+		},
+		deadlines,
+	}
+}
+
+/// Why an update was skipped.
+enum Skip {
+	/// The keystore holds no key of the model registry's key type.
+	NoKeys,
+	/// The runtime API failed.
+	Api(String),
+}
+
+/// The work of every local account at `at`; any error skips the whole update.
+fn work_at<C>(client: &C, keystore: &KeystorePtr, at: <Block as BlockT>::Hash) -> Result<Work, Skip>
+where
+	C: ProvideRuntimeApi<Block>,
+	C::Api: ModelRegistryApi<Block, AccountId, Balance, BlockNumber>,
+{
+	let keys = keystore.sr25519_public_keys(KEY_TYPE);
+	if keys.is_empty() {
+		return Err(Skip::NoKeys);
+	}
+	let api = client.runtime_api();
+	let mut works = Vec::new();
+	for public in keys {
+		match api.pending_work(at, AccountId::from(public.0)) {
+			Ok(Some(work)) => works.push(work),
+			Ok(None) => {}
+			Err(e) => return Err(Skip::Api(e.to_string())),
+		}
+	}
+	Ok(union_of(works))
+}
+
+/// Starts the model worker as a task of the node.
+pub fn spawn<C, S>(
+	task_manager: &sc_service::TaskManager,
+	client: Arc<C>,
+	keystore: KeystorePtr,
+	sync: Arc<dyn SyncOracle + Send + Sync>,
+	offchain_db: S,
+	config: ModelWorkerConfig,
+	prometheus: Option<&substrate_prometheus_endpoint::Registry>,
+) -> Result<(), sc_service::Error>
+where
+	C: ProvideRuntimeApi<Block>
+		+ BlockchainEvents<Block>
+		+ HeaderBackend<Block>
+		+ Send
+		+ Sync
+		+ 'static,
+	C::Api: ModelRegistryApi<Block, AccountId, Balance, BlockNumber>,
+	S: OffchainStorage + 'static,
+{
+	let sink = Arc::new(OffchainDbSink::open(offchain_db));
+	let executor: Arc<dyn Executor> = Arc::new(SpotCheckExecutor);
+	let coordinator_config = CoordinatorConfig {
+		fetch: FetchConfig {
+			max_parallel_downloads: config.max_parallel_downloads.max(1),
+			..Default::default()
+		},
+		..CoordinatorConfig::new(StoreConfig {
+			root: config.store_dir.clone(),
+			max_bytes: config.max_bytes,
+		})
+	};
+	let coordinator = Coordinator::new(coordinator_config, executor, sink.clone(), prometheus)
+		.map_err(|e| {
+			sc_service::Error::Other(format!(
+				"cannot open the model store at {}: {e}",
+				config.store_dir.display()
+			))
+		})?;
+	let handle = coordinator.handle();
+	log::info!(
+		target: LOG_TARGET,
+		"📦 Model store at {} (budget {} bytes)",
+		config.store_dir.display(),
+		config.max_bytes
+	);
+	task_manager.spawn_handle().spawn("model-store", Some("model-worker"), coordinator.run());
+
+	task_manager.spawn_handle().spawn("model-worker", Some("model-worker"), async move {
+		// New best blocks start work; finalized blocks allow deletions.
+		let imports = client
+			.import_notification_stream()
+			.filter_map(|b| async move { b.is_new_best.then_some(()) });
+		let finality = client.finality_notification_stream().map(|_| ());
+		let mut blocks = stream::select(imports, finality);
+		let mut said_no_keys = false;
+		let mut said_syncing = false;
+		while blocks.next().await.is_some() {
+			if sync.is_major_syncing() {
+				if !said_syncing {
+					log::info!(target: LOG_TARGET, "major sync in progress: the model worker waits");
+					said_syncing = true;
+				}
+				continue;
+			}
+			said_syncing = false;
+			let info = client.info();
+			let update = work_at(&*client, &keystore, info.best_hash).and_then(|best| {
+				let finalized = work_at(&*client, &keystore, info.finalized_hash)?;
+				Ok((best, finalized))
+			});
+			let (best, finalized) = match update {
+				Ok(works) => works,
+				Err(Skip::NoKeys) => {
+					if !said_no_keys {
+						log::warn!(
+							target: LOG_TARGET,
+							"no model-registry key (type `mdln`) in the keystore: the model worker \
+							 is idle. Insert one (`author_insertKey` or `modelnet-node key insert \
+							 --key-type mdln`) and join with its account."
+						);
+						said_no_keys = true;
+					}
+					continue;
+				}
+				Err(Skip::Api(e)) => {
+					log::warn!(
+						target: LOG_TARGET,
+						"pending_work failed ({e}); the store is left as it is until it answers"
+					);
+					continue;
+				}
+			};
+			if said_no_keys {
+				log::info!(target: LOG_TARGET, "model-registry key found: the model worker runs");
+				said_no_keys = false;
+			}
+			let Work { mut desired, deadlines } = best;
+			desired.retain = finalized
+				.desired
+				.nominations
+				.iter()
+				.map(|n| n.model)
+				.chain(finalized.desired.holdings.iter().map(|h| h.model))
+				.collect();
+			sink.set_nominations(deadlines);
+			if !handle.update(desired) {
+				log::warn!(target: LOG_TARGET, "the model store stopped; the model worker ends");
+				break;
+			}
+		}
+	});
+	Ok(())
+}
