@@ -19,6 +19,12 @@ pub struct Nomination {
 	pub size: u64,
 	/// Source URLs (`http://` or `https://`), tried in order.
 	pub sources: Vec<String>,
+	/// When the download must stop retrying: the nomination's on-chain deadline converted
+	/// to a local instant, minus a safety margin to submit the outcome in time. `None`
+	/// retries a bounded number of rounds ([`FetchConfig::retries`]).
+	///
+	/// [`FetchConfig::retries`]: crate::FetchConfig::retries
+	pub deadline: Option<std::time::Instant>,
 }
 
 /// A model this node is recorded on chain as holding.

@@ -82,7 +82,7 @@ fn start_with(config: CoordinatorConfig, registry: Option<&Registry>) -> Node {
 }
 
 fn nomination(model: ModelId, data: &[u8], url: String) -> Nomination {
-	Nomination { model, size: data.len() as u64, sources: vec![url] }
+	Nomination { model, size: data.len() as u64, sources: vec![url], deadline: None }
 }
 
 /// Current value of a gauge in the registry.

@@ -235,6 +235,7 @@ impl Worker {
 			self.unverified.remove(model);
 			let fetcher = Arc::clone(&self.fetcher);
 			let (model, size, sources) = (*model, nomination.size, nomination.sources.clone());
+			let deadline = nomination.deadline;
 			log::info!(
 				target: "modelnet",
 				"downloading model {} ({size} bytes) from {} source(s)",
@@ -243,7 +244,7 @@ impl Worker {
 			);
 			let handle = self.downloads.spawn({
 				let sources = sources.clone();
-				async move { (model, fetcher.fetch(model, size, &sources).await) }
+				async move { (model, fetcher.fetch(model, size, &sources, deadline).await) }
 			});
 			self.download_ids.insert(handle.id(), model);
 			self.active.insert(model, (handle, sources));

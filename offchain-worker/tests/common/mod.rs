@@ -41,6 +41,8 @@ pub fn fast_fetch_config() -> FetchConfig {
 		max_backoff: Duration::from_millis(400),
 		progress_interval: Duration::from_millis(100),
 		sync_on_complete: false,
+		// The test servers listen on 127.0.0.1.
+		allow_private_addresses: true,
 		..FetchConfig::default()
 	}
 }
