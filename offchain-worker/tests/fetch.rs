@@ -2,7 +2,10 @@
 
 mod common;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+	sync::Arc,
+	time::{Duration, Instant},
+};
 
 use common::{
 	fast_fetch_config, files_under, open_store, server::Content, server::TestServer, sha256,
@@ -86,9 +89,13 @@ async fn resumes_when_server_dies_mid_download_and_returns() {
 	let dir = tempfile::tempdir().unwrap();
 	let store = open_store(dir.path(), 1 << 30);
 	let fetcher = Fetcher::new(store.clone(), fast_fetch_config(), None).unwrap();
+	// Retried until the server is back, however long the (randomised) pauses add up to.
+	let deadline = Instant::now() + Duration::from_secs(60);
 
-	let path =
-		fetcher.fetch(model, data.len() as u64, &[server.url("/model.bin")], None).await.unwrap();
+	let path = fetcher
+		.fetch(model, data.len() as u64, &[server.url("/model.bin")], Some(deadline))
+		.await
+		.unwrap();
 
 	assert_eq!(sha256_file(&path).unwrap(), model);
 	let requests = server.requests();
