@@ -53,12 +53,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 		sync_on_complete: !rest.iter().any(|a| a == "--no-sync"),
 		recv_buffer_size: recv_buffer.or(defaults.recv_buffer_size),
 		progress_interval: std::time::Duration::from_secs(1),
+		// The benchmark serves the file from loopback.
+		allow_private_addresses: true,
 		..defaults
 	};
 	let started = Instant::now();
 	let store = Arc::new(ModelStore::open(StoreConfig { root: root.into(), max_bytes: u64::MAX })?);
 	let fetcher = Fetcher::new(store, config, None)?;
-	let path = fetcher.fetch(model, size, std::slice::from_ref(url)).await?;
+	let path = fetcher.fetch(model, size, std::slice::from_ref(url), None).await?;
 	println!(
 		"stored={} seconds={:.3} peak_rss_kib={}",
 		path.display(),

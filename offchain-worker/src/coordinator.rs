@@ -76,7 +76,9 @@ pub struct CoordinatorConfig {
 	/// Pause before an unchanged outcome is reported again while still relevant.
 	pub rereport_after: Duration,
 	/// Re-hash every stored file once after start-up before using or confirming it
-	/// (one file at a time, in the background); corrupt files are deleted.
+	/// (one file at a time, in the background); corrupt files are deleted. Without it, only
+	/// files whose verification record does not match (size or modification time changed
+	/// since they were verified) are re-hashed, so a clean restart re-hashes nothing.
 	pub rehash_on_start: bool,
 	/// Interval of the periodic reconciliation (besides updates and finished work).
 	pub tick: Duration,

@@ -6,6 +6,10 @@ use std::{io, path::PathBuf};
 ///
 /// Mirrors the pallet's `DeclineReason`: same variants in the same order, so the
 /// discriminant equals the SCALE variant index ([`DeclineReason::index`]).
+///
+/// [`HashMismatch`](Self::HashMismatch), [`SizeMismatch`](Self::SizeMismatch) and
+/// [`SourceUnavailable`](Self::SourceUnavailable) blame the model's sources;
+/// [`NetworkUnreachable`](Self::NetworkUnreachable) does not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum DeclineReason {
@@ -15,12 +19,18 @@ pub enum DeclineReason {
 	SizeMismatch = 1,
 	/// Storing the model would exceed the node's disk budget.
 	DiskBudgetExceeded = 2,
-	/// No source could be reached or all refused to serve the file.
+	/// The sources refused to serve the file: they answered with an HTTP error (404, 403,
+	/// 410, persistent 5xx, ...), point at a non-public address or use an unsupported URL
+	/// scheme. The sources' fault.
 	SourceUnavailable = 3,
 	/// The node's GPU lacks the VRAM the model needs (never produced by this crate).
 	InsufficientVram = 4,
 	/// Any other local failure (I/O error, ...).
 	Other = 5,
+	/// No source could be reached at all (DNS failure, connection refused or reset,
+	/// timeouts on every source): most likely the node's own network. Not the sources'
+	/// fault.
+	NetworkUnreachable = 6,
 }
 
 impl DeclineReason {
@@ -38,6 +48,7 @@ impl DeclineReason {
 			Self::SourceUnavailable => "source_unavailable",
 			Self::InsufficientVram => "insufficient_vram",
 			Self::Other => "other",
+			Self::NetworkUnreachable => "network_unreachable",
 		}
 	}
 }
@@ -84,6 +95,23 @@ pub enum StoreError {
 	/// The model is already being downloaded.
 	#[error("model {0} is already being downloaded")]
 	Busy(String),
+	/// The disk holding the store has less free space than the download needs (even
+	/// though the budget allows it).
+	#[error("not enough free disk space in {path}: {needed} bytes needed, {free} bytes free")]
+	DiskFull {
+		/// Store root.
+		path: PathBuf,
+		/// Bytes still to be written: this download plus the unfinished ones.
+		needed: u64,
+		/// Free bytes on the file system (for unprivileged users).
+		free: u64,
+	},
+	/// Another process (another node) holds the store's lock file.
+	#[error("model store {path} is in use by another process (lock file held)")]
+	Locked {
+		/// The lock file.
+		path: PathBuf,
+	},
 	/// A file-system operation failed.
 	#[error("I/O error on {path}: {source}")]
 	Io {
@@ -123,9 +151,29 @@ pub enum FetchError {
 	/// The store's disk budget (or the disk itself) has no room for the model.
 	#[error("{0}")]
 	DiskBudgetExceeded(String),
-	/// No source could deliver the file.
+	/// No source could deliver the file (they answered with errors).
 	#[error("no source available: {0}")]
 	SourceUnavailable(String),
+	/// A source URL or redirect leads to a non-public address (loopback, private,
+	/// link-local, ...) and [`FetchConfig::allow_private_addresses`] is off.
+	///
+	/// [`FetchConfig::allow_private_addresses`]: crate::FetchConfig::allow_private_addresses
+	#[error("refused to connect to {url}: {host} resolves to the non-public address {addr}")]
+	ForbiddenAddress {
+		/// The URL (source or redirect target).
+		url: String,
+		/// Its host.
+		host: String,
+		/// The refused address.
+		addr: std::net::IpAddr,
+	},
+	/// A source URL or redirect is not an `http://` or `https://` URL.
+	#[error("unsupported URL {0} (http and https only)")]
+	UnsupportedUrl(String),
+	/// No source could be reached at all (DNS, connect, reset, timeouts): most likely the
+	/// node's own network, not the sources' fault.
+	#[error("no source reachable: {0}")]
+	NetworkUnreachable(String),
 	/// Any other failure (local I/O, ...).
 	#[error("{0}")]
 	Other(String),
@@ -138,7 +186,10 @@ impl FetchError {
 			Self::HashMismatch { .. } => DeclineReason::HashMismatch,
 			Self::SizeMismatch { .. } => DeclineReason::SizeMismatch,
 			Self::DiskBudgetExceeded(_) => DeclineReason::DiskBudgetExceeded,
-			Self::SourceUnavailable(_) => DeclineReason::SourceUnavailable,
+			Self::SourceUnavailable(_)
+			| Self::ForbiddenAddress { .. }
+			| Self::UnsupportedUrl(_) => DeclineReason::SourceUnavailable,
+			Self::NetworkUnreachable(_) => DeclineReason::NetworkUnreachable,
 			Self::Other(_) => DeclineReason::Other,
 		}
 	}
@@ -156,7 +207,9 @@ impl FetchError {
 impl From<StoreError> for FetchError {
 	fn from(err: StoreError) -> Self {
 		match err {
-			StoreError::BudgetExceeded { .. } => Self::DiskBudgetExceeded(err.to_string()),
+			StoreError::BudgetExceeded { .. } | StoreError::DiskFull { .. } => {
+				Self::DiskBudgetExceeded(err.to_string())
+			}
 			StoreError::Io { ref source, .. } if source.kind() == io::ErrorKind::StorageFull => {
 				Self::DiskBudgetExceeded(err.to_string())
 			}
@@ -208,6 +261,10 @@ mod tests {
 			vec![1, 3]
 		);
 		assert_eq!(FetchOutcome::Failed(DeclineReason::Other).to_scale_bytes(), vec![1, 5]);
+		assert_eq!(
+			FetchOutcome::Failed(DeclineReason::NetworkUnreachable).to_scale_bytes(),
+			vec![1, 6]
+		);
 		assert_eq!(FetchOutcome::Missing.to_scale_bytes(), vec![2]);
 	}
 
@@ -216,7 +273,31 @@ mod tests {
 		let err: FetchError =
 			StoreError::BudgetExceeded { needed: 10, available: 5, max: 5 }.into();
 		assert_eq!(err.reason(), DeclineReason::DiskBudgetExceeded);
+		let err: FetchError =
+			StoreError::DiskFull { path: "/m".into(), needed: 10, free: 5 }.into();
+		assert_eq!(err.reason(), DeclineReason::DiskBudgetExceeded);
 		let err: FetchError = StoreError::Busy("x".into()).into();
 		assert_eq!(err.reason(), DeclineReason::Other);
+	}
+}
+
+#[cfg(test)]
+mod reason_tests {
+	use super::*;
+
+	#[test]
+	fn only_source_faults_blame_sources() {
+		let forbidden = FetchError::ForbiddenAddress {
+			url: "http://x/".into(),
+			host: "x".into(),
+			addr: "127.0.0.1".parse().unwrap(),
+		};
+		assert_eq!(forbidden.reason(), DeclineReason::SourceUnavailable);
+		assert!(forbidden.to_string().contains("127.0.0.1"), "{forbidden}");
+		let scheme = FetchError::UnsupportedUrl("file:///etc/passwd".into());
+		assert_eq!(scheme.reason(), DeclineReason::SourceUnavailable);
+		let network = FetchError::NetworkUnreachable("connection refused".into());
+		assert_eq!(network.reason(), DeclineReason::NetworkUnreachable);
+		assert_eq!(DeclineReason::NetworkUnreachable.as_str(), "network_unreachable");
 	}
 }

@@ -8,12 +8,37 @@
 //! restarts the file from byte 0. More bytes than declared fail with `SizeMismatch`, a
 //! wrong digest with `HashMismatch`; both delete the partial file. Only a verified file is
 //! renamed into `<root>/models/`.
+//!
+//! # Retries and blame
+//!
+//! Sources are tried in rounds. A source that answers with an HTTP error other than
+//! 408/429/5xx, the wrong size or the wrong hash is dropped (its fault). Other failures
+//! are retried after a pause that grows exponentially (with jitter, up to
+//! [`FetchConfig::max_backoff`], longer if a 429/503 asks for it with `Retry-After`):
+//! until the caller's deadline is near if it gave one, otherwise for
+//! [`FetchConfig::retries`] rounds without progress. If every source failed below HTTP
+//! (DNS, connection refused or reset, timeouts) the download fails with
+//! [`FetchError::NetworkUnreachable`], which does not blame the sources.
+//!
+//! # Address checks
+//!
+//! Unless [`FetchConfig::allow_private_addresses`] is set, connections go only to public
+//! addresses: hosts are resolved by the fetcher and loopback, private, link-local, CGNAT,
+//! multicast and similar addresses are refused, for the source URL and for every redirect
+//! hop ([`FetchError::ForbiddenAddress`]).
 
+mod address;
 mod http;
 mod progress;
+mod retry;
 mod writer;
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{
+	net::SocketAddr,
+	path::PathBuf,
+	sync::Arc,
+	time::{Duration, Instant},
+};
 
 use http_body_util::BodyExt;
 use hyper::{body::Incoming, StatusCode};
@@ -21,8 +46,10 @@ use sha2::Digest;
 use tokio::sync::Semaphore;
 
 use self::{
-	http::{content_length, content_range, describe, HttpClient},
+	address::is_network_failure,
+	http::{content_length, content_range, describe, retry_after, HttpClient},
 	progress::Progress,
+	retry::{blame, jittered},
 	writer::{load_partial, touch, Resume, Writer, CHUNK},
 };
 use crate::{
@@ -41,11 +68,14 @@ pub struct FetchConfig {
 	pub connect_timeout: Duration,
 	/// Longest silence tolerated while waiting for response headers or body bytes.
 	pub read_timeout: Duration,
-	/// Rounds over all sources retried after a round that made no progress.
+	/// Rounds over all sources retried after a round that made no progress, when the
+	/// caller gives no deadline (with a deadline, rounds go on until it is near).
 	pub retries: u32,
-	/// Pause before the first retry round; doubles every round.
+	/// Pause before the first retry round; doubles every round (each pause is randomised
+	/// between half and all of it).
 	pub initial_backoff: Duration,
-	/// Upper bound of the pause between rounds.
+	/// Upper bound of the pause between rounds (also of a `Retry-After` when the caller
+	/// gives no deadline).
 	pub max_backoff: Duration,
 	/// Interval between progress log lines.
 	pub progress_interval: Duration,
@@ -55,6 +85,13 @@ pub struct FetchConfig {
 	pub sync_on_complete: bool,
 	/// TCP receive buffer (`SO_RCVBUF`); `None` leaves the kernel's auto-tuning on.
 	pub recv_buffer_size: Option<usize>,
+	/// Allow connections to non-public addresses (loopback, RFC 1918, link-local, CGNAT,
+	/// IPv6 ULA, ...). Off by default: a model owner could otherwise point every
+	/// nominated node at its RPC port, the cloud metadata service or the LAN.
+	pub allow_private_addresses: bool,
+	/// Non-public addresses (with their port) allowed even when
+	/// `allow_private_addresses` is off, e.g. a model mirror on the LAN.
+	pub trusted_addresses: Vec<SocketAddr>,
 }
 
 impl Default for FetchConfig {
@@ -70,6 +107,8 @@ impl Default for FetchConfig {
 			max_redirects: 5,
 			sync_on_complete: true,
 			recv_buffer_size: None,
+			allow_private_addresses: false,
+			trusted_addresses: Vec::new(),
 		}
 	}
 }
@@ -78,7 +117,10 @@ impl Default for FetchConfig {
 #[derive(Debug)]
 pub(crate) enum AttemptError {
 	/// Transient: try again later (connection refused or dropped, timeout, HTTP 5xx).
+	/// A [`FetchError::NetworkUnreachable`] marks a failure below HTTP.
 	Retry(FetchError),
+	/// HTTP 429 or 503 with `Retry-After`: try again, not before this delay.
+	Throttled(FetchError, Duration),
 	/// This source cannot deliver the file (HTTP 404, wrong size or hash): skip it.
 	Source(FetchError),
 	/// Local failure that no source can fix (disk I/O): give up.
@@ -123,18 +165,24 @@ impl Fetcher {
 	/// `max_parallel_downloads` downloads run. Refuses (leaving nothing on disk) if the
 	/// disk budget cannot hold `size` more bytes. Dropping the future stops the download
 	/// and keeps the partial file for a later resumption.
+	///
+	/// `give_up_at` is when retrying must stop (the nomination's deadline minus a safety
+	/// margin): with it, failed rounds are retried until the next pause would reach it
+	/// (an attempt already transferring is not cut off); without it, for
+	/// [`FetchConfig::retries`] rounds without progress.
 	pub async fn fetch(
 		&self,
 		model: ModelId,
 		size: u64,
 		sources: &[String],
+		give_up_at: Option<Instant>,
 	) -> Result<PathBuf, FetchError> {
 		let _permit =
 			self.permits.acquire().await.map_err(|_| FetchError::Other("fetcher closed".into()))?;
 		if self.store.check(&model, size) {
 			return Ok(self.store.path_of(&model));
 		}
-		let result = self.fetch_reserved(model, size, sources).await;
+		let result = self.fetch_reserved(model, size, sources, give_up_at).await;
 		if let (Err(e), Some(metrics)) = (&result, &self.metrics) {
 			metrics.record_failure(e.reason());
 		}
@@ -149,6 +197,7 @@ impl Fetcher {
 		model: ModelId,
 		size: u64,
 		sources: &[String],
+		give_up_at: Option<Instant>,
 	) -> Result<PathBuf, FetchError> {
 		let reservation = match self.store.reserve(model, size) {
 			Ok(reservation) => reservation,
@@ -160,7 +209,7 @@ impl Fetcher {
 			Err(e) => return Err(e.into()),
 		};
 		let _active = self.metrics.as_ref().map(|m| ActiveGuard::new(m.clone()));
-		self.download(&reservation, sources).await?;
+		self.download(&reservation, sources, give_up_at).await?;
 		let path = reservation.commit()?;
 		if let Some(metrics) = &self.metrics {
 			metrics.verified.inc();
@@ -175,14 +224,19 @@ impl Fetcher {
 	}
 
 	/// Tries the sources in rounds until the partial file is complete and verified.
-	async fn download(&self, res: &Reservation, sources: &[String]) -> Result<(), FetchError> {
+	async fn download(
+		&self,
+		res: &Reservation,
+		sources: &[String],
+		give_up_at: Option<Instant>,
+	) -> Result<(), FetchError> {
 		if sources.is_empty() {
 			return Err(FetchError::SourceUnavailable("the model has no source URL".into()));
 		}
 		let mut resume: Option<Resume> = None;
 		let mut skip = vec![false; sources.len()];
-		let mut last_error: Option<FetchError> = None;
-		let mut source_error: Option<FetchError> = None;
+		// Each source's latest failure: decides whom the final error blames.
+		let mut failures: Vec<Option<FetchError>> = sources.iter().map(|_| None).collect();
 		let mut round = 0u32;
 		let mut backoff = self.config.initial_backoff;
 		// Furthest the partial file got: only going beyond it counts as progress (a server
@@ -193,6 +247,7 @@ impl Fetcher {
 		let mut suspect_prefix = std::fs::metadata(res.partial_path()).is_ok_and(|m| m.len() > 0);
 		loop {
 			let mut progressed = false;
+			let mut asked_to_wait = Duration::ZERO;
 			for (i, url) in sources.iter().enumerate() {
 				if skip[i] {
 					continue;
@@ -215,16 +270,21 @@ impl Fetcher {
 							"{e} after resuming an earlier partial file: starting over from {url}",
 						);
 						suspect_prefix = false;
-						last_error = Some(e);
+						failures[i] = Some(e);
 					}
 					Err(AttemptError::Source(e)) => {
 						log::warn!(target: "modelnet", "source {url} dropped: {e}");
 						skip[i] = true;
-						source_error = Some(worse(source_error, e));
+						failures[i] = Some(e);
 					}
 					Err(AttemptError::Retry(e)) => {
 						log::info!(target: "modelnet", "download from {url} interrupted: {e}");
-						last_error = Some(e);
+						failures[i] = Some(e);
+					}
+					Err(AttemptError::Throttled(e, after)) => {
+						log::info!(target: "modelnet", "{e}; asked to retry after {after:?}");
+						asked_to_wait = asked_to_wait.max(after);
+						failures[i] = Some(e);
 					}
 				}
 			}
@@ -237,18 +297,24 @@ impl Fetcher {
 				continue;
 			}
 			round += 1;
-			if round > self.config.retries {
-				break;
-			}
-			log::debug!(target: "modelnet", "retry round {round} in {backoff:?}");
-			tokio::time::sleep(backoff).await;
+			let pause = jittered(backoff);
+			let pause = match give_up_at {
+				Some(deadline) => {
+					let pause = pause.max(asked_to_wait);
+					if Instant::now() + pause >= deadline {
+						log::info!(target: "modelnet", "giving up: the deadline is near");
+						break;
+					}
+					pause
+				}
+				None if round > self.config.retries => break,
+				None => pause.max(asked_to_wait.min(self.config.max_backoff)),
+			};
+			log::debug!(target: "modelnet", "retry round {round} in {pause:?}");
+			tokio::time::sleep(pause).await;
 			backoff = (backoff * 2).min(self.config.max_backoff);
 		}
-		Err(match (source_error, last_error) {
-			(Some(e @ (FetchError::HashMismatch { .. } | FetchError::SizeMismatch { .. })), _) => e,
-			(_, Some(e)) | (Some(e), None) => e,
-			(None, None) => FetchError::SourceUnavailable("no source delivered the file".into()),
-		})
+		Err(blame(failures))
 	}
 
 	/// One request to one source. `resume` tracks the partial file across attempts;
@@ -335,9 +401,13 @@ impl Fetcher {
 				|| s == StatusCode::REQUEST_TIMEOUT =>
 			{
 				*resume = Some(state);
-				return Err(AttemptError::Retry(FetchError::SourceUnavailable(format!(
-					"{url}: HTTP {s}"
-				))));
+				let error = FetchError::SourceUnavailable(format!("{url}: HTTP {s}"));
+				let throttled =
+					s == StatusCode::TOO_MANY_REQUESTS || s == StatusCode::SERVICE_UNAVAILABLE;
+				return Err(match retry_after(headers).filter(|_| throttled) {
+					Some(after) => AttemptError::Throttled(error, after),
+					None => AttemptError::Retry(error),
+				});
 			}
 			s => {
 				*resume = Some(state);
@@ -372,17 +442,19 @@ impl Fetcher {
 		let outcome: Result<(), AttemptError> = loop {
 			let frame = match tokio::time::timeout(self.config.read_timeout, body.frame()).await {
 				Err(_) => {
-					break Err(AttemptError::Retry(FetchError::SourceUnavailable(format!(
+					break Err(AttemptError::Retry(FetchError::NetworkUnreachable(format!(
 						"no data for {:?}",
 						self.config.read_timeout
 					))))
 				}
 				Ok(None) => break Ok(()),
 				Ok(Some(Err(e))) => {
-					break Err(AttemptError::Retry(FetchError::SourceUnavailable(format!(
-						"connection lost: {}",
-						describe(&e)
-					))))
+					let detail = format!("connection lost: {}", describe(&e));
+					break Err(AttemptError::Retry(if is_network_failure(&e) {
+						FetchError::NetworkUnreachable(detail)
+					} else {
+						FetchError::SourceUnavailable(detail)
+					}));
 				}
 				Ok(Some(Ok(frame))) => frame,
 			};
@@ -484,19 +556,6 @@ impl ActiveGuard {
 impl Drop for ActiveGuard {
 	fn drop(&mut self) {
 		self.0.active_downloads.dec();
-	}
-}
-
-/// Keeps the more telling of two per-source errors (hash over size over availability).
-fn worse(previous: Option<FetchError>, new: FetchError) -> FetchError {
-	let rank = |e: &FetchError| match e {
-		FetchError::HashMismatch { .. } => 2,
-		FetchError::SizeMismatch { .. } => 1,
-		_ => 0,
-	};
-	match previous {
-		Some(prev) if rank(&prev) >= rank(&new) => prev,
-		_ => new,
 	}
 }
 

@@ -12,12 +12,16 @@
 //! # Parts
 //!
 //! - [`ModelStore`] ([`store`]): a content-addressed directory `<root>/models/<sha256-hex>`
-//!   with partial downloads in `<root>/partial/<sha256-hex>.part`, a disk budget, atomic
-//!   promotion of verified files and deletion on eviction.
+//!   with partial downloads in `<root>/partial/<sha256-hex>.part`, a disk budget (checked
+//!   against the disk's free space too), atomic promotion of verified files, records of
+//!   verified files, deletion on eviction and a lock file; it never deletes files that
+//!   are not its own.
 //! - [`Fetcher`] ([`fetch`]): HTTP(S) download (rustls, webpki roots) that streams to the
 //!   partial file while hashing with SHA-256, resumes with `Range`, retries with exponential
-//!   backoff across source URLs, caps the body at the declared size and verifies the hash
-//!   before the file counts as stored.
+//!   backoff and jitter across source URLs until the nomination's deadline, caps the body
+//!   at the declared size and verifies the hash before the file counts as stored. It
+//!   refuses non-public addresses (after DNS resolution, on every redirect) and tells
+//!   source faults from the node's own network failures.
 //! - [`Executor`] ([`executor`]): runs a task on a stored model. The default
 //!   [`SpotCheckExecutor`] computes the spec's deterministic spot-check digest.
 //! - [`Coordinator`] ([`coordinator`]): reconciles the store with a [`DesiredState`]:

@@ -23,6 +23,12 @@ pub struct Nomination {
 	/// nomination deadline of its accounts). When it changes, the outcome is reported again at
 	/// once, so that a new nomination of a model already stored is confirmed without delay.
 	pub round: u64,
+	/// When the download must stop retrying: the nomination's on-chain deadline converted
+	/// to a local instant, minus a safety margin to submit the outcome in time. `None`
+	/// retries a bounded number of rounds ([`FetchConfig::retries`]).
+	///
+	/// [`FetchConfig::retries`]: crate::FetchConfig::retries
+	pub deadline: Option<std::time::Instant>,
 }
 
 /// A model this node is recorded on chain as holding.

@@ -20,7 +20,7 @@ use modelnet_offchain_worker::{
 	Coordinator, CoordinatorConfig, DesiredState, Executor, FetchConfig, Holding, ModelId,
 	Nomination, SpotCheckExecutor, StoreConfig, TaskJob,
 };
-use modelnet_runtime::{opaque::Block, AccountId, Balance, BlockNumber};
+use modelnet_runtime::{opaque::Block, AccountId, Balance, BlockNumber, MILLI_SECS_PER_BLOCK};
 use pallet_model_registry::{crypto::KEY_TYPE, runtime_api::ModelRegistryApi, NodeWork};
 use sc_client_api::BlockchainEvents;
 use sp_api::ProvideRuntimeApi;
@@ -33,6 +33,7 @@ use std::{
 	collections::{BTreeMap, BTreeSet},
 	path::PathBuf,
 	sync::Arc,
+	time::{Duration, Instant},
 };
 
 mod sink;
@@ -60,8 +61,19 @@ struct Work {
 	deadlines: BTreeMap<ModelId, Vec<BlockNumber>>,
 }
 
-/// The union of what the chain wants from every local account.
-fn union_of(works: impl IntoIterator<Item = NodeWork<BlockNumber>>) -> Work {
+/// Blocks kept in hand before a nomination's deadline: a download still failing then gives up,
+/// so that its decline (or confirmation) is included before the nomination expires.
+const DEADLINE_MARGIN_BLOCKS: BlockNumber = 3;
+
+/// The local instant by which a download for a nomination due at block `deadline` must end,
+/// seen from block `now`.
+fn give_up_at(deadline: BlockNumber, now: BlockNumber) -> Instant {
+	let blocks = deadline.saturating_sub(now).saturating_sub(DEADLINE_MARGIN_BLOCKS);
+	Instant::now() + Duration::from_millis(u64::from(blocks) * MILLI_SECS_PER_BLOCK)
+}
+
+/// The union of what the chain wants from every local account, at block `now`.
+fn union_of(works: impl IntoIterator<Item = NodeWork<BlockNumber>>, now: BlockNumber) -> Work {
 	let mut nominations = BTreeMap::<ModelId, Nomination>::new();
 	let mut deadlines = BTreeMap::<ModelId, Vec<BlockNumber>>::new();
 	let mut holdings = BTreeMap::new();
@@ -78,8 +90,13 @@ fn union_of(works: impl IntoIterator<Item = NodeWork<BlockNumber>>) -> Work {
 					.filter_map(|url| String::from_utf8(url.clone()).ok())
 					.collect(),
 				round: 0,
+				deadline: None,
 			});
-			entry.round = entry.round.max(u64::from(n.deadline));
+			// Several local accounts nominated for one model: the latest deadline counts.
+			if u64::from(n.deadline) >= entry.round {
+				entry.round = u64::from(n.deadline);
+				entry.deadline = Some(give_up_at(n.deadline, now));
+			}
 		}
 		for h in work.holdings {
 			holdings.insert(h.model.0, Holding { model: h.model.0, size: h.size_bytes });
@@ -111,7 +128,12 @@ enum Skip {
 }
 
 /// The work of every local account at `at`; any error skips the whole update.
-fn work_at<C>(client: &C, keystore: &KeystorePtr, at: <Block as BlockT>::Hash) -> Result<Work, Skip>
+fn work_at<C>(
+	client: &C,
+	keystore: &KeystorePtr,
+	at: <Block as BlockT>::Hash,
+	number: BlockNumber,
+) -> Result<Work, Skip>
 where
 	C: ProvideRuntimeApi<Block>,
 	C::Api: ModelRegistryApi<Block, AccountId, Balance, BlockNumber>,
@@ -129,7 +151,7 @@ where
 			Err(e) => return Err(Skip::Api(e.to_string())),
 		}
 	}
-	Ok(union_of(works))
+	Ok(union_of(works, number))
 }
 
 /// Starts the model worker as a task of the node.
@@ -157,6 +179,7 @@ where
 	let coordinator_config = CoordinatorConfig {
 		fetch: FetchConfig {
 			max_parallel_downloads: config.max_parallel_downloads.max(1),
+			allow_private_addresses: config.allow_private_sources,
 			..Default::default()
 		},
 		..CoordinatorConfig::new(StoreConfig {
@@ -199,10 +222,12 @@ where
 			}
 			said_syncing = false;
 			let info = client.info();
-			let update = work_at(&*client, &keystore, info.best_hash).and_then(|best| {
-				let finalized = work_at(&*client, &keystore, info.finalized_hash)?;
-				Ok((best, finalized))
-			});
+			let update =
+				work_at(&*client, &keystore, info.best_hash, info.best_number).and_then(|best| {
+					let finalized =
+						work_at(&*client, &keystore, info.finalized_hash, info.finalized_number)?;
+					Ok((best, finalized))
+				});
 			let (best, finalized) = match update {
 				Ok(works) => works,
 				Err(Skip::NoKeys) => {

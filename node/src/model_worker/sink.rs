@@ -139,6 +139,7 @@ fn to_chain_outcome(outcome: FetchOutcome) -> ChainOutcome {
 			Native::SourceUnavailable => Reason::SourceUnavailable,
 			Native::InsufficientVram => Reason::InsufficientVram,
 			Native::Other => Reason::Other,
+			Native::NetworkUnreachable => Reason::NetworkUnreachable,
 		}),
 	}
 }

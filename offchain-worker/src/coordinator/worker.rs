@@ -105,11 +105,15 @@ impl Worker {
 		sink: Arc<dyn OutcomeSink>,
 		metrics: Option<Metrics>,
 	) -> Self {
-		let unverified = if config.rehash_on_start {
-			store.stored().into_iter().map(|(model, _)| model).collect()
-		} else {
-			HashSet::new()
-		};
+		// Files without a matching verification record (changed while the node was down, or
+		// never verified) are re-hashed before they are used or confirmed; with
+		// `rehash_on_start`, every file is.
+		let unverified = store
+			.stored()
+			.into_iter()
+			.map(|(model, _)| model)
+			.filter(|model| config.rehash_on_start || store.needs_verification(model))
+			.collect();
 		Self {
 			config,
 			store,
@@ -275,6 +279,7 @@ impl Worker {
 			self.unverified.remove(model);
 			let fetcher = Arc::clone(&self.fetcher);
 			let (model, size, sources) = (*model, nomination.size, nomination.sources.clone());
+			let deadline = nomination.deadline;
 			log::info!(
 				target: "modelnet",
 				"downloading model {} ({size} bytes) from {} source(s)",
@@ -283,7 +288,7 @@ impl Worker {
 			);
 			let handle = self.downloads.spawn({
 				let sources = sources.clone();
-				async move { (model, fetcher.fetch(model, size, &sources).await) }
+				async move { (model, fetcher.fetch(model, size, &sources, deadline).await) }
 			});
 			self.download_ids.insert(handle.id(), model);
 			self.active.insert(model, (handle, sources));

@@ -1,13 +1,14 @@
 //! HTTP(S) client plumbing: connector, requests with `Range`, redirects, headers.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use http_body_util::Empty;
 use hyper::{
 	body::Incoming,
-	header::{ACCEPT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, LOCATION, RANGE, USER_AGENT},
-	http::uri::{PathAndQuery, Scheme},
+	header::{
+		ACCEPT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, LOCATION, RANGE, RETRY_AFTER, USER_AGENT,
+	},
 	HeaderMap, Request, Response, Uri,
 };
 use hyper_rustls::HttpsConnector;
@@ -15,30 +16,52 @@ use hyper_util::{
 	client::legacy::{connect::HttpConnector, Client},
 	rt::TokioExecutor,
 };
+use url::Url;
 
-use super::{AttemptError, FetchConfig};
+use super::{
+	address::{find_forbidden, is_network_failure, AddressPolicy, GuardedConnector},
+	AttemptError, FetchConfig,
+};
 use crate::error::FetchError;
 
 /// The HTTP(S) client type used by the fetcher.
-pub(super) type HttpClient = Client<HttpsConnector<HttpConnector>, Empty<Bytes>>;
+pub(super) type HttpClient = Client<HttpsConnector<GuardedConnector>, Empty<Bytes>>;
 
-/// Builds an HTTP/1.1 client for `http://` and `https://` (rustls, ring, webpki roots).
+/// Builds an HTTP/1.1 client for `http://` and `https://` (rustls, ring, webpki roots)
+/// that only connects to addresses the config allows.
 pub(super) fn build_client(config: &FetchConfig) -> Result<HttpClient, FetchError> {
 	let mut http = HttpConnector::new();
 	http.enforce_http(false);
 	http.set_nodelay(true);
 	http.set_connect_timeout(Some(config.connect_timeout));
 	http.set_recv_buffer_size(config.recv_buffer_size);
+	let policy = AddressPolicy {
+		allow_private: config.allow_private_addresses,
+		trusted: config.trusted_addresses.clone(),
+	};
 	let https = hyper_rustls::HttpsConnectorBuilder::new()
 		.with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
 		.map_err(|e| FetchError::Other(format!("TLS set-up failed: {e}")))?
 		.https_or_http()
 		.enable_http1()
-		.wrap_connector(http);
+		.wrap_connector(GuardedConnector::new(http, policy));
 	Ok(Client::builder(TokioExecutor::new())
 		.pool_idle_timeout(Duration::from_secs(30))
 		.pool_max_idle_per_host(2)
 		.build(https))
+}
+
+/// Parses a source URL or redirect target; only `http` and `https` are accepted.
+fn parse_http_url(url: Url) -> Result<(Url, Uri), AttemptError> {
+	if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+		return Err(AttemptError::Source(FetchError::UnsupportedUrl(url.to_string())));
+	}
+	let mut url = url;
+	url.set_fragment(None);
+	let uri = url.as_str().parse::<Uri>().map_err(|e| {
+		AttemptError::Source(FetchError::SourceUnavailable(format!("invalid URL {url}: {e}")))
+	})?;
+	Ok((url, uri))
 }
 
 /// Sends `GET url` asking for the bytes from `offset` on, following redirects.
@@ -48,16 +71,11 @@ pub(super) async fn get(
 	url: &str,
 	offset: u64,
 ) -> Result<Response<Incoming>, AttemptError> {
-	let mut uri: Uri = url.parse().map_err(|e| {
+	let parsed = Url::parse(url).map_err(|e| {
 		AttemptError::Source(FetchError::SourceUnavailable(format!("invalid URL {url}: {e}")))
 	})?;
+	let (mut current, mut uri) = parse_http_url(parsed)?;
 	for _ in 0..=config.max_redirects {
-		let scheme = uri.scheme();
-		if scheme != Some(&Scheme::HTTP) && scheme != Some(&Scheme::HTTPS) {
-			return Err(AttemptError::Source(FetchError::SourceUnavailable(format!(
-				"unsupported URL {uri} (http or https only)"
-			))));
-		}
 		let mut request = Request::get(uri.clone())
 			.header(USER_AGENT, concat!("modelnet-node/", env!("CARGO_PKG_VERSION")))
 			.header(ACCEPT_ENCODING, "identity");
@@ -70,28 +88,23 @@ pub(super) async fn get(
 		let wait = config.connect_timeout + config.read_timeout;
 		let response = match tokio::time::timeout(wait, client.request(request)).await {
 			Err(_) => {
-				return Err(AttemptError::Retry(FetchError::SourceUnavailable(format!(
+				return Err(AttemptError::Retry(FetchError::NetworkUnreachable(format!(
 					"{uri}: no response within {wait:?}"
 				))))
 			}
-			Ok(Err(e)) => {
-				return Err(AttemptError::Retry(FetchError::SourceUnavailable(format!(
-					"{uri}: {}",
-					describe(&e)
-				))))
-			}
+			Ok(Err(e)) => return Err(request_error(&current, &e)),
 			Ok(Ok(response)) => response,
 		};
 		let location = response.headers().get(LOCATION).and_then(|l| l.to_str().ok());
 		match (response.status().is_redirection(), location) {
 			(true, Some(location)) => {
-				let next = resolve(&uri, location).ok_or_else(|| {
+				let next = current.join(location).map_err(|e| {
 					AttemptError::Source(FetchError::SourceUnavailable(format!(
-						"{uri}: bad redirect to {location}"
+						"{current}: bad redirect to {location}: {e}"
 					)))
 				})?;
-				log::debug!(target: "modelnet", "{uri} redirects to {next}");
-				uri = next;
+				log::debug!(target: "modelnet", "{current} redirects to {next}");
+				(current, uri) = parse_http_url(next)?;
 			}
 			_ => return Ok(response),
 		}
@@ -102,25 +115,33 @@ pub(super) async fn get(
 	))))
 }
 
-/// Resolves a `Location` header against the URI that returned it.
-fn resolve(base: &Uri, location: &str) -> Option<Uri> {
-	let parsed: Uri = location.parse().ok()?;
-	if parsed.scheme().is_some() {
-		return Some(parsed);
+/// Classifies a failed request: a refused address is the source's fault, a DNS,
+/// connect or reset failure may be the node's network, anything else (TLS, protocol
+/// errors) comes from the server and is retried.
+fn request_error(url: &Url, err: &hyper_util::client::legacy::Error) -> AttemptError {
+	if let Some(forbidden) = find_forbidden(err) {
+		return AttemptError::Source(FetchError::ForbiddenAddress {
+			url: url.to_string(),
+			host: forbidden.host.clone(),
+			addr: forbidden.addr,
+		});
 	}
-	let path_and_query = if location.starts_with('/') {
-		location.to_string()
+	let detail = format!("{url}: {}", describe(err));
+	if is_network_failure(err) {
+		AttemptError::Retry(FetchError::NetworkUnreachable(detail))
 	} else {
-		let base_path = base.path();
-		let dir = &base_path[..base_path.rfind('/').map_or(0, |i| i + 1)];
-		format!("{}{location}", if dir.is_empty() { "/" } else { dir })
-	};
-	Uri::builder()
-		.scheme(base.scheme()?.clone())
-		.authority(base.authority()?.clone())
-		.path_and_query(path_and_query.parse::<PathAndQuery>().ok()?)
-		.build()
-		.ok()
+		AttemptError::Retry(FetchError::SourceUnavailable(detail))
+	}
+}
+
+/// The response's `Retry-After`, in seconds or as an HTTP date, as a delay from now.
+pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+	let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+	if let Ok(seconds) = value.parse::<u64>() {
+		return Some(Duration::from_secs(seconds));
+	}
+	let at = httpdate::parse_http_date(value).ok()?;
+	Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
 }
 
 /// A parsed `Content-Range` header: `bytes START-END/TOTAL` or `bytes */TOTAL`.
@@ -187,16 +208,48 @@ mod tests {
 	}
 
 	#[test]
-	fn resolves_redirects() {
-		let base: Uri = "https://hf.example/org/model/resolve/main/w.bin".parse().unwrap();
-		assert_eq!(
-			resolve(&base, "https://cdn.example/x?sig=1").unwrap().to_string(),
-			"https://cdn.example/x?sig=1"
-		);
-		assert_eq!(resolve(&base, "/y/z").unwrap().to_string(), "https://hf.example/y/z");
-		assert_eq!(
-			resolve(&base, "other.bin").unwrap().to_string(),
-			"https://hf.example/org/model/resolve/main/other.bin"
-		);
+	fn parses_retry_after() {
+		let mut headers = HeaderMap::new();
+		assert_eq!(retry_after(&headers), None);
+		headers.insert(RETRY_AFTER, HeaderValue::from_static("120"));
+		assert_eq!(retry_after(&headers), Some(Duration::from_secs(120)));
+		headers.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+		assert_eq!(retry_after(&headers), Some(Duration::ZERO));
+		let later = SystemTime::now() + Duration::from_secs(3600);
+		let date = httpdate::fmt_http_date(later);
+		headers.insert(RETRY_AFTER, HeaderValue::from_str(&date).unwrap());
+		let delay = retry_after(&headers).unwrap();
+		assert!(delay > Duration::from_secs(3000) && delay <= Duration::from_secs(3600));
+		headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+		assert_eq!(retry_after(&headers), None);
+	}
+
+	#[test]
+	fn only_http_urls_are_accepted() {
+		for bad in ["file:///etc/passwd", "ftp://example.com/x", "gopher://h/", "data:,x"] {
+			match parse_http_url(Url::parse(bad).unwrap()) {
+				Err(AttemptError::Source(FetchError::UnsupportedUrl(u))) => {
+					assert!(u.starts_with(&bad[..4]), "{u}")
+				}
+				other => panic!("{bad}: {other:?}"),
+			}
+		}
+		let (url, uri) = parse_http_url(Url::parse("https://h.example/a#frag").unwrap()).unwrap();
+		assert_eq!(url.as_str(), "https://h.example/a");
+		assert_eq!(uri.to_string(), "https://h.example/a");
+		// Odd IPv4 notations are normalised, so the address check sees the real address.
+		let (url, _) = parse_http_url(Url::parse("http://0x7f.1:9944/").unwrap()).unwrap();
+		assert_eq!(url.host_str(), Some("127.0.0.1"));
+	}
+
+	#[test]
+	fn resolves_redirects_with_url_join() {
+		let base = Url::parse("https://hf.example/org/model/resolve/main/w.bin").unwrap();
+		let join = |l: &str| base.join(l).unwrap().to_string();
+		assert_eq!(join("https://cdn.example/x?sig=1"), "https://cdn.example/x?sig=1");
+		assert_eq!(join("/y/z"), "https://hf.example/y/z");
+		assert_eq!(join("other.bin"), "https://hf.example/org/model/resolve/main/other.bin");
+		assert_eq!(join("//cdn.example/p"), "https://cdn.example/p");
+		assert_eq!(join("../x"), "https://hf.example/org/model/resolve/x");
 	}
 }

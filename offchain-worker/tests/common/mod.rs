@@ -41,6 +41,8 @@ pub fn fast_fetch_config() -> FetchConfig {
 		max_backoff: Duration::from_millis(400),
 		progress_interval: Duration::from_millis(100),
 		sync_on_complete: false,
+		// The test servers listen on 127.0.0.1.
+		allow_private_addresses: true,
 		..FetchConfig::default()
 	}
 }
@@ -62,12 +64,18 @@ pub async fn wait_until(timeout: Duration, mut check: impl FnMut() -> bool) -> b
 	check()
 }
 
-/// Files (not directories) under `dir`, recursively.
+/// The store's lock file, which stays in its root.
+pub const LOCK_FILE: &str = ".modelnet-store.lock";
+
+/// Files (not directories) under `dir`, recursively, except store lock files.
 pub fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
 	let mut out = Vec::new();
 	if let Ok(entries) = std::fs::read_dir(dir) {
 		for entry in entries.flatten() {
 			let path = entry.path();
+			if entry.file_name() == LOCK_FILE {
+				continue;
+			}
 			if path.is_dir() {
 				out.extend(files_under(&path));
 			} else {

@@ -37,6 +37,8 @@ pub enum Content {
 	File(PathBuf),
 	/// A `302 Found` to this location.
 	Redirect(String),
+	/// An empty response with this status code.
+	Status(u16),
 }
 
 /// Misbehaviour switches.
@@ -55,6 +57,9 @@ pub struct Behavior {
 	pub cut_after: Option<u64>,
 	/// Pause after every body write (slows the transfer down).
 	pub write_delay: Option<Duration>,
+	/// The next requests (count) get this status, with a `Retry-After` header if given,
+	/// instead of the content.
+	pub fail_next: Option<(usize, u16, Option<String>)>,
 }
 
 /// A request as received.
@@ -247,12 +252,26 @@ impl Shared {
 			let mut b = self.behavior.lock().unwrap();
 			let snapshot = b.clone();
 			b.die_after = None;
+			if let Some((left, _, _)) = &mut b.fail_next {
+				*left -= 1;
+				if *left == 0 {
+					b.fail_next = None;
+				}
+			}
 			snapshot
 		};
+		if let Some((_, status, retry_after)) = &behavior.fail_next {
+			let headers: Vec<String> =
+				retry_after.iter().map(|r| format!("Retry-After: {r}")).collect();
+			return respond(&mut stream, &status_line(*status), &headers, b"").await;
+		}
 		let (content, len) = match content {
 			None => return respond(&mut stream, "404 Not Found", &[], b"").await,
 			Some(Content::Redirect(to)) => {
 				return respond(&mut stream, "302 Found", &[format!("Location: {to}")], b"").await
+			}
+			Some(Content::Status(code)) => {
+				return respond(&mut stream, &status_line(code), &[], b"").await
 			}
 			Some(Content::Memory(data)) => {
 				let len = data.len() as u64;
@@ -384,6 +403,20 @@ fn bytes_acked(stream: &TcpStream) -> Option<u64> {
 #[cfg(not(target_os = "linux"))]
 fn bytes_acked(_: &TcpStream) -> Option<u64> {
 	None
+}
+
+/// `"503 Service Unavailable"` and the like.
+fn status_line(code: u16) -> String {
+	let reason = match code {
+		403 => "Forbidden",
+		404 => "Not Found",
+		410 => "Gone",
+		429 => "Too Many Requests",
+		500 => "Internal Server Error",
+		503 => "Service Unavailable",
+		_ => "Status",
+	};
+	format!("{code} {reason}")
 }
 
 /// Parses `bytes=N-` or `bytes=N-M`.
