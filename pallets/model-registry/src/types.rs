@@ -24,6 +24,11 @@ pub const QOS_MAX: u32 = 1000;
 /// nominations until its owner replaces the sources.
 pub const MAX_SOURCE_FAILURES: u32 = 3;
 
+/// Length of a punishment, in demand windows (`RegistryParams::demand_window`): a node slashed
+/// on a model may not hold it again (be nominated, drawn or announce it) for this long, and the
+/// QoS of a node that left or was kicked out is restored if it rejoins within this long.
+pub const COOLDOWN_WINDOWS: u32 = 10;
+
 /// Upper bound of `Config::MaxAssignmentsPerBlock` (the tasks of one
 /// [`DeadlineItem::CommitPhases`] entry).
 pub const MAX_ASSIGNMENTS_PER_BLOCK: u32 = 16;
@@ -102,8 +107,10 @@ pub enum NodeStatus {
 	Active,
 	/// Keeps its holdings but receives no new nominations or tasks.
 	Paused,
-	/// Left or kicked out: its stake is released and its holdings and nominations are being
-	/// cleared block by block; the record disappears once they are.
+	/// Left or kicked out: its holdings and nominations are being cleared block by block. Its
+	/// stake is released at once, or, for a node kicked out with open commitments, once the
+	/// last of their tasks resolves (so that it can still be slashed). The record disappears
+	/// once both are done.
 	Leaving,
 }
 
@@ -407,6 +414,11 @@ pub struct TaskInfo<AccountId, Balance, BlockNumber, MaxInput: Get<u32>, MaxExec
 	pub fee: Balance,
 	/// Task input.
 	pub input: BoundedVec<u8, MaxInput>,
+	/// Challenge drawn when the executors are assigned (zero while the task waits), from the
+	/// same randomness as the executors. The executor computes the spot-check over
+	/// `challenge (32 bytes) ‖ input`, i.e. `spot_check(model, challenge.0 ++ input)`, so that
+	/// the public result of an earlier task with the same input is no answer.
+	pub challenge: H256,
 	/// Block of creation.
 	pub created_at: BlockNumber,
 	/// Current status.
@@ -445,6 +457,39 @@ pub enum DeadlineItem<AccountId> {
 		/// The task.
 		task: TaskId,
 	},
+	/// A node's cool-down on a model ends (see [`COOLDOWN_WINDOWS`]).
+	CooldownEnd {
+		/// The model.
+		model: ModelId,
+		/// The node that was slashed.
+		node: AccountId,
+	},
+	/// The departure record of a node that left or was kicked out is forgotten.
+	ForgetDeparture {
+		/// The former node.
+		node: AccountId,
+	},
+}
+
+/// What the chain remembers of a node that left or was kicked out, so that rejoining does not
+/// reset its QoS.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct Departure<BlockNumber> {
+	/// QoS at departure, lowered by penalties of tasks resolved after it.
+	pub qos: u32,
+	/// Block at which the record is forgotten; a node rejoining before starts with `qos`.
+	pub until: BlockNumber,
 }
 
 /// Phase of an assigned task, as reported to nodes.
@@ -542,6 +587,9 @@ pub struct TaskWork<BlockNumber> {
 	pub model: ModelId,
 	/// Its input.
 	pub input: Vec<u8>,
+	/// Challenge of the task: the executor computes the spot-check over
+	/// `challenge (32 bytes) ‖ input` (see [`TaskInfo::challenge`]).
+	pub challenge: H256,
 	/// Current phase.
 	pub phase: TaskPhase,
 	/// Whether this node committed.
@@ -576,6 +624,9 @@ pub struct TaskView<AccountId, Balance, BlockNumber> {
 	pub created_at: BlockNumber,
 	/// Status.
 	pub status: TaskStatus<BlockNumber>,
+	/// Challenge mixed into the executors' computation (zero while waiting; see
+	/// [`TaskInfo::challenge`]).
+	pub challenge: H256,
 	/// Executors (empty while waiting).
 	pub executors: Vec<AccountId>,
 	/// Executors that committed.

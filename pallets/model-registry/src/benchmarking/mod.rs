@@ -206,18 +206,22 @@ mod benchmarks {
 		assert!(Models::<T>::get(model).is_some_and(|m| m.holders == 2 && m.queued));
 	}
 
+	/// The announcement list is full but for one entry, and every entry is examined (one model
+	/// read each) and pruned.
 	#[benchmark]
 	fn announce_stored() {
 		set_up_block::<T>();
 		let model = registered_model::<T>(0);
 		let caller = node::<T>("node", 0);
 		fill_holdings::<T>(&caller, 1);
+		let stale = other_models(T::MaxModelsPerNode::get() - 1);
+		Announcements::<T>::insert(&caller, BoundedVec::truncate_from(stale));
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), model);
 
-		assert_last_event::<T>(Event::ModelStored { model, node: caller });
-		assert!(Models::<T>::get(model).is_some_and(|m| m.holders == 1 && m.queued));
+		assert_last_event::<T>(Event::ModelAnnounced { model, node: caller.clone() });
+		assert_eq!(Announcements::<T>::get(&caller).to_vec(), vec![model]);
 	}
 
 	#[benchmark]
