@@ -19,6 +19,7 @@ impl<T: Config> Pallet<T> {
 	/// - a model's available count matches its holders' availability flags, which match the
 	///   holders' status unless the node waits in the cleanup queue;
 	/// - held balances equal the sum of stakes, deposits and fees of unresolved tasks;
+	/// - no node holds or is nominated for a model it is cooling down on;
 	/// - a leaving node is in the cleanup queue and holds no stake, unless it was kicked out
 	///   with open commitments (it keeps its stake and record until they resolve);
 	/// - queues hold exactly the waiting tasks / the models flagged as queued / the leaving
@@ -178,6 +179,14 @@ impl<T: Config> Pallet<T> {
 		}
 		for model in Holders::<T>::iter_keys() {
 			ensure!(Models::<T>::contains_key(model), "holder of unknown model");
+		}
+		for (model, who, _) in Cooldowns::<T>::iter() {
+			if Self::cooling_down(model, &who) {
+				ensure!(
+					!Self::is_holder(model, &who) && !Nominations::<T>::contains_key(model, &who),
+					"node holds a model it is cooling down on"
+				);
+			}
 		}
 		for (model, _, _) in Nominations::<T>::iter() {
 			ensure!(Models::<T>::contains_key(model), "nomination of unknown model");
