@@ -9,7 +9,9 @@
 //!   fell short. Walking from the end means a holding removed meanwhile can only make an entry
 //!   be looked at twice, never skipped; a holding added meanwhile gets its flag right away.
 //! - a node job for a `Leaving` node evicts its holdings (with `ModelEvicted`), then drops
-//!   its nominations, replacements being queued for nomination, then removes its record.
+//!   its nominations, replacements being queued for nomination, then removes its record —
+//!   unless the node (kicked out) still has open commitments: the record, with the stake held,
+//!   then stays until their tasks resolve.
 //! - a **model** job for a deregistered model evicts its holders (last position first, with
 //!   `ModelEvicted`), then its nominations, then removes its record (unless the model still
 //!   sits in the replication queue; it is removed when it leaves it).
@@ -91,9 +93,13 @@ impl<T: Config> Pallet<T> {
 					Self::drop_nomination(model, who);
 					continue;
 				}
-				NodeHoldings::<T>::remove(who);
-				NodeNominations::<T>::remove(who);
-				Nodes::<T>::remove(who);
+				if node.open_commitments > 0 {
+					// The stake stays held until the node's open tasks resolve; the record
+					// is removed then (see `settle_departed`).
+					Nodes::<T>::mutate_extant(who, |n| n.in_cleanup = false);
+				} else {
+					Self::remove_node_record(who);
+				}
 				return (steps, true);
 			}
 			return (steps, false);

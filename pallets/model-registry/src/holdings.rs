@@ -1,6 +1,11 @@
 //! Holder and nomination bookkeeping, and the calls nodes use to report on their copies:
 //! `confirm_stored`, `decline_nomination`, `report_lost`, `announce_stored`.
 //!
+//! An announcement (`announce_stored`) only records that the node has the file
+//! ([`Announcements`]); it does not make the node a holder nor change its chance of being
+//! drawn. When a nomination draw picks an announcing node, it becomes a holder at once (see
+//! [`crate::placement`]). So announcing buys a faster confirmation, never a higher chance.
+//!
 //! Each model's holders are one storage value, a dense index (`Holders`, positions
 //! `0..holders`): a random holder is found with one read and removal moves the last holder into
 //! the freed position.
@@ -137,17 +142,13 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_confirm_stored(who: T::AccountId, model: ModelId) -> DispatchResult {
 		Self::member(&who)?;
 		let mut info = Self::live_model(model)?;
-		let nomination = Self::detach_nomination(model, &mut info, &who, false)
-			.ok_or(Error::<T>::NotNominated)?;
+		Self::detach_nomination(model, &mut info, &who, false).ok_or(Error::<T>::NotNominated)?;
 		Self::attach_holder(model, &mut info, &who);
 		info.source_failures = 0;
 		Self::ensure_replication(model, &mut info);
 		Models::<T>::insert(model, info);
-		let now = frame_system::Pallet::<T>::block_number();
-		let score = Self::download_score(nomination.nominated_at, nomination.deadline, now);
-		// A confirmation never lowers the score below the kick threshold on its own terms:
-		// only penalties kick, and a download score is never a penalty.
-		Nodes::<T>::mutate_extant(&who, |node| node.qos = Self::qos_average(node.qos, score));
+		// No QoS sample: how fast a node claims to have downloaded is its own say. Only a
+		// missed deadline costs QoS; task results, which prove the file, raise it.
 		Self::deposit_event(Event::ModelStored { model, node: who });
 		Ok(())
 	}
@@ -185,26 +186,54 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn do_announce_stored(who: T::AccountId, model: ModelId) -> DispatchResult {
 		let node = Self::member(&who)?;
-		let mut info = Self::live_model(model)?;
+		let info = Self::live_model(model)?;
 		ensure!(!Self::is_holder(model, &who), Error::<T>::AlreadyHolder);
 		ensure!(!Nominations::<T>::contains_key(model, &who), Error::<T>::AlreadyNominated);
-		let taken = info.holders.saturating_add(info.nominated);
-		ensure!(taken < T::MaxHoldersPerModel::get(), Error::<T>::HoldersFull);
-		// Unrequested copies are accepted only while the model wants more: letting anyone add
-		// copies at will would let one operator crowd a model's holder set.
-		ensure!(taken < info.target, Error::<T>::ReplicasSufficient);
-		ensure!(node.model_count() < T::MaxModelsPerNode::get(), Error::<T>::TooManyModelsOnNode);
+		ensure!(!Self::cooling_down(model, &who), Error::<T>::CoolingDown);
 		ensure!(
 			node.capacity.vram_bytes >= info.min_vram_bytes
-				&& node.capacity.disk_bytes.saturating_sub(node.used_disk) >= info.size_bytes,
+				&& node.capacity.disk_bytes >= info.size_bytes,
 			Error::<T>::InsufficientCapacity
 		);
-		Self::reserve_resources(&who, &info);
-		Self::attach_holder(model, &mut info, &who);
-		Self::ensure_replication(model, &mut info);
-		Models::<T>::insert(model, info);
-		Self::deposit_event(Event::ModelStored { model, node: who });
+		let mut announced = Announcements::<T>::get(&who);
+		ensure!(!announced.contains(&model), Error::<T>::AlreadyAnnounced);
+		// Drop announcements of models that are gone or already held.
+		let held = NodeHoldings::<T>::get(&who);
+		announced.retain(|m| Self::model_is_live(*m) && !held.contains(m));
+		announced.try_push(model).map_err(|_| Error::<T>::TooManyModelsOnNode)?;
+		Announcements::<T>::insert(&who, announced);
+		Self::deposit_event(Event::ModelAnnounced { model, node: who });
 		Ok(())
+	}
+
+	/// Whether `who` is cooling down on `model` after a slash.
+	pub(crate) fn cooling_down(model: ModelId, who: &T::AccountId) -> bool {
+		let now = frame_system::Pallet::<T>::block_number();
+		Cooldowns::<T>::get(model, who).is_some_and(|until| until > now)
+	}
+
+	/// Take `who`'s announcement of `model`, if any. Returns whether there was one.
+	pub(crate) fn take_announcement(model: ModelId, who: &T::AccountId) -> bool {
+		Announcements::<T>::mutate_exists(who, |list| {
+			let Some(models) = list else {
+				return false;
+			};
+			let Some(i) = models.iter().position(|m| *m == model) else {
+				return false;
+			};
+			models.swap_remove(i);
+			if models.is_empty() {
+				*list = None;
+			}
+			true
+		})
+	}
+
+	/// Deadline handler: end a cool-down if it ends at `at`.
+	pub(crate) fn end_cooldown(model: ModelId, who: &T::AccountId, at: BlockNumberFor<T>) {
+		if Cooldowns::<T>::get(model, who) == Some(at) {
+			Cooldowns::<T>::remove(model, who);
+		}
 	}
 
 	/// Deadline handler: expire a nomination if it is still pending with the deadline `at`.

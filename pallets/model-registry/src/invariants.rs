@@ -19,6 +19,9 @@ impl<T: Config> Pallet<T> {
 	/// - a model's available count matches its holders' availability flags, which match the
 	///   holders' status unless the node waits in the cleanup queue;
 	/// - held balances equal the sum of stakes, deposits and fees of unresolved tasks;
+	/// - no node holds or is nominated for a model it is cooling down on;
+	/// - a leaving node is in the cleanup queue and holds no stake, unless it was kicked out
+	///   with open commitments (it keeps its stake and record until they resolve);
 	/// - queues hold exactly the waiting tasks / the models flagged as queued / the leaving
 	///   nodes, retiring models and nodes flagged as in cleanup, without duplicates; no deadline
 	///   entry lies before the deadline cursor.
@@ -77,8 +80,14 @@ impl<T: Config> Pallet<T> {
 			let jobs = cleanup.iter().filter(|j| **j == CleanupJob::Node(who.clone())).count();
 			ensure!(jobs == usize::from(node.in_cleanup), "cleanup flag mismatch");
 			if node.status == NodeStatus::Leaving {
-				ensure!(node.in_cleanup, "leaving node not in cleanup");
-				ensure!(node.stake.is_zero(), "leaving node keeps a stake");
+				// A node kicked out with open commitments keeps its stake (and its record)
+				// until their tasks resolve.
+				let open = node.open_commitments > 0;
+				ensure!(
+					node.in_cleanup || (open && held.is_empty() && nominated.is_empty()),
+					"leaving node not in cleanup"
+				);
+				ensure!(open || node.stake.is_zero(), "leaving node keeps a stake");
 			}
 			ensure!(node.used_disk <= node.capacity.disk_bytes, "disk capacity exceeded");
 			ensure!(node.qos <= QOS_MAX, "qos out of range");
@@ -94,8 +103,16 @@ impl<T: Config> Pallet<T> {
 				.count() as u32;
 			ensure!(node.open_commitments == open, "open commitment count mismatch");
 		}
-		for who in NodeHoldings::<T>::iter_keys().chain(NodeNominations::<T>::iter_keys()) {
+		for who in NodeHoldings::<T>::iter_keys()
+			.chain(NodeNominations::<T>::iter_keys())
+			.chain(Announcements::<T>::iter_keys())
+		{
 			ensure!(Nodes::<T>::contains_key(&who), "work recorded for a non-node");
+		}
+		for announced in Announcements::<T>::iter_values() {
+			for (i, model) in announced.iter().enumerate() {
+				ensure!(!announced[..i].contains(model), "model announced twice");
+			}
 		}
 		Ok(())
 	}
@@ -162,6 +179,14 @@ impl<T: Config> Pallet<T> {
 		}
 		for model in Holders::<T>::iter_keys() {
 			ensure!(Models::<T>::contains_key(model), "holder of unknown model");
+		}
+		for (model, who, _) in Cooldowns::<T>::iter() {
+			if Self::cooling_down(model, &who) {
+				ensure!(
+					!Self::is_holder(model, &who) && !Nominations::<T>::contains_key(model, &who),
+					"node holds a model it is cooling down on"
+				);
+			}
 		}
 		for (model, _, _) in Nominations::<T>::iter() {
 			ensure!(Models::<T>::contains_key(model), "nomination of unknown model");

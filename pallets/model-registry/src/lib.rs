@@ -281,6 +281,36 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type CleanupQueueRange<T: Config> = StorageValue<_, QueueRange, ValueQuery>;
 
+	/// Models each node announced to have a copy of (see `announce_stored`): when a random
+	/// nomination draw picks the node for one of them, it becomes a holder at once instead of
+	/// being nominated. An announcement never makes a node more likely to be drawn. At most
+	/// `MaxModelsPerNode` per node; entries of models that are gone or already held are pruned
+	/// by the node's next announcement, and the list is removed with the node's record.
+	#[pallet::storage]
+	pub type Announcements<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, NodeModelsOf<T>, ValueQuery>;
+
+	/// Cool-downs: (model, node) -> block until which the node may not hold the model again
+	/// (be nominated, drawn or announce it), set when it is slashed on the model. Each entry is
+	/// removed by a deadline entry at its block ([`COOLDOWN_WINDOWS`] demand windows after the
+	/// slash); there are at most as many as slashes in that period.
+	#[pallet::storage]
+	pub type Cooldowns<T: Config> = StorageDoubleMap<
+		_,
+		Blake2_128Concat,
+		ModelId,
+		Blake2_128Concat,
+		T::AccountId,
+		BlockNumberFor<T>,
+	>;
+
+	/// Nodes that left or were kicked out recently: their QoS, restored if they rejoin before
+	/// the record is forgotten ([`COOLDOWN_WINDOWS`] demand windows after the departure, by a
+	/// deadline entry). At most one per account; each departure needed a stake.
+	#[pallet::storage]
+	pub type Departures<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, Departure<BlockNumberFor<T>>>;
+
 	/// Next position of the round-robin demand review over the dense model index.
 	#[pallet::storage]
 	pub type ReviewCursor<T: Config> = StorageValue<_, u32, ValueQuery>;
@@ -319,8 +349,12 @@ pub mod pallet {
 		/// A node left; its stake was released and its holdings cleared.
 		NodeLeft { node: T::AccountId, released: BalanceOf<T> },
 		/// A node's QoS fell below the threshold; it was removed and its remaining stake
-		/// released.
+		/// released (`released` is zero while it has open commitments: the stake is then
+		/// released by `StakeReleased` once their tasks resolve).
 		NodeKickedOut { node: T::AccountId, qos: u32, released: BalanceOf<T> },
+		/// The stake of a node kicked out with open commitments was released after the last
+		/// of their tasks resolved (and any slash was taken).
+		StakeReleased { node: T::AccountId, amount: BalanceOf<T> },
 		/// A model was registered.
 		ModelRegistered { model: ModelId, owner: T::AccountId, size_bytes: u64 },
 		/// A model was deregistered; every copy is evicted.
@@ -333,8 +367,12 @@ pub mod pallet {
 		ModelSourcesUpdated { model: ModelId },
 		/// A node must fetch a model and confirm before `deadline`.
 		DownloadNominated { model: ModelId, node: T::AccountId, deadline: BlockNumberFor<T> },
-		/// A node holds a model.
+		/// A node holds a model (it confirmed a nomination, or it was drawn for a model it had
+		/// announced).
 		ModelStored { model: ModelId, node: T::AccountId },
+		/// A node announced that it has a copy of a model: if a nomination draw picks it for
+		/// the model, it becomes a holder at once.
+		ModelAnnounced { model: ModelId, node: T::AccountId },
 		/// A node declined a nomination.
 		NominationDeclined { model: ModelId, node: T::AccountId, reason: DeclineReason },
 		/// A nomination was not confirmed in time.
@@ -349,11 +387,13 @@ pub mod pallet {
 		TaskCreated { task: TaskId, model: ModelId, creator: T::AccountId, fee: BalanceOf<T> },
 		/// A task waits because too few available holders exist.
 		TaskWaitingForHolders { task: TaskId, model: ModelId },
-		/// Executors were drawn for a task.
+		/// Executors were drawn for a task. Each computes the spot-check over
+		/// `challenge (32 bytes) ‖ input` (see [`TaskInfo::challenge`]).
 		ExecutorsAssigned {
 			task: TaskId,
 			executors: ExecutorsOf<T>,
 			commit_deadline: BlockNumberFor<T>,
+			challenge: H256,
 		},
 		/// An executor committed.
 		ResultCommitted { task: TaskId, executor: T::AccountId },
@@ -367,7 +407,9 @@ pub mod pallet {
 		TaskFailed { task: TaskId, reason: TaskFailure },
 		/// A task was cancelled by its creator.
 		TaskCancelled { task: TaskId },
-		/// An executor disagreeing with the majority was slashed (the amount is burnt).
+		/// An executor disagreeing with the majority, or withholding its committed result once
+		/// a majority exists, was slashed (the amount is burnt); it may not hold the model
+		/// again for [`COOLDOWN_WINDOWS`] demand windows.
 		ExecutorSlashed { task: TaskId, node: T::AccountId, amount: BalanceOf<T> },
 		/// Parameters were replaced.
 		ParamsUpdated { params: ParamsOf<T> },
@@ -449,6 +491,10 @@ pub mod pallet {
 		TaskAlreadyAssigned,
 		/// The parameter set is inconsistent.
 		InvalidParams,
+		/// The node was slashed on this model recently; it may not hold it again yet.
+		CoolingDown,
+		/// The node already announced this model.
+		AlreadyAnnounced,
 	}
 
 	#[pallet::hooks]
@@ -561,7 +607,8 @@ pub mod pallet {
 			Self::do_update_sources(ensure_signed_or_root(origin)?, model, sources)
 		}
 
-		/// Confirm that the caller, nominated for `model`, stored and verified the file.
+		/// Confirm that the caller, nominated for `model`, stored and verified the file. The
+		/// confirmation earns no QoS (only a missed deadline costs QoS; task results raise it).
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::confirm_stored())]
 		pub fn confirm_stored(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
@@ -586,8 +633,13 @@ pub mod pallet {
 			Self::do_report_lost(ensure_signed(origin)?, model)
 		}
 
-		/// Announce an unrequested copy of `model`. Accepted only while the model has fewer
-		/// holders and nominations than its target, and within the node's capacity.
+		/// Announce that the caller already has a copy of `model`. This only records the fact
+		/// (`ModelAnnounced`): the node does not become a holder and its chance of being
+		/// nominated does not change. When a random nomination draw later picks the node for
+		/// the model, it becomes a holder at once (`ModelStored`, no download, no deadline)
+		/// instead of being nominated. Refused for a holder, a nominee, a node cooling down
+		/// after a slash on the model, a repeated announcement, or a node whose capacity
+		/// cannot take the model; at most `MaxModelsPerNode` announcements per node.
 		#[pallet::call_index(10)]
 		#[pallet::weight(T::WeightInfo::announce_stored())]
 		pub fn announce_stored(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
@@ -620,7 +672,8 @@ pub mod pallet {
 		}
 
 		/// Reveal the committed result and salt. The last reveal ends the reveal phase: the
-		/// task is resolved in the next block.
+		/// task is resolved in the next block. Once a result wins, an executor that committed
+		/// but did not reveal is slashed like one that revealed a minority result.
 		#[pallet::call_index(13)]
 		#[pallet::weight(T::WeightInfo::reveal_result())]
 		pub fn reveal_result(

@@ -14,7 +14,8 @@ use frame_support::{
 		tokens::Precision,
 	},
 };
-use sp_runtime::traits::Zero;
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_join(
@@ -28,13 +29,15 @@ impl<T: Config> Pallet<T> {
 		ensure!(index < T::MaxNodes::get(), Error::<T>::TooManyNodes);
 		T::Currency::hold(&HoldReason::NodeStake.into(), &who, stake)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
+		// A recent departure's score is restored: leaving and rejoining resets nothing.
+		let qos = Departures::<T>::take(&who).map_or(INITIAL_QOS, |d| d.qos);
 		let node = NodeInfo {
 			index,
 			stake,
 			capacity,
 			used_disk: 0,
 			vram_needs: BoundedVec::new(),
-			qos: INITIAL_QOS,
+			qos,
 			status: NodeStatus::Active,
 			joined_at: frame_system::Pallet::<T>::block_number(),
 			sync_left: 0,
@@ -99,9 +102,12 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Retire a node (leave or kick-out): release its stake, free its slot in the dense node
-	/// index so that it is no longer drawn, and mark it `Leaving`; the cleanup queue then evicts
-	/// its holdings (with `ModelEvicted` events), drops its nominations and removes the record.
+	/// Retire a node (leave or kick-out): free its slot in the dense node index so that it is
+	/// no longer drawn, remember its QoS ([`Departures`]), mark it `Leaving` and release its
+	/// stake — unless it has open commitments (only possible after a kick-out): then the stake
+	/// stays held, within reach of a slash, until the last of their tasks resolves (see
+	/// [`Self::settle_departed`]). The cleanup queue evicts its holdings (with `ModelEvicted`
+	/// events), drops its nominations and removes the record (once the stake is released).
 	/// Tasks the node was executing keep it as an executor. Returns the released amount.
 	pub(crate) fn retire_node(who: &T::AccountId) -> BalanceOf<T> {
 		let Some(mut node) = Nodes::<T>::get(who) else {
@@ -120,14 +126,72 @@ impl<T: Config> Pallet<T> {
 		NodeAt::<T>::remove(last);
 		NodeCount::<T>::put(last);
 
+		let now = frame_system::Pallet::<T>::block_number();
+		let until = now.saturating_add(Self::cooldown_length());
+		Departures::<T>::insert(who, Departure { qos: node.qos, until });
+		Self::schedule_deadline(until, DeadlineItem::ForgetDeparture { node: who.clone() });
+
 		node.status = NodeStatus::Leaving;
-		node.stake = Zero::zero();
 		node.sync_left = 0;
 		Self::enqueue_cleanup(CleanupJob::Node(who.clone()), &mut node.in_cleanup);
+		let keep = node.open_commitments > 0;
+		if !keep {
+			node.stake = Zero::zero();
+		}
 		Nodes::<T>::insert(who, node);
+		if keep {
+			return Zero::zero();
+		}
+		Self::release_stake(who)
+	}
 
+	/// Release everything held as `who`'s stake. Returns the amount.
+	fn release_stake(who: &T::AccountId) -> BalanceOf<T> {
 		let reason = HoldReason::NodeStake.into();
 		let held = T::Currency::balance_on_hold(&reason, who);
 		T::Currency::release(&reason, who, held, Precision::BestEffort).unwrap_or_default()
+	}
+
+	/// Length of a punishment: [`COOLDOWN_WINDOWS`] demand windows.
+	pub(crate) fn cooldown_length() -> BlockNumberFor<T> {
+		Params::<T>::get().demand_window.saturating_mul(COOLDOWN_WINDOWS.into())
+	}
+
+	/// After a task of `who` resolved: a node that was kicked out with open commitments gets
+	/// its (possibly slashed) stake back once none is left (`StakeReleased`), and its record is
+	/// removed if the cleanup queue is already done with it.
+	pub(crate) fn settle_departed(who: &T::AccountId) {
+		let Some(mut node) = Nodes::<T>::get(who) else {
+			return;
+		};
+		if node.status != NodeStatus::Leaving || node.open_commitments > 0 {
+			return;
+		}
+		if !node.stake.is_zero() {
+			let amount = Self::release_stake(who);
+			node.stake = Zero::zero();
+			Self::deposit_event(Event::StakeReleased { node: who.clone(), amount });
+		}
+		if node.in_cleanup {
+			Nodes::<T>::insert(who, node);
+		} else {
+			Self::remove_node_record(who);
+		}
+	}
+
+	/// Remove the records of a leaving node whose holdings and nominations are cleared and
+	/// whose stake is released.
+	pub(crate) fn remove_node_record(who: &T::AccountId) {
+		NodeHoldings::<T>::remove(who);
+		NodeNominations::<T>::remove(who);
+		Announcements::<T>::remove(who);
+		Nodes::<T>::remove(who);
+	}
+
+	/// Deadline handler: forget a departure record if it ends at `at`.
+	pub(crate) fn forget_departure(who: &T::AccountId, at: BlockNumberFor<T>) {
+		if Departures::<T>::get(who).is_some_and(|d| d.until == at) {
+			Departures::<T>::remove(who);
+		}
 	}
 }

@@ -16,14 +16,17 @@
 //! A draw picks a uniformly random position of the dense node index (O(1)), moving on to the
 //! next position if that one was already tried in this pass; the node is accepted if it is
 //! eligible (active, enough free disk and VRAM, room for one more model, not already holding
-//! or nominated) and passes a QoS roll (probability `qos / 1000`). At most `DRAWS_PER_SLOT`
-//! draws are spent per wanted nomination in one pass.
+//! or nominated, not cooling down after a slash on the model) and passes a QoS roll
+//! (probability `qos / 1000`). At most `DRAWS_PER_SLOT` draws are spent per wanted nomination
+//! in one pass. An accepted node that announced the model (`announce_stored`) becomes a holder
+//! at once instead of being nominated; announcing never changes who is drawn.
 
 use crate::{pallet::*, queue::Fifo, types::*, weights::WeightInfo};
 use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::{pallet_prelude::*, traits::Randomness};
 use frame_system::pallet_prelude::BlockNumberFor;
+use sp_core::H256;
 use sp_runtime::traits::Saturating;
 
 /// Random draws spent per wanted nomination in one pass over a model.
@@ -59,6 +62,13 @@ impl BlockSeed {
 	pub(crate) fn stream(&self, subject: &[u8], salt: impl Encode) -> RandomStream {
 		let seed = sp_io::hashing::blake2_256(&(self.0, subject, salt).encode());
 		RandomStream { seed, counter: 0 }
+	}
+}
+
+impl BlockSeed {
+	/// The challenge of task `id` assigned in this block (see [`TaskInfo::challenge`]).
+	pub(crate) fn challenge(&self, id: TaskId) -> H256 {
+		H256(sp_io::hashing::blake2_256(&(self.0, b"modelnet/challenge", id).encode()))
 	}
 }
 
@@ -116,6 +126,14 @@ impl<T: Config> Pallet<T> {
 					weight.saturating_accrue(T::WeightInfo::prune_task());
 					Self::prune_task(task)
 				}
+				Some(DeadlineItem::CooldownEnd { model, node }) => {
+					weight.saturating_accrue(T::DbWeight::get().reads_writes(1, 1));
+					Self::end_cooldown(model, &node, block)
+				}
+				Some(DeadlineItem::ForgetDeparture { node }) => {
+					weight.saturating_accrue(T::DbWeight::get().reads_writes(1, 1));
+					Self::forget_departure(&node, block)
+				}
 				None => {}
 			}
 		}
@@ -151,7 +169,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Whether `who` (with record `node`) may be nominated for the model, whose holders are
-	/// `holders`.
+	/// `holders`: active, with room for the model, neither holding nor nominated, and not
+	/// cooling down after a slash on the model.
 	fn eligible_for(
 		model: ModelId,
 		info: &ModelInfoOf<T>,
@@ -165,6 +184,7 @@ impl<T: Config> Pallet<T> {
 			&& node.model_count() < T::MaxModelsPerNode::get()
 			&& !holders.iter().any(|h| h.node == *who)
 			&& !Nominations::<T>::contains_key(model, who)
+			&& !Self::cooling_down(model, who)
 	}
 
 	/// Nominate random eligible nodes for the model's deficit, spending at most `max_draws`
@@ -207,6 +227,14 @@ impl<T: Config> Pallet<T> {
 			{
 				continue;
 			}
+			wanted -= 1;
+			if Self::take_announcement(model, &who) {
+				// The node said it has the file: it holds the model at once.
+				Self::reserve_resources(&who, info);
+				Self::attach_holder(model, info, &who);
+				Self::deposit_event(Event::ModelStored { model, node: who });
+				continue;
+			}
 			let deadline = now.saturating_add(p.download_deadline);
 			Self::schedule_deadline(
 				deadline,
@@ -214,7 +242,6 @@ impl<T: Config> Pallet<T> {
 			);
 			Self::attach_nomination(model, info, &who, now, deadline);
 			Self::deposit_event(Event::DownloadNominated { model, node: who, deadline });
-			wanted -= 1;
 		}
 		draws
 	}

@@ -6,9 +6,14 @@
 //! Samples:
 //! - majority executors of a task: 1000, 900 and 600 for the first, second and later reveals;
 //! - an executor that misses its commit or reveal, or reveals a minority result: 0;
-//! - a confirmed download: from 1000 (confirmed in the block after the nomination) down to
-//!   500 (confirmed at the deadline), linearly;
 //! - an expired nomination: 0.
+//!
+//! A confirmed download gives no sample: when a node confirms is its own say and proves
+//! nothing; task results, which prove the file, are what raise the score.
+//!
+//! The score survives leaving or being kicked out: a node rejoining within
+//! [`COOLDOWN_WINDOWS`] demand windows starts with the score it left with (lowered by
+//! penalties of tasks resolved after it left), not with [`INITIAL_QOS`].
 //!
 //! The score weights executor draws and nominations (a candidate is accepted with probability
 //! `qos / 1000`). A penalty sample that leaves the score below `qos_kick_threshold` kicks the
@@ -18,8 +23,6 @@
 use crate::weights::WeightInfo;
 use crate::{pallet::*, types::*};
 use frame_support::pallet_prelude::*;
-use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::{traits::Saturating, SaturatedConversion};
 
 /// Score of a newly joined node.
 pub const INITIAL_QOS: u32 = 700;
@@ -27,8 +30,6 @@ pub const INITIAL_QOS: u32 = 700;
 pub const QOS_ALPHA_PERCENT: u32 = 20;
 /// Samples of majority executors by reveal order (later reveals get the last value).
 pub const MAJORITY_SCORES: [u32; 3] = [1000, 900, 600];
-/// Lowest sample of a confirmed download.
-pub const MIN_DOWNLOAD_SCORE: u32 = 500;
 
 impl<T: Config> Pallet<T> {
 	/// Moving average of `qos` with `sample`.
@@ -38,26 +39,13 @@ impl<T: Config> Pallet<T> {
 		(qos * (100 - QOS_ALPHA_PERCENT) + sample * QOS_ALPHA_PERCENT) / 100
 	}
 
-	/// Score of a download confirmed at `now` for a nomination made at `nominated_at` with
-	/// deadline `deadline`.
-	pub fn download_score(
-		nominated_at: BlockNumberFor<T>,
-		deadline: BlockNumberFor<T>,
-		now: BlockNumberFor<T>,
-	) -> u32 {
-		let total: u64 = deadline.saturating_sub(nominated_at).saturated_into::<u64>().max(1);
-		let elapsed: u64 = now.saturating_sub(nominated_at).saturated_into::<u64>().min(total);
-		let span = u64::from(QOS_MAX - MIN_DOWNLOAD_SCORE);
-		let score = u64::from(QOS_MAX) - span.saturating_mul(elapsed) / total;
-		score.saturated_into::<u32>()
-	}
-
-	/// Record a sample for `who` (no-op for non-nodes). A sample below the current score that
-	/// leaves the score under the kick threshold kicks the node out; the kick's weight is added
-	/// to `weight`.
+	/// Record a sample for `who`. A sample below the current score that leaves the score under
+	/// the kick threshold kicks the node out; the kick's weight is added to `weight`. For a node
+	/// that left or was kicked out, the sample goes to its departure record (if any).
 	pub(crate) fn record_qos(who: &T::AccountId, sample: u32, weight: &mut Weight) {
 		let Some(mut node) = Nodes::<T>::get(who).filter(|n| n.status != NodeStatus::Leaving)
 		else {
+			Departures::<T>::mutate_extant(who, |d| d.qos = Self::qos_average(d.qos, sample));
 			return;
 		};
 		let before = node.qos;

@@ -14,7 +14,14 @@
 //! - Executors that revealed another result are slashed by `slash_fraction` of their held
 //!   stake (the slashed amount is burnt), get a QoS sample of 0 and stop holding the model:
 //!   their result shows they do not have the right file.
-//! - Executors that committed but did not reveal get a QoS sample of 0.
+//! - Once a result wins, executors that committed but did not reveal are treated like the
+//!   minority (slashed, QoS 0, dropped as holder): otherwise an executor that sees its
+//!   committed result lose would simply not reveal. Without a winner they get a QoS sample of
+//!   0.
+//! - A slashed executor may not hold the model again for `COOLDOWN_WINDOWS` demand windows
+//!   (no nomination, no draw, no announcement).
+//! - A node kicked out while it has open commitments keeps its stake held until their tasks
+//!   resolve, so it is slashed like any other executor; the rest is released then.
 //! - QoS penalties are not applied when the model was deregistered meanwhile (its holders were
 //!   told to delete it).
 //! - A resolved task stays readable for one demand window, then it is pruned.
@@ -176,13 +183,15 @@ impl<T: Config> Pallet<T> {
 					samples.push((who.clone(), score));
 				}
 				for e in task.executors.iter() {
-					match e.result {
-						Some(r) if r != result => {
-							Self::slash_executor(id, &e.node, task.model);
-							samples.push((e.node.clone(), 0));
-						}
-						None if e.commitment.is_some() => samples.push((e.node.clone(), 0)),
-						_ => {}
+					// A committed executor that withheld its result loses what a revealed
+					// minority loses: it saw the majority and had no better answer.
+					let lost = match e.result {
+						Some(r) => r != result,
+						None => e.commitment.is_some(),
+					};
+					if lost {
+						Self::slash_executor(id, &e.node, task.model, now);
+						samples.push((e.node.clone(), 0));
 					}
 				}
 				task.status = TaskStatus::Completed { result };
@@ -205,11 +214,20 @@ impl<T: Config> Pallet<T> {
 				Self::deposit_event(Event::TaskFailed { task: id, reason });
 			}
 		}
+		let committed: Vec<T::AccountId> = task
+			.executors
+			.iter()
+			.filter(|e| e.commitment.is_some())
+			.map(|e| e.node.clone())
+			.collect();
 		Self::store_resolved(id, task, now);
 		for (who, sample) in samples {
 			if model_exists || sample > 0 {
 				Self::record_qos(&who, sample, weight);
 			}
+		}
+		for who in committed.iter() {
+			Self::settle_departed(who);
 		}
 	}
 
@@ -237,9 +255,14 @@ impl<T: Config> Pallet<T> {
 		Self::refund_fee(creator, left);
 	}
 
-	/// Slash `slash_fraction` of an executor's stake (burnt) and drop it as holder of `model`.
-	fn slash_executor(id: TaskId, who: &T::AccountId, model: ModelId) {
-		if let Some(mut node) = Nodes::<T>::get(who).filter(|n| n.status != NodeStatus::Leaving) {
+	/// Slash `slash_fraction` of an executor's stake (burnt) — also when it was kicked out
+	/// meanwhile (its stake stays held while it has open commitments) — drop it as holder of
+	/// `model` and start its cool-down on the model.
+	fn slash_executor(id: TaskId, who: &T::AccountId, model: ModelId, now: BlockNumberFor<T>) {
+		let until = now.saturating_add(Self::cooldown_length());
+		Cooldowns::<T>::insert(model, who, until);
+		Self::schedule_deadline(until, DeadlineItem::CooldownEnd { model, node: who.clone() });
+		if let Some(mut node) = Nodes::<T>::get(who) {
 			let amount = Params::<T>::get().slash_fraction * node.stake;
 			let burnt = if amount.is_zero() {
 				Zero::zero()

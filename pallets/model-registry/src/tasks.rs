@@ -8,7 +8,10 @@
 //! if its copy is available, it executes fewer than `MaxTasksPerHolder` tasks of the model,
 //! its node is active and it passes a QoS roll (probability `qos / 1000`); at most
 //! `DRAWS_PER_EXECUTOR` draws per executor are spent. The seed mixes the block's randomness
-//! with the task id, so it is unknown when the task is submitted.
+//! with the task id, so it is unknown when the task is submitted. The same randomness gives the
+//! task's challenge ([`TaskInfo::challenge`]): the executors compute the spot-check over
+//! `challenge ‖ input`, so a result published for an earlier task with the same input does not
+//! answer this one.
 //! The executors' tasks are recorded in the model's holder list, so assigning a task writes
 //! the task and that list whatever the number of executors; the commit phases started in one
 //! block share one deadline entry.
@@ -99,6 +102,7 @@ impl<T: Config> Pallet<T> {
 				creator: who.clone(),
 				fee,
 				input,
+				challenge: H256::zero(),
 				created_at: frame_system::Pallet::<T>::block_number(),
 				status: TaskStatus::Waiting,
 				executors: BoundedVec::new(),
@@ -246,10 +250,12 @@ impl<T: Config> Pallet<T> {
 			executors.iter().cloned().map(Executor::new).collect::<Vec<_>>(),
 		);
 		task.status = TaskStatus::Commit { deadline };
+		task.challenge = seed.challenge(id);
 		Self::deposit_event(Event::ExecutorsAssigned {
 			task: id,
 			executors: BoundedVec::truncate_from(executors),
 			commit_deadline: deadline,
+			challenge: task.challenge,
 		});
 		true
 	}

@@ -1,6 +1,5 @@
 //! Types stored by the model registry and exchanged with its runtime API.
 
-use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use core::fmt::Debug;
 use frame_support::{
@@ -23,6 +22,11 @@ pub const QOS_MAX: u32 = 1000;
 /// Source failures in a row (declines blaming the sources) after which a model gets no more
 /// nominations until its owner replaces the sources.
 pub const MAX_SOURCE_FAILURES: u32 = 3;
+
+/// Length of a punishment, in demand windows (`RegistryParams::demand_window`): a node slashed
+/// on a model may not hold it again (be nominated, drawn or announce it) for this long, and the
+/// QoS of a node that left or was kicked out is restored if it rejoins within this long.
+pub const COOLDOWN_WINDOWS: u32 = 10;
 
 /// Upper bound of `Config::MaxAssignmentsPerBlock` (the tasks of one
 /// [`DeadlineItem::CommitPhases`] entry).
@@ -106,8 +110,10 @@ pub enum NodeStatus {
 	Active,
 	/// Keeps its holdings but receives no new nominations or tasks.
 	Paused,
-	/// Left or kicked out: its stake is released and its holdings and nominations are being
-	/// cleared block by block; the record disappears once they are.
+	/// Left or kicked out: its holdings and nominations are being cleared block by block. Its
+	/// stake is released at once, or, for a node kicked out with open commitments, once the
+	/// last of their tasks resolves (so that it can still be slashed). The record disappears
+	/// once both are done.
 	Leaving,
 }
 
@@ -411,6 +417,11 @@ pub struct TaskInfo<AccountId, Balance, BlockNumber, MaxInput: Get<u32>, MaxExec
 	pub fee: Balance,
 	/// Task input.
 	pub input: BoundedVec<u8, MaxInput>,
+	/// Challenge drawn when the executors are assigned (zero while the task waits), from the
+	/// same randomness as the executors. The executor computes the spot-check over
+	/// `challenge (32 bytes) ‖ input`, i.e. `spot_check(model, challenge.0 ++ input)`, so that
+	/// the public result of an earlier task with the same input is no answer.
+	pub challenge: H256,
 	/// Block of creation.
 	pub created_at: BlockNumber,
 	/// Current status.
@@ -449,146 +460,43 @@ pub enum DeadlineItem<AccountId> {
 		/// The task.
 		task: TaskId,
 	},
+	/// A node's cool-down on a model ends (see [`COOLDOWN_WINDOWS`]).
+	CooldownEnd {
+		/// The model.
+		model: ModelId,
+		/// The node that was slashed.
+		node: AccountId,
+	},
+	/// The departure record of a node that left or was kicked out is forgotten.
+	ForgetDeparture {
+		/// The former node.
+		node: AccountId,
+	},
 }
 
-/// Phase of an assigned task, as reported to nodes.
-#[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
-pub enum TaskPhase {
-	/// Executors commit to a result hash.
-	Commit,
-	/// Executors reveal result and salt.
-	Reveal,
-}
-
-/// Replication view of a model (runtime API).
-#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
-pub struct ModelStatus<AccountId, Balance, BlockNumber> {
-	/// Owner of the model.
-	pub owner: AccountId,
-	/// Deposit held.
-	pub deposit: Balance,
-	/// File size in bytes.
-	pub size_bytes: u64,
-	/// GPU memory required.
-	pub min_vram_bytes: u64,
-	/// Source URLs.
-	pub sources: Vec<Vec<u8>>,
-	/// Current holders.
-	pub holders: Vec<AccountId>,
-	/// Holders that are active.
-	pub available_holders: u32,
-	/// Pending nominations.
-	pub pending_nominations: u32,
-	/// Nominations still to place.
-	pub deficit: u32,
-	/// Tasks created in the current demand window.
-	pub demand_current: u32,
-	/// Tasks created in the previous demand window.
-	pub demand_previous: u32,
-	/// Replication target.
-	pub target: u32,
-	/// Block of registration.
-	pub registered_at: BlockNumber,
-	/// Nominations declined in a row because of the sources; from `MAX_SOURCE_FAILURES` on
-	/// the model gets no nominations until the owner replaces its sources.
-	pub source_failures: u32,
-}
-
-/// Node view (runtime API).
-#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
-pub struct NodeView<Balance> {
-	/// Stake held.
-	pub stake: Balance,
-	/// Declared capacity.
-	pub capacity: NodeCapacity,
-	/// Bytes reserved by holdings and nominations.
-	pub used_disk: u64,
-	/// QoS on `0..=1000`.
+/// What the chain remembers of a node that left or was kicked out, so that rejoining does not
+/// reset its QoS.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct Departure<BlockNumber> {
+	/// QoS at departure, lowered by penalties of tasks resolved after it.
 	pub qos: u32,
-	/// Active or paused.
-	pub status: NodeStatus,
-	/// Number of models held.
-	pub holdings: u32,
-	/// Number of pending nominations.
-	pub nominations: u32,
-	/// Tasks in flight.
-	pub tasks_in_flight: u32,
+	/// Block at which the record is forgotten; a node rejoining before starts with `qos`.
+	pub until: BlockNumber,
 }
 
-/// A nomination the node should fetch.
-#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
-pub struct NominationWork<BlockNumber> {
-	/// Model to fetch.
-	pub model: ModelId,
-	/// Expected size.
-	pub size_bytes: u64,
-	/// Where to fetch it.
-	pub sources: Vec<Vec<u8>>,
-	/// Confirm before this block.
-	pub deadline: BlockNumber,
-}
-
-/// A model the node must keep.
-#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
-pub struct HoldingWork {
-	/// Model held.
-	pub model: ModelId,
-	/// Its size.
-	pub size_bytes: u64,
-}
-
-/// A task the node must execute.
-#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
-pub struct TaskWork<BlockNumber> {
-	/// The task.
-	pub task: TaskId,
-	/// Its model.
-	pub model: ModelId,
-	/// Its input.
-	pub input: Vec<u8>,
-	/// Current phase.
-	pub phase: TaskPhase,
-	/// Whether this node committed.
-	pub committed: bool,
-	/// Whether this node revealed.
-	pub revealed: bool,
-	/// End of the current phase.
-	pub deadline: BlockNumber,
-}
-
-/// Everything a node's off-chain worker must act on (runtime API).
-#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
-pub struct NodeWork<BlockNumber> {
-	/// Models to fetch and confirm.
-	pub nominations: Vec<NominationWork<BlockNumber>>,
-	/// Models to keep (anything else on disk may be deleted).
-	pub holdings: Vec<HoldingWork>,
-	/// Tasks to commit or reveal.
-	pub tasks: Vec<TaskWork<BlockNumber>>,
-}
-
-/// Task view (runtime API).
-#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
-pub struct TaskView<AccountId, Balance, BlockNumber> {
-	/// Model of the task.
-	pub model: ModelId,
-	/// Creator.
-	pub creator: AccountId,
-	/// Fee.
-	pub fee: Balance,
-	/// Block of creation.
-	pub created_at: BlockNumber,
-	/// Status.
-	pub status: TaskStatus<BlockNumber>,
-	/// Executors (empty while waiting).
-	pub executors: Vec<AccountId>,
-	/// Executors that committed.
-	pub commits: u32,
-	/// Executors that revealed.
-	pub reveals: u32,
-	/// Agreed result once completed.
-	pub result: Option<H256>,
-}
+mod api;
+pub use api::*;
 
 // Aliases bound to the pallet's configuration.
 

@@ -15,7 +15,7 @@ use frame_benchmarking::v2::*;
 use frame_support::{traits::Get, weights::Weight, BoundedVec};
 use frame_system::RawOrigin;
 use setup::*;
-use sp_runtime::traits::Saturating;
+use sp_runtime::traits::{Saturating, Zero};
 
 /// Runtime-specific preparation of the benchmarks.
 pub trait BenchmarkHelper {
@@ -38,11 +38,20 @@ mod benchmarks {
 		let caller: T::AccountId = whitelisted_caller();
 		fund::<T>(&caller);
 		let stake = T::MinNodeStake::get();
+		// A recent departure: its QoS is restored and the record taken.
+		let until = now::<T>().saturating_add(1u32.into());
+		Departures::<T>::insert(&caller, Departure { qos: 500, until });
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), big_capacity(), stake);
 
-		assert_last_event::<T>(Event::NodeJoined { node: caller, stake, capacity: big_capacity() });
+		assert_last_event::<T>(Event::NodeJoined {
+			node: caller.clone(),
+			stake,
+			capacity: big_capacity(),
+		});
+		assert!(Nodes::<T>::get(&caller).is_some_and(|n| n.qos == 500));
+		assert!(Departures::<T>::get(&caller).is_none());
 	}
 
 	#[benchmark]
@@ -206,18 +215,22 @@ mod benchmarks {
 		assert!(Models::<T>::get(model).is_some_and(|m| m.holders == 2 && m.queued));
 	}
 
+	/// The announcement list is full but for one entry, and every entry is examined (one model
+	/// read each) and pruned.
 	#[benchmark]
 	fn announce_stored() {
 		set_up_block::<T>();
 		let model = registered_model::<T>(0);
 		let caller = node::<T>("node", 0);
 		fill_holdings::<T>(&caller, 1);
+		let stale = other_models(T::MaxModelsPerNode::get() - 1);
+		Announcements::<T>::insert(&caller, BoundedVec::truncate_from(stale));
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), model);
 
-		assert_last_event::<T>(Event::ModelStored { model, node: caller });
-		assert!(Models::<T>::get(model).is_some_and(|m| m.holders == 1 && m.queued));
+		assert_last_event::<T>(Event::ModelAnnounced { model, node: caller.clone() });
+		assert_eq!(Announcements::<T>::get(&caller).to_vec(), vec![model]);
 	}
 
 	#[benchmark]
@@ -367,15 +380,20 @@ mod benchmarks {
 		assert_last_event::<T>(Event::RevealPhaseStarted { task, reveal_deadline });
 	}
 
-	/// A task with `k` executors resolves: a majority agrees and is paid, the minority is
-	/// slashed and drops the model (no kick-out; see `kick_out`).
+	/// A task with `k` executors resolves: a majority agrees and is paid, the minority (kicked
+	/// out while its commitments were open) is slashed, drops the model, starts a cool-down and
+	/// gets the rest of its stake back (no kick-out; see `kick_out`).
 	#[benchmark]
 	fn resolve_task(k: Linear<1, { T::MaxExecutorsPerTask::get() }>) {
 		set_up_block::<T>();
 		let block = now::<T>();
 		let (task, model, _) = task_with_executors::<T>(k, TaskStatus::Reveal { deadline: block });
 		let majority = (k / 2 + 1) as usize;
-		answer::<T>(task, &[], true, |i| if i < majority { AGREED } else { ODD });
+		let nodes = answer::<T>(task, &[], true, |i| if i < majority { AGREED } else { ODD });
+		// The minority was kicked out meanwhile: its stake is slashed, then released.
+		for who in nodes.iter().skip(majority) {
+			Pallet::<T>::retire_node(who);
+		}
 		Pallet::<T>::schedule_deadline(block, DeadlineItem::TaskPhase { task });
 		DeadlineCursor::<T>::put((block, 0));
 		let mut weight = Weight::zero();
@@ -388,6 +406,10 @@ mod benchmarks {
 		assert!(Tasks::<T>::get(task)
 			.is_some_and(|t| t.status == TaskStatus::Completed { result: AGREED }));
 		assert!(Models::<T>::get(model).is_some_and(|m| m.holders == majority as u32));
+		for who in nodes.iter().skip(majority) {
+			assert!(Cooldowns::<T>::contains_key(model, who));
+			assert!(Nodes::<T>::get(who).is_some_and(|n| n.stake.is_zero()));
+		}
 	}
 
 	/// A resolved task record (with the maximum input) is removed.

@@ -234,6 +234,7 @@ pub(super) fn task_with_executors<T: Config>(
 		creator,
 		fee,
 		input: input::<T>(T::MaxTaskInputLen::get()),
+		challenge: H256::zero(),
 		created_at: now::<T>(),
 		status,
 		executors: BoundedVec::truncate_from(

@@ -9,6 +9,7 @@ use frame_support::{
 };
 use sp_core::H256;
 
+mod attacks;
 mod demand;
 mod models;
 mod nodes;

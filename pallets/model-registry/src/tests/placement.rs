@@ -306,51 +306,43 @@ fn announce_stored_rules() {
 			ModelRegistry::announce_stored(RuntimeOrigin::signed(1), model_id(1)),
 			Error::<Test>::ModelNotFound
 		);
-		// Target 3 (initial 2 raised to the floor).
 		let model = register(1);
-		assert_eq!(Models::<Test>::get(model).unwrap().target, 3);
-		run_blocks(10);
-		assert_eq!(nominees(model).len(), 3);
-		let first = nominees(model)[0];
-		assert_noop!(
-			ModelRegistry::announce_stored(RuntimeOrigin::signed(first), model),
-			Error::<Test>::AlreadyNominated
-		);
-		assert_ok!(ModelRegistry::decline_nomination(
-			RuntimeOrigin::signed(first),
-			model,
-			DeclineReason::Other
-		));
-		// Now 2 of 3 are taken: an unrequested copy is welcome.
+		// Announcing records the fact, nothing else.
 		take_events();
-		assert_ok!(ModelRegistry::announce_stored(RuntimeOrigin::signed(first), model));
-		assert_eq!(take_events(), vec![Event::ModelStored { model, node: first }]);
-		assert_eq!(Nodes::<Test>::get(first).unwrap().used_disk, 1_000);
+		assert_ok!(ModelRegistry::announce_stored(RuntimeOrigin::signed(1), model));
+		assert_eq!(take_events(), vec![Event::ModelAnnounced { model, node: 1 }]);
+		assert_eq!(Announcements::<Test>::get(1).to_vec(), vec![model]);
+		assert!(holders(model).is_empty());
+		assert_eq!(Nodes::<Test>::get(1).unwrap().used_disk, 0);
 		assert_noop!(
-			ModelRegistry::announce_stored(RuntimeOrigin::signed(first), model),
-			Error::<Test>::AlreadyHolder
+			ModelRegistry::announce_stored(RuntimeOrigin::signed(1), model),
+			Error::<Test>::AlreadyAnnounced
 		);
-		let outsider = (1..=6).find(|n| !nominees(model).contains(n) && *n != first).unwrap();
+		// Target 3 (initial 2 raised to the floor).
+		run_blocks(10);
+		let picked: Vec<AccountId> = holders(model).into_iter().chain(nominees(model)).collect();
+		assert_eq!(picked.len(), 3);
+		// A drawn announcer holds at once; the others are nominated.
+		assert_eq!(holders(model), if picked.contains(&1) { vec![1] } else { vec![] });
+		if picked.contains(&1) {
+			assert!(Announcements::<Test>::get(1).is_empty());
+			assert_noop!(
+				ModelRegistry::announce_stored(RuntimeOrigin::signed(1), model),
+				Error::<Test>::AlreadyHolder
+			);
+		}
+		let nominee = nominees(model)[0];
 		assert_noop!(
-			ModelRegistry::announce_stored(RuntimeOrigin::signed(outsider), model),
-			Error::<Test>::ReplicasSufficient
+			ModelRegistry::announce_stored(RuntimeOrigin::signed(nominee), model),
+			Error::<Test>::AlreadyNominated
 		);
 	});
 }
 
 #[test]
 fn announce_stored_capacity_rules() {
-	let params = RegistryParams {
-		initial_replicas: 2,
-		min_replicas: 3,
-		low_watermark: 0,
-		refill_batch: 1,
-		executors_per_task: 1,
-		..Default::default()
-	};
-	new_test_ext_with(params).execute_with(|| {
+	new_test_ext().execute_with(|| {
 		let model = register(1);
-		// No nodes yet: the model wants 3 copies.
 		assert_ok!(ModelRegistry::join(
 			RuntimeOrigin::signed(1),
 			NodeCapacity { disk_bytes: 999, vram_bytes: 1_000 },
@@ -369,7 +361,7 @@ fn announce_stored_capacity_rules() {
 			ModelRegistry::announce_stored(RuntimeOrigin::signed(2), model),
 			Error::<Test>::InsufficientCapacity
 		);
-		// A node with 8 models cannot take a ninth.
+		// A node announces at most 8 models; announcements of deregistered models are pruned.
 		join_all([3]);
 		for n in 2..=9 {
 			let m = model_id(n);
@@ -386,33 +378,10 @@ fn announce_stored_capacity_rules() {
 			ModelRegistry::announce_stored(RuntimeOrigin::signed(3), model),
 			Error::<Test>::TooManyModelsOnNode
 		);
-	});
-}
-
-#[test]
-fn announce_refused_when_holders_full() {
-	let params = RegistryParams {
-		initial_replicas: 40,
-		min_replicas: 40,
-		max_replicas: 40,
-		..Default::default()
-	};
-	new_test_ext_with(params).execute_with(|| {
-		join_all(1..=41);
-		let model = register(1);
-		for _ in 0..30 {
-			run_blocks(1);
-			confirm_all(model);
-		}
-		assert_eq!(holders(model).len() + nominees(model).len(), 40);
-		let outsider =
-			(1..=41).find(|n| !holders(model).contains(n) && !nominees(model).contains(n)).unwrap();
-		// Raise the target above the cap to reach the bound itself.
-		Models::<Test>::mutate(model, |m| m.as_mut().unwrap().target = 41);
-		assert_noop!(
-			ModelRegistry::announce_stored(RuntimeOrigin::signed(outsider), model),
-			Error::<Test>::HoldersFull
-		);
+		assert_ok!(ModelRegistry::deregister_model(RuntimeOrigin::signed(80), model_id(9)));
+		assert_ok!(ModelRegistry::announce_stored(RuntimeOrigin::signed(3), model));
+		assert_eq!(Announcements::<Test>::get(3).len(), 8);
+		assert!(!Announcements::<Test>::get(3).contains(&model_id(9)));
 	});
 }
 
@@ -426,6 +395,7 @@ fn deadlines_beyond_the_per_block_limit_are_handled_in_the_next_block() {
 				creator: 79,
 				fee: 1,
 				input: BoundedVec::new(),
+				challenge: H256::zero(),
 				created_at: 1,
 				status: TaskStatus::Failed { reason: TaskFailure::NoHolders },
 				executors: BoundedVec::new(),

@@ -1,9 +1,94 @@
-//! Random sequences of calls and blocks; every invariant is checked after every block (by
-//! `run_to_block`) and the held balances are compared with the records.
+//! Random sequences of calls and blocks, attacker moves included (announcing copies, withholding
+//! reveals, forged answers, leaving with work in flight); every invariant is checked after every
+//! block (by `run_to_block`), the held balances are compared with the records, and the events of
+//! each step are checked against the rules (see [`Rules`]).
 
 use super::*;
 use sp_runtime::traits::Dispatchable;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Rules checked on the events of every step:
+/// - a node becomes a holder (`ModelStored`) only of a model it was nominated for or announced
+///   (and was then drawn for);
+/// - executors are holders of the task's model when drawn;
+/// - a completed task pays exactly the executors that revealed the winning result, and slashes
+///   exactly those that committed and revealed another result or withheld their reveal (rule 7).
+#[derive(Default)]
+struct Rules {
+	nominated: BTreeSet<(ModelId, AccountId)>,
+	announced: BTreeSet<(ModelId, AccountId)>,
+	counts: BTreeMap<String, u32>,
+}
+
+impl Rules {
+	fn check_step(&mut self) {
+		let events = take_events();
+		let mut slashed: BTreeMap<TaskId, BTreeSet<AccountId>> = BTreeMap::new();
+		let mut evicted: BTreeSet<(ModelId, AccountId)> = BTreeSet::new();
+		for e in events.iter() {
+			let name = format!("{e:?}");
+			let name = name.split([' ', '{', '(']).next().unwrap_or("").to_string();
+			*self.counts.entry(name).or_default() += 1;
+			match e {
+				Event::DownloadNominated { model, node, .. } => {
+					self.nominated.insert((*model, *node));
+				}
+				Event::ModelAnnounced { model, node } => {
+					self.announced.insert((*model, *node));
+				}
+				Event::ModelStored { model, node } => {
+					let key = (*model, *node);
+					assert!(
+						self.nominated.contains(&key) || self.announced.contains(&key),
+						"{node} holds {model:?} without nomination or announcement"
+					);
+				}
+				Event::ExecutorSlashed { task, node, .. } => {
+					slashed.entry(*task).or_default().insert(*node);
+				}
+				Event::ModelEvicted { model, node } | Event::ModelLost { model, node } => {
+					evicted.insert((*model, *node));
+				}
+				_ => {}
+			}
+		}
+		for e in events.iter() {
+			match e {
+				Event::ExecutorsAssigned { task, executors, .. } => {
+					let Some(info) = Tasks::<Test>::get(task) else { continue };
+					for who in executors.iter() {
+						assert!(
+							holders(info.model).contains(who)
+								|| evicted.contains(&(info.model, *who)),
+							"executor {who} of task {task} does not hold its model"
+						);
+					}
+				}
+				Event::TaskCompleted { task, result, paid } => {
+					let slashed_here = slashed.remove(task).unwrap_or_default();
+					// Pruned already (a short demand window): nothing left to compare with.
+					let Some(info) = Tasks::<Test>::get(task) else { continue };
+					let winners: BTreeSet<AccountId> = info
+						.executors
+						.iter()
+						.filter(|e| e.result == Some(*result))
+						.map(|e| e.node)
+						.collect();
+					let losers: BTreeSet<AccountId> = info
+						.executors
+						.iter()
+						.filter(|e| e.commitment.is_some() && e.result != Some(*result))
+						.map(|e| e.node)
+						.collect();
+					assert_eq!(paid.iter().copied().collect::<BTreeSet<_>>(), winners);
+					assert_eq!(slashed_here, losers, "task {task}");
+				}
+				_ => {}
+			}
+		}
+		assert!(slashed.is_empty(), "slashes outside a completed task: {slashed:?}");
+	}
+}
 
 /// SplitMix64: a small seeded generator, enough for reproducible test sequences.
 struct Rng(u64);
@@ -61,6 +146,9 @@ fn random_params(rng: &mut Rng) -> ParamsOf<Test> {
 	}
 }
 
+/// Nodes run by one attacker.
+const ATTACKERS: core::ops::RangeInclusive<AccountId> = 1..=5;
+
 /// One random step; `answers` remembers what each executor committed to.
 fn step(rng: &mut Rng, answers: &mut BTreeMap<(TaskId, AccountId), H256>) {
 	let nodes: Vec<AccountId> = Nodes::<Test>::iter_keys().collect();
@@ -93,6 +181,12 @@ fn step(rng: &mut Rng, answers: &mut BTreeMap<(TaskId, AccountId), H256>) {
 				min_vram_bytes: rng.below(150),
 			};
 			dispatch(signed(60 + rng.below(5)), call);
+			// Attacker: nodes 1..=5 announce every new model in its registration block.
+			if rng.chance(50) {
+				for node in ATTACKERS {
+					dispatch(signed(node), crate::Call::announce_stored { model: any_model });
+				}
+			}
 		}
 		20 => {
 			let origin =
@@ -141,7 +235,9 @@ fn step(rng: &mut Rng, answers: &mut BTreeMap<(TaskId, AccountId), H256>) {
 					if !rng.chance(85) {
 						continue;
 					}
-					let result = H256::repeat_byte(if rng.chance(80) { 1 } else { 2 });
+					// Attackers agree on a forged answer; the others mostly answer right.
+					let forged = ATTACKERS.contains(&e.node) || !rng.chance(80);
+					let result = H256::repeat_byte(if forged { 2 } else { 1 });
 					answers.insert((*id, e.node), result);
 					let commitment = commitment(e.node, result, salt(e.node));
 					dispatch(signed(e.node), crate::Call::commit_result { task: *id, commitment });
@@ -154,8 +250,15 @@ fn step(rng: &mut Rng, answers: &mut BTreeMap<(TaskId, AccountId), H256>) {
 				.filter(|(_, t)| matches!(t.status, TaskStatus::Reveal { .. }))
 				.collect();
 			if let Some((id, task)) = rng.pick(&in_reveal) {
+				let revealed: Vec<H256> = task.executors.iter().filter_map(|e| e.result).collect();
 				for e in task.executors.iter().filter(|_| rng.chance(85)) {
 					let result = answers.get(&(*id, e.node)).copied().unwrap_or_default();
+					// Attackers withhold a reveal that others' reveals already outvote.
+					let outvoted = revealed.iter().filter(|r| **r != result).count() * 2
+						> task.executors.len();
+					if ATTACKERS.contains(&e.node) && outvoted {
+						continue;
+					}
 					let call = crate::Call::reveal_result { task: *id, result, salt: salt(e.node) };
 					dispatch(signed(e.node), call);
 				}
@@ -182,8 +285,10 @@ fn run_sequence(seed: u64, steps: usize) {
 			assert_ok!(ModelRegistry::set_params(RuntimeOrigin::root(), params));
 		}
 		let mut answers = BTreeMap::new();
+		let mut rules = Rules::default();
 		for _ in 0..steps {
 			step(&mut rng, &mut answers);
+			rules.check_step();
 			// Every 8 steps a block is produced (each checks the invariants).
 			if rng.chance(12) {
 				run_blocks(1);
@@ -191,16 +296,9 @@ fn run_sequence(seed: u64, steps: usize) {
 			}
 		}
 		run_blocks(40);
+		rules.check_step();
 		if std::env::var("PROPERTY_STATS").is_ok() {
-			let mut counts: BTreeMap<String, u32> = BTreeMap::new();
-			for r in System::events() {
-				if let RuntimeEvent::ModelRegistry(e) = r.event {
-					let name = format!("{e:?}");
-					let name = name.split([' ', '{', '(']).next().unwrap_or("").to_string();
-					*counts.entry(name).or_default() += 1;
-				}
-			}
-			eprintln!("seed {seed}: {counts:?}");
+			eprintln!("seed {seed}: {:?}", rules.counts);
 		}
 		assert_ok!(ModelRegistry::check_holds(ACCOUNTS.collect()));
 		// Money is conserved apart from burnt slashes: free + held of every account.

@@ -1,35 +1,14 @@
 use super::*;
 
 #[test]
-fn moving_average_and_download_scores() {
+fn moving_average_and_rolls() {
 	new_test_ext().execute_with(|| {
 		assert_eq!(ModelRegistry::qos_average(700, 0), 560);
 		assert_eq!(ModelRegistry::qos_average(700, 1000), 760);
 		assert_eq!(ModelRegistry::qos_average(1000, 1000), 1000);
 		assert_eq!(ModelRegistry::qos_average(5000, 5000), 1000);
-		assert_eq!(ModelRegistry::download_score(10, 110, 11), 995);
-		assert_eq!(ModelRegistry::download_score(10, 110, 60), 750);
-		assert_eq!(ModelRegistry::download_score(10, 110, 110), 500);
-		assert_eq!(ModelRegistry::download_score(10, 110, 500), 500);
 		assert!(ModelRegistry::qos_accepts(1000, u32::MAX));
 		assert!(!ModelRegistry::qos_accepts(0, 0));
-	});
-}
-
-#[test]
-fn fast_downloads_score_higher() {
-	new_test_ext().execute_with(|| {
-		join_all(1..=2);
-		let model = register(1);
-		run_blocks(5);
-		assert_eq!(nominees(model), vec![1, 2]);
-		assert_ok!(ModelRegistry::confirm_stored(RuntimeOrigin::signed(1), model));
-		run_blocks(60);
-		assert_ok!(ModelRegistry::confirm_stored(RuntimeOrigin::signed(2), model));
-		let fast = Nodes::<Test>::get(1).unwrap().qos;
-		let slow = Nodes::<Test>::get(2).unwrap().qos;
-		assert!(fast > slow, "{fast} <= {slow}");
-		assert!(fast > 700);
 	});
 }
 

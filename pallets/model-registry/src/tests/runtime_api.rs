@@ -68,6 +68,7 @@ fn node_info_and_pending_work() {
 				task,
 				model: held_model,
 				input: b"prompt".to_vec(),
+				challenge: Tasks::<Test>::get(task).unwrap().challenge,
 				phase: TaskPhase::Commit,
 				committed: false,
 				revealed: false,

@@ -51,12 +51,14 @@ fn create_task_holds_fee_and_waits_for_a_later_block() {
 		run_blocks(1);
 		let now = System::block_number();
 		let chosen = executors(task);
+		let challenge = Tasks::<Test>::get(task).unwrap().challenge;
 		assert_eq!(
 			take_events(),
 			vec![Event::ExecutorsAssigned {
 				task,
 				executors: BoundedVec::truncate_from(chosen.clone()),
-				commit_deadline: now + 20
+				commit_deadline: now + 20,
+				challenge
 			}]
 		);
 		let mut distinct = chosen.clone();

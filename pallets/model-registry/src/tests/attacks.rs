@@ -1,0 +1,236 @@
+//! Attacks on placement, QoS and result consensus (one test per attack), each asserting the
+//! behaviour that defeats it.
+
+use super::*;
+use crate::qos::INITIAL_QOS;
+
+/// Three nodes are enough for every copy and every executor.
+fn three_node_params() -> ParamsOf<Test> {
+	RegistryParams {
+		initial_replicas: 3,
+		min_replicas: 3,
+		low_watermark: 2,
+		refill_batch: 1,
+		..Default::default()
+	}
+}
+
+/// Create a task on `model` and run blocks until its executors are drawn.
+fn assigned(model: ModelId) -> TaskId {
+	let task = create_task(model);
+	for _ in 0..60 {
+		if !executors(task).is_empty() {
+			return task;
+		}
+		run_blocks(1);
+	}
+	panic!("task never assigned");
+}
+
+fn reveal_deadline(task: TaskId) -> u64 {
+	match Tasks::<Test>::get(task).unwrap().status {
+		TaskStatus::Reveal { deadline } => deadline,
+		s => panic!("not in reveal phase: {s:?}"),
+	}
+}
+
+/// Nodes 1..=10 belong to an attacker, 11..=30 to others. Announcing every copy of a new model
+/// in its registration block must not change which nodes are picked: the picks equal those of a
+/// run without announcements, and an announcing node that is drawn is confirmed at once.
+#[test]
+fn front_running_placement_with_announce_stored() {
+	let picks = |announce: bool| {
+		new_test_ext().execute_with(|| {
+			join_all(1..=30);
+			let model = register(1);
+			if announce {
+				for n in 1..=10 {
+					let _ = ModelRegistry::announce_stored(RuntimeOrigin::signed(n), model);
+				}
+				// Nobody holds a copy yet: the ten copies are still to be drawn.
+				assert!(holders(model).is_empty());
+				let info = Models::<Test>::get(model).unwrap();
+				assert_eq!(ModelRegistry::replication_deficit(&info, &Params::<Test>::get()), 10);
+			}
+			run_blocks(1);
+			let mut picked = holders(model);
+			picked.extend(nominees(model));
+			picked.sort();
+			(picked, holders(model), nominees(model))
+		})
+	};
+	let (without, _, _) = picks(false);
+	let (with, held_at_once, nominated) = picks(true);
+	assert_eq!(with.len(), 10);
+	assert_eq!(with, without, "announcing changed the draw");
+	assert!(with.iter().any(|n| *n > 10), "the attacker holds every copy");
+	// Drawn announcers skip the download; everyone else was nominated.
+	assert!(held_at_once.iter().all(|n| *n <= 10));
+	assert!(nominated.iter().all(|n| *n > 10));
+}
+
+/// Confirming in the block after the nomination proves nothing: it must not raise QoS.
+#[test]
+fn confirm_speed_is_a_free_qos_reward() {
+	new_test_ext().execute_with(|| {
+		join_all(1..=2);
+		let model = register(1);
+		run_blocks(5);
+		assert_eq!(nominees(model), vec![1, 2]);
+		assert_ok!(ModelRegistry::confirm_stored(RuntimeOrigin::signed(1), model));
+		assert_eq!(Nodes::<Test>::get(1).unwrap().qos, INITIAL_QOS);
+		// A missed deadline still costs.
+		run_blocks(Params::<Test>::get().download_deadline);
+		assert!(Nodes::<Test>::get(2).unwrap().qos < INITIAL_QOS);
+	});
+}
+
+/// A slashed node may not hold the model again before a cool-down, and leaving (or being
+/// kicked out) and rejoining does not reset its QoS.
+#[test]
+fn re_entry_after_punishment() {
+	new_test_ext_with(three_node_params()).execute_with(|| {
+		join_all(1..=3);
+		let model = placed_model(1);
+		let task = assigned(model);
+		let (good, bad) = (H256::repeat_byte(1), H256::repeat_byte(2));
+		let odd = executors(task)[2];
+		let answers = [Some(good), Some(good), Some(bad)];
+		commit_all(task, &answers);
+		reveal_all(task, &answers);
+		run_blocks(1);
+		assert_eq!(Nodes::<Test>::get(odd).unwrap().stake, 900);
+		assert!(!holders(model).contains(&odd));
+		// It cannot announce its way back, and the refill never draws it (it is the only
+		// candidate) during the cool-down.
+		assert!(ModelRegistry::announce_stored(RuntimeOrigin::signed(odd), model).is_err());
+		for _ in 0..50 {
+			run_blocks(1);
+			assert!(!nominees(model).contains(&odd));
+			assert!(!holders(model).contains(&odd));
+		}
+		// After the cool-down it is a candidate like any other.
+		let cooldown = Params::<Test>::get().demand_window * u64::from(COOLDOWN_WINDOWS);
+		let mut drawn = false;
+		for _ in 0..cooldown + 100 {
+			run_blocks(1);
+			if nominees(model).contains(&odd) {
+				drawn = true;
+				break;
+			}
+		}
+		assert!(drawn, "never drawn after the cool-down");
+
+		// Its QoS survives leaving and rejoining.
+		let qos = Nodes::<Test>::get(odd).unwrap().qos;
+		assert!(qos < INITIAL_QOS);
+		assert_ok!(ModelRegistry::leave(RuntimeOrigin::signed(odd)));
+		run_blocks(2);
+		assert!(Nodes::<Test>::get(odd).is_none());
+		assert_ok!(ModelRegistry::join(RuntimeOrigin::signed(odd), big(), 1_000));
+		assert_eq!(Nodes::<Test>::get(odd).unwrap().qos, qos);
+
+		// So does a kicked-out node's.
+		Nodes::<Test>::mutate(odd, |n| n.as_mut().unwrap().qos = 210);
+		let mut weight = frame_support::weights::Weight::zero();
+		ModelRegistry::record_qos(&odd, 0, &mut weight);
+		run_blocks(2);
+		assert!(Nodes::<Test>::get(odd).is_none());
+		assert_ok!(ModelRegistry::join(RuntimeOrigin::signed(odd), big(), 1_000));
+		assert_eq!(Nodes::<Test>::get(odd).unwrap().qos, 168);
+	});
+}
+
+/// An executor that committed a minority result and sees it lose must not escape the slash
+/// by not revealing.
+#[test]
+fn withholding_the_reveal() {
+	new_test_ext_with(three_node_params()).execute_with(|| {
+		join_all(1..=3);
+		let model = placed_model(1);
+		let task = assigned(model);
+		let ex = executors(task);
+		let (good, bad) = (H256::repeat_byte(1), H256::repeat_byte(2));
+		commit_all(task, &[Some(good), Some(good), Some(bad)]);
+		reveal_all(task, &[Some(good), Some(good), None]);
+		take_events();
+		run_to_block(reveal_deadline(task));
+		let events = take_events();
+		assert!(events.contains(&Event::ExecutorSlashed { task, node: ex[2], amount: 100 }));
+		assert!(events.contains(&Event::ModelEvicted { model, node: ex[2] }));
+		assert_eq!(Nodes::<Test>::get(ex[2]).unwrap().stake, 900);
+		assert_eq!(held(HoldReason::NodeStake, ex[2]), 900);
+		assert!(!holders(model).contains(&ex[2]));
+		assert_eq!(
+			Tasks::<Test>::get(task).unwrap().status,
+			TaskStatus::Completed { result: good }
+		);
+	});
+}
+
+/// A node kicked out while it has a committed result open keeps its stake held until the
+/// task resolves, and is slashed if its result is in the minority.
+#[test]
+fn kick_out_with_open_commitments() {
+	new_test_ext_with(three_node_params()).execute_with(|| {
+		join_all(1..=3);
+		let model = placed_model(1);
+		let task = assigned(model);
+		let ex = executors(task);
+		let odd = ex[2];
+		let (good, bad) = (H256::repeat_byte(1), H256::repeat_byte(2));
+		let answers = [Some(good), Some(good), Some(bad)];
+		commit_all(task, &answers);
+		// Kicked out (by another task's penalty) while its commitment is open.
+		Nodes::<Test>::mutate(odd, |n| n.as_mut().unwrap().qos = 210);
+		let mut weight = frame_support::weights::Weight::zero();
+		take_events();
+		ModelRegistry::record_qos(&odd, 0, &mut weight);
+		assert_eq!(take_events(), vec![Event::NodeKickedOut { node: odd, qos: 168, released: 0 }]);
+		assert_eq!(held(HoldReason::NodeStake, odd), 1_000);
+		assert_eq!(free(odd), INITIAL_BALANCE - 1_000);
+		// The cleanup runs; the stake stays.
+		run_blocks(2);
+		assert_eq!(held(HoldReason::NodeStake, odd), 1_000);
+		assert!(ModelRegistry::join(RuntimeOrigin::signed(odd), big(), 1_000).is_err());
+		reveal_all(task, &answers);
+		run_blocks(1);
+		let events = take_events();
+		assert!(events.contains(&Event::ExecutorSlashed { task, node: odd, amount: 100 }));
+		assert!(events.contains(&Event::StakeReleased { node: odd, amount: 900 }));
+		assert_eq!(held(HoldReason::NodeStake, odd), 0);
+		assert_eq!(free(odd), INITIAL_BALANCE - 100);
+		assert!(Nodes::<Test>::get(odd).is_none());
+	});
+}
+
+/// Two tasks with the same input get different challenges, so a past result is no answer.
+#[test]
+fn replaying_past_answers() {
+	new_test_ext_with(three_node_params()).execute_with(|| {
+		join_all(1..=3);
+		let model = placed_model(1);
+		let first = create_task(model);
+		let second = create_task(model);
+		take_events();
+		assert_eq!(Tasks::<Test>::get(first).unwrap().challenge, H256::zero());
+		let mut events = Vec::new();
+		while executors(first).is_empty() || executors(second).is_empty() {
+			run_blocks(1);
+			events.extend(take_events());
+		}
+		let a = Tasks::<Test>::get(first).unwrap();
+		let b = Tasks::<Test>::get(second).unwrap();
+		assert_eq!(a.input, b.input);
+		assert_ne!(a.challenge, H256::zero());
+		assert_ne!(a.challenge, b.challenge);
+		assert!(events.iter().any(|e| matches!(
+			e,
+			Event::ExecutorsAssigned { task, challenge, .. }
+				if *task == first && *challenge == a.challenge
+		)));
+		let work = ModelRegistry::pending_work(executors(first)[0]).unwrap();
+		let item = work.tasks.iter().find(|t| t.task == first).unwrap();
+		assert_eq!(item.challenge, a.challenge);
+	});
+}
