@@ -49,7 +49,9 @@ pub struct TaskJob {
 	pub task: TaskId,
 	/// Model the task runs on.
 	pub model: ModelId,
-	/// Task input bytes.
+	/// The bytes the executor computes on. On modelnet the node passes the task's challenge
+	/// (32 bytes drawn by the chain when it assigned the executors) followed by the task's
+	/// input, so that no result can be known before the task is assigned.
 	pub input: Vec<u8>,
 }
 

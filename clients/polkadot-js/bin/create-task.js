@@ -2,7 +2,7 @@
 // Create a task for a model and optionally wait for its result.
 import {
   connect, eventData, EventLog, eventHuman, field, findEvent, formatEvent, parseAmount, parseCli, parseModelId, PALLET,
-  requirePallet, runMain, sameValue, signAndWait, signerFrom, spotCheckFile, tokenInfo, UsageError
+  executorInput, requirePallet, runMain, sameValue, signAndWait, signerFrom, spotCheckFile, tokenInfo, UsageError
 } from '../lib/index.js';
 
 const TASK_EVENTS = ['TaskWaitingForHolders', 'ExecutorsAssigned', 'ResultCommitted', 'RevealPhaseStarted', 'ResultRevealed', 'TaskCompleted', 'TaskFailed', 'TaskCancelled', 'ExecutorSlashed'];
@@ -111,7 +111,14 @@ runMain(spec.name, async () => {
     console.log(`result: ${result}`);
 
     if (values.verify) {
-      const expected = await spotCheckFile(values.verify, input);
+      const assigned = log.find(PALLET, 'ExecutorsAssigned', forTask)[0];
+
+      if (!assigned) {
+        throw new Error(`task ${taskId}: completed without an ExecutorsAssigned event in view`);
+      }
+
+      const challenge = String(field(assigned.data, 'challenge'));
+      const expected = await spotCheckFile(values.verify, executorInput(challenge, input));
 
       if (!sameValue(expected, result)) {
         console.error(`spot-check of ${values.verify} gives ${expected}: MISMATCH`);

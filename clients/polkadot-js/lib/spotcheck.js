@@ -10,6 +10,9 @@
 //   result = h.finalize()
 //
 // Only the 16 windows are read from disk, so the cost does not depend on the model size.
+//
+// On chain, `input` is the task's challenge (32 bytes, drawn when the executors are assigned;
+// `ExecutorsAssigned.challenge`) followed by the task input: see `executorInput`.
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 
@@ -32,6 +35,26 @@ function inputBytes (input) {
   }
 
   return Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+}
+
+/**
+ * What executors compute on: the task's 32-byte challenge followed by its input, so that no
+ * result can be known before the task is assigned.
+ *
+ * @param {string | Uint8Array} challenge 0x-prefixed hex or 32 bytes
+ * @param {Uint8Array | string} input task input (a string is taken as UTF-8)
+ * @returns {Buffer}
+ */
+export function executorInput (challenge, input) {
+  const c = typeof challenge === 'string'
+    ? Buffer.from(challenge.replace(/^0x/, ''), 'hex')
+    : Buffer.from(challenge);
+
+  if (c.length !== 32) {
+    throw new Error(`a task challenge has 32 bytes, got ${c.length}`);
+  }
+
+  return Buffer.concat([c, inputBytes(input)]);
 }
 
 /**

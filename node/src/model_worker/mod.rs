@@ -21,7 +21,9 @@ use modelnet_offchain_worker::{
 	Nomination, SpotCheckExecutor, StoreConfig, TaskJob,
 };
 use modelnet_runtime::{opaque::Block, AccountId, Balance, BlockNumber, MILLI_SECS_PER_BLOCK};
-use pallet_model_registry::{crypto::KEY_TYPE, runtime_api::ModelRegistryApi, NodeWork};
+use pallet_model_registry::{
+	crypto::KEY_TYPE, offchain::executor_input, runtime_api::ModelRegistryApi, NodeWork,
+};
 use sc_client_api::BlockchainEvents;
 use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;
@@ -102,7 +104,7 @@ fn union_of(works: impl IntoIterator<Item = NodeWork<BlockNumber>>, now: BlockNu
 			holdings.insert(h.model.0, Holding { model: h.model.0, size: h.size_bytes });
 		}
 		for t in work.tasks {
-			tasks.insert((t.task, t.model.0, t.input));
+			tasks.insert((t.task, t.model.0, executor_input(&t.challenge, &t.input)));
 		}
 	}
 	Work {

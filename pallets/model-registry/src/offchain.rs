@@ -7,7 +7,7 @@
 //! | key | value |
 //! | --- | --- |
 //! | [`fetch_outcome_key`] `modelnet/fetch/<model: 32 bytes>` | SCALE [`OutcomeRecord`] |
-//! | [`task_result_key`] `modelnet/result/<task: u64 LE><blake2_256((model, input))>` | the 32-byte result hash |
+//! | [`task_result_key`] `modelnet/result/<task: u64 LE><blake2_256((model, challenge ‖ input))>` | the 32-byte result hash |
 //!
 //! An outcome names the nominations it answers (their deadlines): a `Stored` written for an
 //! earlier nomination never confirms a later one. A result is keyed by the task *and* its model
@@ -90,10 +90,16 @@ pub fn fetch_outcome_key(model: &ModelId) -> Vec<u8> {
 }
 
 /// The key of the result of `task`, which runs `model` on `input` (the input the executor
-/// computes on).
+/// computes on: [`executor_input`]).
 pub fn task_result_key(task: TaskId, model: &ModelId, input: &[u8]) -> Vec<u8> {
 	let digest = sp_io::hashing::blake2_256(&(model, input).encode());
 	[TASK_RESULT_PREFIX, &task.to_le_bytes()[..], &digest[..]].concat()
+}
+
+/// What an executor computes on: the task's challenge (drawn at assignment) followed by its
+/// input, so that no result can be known before the task is assigned.
+pub fn executor_input(challenge: &H256, input: &[u8]) -> Vec<u8> {
+	[challenge.as_bytes(), input].concat()
 }
 
 /// The commitment an executor submits for `result`: it binds the executor's account so that no
@@ -156,7 +162,8 @@ impl<T: Config> Pallet<T> {
 			}
 
 			for task in work.tasks.iter() {
-				let key = task_result_key(task.task, &task.model, &task.input);
+				let input = executor_input(&task.challenge, &task.input);
+				let key = task_result_key(task.task, &task.model, &input);
 				let Ok(Some(result)) = StorageValueRef::persistent(&key).get::<[u8; 32]>() else {
 					continue;
 				};

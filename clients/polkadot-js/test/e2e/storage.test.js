@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { enumName, eventData, field, PALLET, runtimeApi, sha256File, signAndWait, spotCheckFile } from '../../lib/index.js';
+import { enumName, eventData, executorInput, field, PALLET, runtimeApi, sha256File, signAndWait, spotCheckFile } from '../../lib/index.js';
 import {
   accountHex, deregisterModel, EXECUTORS, filesOfModel, forModel, forTask, LOCAL_KEYS, recentEvents, registerModel,
   setupChain, SKIP, storedPath, tail, teardownChain, until, USER_SURI
@@ -158,10 +158,16 @@ describe('model storage and tasks on a dev node', () => {
     assert.ok(executors.every((e) => ctx.isLocalNode(e)), 'executors are holders');
 
     const [completed] = await ctx.log.waitFor(PALLET, 'TaskCompleted', forTask(task), ctx.blocks(commitBlocks + revealBlocks + 10), { failOn });
-    const expected = await spotCheckFile(m.file, input);
+    const challenge = String(field(assigned.data, 'challenge'));
 
-    assert.equal(String(field(completed.data, 'result')).toLowerCase(), expected, 'result = spot-check of the model file');
-    assert.equal(await spotCheckFile(storedPath(ctx, m.id), input), expected);
+    assert.match(challenge, /^0x[0-9a-f]{64}$/, 'ExecutorsAssigned carries the challenge');
+    assert.notEqual(challenge, `0x${'0'.repeat(64)}`, 'the challenge is drawn');
+
+    const expected = await spotCheckFile(m.file, executorInput(challenge, input));
+
+    assert.equal(String(field(completed.data, 'result')).toLowerCase(), expected, 'result = spot-check of the model file over challenge ‖ input');
+    assert.equal(await spotCheckFile(storedPath(ctx, m.id), executorInput(challenge, input)), expected);
+    assert.notEqual(await spotCheckFile(m.file, input), expected, 'the input alone does not give the result');
     assert.equal(ctx.log.find(PALLET, 'ResultCommitted', forTask(task)).length, EXECUTORS, 'every executor committed');
     assert.equal(ctx.log.find(PALLET, 'ResultRevealed', forTask(task)).length, EXECUTORS, 'every executor revealed');
 

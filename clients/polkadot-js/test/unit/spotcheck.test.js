@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { spotCheckFile, spotCheckWindows } from '../../lib/spotcheck.js';
+import { executorInput, spotCheckFile, spotCheckWindows } from '../../lib/spotcheck.js';
 import { pseudoRandomBytes } from '../support/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'modelnet-spotcheck-'));
@@ -119,5 +119,20 @@ describe('spot-check', () => {
 
   it('fails on a missing file', async () => {
     await assert.rejects(spotCheckFile(join(dir, 'nope'), 'x'), /ENOENT/);
+  });
+});
+
+describe('executorInput', () => {
+  it('puts the 32-byte challenge before the input', () => {
+    const challenge = `0x${'ab'.repeat(32)}`;
+    const bytes = executorInput(challenge, 'hi');
+
+    assert.equal(bytes.length, 34);
+    assert.equal(bytes.subarray(0, 32).toString('hex'), 'ab'.repeat(32));
+    assert.equal(bytes.subarray(32).toString('utf8'), 'hi');
+  });
+
+  it('refuses a challenge that is not 32 bytes', () => {
+    assert.throws(() => executorInput('0xabcd', 'hi'), /32 bytes/);
   });
 });

@@ -66,7 +66,8 @@ fn native_outcome(model: ModelId, outcome: FetchOutcome, nodes: &[AccountId]) {
 /// The result the native worker leaves for `task`, keyed by the task's model and input.
 fn native_result(task: TaskId, result: H256) {
 	let info = crate::Tasks::<Test>::get(task).expect("the task exists");
-	native_writes(&task_result_key(task, &info.model, &info.input), &result.0);
+	let input = crate::offchain::executor_input(&info.challenge, &info.input);
+	native_writes(&task_result_key(task, &info.model, &input), &result.0);
 }
 
 fn run_ocw() {
