@@ -454,7 +454,7 @@ async fn file_placed_behind_the_stores_back_is_rehashed_before_confirming() {
 }
 
 /// A coordinator holding `n` small models written straight into its store.
-async fn node_holding(dir: &Path, n: u64, config: CoordinatorConfig) -> (Node, Vec<Holding>) {
+async fn node_holding(n: u64, config: CoordinatorConfig) -> (Node, Vec<Holding>) {
 	let node = start(config);
 	let holdings: Vec<Holding> = (0..n)
 		.map(|i| {
@@ -465,7 +465,6 @@ async fn node_holding(dir: &Path, n: u64, config: CoordinatorConfig) -> (Node, V
 		.collect();
 	node.handle.update(DesiredState { holdings: holdings.clone(), ..Default::default() });
 	assert!(wait_until(WAIT, || node.store.stored().len() == n as usize).await);
-	let _ = dir;
 	(node, holdings)
 }
 
@@ -476,7 +475,7 @@ async fn mass_deletion_is_held_back_until_it_persists() {
 		mass_eviction_delay: Duration::from_secs(3600),
 		..config(dir.path(), 1 << 30, fast_fetch_config())
 	};
-	let (node, holdings) = node_holding(dir.path(), 4, held_back).await;
+	let (node, holdings) = node_holding(4, held_back).await;
 
 	// A broken runtime API answering "no work" must not wipe the store.
 	node.handle.update(DesiredState::default());
@@ -496,7 +495,7 @@ async fn mass_deletion_goes_ahead_once_the_delay_has_passed() {
 		mass_eviction_delay: Duration::from_millis(300),
 		..config(dir.path(), 1 << 30, fast_fetch_config())
 	};
-	let (node, _) = node_holding(dir.path(), 4, short_delay).await;
+	let (node, _) = node_holding(4, short_delay).await;
 	node.handle.update(DesiredState::default());
 	assert!(wait_until(WAIT, || node.store.stored().is_empty()).await);
 }
@@ -504,8 +503,7 @@ async fn mass_deletion_goes_ahead_once_the_delay_has_passed() {
 #[tokio::test]
 async fn models_the_finalized_chain_wants_are_never_deleted() {
 	let dir = tempfile::tempdir().unwrap();
-	let (node, holdings) =
-		node_holding(dir.path(), 1, config(dir.path(), 1 << 30, fast_fetch_config())).await;
+	let (node, holdings) = node_holding(1, config(dir.path(), 1 << 30, fast_fetch_config())).await;
 	let model = holdings[0].model;
 
 	// The best block (a fork) dropped the model; the finalized block still holds it.
@@ -521,8 +519,7 @@ async fn models_the_finalized_chain_wants_are_never_deleted() {
 #[tokio::test]
 async fn results_are_kept_per_job_not_per_task_id() {
 	let dir = tempfile::tempdir().unwrap();
-	let (node, holdings) =
-		node_holding(dir.path(), 1, config(dir.path(), 1 << 30, fast_fetch_config())).await;
+	let (node, holdings) = node_holding(1, config(dir.path(), 1 << 30, fast_fetch_config())).await;
 	let model = holdings[0].model;
 	let data = test_data(1000, 100);
 	let first = TaskJob { task: 9, model, input: b"first fork".to_vec() };

@@ -301,8 +301,10 @@ fn successive_transactions_of_one_account_use_successive_nonces() {
 		join_all(1..=3);
 		let (a, b) = (register(1), register(2));
 		run_blocks(1);
-		let node = 1;
-		assert!(nominees(a).contains(&node) && nominees(b).contains(&node));
+		// Two nominees out of three nodes for each model: at least one node has both.
+		let both: Vec<AccountId> =
+			nominees(a).into_iter().filter(|n| nominees(b).contains(n)).collect();
+		let node = *both.first().expect("a node nominated for both models");
 		local_keys(&[node]);
 		SIGNED_NONCES.with(|n| n.borrow_mut().clear());
 
@@ -314,7 +316,7 @@ fn successive_transactions_of_one_account_use_successive_nonces() {
 		native_outcome(b, FetchOutcome::Stored, &[node]);
 		run_ocw();
 		assert_eq!(take_submitted(&pool).len(), 2);
-		let chain_nonce = System::account_nonce(node) as u32;
+		let chain_nonce = System::account_nonce(node);
 		assert_eq!(
 			SIGNED_NONCES.with(|n| n.borrow().clone()),
 			vec![(node, chain_nonce), (node, chain_nonce + 1)]
@@ -338,7 +340,7 @@ fn one_node_with_many_keys_blames_the_sources_once() {
 		let model = register(1);
 		run_blocks(1);
 		let local = nominees(model);
-		assert_eq!(local.len(), 3);
+		assert!(local.len() >= 2, "several local nominees: {local:?}");
 		local_keys(&local);
 
 		native_outcome(model, FetchOutcome::Failed(DeclineReason::HashMismatch), &local);
@@ -352,10 +354,9 @@ fn one_node_with_many_keys_blames_the_sources_once() {
 				other => panic!("expected a decline, got {other:?}"),
 			})
 			.collect();
-		assert_eq!(
-			reasons,
-			vec![DeclineReason::HashMismatch, DeclineReason::Other, DeclineReason::Other]
-		);
+		let mut expected = vec![DeclineReason::Other; local.len()];
+		expected[0] = DeclineReason::HashMismatch;
+		assert_eq!(reasons, expected);
 	});
 }
 
