@@ -171,9 +171,7 @@ where
 	/// Remove the item at `slot` (which must hold an item of the ring): the back item moves
 	/// into it. Returns the moved item (`None` if the removed item was the back one).
 	pub fn remove(range: &mut RingRange, slot: u32) -> Option<V> {
-		let Some(last) = range.len.checked_sub(1) else {
-			return None;
-		};
+		let last = range.len.checked_sub(1)?;
 		let back = Self::slot(range, last);
 		range.len = last;
 		if back == slot {
