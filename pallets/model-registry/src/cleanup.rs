@@ -225,10 +225,4 @@ impl<T: Config> Pallet<T> {
 		Models::<T>::insert(model, info);
 		(steps, false)
 	}
-
-	/// Remove the records of a deregistered model whose copies are all evicted.
-	pub(crate) fn remove_model_record(model: ModelId) {
-		Models::<T>::remove(model);
-		ModelSources::<T>::remove(model);
-	}
 }

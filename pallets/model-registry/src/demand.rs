@@ -9,17 +9,23 @@
 //! `ceil(demand * executors_per_task * headroom_percent / (100 * tasks_per_replica))`,
 //! clamped to `min_replicas..=max_replicas`. The target rises as soon as the desired count
 //! exceeds it (checked whenever a task ends and on every review). It falls only when the
-//! desired count is at least `scale_down_hysteresis_percent` below the target, and not before
-//! a full window has passed since registration (so a new model keeps its `initial_replicas`
-//! until demand was measured).
+//! desired count is at least `scale_down_hysteresis_percent` below the target or equals
+//! `min_replicas` (so that a target of `min_replicas + 1` can fall to `min_replicas`), and not
+//! before a full window has passed since registration (so a new model keeps its `initial_replicas` until
+//! demand was measured).
 //!
 //! Models are reviewed round-robin, `ModelsReviewedPerBlock` per block, by a cursor over the
-//! dense model index. A review updates the target and evicts surplus holders down to
-//! `max(target, min_replicas)`.
+//! dense model index. A review updates the target and evicts surplus holders, agreeing with
+//! refill (which looks at *available* holders): with `floor = max(target, min_replicas)`
+//! (at least the refill trigger `max(low_watermark, executors_per_task)`, which the parameter
+//! rules keep below `min_replicas`), holders are evicted only while there are more than
+//! `floor`, and an available holder only while more than `floor` are available.
 //!
-//! Eviction choice: a window of at most `EVICTION_SAMPLE` consecutive holder positions starting
-//! at a random position is examined; holders executing a task of this model are skipped;
-//! paused holders go first, then the lowest QoS. Remaining surplus is handled by later reviews.
+//! Eviction choice (at most `EVICTION_SAMPLE` per review; holders executing a task of this
+//! model are never evicted): unavailable (paused) holders first, found anywhere in the holder
+//! list (the list carries the flag, no node is read); then available ones from a window of at
+//! most `EVICTION_SAMPLE` consecutive positions starting at a random position, the lowest QoS
+//! first. Remaining surplus is handled by later reviews.
 
 use crate::{pallet::*, placement::BlockSeed, types::*, weights::WeightInfo};
 use alloc::vec::Vec;
@@ -67,11 +73,14 @@ impl<T: Config> Pallet<T> {
 	) {
 		let desired = Self::desired_replicas(info, p);
 		let old = info.target;
+		// Demand at the floor may always bring the target down to it: otherwise a target of
+		// `min_replicas + 1` could never fall (the step is below the hysteresis).
 		let may_lower = allow_down
 			&& now >= info.registered_at.saturating_add(p.demand_window)
-			&& u64::from(desired) * 100
-				<= u64::from(old)
-					* u64::from(100u32.saturating_sub(p.scale_down_hysteresis_percent));
+			&& (desired == p.min_replicas
+				|| u64::from(desired) * 100
+					<= u64::from(old)
+						* u64::from(100u32.saturating_sub(p.scale_down_hysteresis_percent)));
 		let new = if desired > old || (desired < old && may_lower) {
 			desired
 		} else {
@@ -122,7 +131,7 @@ impl<T: Config> Pallet<T> {
 		weight
 	}
 
-	/// Evict holders above `max(target, min_replicas)` (see the module documentation).
+	/// Evict surplus holders, unavailable ones first (see the module documentation).
 	/// Returns the number of evicted holders.
 	pub(crate) fn evict_surplus(
 		model: ModelId,
@@ -130,34 +139,46 @@ impl<T: Config> Pallet<T> {
 		p: &ParamsOf<T>,
 		seed: &BlockSeed,
 	) -> u32 {
-		let floor = info.target.max(p.min_replicas);
+		let floor = info.target.max(p.min_replicas).max(p.low_watermark.max(p.executors_per_task));
 		if info.holders <= floor {
 			return 0;
 		}
-		let surplus = info.holders - floor;
+		let surplus = (info.holders - floor).min(EVICTION_SAMPLE) as usize;
 		let holders = Holders::<T>::get(model);
 		let count = holders.len() as u32;
 		if count == 0 {
 			return 0;
 		}
-		let sample = count.min(EVICTION_SAMPLE);
-		let (start, _) = seed.stream(b"modelnet/evict", model).next_pair();
-		let start = start % count;
-		let mut candidates: Vec<(bool, u32, T::AccountId)> = Vec::new();
-		for offset in 0..sample {
-			let Some(entry) = holders.get(((start + offset) % count) as usize) else {
-				continue;
-			};
-			if !entry.tasks.is_empty() {
-				continue;
+		// Unavailable holders first: they count for nothing in refill.
+		let mut chosen: Vec<T::AccountId> = holders
+			.iter()
+			.filter(|h| !h.available && h.tasks.is_empty())
+			.map(|h| h.node.clone())
+			.take(surplus)
+			.collect();
+		// Then available ones, never below the floor of available holders.
+		let available_surplus =
+			(info.available.saturating_sub(floor) as usize).min(surplus - chosen.len());
+		if available_surplus > 0 {
+			let sample = count.min(EVICTION_SAMPLE);
+			let (start, _) = seed.stream(b"modelnet/evict", model).next_pair();
+			let start = start % count;
+			let mut candidates: Vec<(u32, T::AccountId)> = Vec::new();
+			for offset in 0..sample {
+				let Some(entry) = holders.get(((start + offset) % count) as usize) else {
+					continue;
+				};
+				if !entry.available || !entry.tasks.is_empty() {
+					continue;
+				}
+				let qos = Nodes::<T>::get(&entry.node).map_or(0, |n| n.qos);
+				candidates.push((qos, entry.node.clone()));
 			}
-			let (active, qos) = Nodes::<T>::get(&entry.node)
-				.map_or((false, 0), |n| (n.status == NodeStatus::Active, n.qos));
-			candidates.push((active, qos, entry.node.clone()));
+			candidates.sort_by_key(|c| c.0);
+			chosen.extend(candidates.into_iter().take(available_surplus).map(|(_, who)| who));
 		}
-		candidates.sort_by_key(|c| (c.0, c.1));
 		let mut evicted = 0;
-		for (_, _, who) in candidates.into_iter().take(surplus as usize) {
+		for who in chosen {
 			if Self::detach_holder(model, info, &who) {
 				Self::deposit_event(Event::ModelEvicted { model, node: who });
 				evicted += 1;

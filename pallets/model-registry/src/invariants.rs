@@ -156,7 +156,6 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 			if info.retiring {
-				ensure!(info.deposit.is_zero(), "retiring model keeps a deposit");
 				let job = cleanup.contains(&CleanupJob::Model(model));
 				ensure!(
 					job || (info.holders == 0 && info.nominated == 0 && info.queued),
@@ -200,6 +199,7 @@ impl<T: Config> Pallet<T> {
 		let mut stakes: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut fees: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut task_deposits: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		for (who, node) in Nodes::<T>::iter() {
 			stakes.insert(who, node.stake);
 		}
@@ -208,6 +208,8 @@ impl<T: Config> Pallet<T> {
 			*entry = entry.saturating_add(info.deposit);
 		}
 		for (_, task) in Tasks::<T>::iter() {
+			let deposit = task_deposits.entry(task.creator.clone()).or_insert_with(Zero::zero);
+			*deposit = deposit.saturating_add(task.deposit);
 			let entry = fees.entry(task.creator).or_insert_with(Zero::zero);
 			if matches!(
 				task.status,
@@ -220,9 +222,16 @@ impl<T: Config> Pallet<T> {
 			(HoldReason::NodeStake, &stakes),
 			(HoldReason::ModelDeposit, &deposits),
 			(HoldReason::TaskFee, &fees),
+			(HoldReason::TaskDeposit, &task_deposits),
 		];
-		let accounts: Vec<T::AccountId> =
-			stakes.keys().chain(deposits.keys()).chain(fees.keys()).cloned().chain(extra).collect();
+		let accounts: Vec<T::AccountId> = stakes
+			.keys()
+			.chain(deposits.keys())
+			.chain(fees.keys())
+			.chain(task_deposits.keys())
+			.cloned()
+			.chain(extra)
+			.collect();
 		for (reason, expected) in checks {
 			for who in accounts.iter() {
 				let want = expected.get(who).copied().unwrap_or_else(Zero::zero);
@@ -234,15 +243,25 @@ impl<T: Config> Pallet<T> {
 	}
 
 	fn check_queues() -> Result<(), TryRuntimeError> {
-		let pending = Pending::<T>::items(&TaskQueue::<T>::get().pending);
+		let range = TaskQueue::<T>::get().pending;
+		let pending = Pending::<T>::items(&range);
 		let mut seen = Vec::new();
-		for id in pending.iter() {
-			// Entries of cancelled tasks stay behind.
-			let Some(task) = Tasks::<T>::get(id) else { continue };
+		for (offset, id) in pending.iter().enumerate() {
+			let task = Tasks::<T>::get(id).ok_or("queued task missing")?;
 			ensure!(!seen.contains(id), "task queued twice");
+			let slot = (u64::from(range.front) + offset as u64)
+				% u64::from(T::MaxQueuedTasks::get().max(1));
+			ensure!(
+				PendingTaskSlots::<T>::get(id) == Some(slot as u32),
+				"task slot index mismatch"
+			);
 			seen.push(*id);
 			ensure!(task.status == TaskStatus::Waiting, "queued task not waiting");
 		}
+		ensure!(
+			PendingTaskSlots::<T>::iter().count() == pending.len(),
+			"task slot index size mismatch"
+		);
 		for (id, task) in Tasks::<T>::iter() {
 			if task.status == TaskStatus::Waiting {
 				ensure!(pending.contains(&id), "waiting task not queued");
@@ -258,6 +277,7 @@ impl<T: Config> Pallet<T> {
 		}
 		for (model, info) in Models::<T>::iter() {
 			ensure!(info.queued == queue.contains(&model), "queued flag mismatch");
+			ensure!(!(info.queued && info.parked_at.is_some()), "parked model queued");
 		}
 		let jobs = Cleanup::<T>::items();
 		for (i, job) in jobs.iter().enumerate() {

@@ -10,6 +10,7 @@ pub mod benchmarking;
 mod cleanup;
 pub mod crypto;
 mod demand;
+mod events;
 mod holdings;
 mod hooks;
 mod models;
@@ -21,6 +22,7 @@ mod qos;
 mod queue;
 mod resolve;
 pub mod runtime_api;
+mod sources;
 mod tasks;
 pub mod types;
 pub mod weights;
@@ -37,6 +39,10 @@ pub use benchmarking::BenchmarkHelper;
 pub use types::*;
 pub use weights::WeightInfo;
 
+use frame_support::pallet_macros::import_section;
+
+#[import_section(events::events)]
+#[import_section(events::errors)]
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -79,9 +85,30 @@ pub mod pallet {
 		#[pallet::constant]
 		type MinNodeStake: Get<BalanceOf<Self>>;
 
-		/// Deposit held from the owner of each registered model.
+		/// Base deposit held from the owner of each registered model.
 		#[pallet::constant]
 		type ModelDeposit: Get<BalanceOf<Self>>;
+
+		/// Deposit per byte of a model and per initial replica: registering a model holds
+		/// `ModelDeposit + ModelDepositPerByte * size_bytes * initial_replicas` (the bytes the
+		/// network downloads to place it), until its copies are evicted after deregistration.
+		#[pallet::constant]
+		type ModelDepositPerByte: Get<BalanceOf<Self>>;
+
+		/// Largest model size accepted by `register_model`, in bytes. Bounds the model deposit
+		/// and the nomination deadline.
+		#[pallet::constant]
+		type MaxModelSize: Get<u64>;
+
+		/// Bytes per block a nominated node is assumed to download at least: a nomination's
+		/// deadline is `download_deadline + size_bytes / MinDownloadBytesPerBlock` blocks.
+		#[pallet::constant]
+		type MinDownloadBytesPerBlock: Get<u64>;
+
+		/// Storage deposit per byte of task input, held with the fee and returned when the task
+		/// is cancelled or its record is pruned.
+		#[pallet::constant]
+		type TaskInputDepositPerByte: Get<BalanceOf<Self>>;
 
 		/// The least fee a task can offer. Fees of tasks that find no executors are refunded,
 		/// so this is what it costs to keep a place of the bounded task queue busy.
@@ -168,6 +195,8 @@ pub mod pallet {
 		ModelDeposit,
 		/// A task creator's fee, until the task resolves.
 		TaskFee,
+		/// A task creator's storage deposit for the input, until the task record is removed.
+		TaskDeposit,
 	}
 
 	/// Default registry parameters.
@@ -246,9 +275,15 @@ pub mod pallet {
 	pub type TaskQueue<T: Config> = StorageValue<_, TaskQueueState, ValueQuery>;
 
 	/// Tasks waiting for executors, oldest first: slot (position modulo `MaxQueuedTasks`) ->
-	/// task (see [`queue::Ring`]). Cancelled tasks leave their entry behind; it is skipped.
+	/// task (see [`queue::Ring`]). A cancelled task leaves the ring at once (the last task
+	/// moves into its slot).
 	#[pallet::storage]
 	pub type PendingTasks<T: Config> = StorageMap<_, Twox64Concat, u32, TaskId>;
+
+	/// Slot of each waiting task in [`PendingTasks`] (at most `MaxQueuedTasks` entries), so
+	/// that cancelling a task frees its slot at once.
+	#[pallet::storage]
+	pub type PendingTaskSlots<T: Config> = StorageMap<_, Twox64Concat, TaskId, u32>;
 
 	/// Models that need more nominations, served in `on_initialize`: position -> model.
 	#[pallet::storage]
@@ -311,6 +346,12 @@ pub mod pallet {
 	pub type Departures<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, Departure<BlockNumberFor<T>>>;
 
+	/// Changes of node capacity that may let a parked model be placed (see
+	/// [`Event::ReplicationParked`]): a counter bumped by every join, capacity update and
+	/// resume, and the largest disk and VRAM ever declared.
+	#[pallet::storage]
+	pub type CapacityChanges<T: Config> = StorageValue<_, CapacityWatermark, ValueQuery>;
+
 	/// Next position of the round-robin demand review over the dense model index.
 	#[pallet::storage]
 	pub type ReviewCursor<T: Config> = StorageValue<_, u32, ValueQuery>;
@@ -332,169 +373,6 @@ pub mod pallet {
 			);
 			Params::<T>::put(self.params.clone());
 		}
-	}
-
-	/// Events of the pallet.
-	#[pallet::event]
-	#[pallet::generate_deposit(pub(super) fn deposit_event)]
-	pub enum Event<T: Config> {
-		/// A node joined.
-		NodeJoined { node: T::AccountId, stake: BalanceOf<T>, capacity: NodeCapacity },
-		/// A node changed its declared capacity.
-		NodeCapacityUpdated { node: T::AccountId, capacity: NodeCapacity },
-		/// A node stopped taking new work.
-		NodePaused { node: T::AccountId },
-		/// A node takes new work again.
-		NodeResumed { node: T::AccountId },
-		/// A node left; its stake was released and its holdings cleared.
-		NodeLeft { node: T::AccountId, released: BalanceOf<T> },
-		/// A node's QoS fell below the threshold; it was removed and its remaining stake
-		/// released (`released` is zero while it has open commitments: the stake is then
-		/// released by `StakeReleased` once their tasks resolve).
-		NodeKickedOut { node: T::AccountId, qos: u32, released: BalanceOf<T> },
-		/// The stake of a node kicked out with open commitments was released after the last
-		/// of their tasks resolved (and any slash was taken).
-		StakeReleased { node: T::AccountId, amount: BalanceOf<T> },
-		/// A model was registered.
-		ModelRegistered { model: ModelId, owner: T::AccountId, size_bytes: u64 },
-		/// A model was deregistered; every copy is evicted.
-		ModelDeregistered { model: ModelId },
-		/// `failures` nominations in a row were declined because the model's sources did not
-		/// deliver the registered file: the model gets no more nominations until its owner
-		/// replaces the sources.
-		ModelSourcesFailing { model: ModelId, failures: u32 },
-		/// The owner replaced a model's sources; nominations resume.
-		ModelSourcesUpdated { model: ModelId },
-		/// A node must fetch a model and confirm before `deadline`.
-		DownloadNominated { model: ModelId, node: T::AccountId, deadline: BlockNumberFor<T> },
-		/// A node holds a model (it confirmed a nomination, or it was drawn for a model it had
-		/// announced).
-		ModelStored { model: ModelId, node: T::AccountId },
-		/// A node announced that it has a copy of a model: if a nomination draw picks it for
-		/// the model, it becomes a holder at once.
-		ModelAnnounced { model: ModelId, node: T::AccountId },
-		/// A node declined a nomination.
-		NominationDeclined { model: ModelId, node: T::AccountId, reason: DeclineReason },
-		/// A nomination was not confirmed in time.
-		NominationExpired { model: ModelId, node: T::AccountId },
-		/// A holder reported its copy lost.
-		ModelLost { model: ModelId, node: T::AccountId },
-		/// A node no longer holds a model and must delete it.
-		ModelEvicted { model: ModelId, node: T::AccountId },
-		/// The replication target of a model changed.
-		ReplicationTargetChanged { model: ModelId, old: u32, new: u32 },
-		/// A task was created; executors are drawn in a later block.
-		TaskCreated { task: TaskId, model: ModelId, creator: T::AccountId, fee: BalanceOf<T> },
-		/// A task waits because too few available holders exist.
-		TaskWaitingForHolders { task: TaskId, model: ModelId },
-		/// Executors were drawn for a task. Each computes the spot-check over
-		/// `challenge (32 bytes) ‖ input` (see [`TaskInfo::challenge`]).
-		ExecutorsAssigned {
-			task: TaskId,
-			executors: ExecutorsOf<T>,
-			commit_deadline: BlockNumberFor<T>,
-			challenge: H256,
-		},
-		/// An executor committed.
-		ResultCommitted { task: TaskId, executor: T::AccountId },
-		/// A task entered its reveal phase.
-		RevealPhaseStarted { task: TaskId, reveal_deadline: BlockNumberFor<T> },
-		/// An executor revealed its result.
-		ResultRevealed { task: TaskId, executor: T::AccountId, result: H256 },
-		/// A task resolved with a majority result; `paid` shared the fee.
-		TaskCompleted { task: TaskId, result: H256, paid: ExecutorsOf<T> },
-		/// A task ended without result; the fee was refunded.
-		TaskFailed { task: TaskId, reason: TaskFailure },
-		/// A task was cancelled by its creator.
-		TaskCancelled { task: TaskId },
-		/// An executor disagreeing with the majority, or withholding its committed result once
-		/// a majority exists, was slashed (the amount is burnt); it may not hold the model
-		/// again for [`COOLDOWN_WINDOWS`] demand windows.
-		ExecutorSlashed { task: TaskId, node: T::AccountId, amount: BalanceOf<T> },
-		/// Parameters were replaced.
-		ParamsUpdated { params: ParamsOf<T> },
-	}
-
-	/// Errors of the pallet.
-	#[pallet::error]
-	pub enum Error<T> {
-		/// The account already is a node.
-		AlreadyJoined,
-		/// The account is not a registered node.
-		NotANode,
-		/// The stake is below `MinNodeStake`.
-		StakeTooLow,
-		/// Not enough free balance for the stake, deposit or fee.
-		InsufficientBalance,
-		/// `MaxNodes` nodes are already registered.
-		TooManyNodes,
-		/// The new capacity is below what the node's holdings and nominations need.
-		CapacityBelowUsage,
-		/// The node is already paused.
-		AlreadyPaused,
-		/// The node is not paused.
-		NotPaused,
-		/// The node committed results to tasks that are not resolved yet; it may leave once
-		/// they are.
-		TasksInFlight,
-		/// The node is leaving; it no longer commits results.
-		NodeLeaving,
-		/// The model is already registered.
-		ModelAlreadyRegistered,
-		/// No such model.
-		ModelNotFound,
-		/// `MaxModels` models are already registered.
-		TooManyModels,
-		/// A model needs at least one source.
-		NoSources,
-		/// A source URL is empty.
-		EmptySource,
-		/// Only the owner (or root) may do this.
-		NotModelOwner,
-		/// The node is not nominated for this model.
-		NotNominated,
-		/// The node does not hold this model.
-		NotHolder,
-		/// The node already holds this model.
-		AlreadyHolder,
-		/// The node is already nominated for this model.
-		AlreadyNominated,
-		/// The node lacks free disk or VRAM for the model.
-		InsufficientCapacity,
-		/// The node reached `MaxModelsPerNode`.
-		TooManyModelsOnNode,
-		/// The model reached `MaxHoldersPerModel` holders and nominations.
-		HoldersFull,
-		/// The model already has as many holders and nominations as its target.
-		ReplicasSufficient,
-		/// The fee is below `MinTaskFee`.
-		FeeBelowMinimum,
-		/// The task queue is full.
-		TaskQueueFull,
-		/// No such task.
-		TaskNotFound,
-		/// The caller is not an executor of the task.
-		NotExecutor,
-		/// The task is not in the phase this call belongs to.
-		WrongPhase,
-		/// The executor already committed.
-		AlreadyCommitted,
-		/// The executor did not commit.
-		NotCommitted,
-		/// The executor already revealed.
-		AlreadyRevealed,
-		/// Result and salt do not match the commitment.
-		CommitmentMismatch,
-		/// Only the task's creator may cancel it.
-		NotTaskCreator,
-		/// Executors are already assigned; the task can no longer be cancelled.
-		TaskAlreadyAssigned,
-		/// The parameter set is inconsistent.
-		InvalidParams,
-		/// The node was slashed on this model recently; it may not hold it again yet.
-		CoolingDown,
-		/// The node already announced this model.
-		AlreadyAnnounced,
 	}
 
 	#[pallet::hooks]
@@ -520,7 +398,8 @@ pub mod pallet {
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Join as a node with `stake` held (at least `MinNodeStake`) and the declared
-		/// `capacity`. The node starts active with the initial QoS.
+		/// `capacity`. The node starts active with the initial QoS. An account that left (or was
+		/// kicked out) may join again only one demand window after leaving (`RejoinTooSoon`).
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::join())]
 		pub fn join(
@@ -540,7 +419,8 @@ pub mod pallet {
 		}
 
 		/// Stop receiving nominations and tasks; holdings are kept. The node's holdings stop
-		/// counting as available in the following blocks (cleanup queue).
+		/// counting as available in the following blocks (cleanup queue). Refused while the
+		/// previous resume is still being applied (`StatusChangePending`).
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::pause())]
 		pub fn pause(origin: OriginFor<T>) -> DispatchResult {
@@ -548,7 +428,8 @@ pub mod pallet {
 		}
 
 		/// Receive nominations and tasks again. The node's holdings count as available again in
-		/// the following blocks (cleanup queue).
+		/// the following blocks (cleanup queue). Refused while the previous pause is still being
+		/// applied (`StatusChangePending`).
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::resume())]
 		pub fn resume(origin: OriginFor<T>) -> DispatchResult {
@@ -567,8 +448,12 @@ pub mod pallet {
 		}
 
 		/// Register `model` (the SHA-256 of the file) with its size, source URLs and VRAM
-		/// requirement; holds `ModelDeposit`. `initial_replicas` nodes are nominated from the
-		/// next block on.
+		/// requirement; holds `ModelDeposit + ModelDepositPerByte * size_bytes *
+		/// initial_replicas`. `initial_replicas` nodes are nominated from the next block on.
+		/// Refused: a size of 0 (`InvalidSize`) or above `MaxModelSize` (`ModelTooLarge`), a
+		/// source that is not an `http://` or `https://` URL (`UnsupportedSourceScheme`) or
+		/// has no host or contains spaces or control characters (`MalformedSource`). A model
+		/// no node can take is accepted but parked (`ReplicationParked`).
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::register_model(sources.len() as u32))]
 		pub fn register_model(
@@ -587,16 +472,20 @@ pub mod pallet {
 			)
 		}
 
-		/// Deregister a model (owner or root): the deposit is released at once; every copy and
-		/// nomination is evicted in the following blocks, after which the record is removed.
+		/// Deregister a model (owner or root): every copy and nomination is evicted in the
+		/// following blocks, after which the record is removed and the deposit released
+		/// (`ModelDepositReleased`).
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::deregister_model())]
 		pub fn deregister_model(origin: OriginFor<T>, model: ModelId) -> DispatchResult {
 			Self::do_deregister_model(ensure_signed_or_root(origin)?, model)
 		}
 
-		/// Replace a model's source URLs (owner or root). Clears its count of source failures,
-		/// so that a model stopped by `ModelSourcesFailing` is replicated again.
+		/// Replace a model's source URLs (owner or root; same checks as `register_model`).
+		/// Clears its count of source failures, so that a model stopped by
+		/// `ModelSourcesFailing` is replicated again; while the model has failures, this is
+		/// refused within one demand window of the last clearing (or registration)
+		/// (`SourcesResetTooSoon`).
 		#[pallet::call_index(16)]
 		#[pallet::weight(T::WeightInfo::update_sources(sources.len() as u32))]
 		pub fn update_sources(
@@ -646,8 +535,9 @@ pub mod pallet {
 			Self::do_announce_stored(ensure_signed(origin)?, model)
 		}
 
-		/// Create a task on `model` with `input`, holding `fee`. Executors are drawn in a later
-		/// block.
+		/// Create a task on `model` with `input`, holding `fee` and a storage deposit of
+		/// `TaskInputDepositPerByte * input.len()` (returned when the task is cancelled or its
+		/// record pruned). Executors are drawn in a later block.
 		#[pallet::call_index(11)]
 		#[pallet::weight(T::WeightInfo::create_task(input.len() as u32))]
 		pub fn create_task(
@@ -685,7 +575,8 @@ pub mod pallet {
 			Self::do_reveal_result(ensure_signed(origin)?, task, result, salt)
 		}
 
-		/// Cancel a task that has no executors yet; the fee is returned.
+		/// Cancel a task that has no executors yet; the fee and deposit are returned and its
+		/// place in the task queue is freed at once.
 		#[pallet::call_index(14)]
 		#[pallet::weight(T::WeightInfo::cancel_task())]
 		pub fn cancel_task(origin: OriginFor<T>, task: TaskId) -> DispatchResult {

@@ -34,6 +34,7 @@ frame_support::construct_runtime!(
 impl frame_system::Config for Test {
 	type Block = Block;
 	type AccountData = pallet_balances::AccountData<Balance>;
+	type DbWeight = frame_support::weights::constants::RocksDbWeight;
 }
 
 #[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
@@ -114,6 +115,14 @@ parameter_types! {
 	pub const MinNodeStake: Balance = 100;
 	pub const ModelDepositAmount: Balance = 50;
 	pub const MinTaskFee: Balance = 5;
+	/// Model deposit per byte and replica; tests may raise it.
+	pub static ModelDepositPerByte: Balance = 0;
+	/// Task input deposit per byte; tests may raise it.
+	pub static TaskInputDepositPerByte: Balance = 0;
+	pub const MaxModelSize: u64 = 1 << 40;
+	pub const MinDownloadBytesPerBlock: u64 = 10_000;
+	/// Cleanup steps per block; tests may lower it.
+	pub static CleanupSteps: u32 = 16;
 }
 
 impl pallet_model_registry::Config for Test {
@@ -123,6 +132,10 @@ impl pallet_model_registry::Config for Test {
 	type AuthorityId = TestAuthId;
 	type MinNodeStake = MinNodeStake;
 	type ModelDeposit = ModelDepositAmount;
+	type ModelDepositPerByte = ModelDepositPerByte;
+	type MaxModelSize = MaxModelSize;
+	type MinDownloadBytesPerBlock = MinDownloadBytesPerBlock;
+	type TaskInputDepositPerByte = TaskInputDepositPerByte;
 	type MinTaskFee = MinTaskFee;
 	type MaxNodes = ConstU32<64>;
 	type MaxModels = ConstU32<16>;
@@ -138,7 +151,7 @@ impl pallet_model_registry::Config for Test {
 	type MaxAssignmentsPerBlock = ConstU32<4>;
 	type MaxNominationDrawsPerBlock = ConstU32<128>;
 	type ModelsReviewedPerBlock = ConstU32<2>;
-	type MaxCleanupStepsPerBlock = ConstU32<16>;
+	type MaxCleanupStepsPerBlock = CleanupSteps;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = ();
@@ -152,6 +165,9 @@ pub const ACCOUNTS: core::ops::RangeInclusive<AccountId> = 1..=80;
 /// Test externalities with endowed accounts and the given parameters, at block 1.
 pub fn new_test_ext_with(params: crate::ParamsOf<Test>) -> sp_io::TestExternalities {
 	set_random_seed(0);
+	CleanupSteps::set(16);
+	ModelDepositPerByte::set(0);
+	TaskInputDepositPerByte::set(0);
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
 		balances: ACCOUNTS.map(|a| (a, INITIAL_BALANCE)).collect(),

@@ -5,10 +5,17 @@
 //! until its owner replaces the sources with `update_sources`: nodes stop downloading bytes
 //! that cannot be verified.
 //!
-//! Deregistration releases the deposit and takes the model out of the dense model index at
-//! once; its copies and nominations are evicted by the cleanup queue in the following blocks
-//! (see [`crate::cleanup`]), so that the call touches a constant number of storage items
-//! whatever the number of holders.
+//! `update_sources` clears the failure count, but while the model has failures at most once
+//! per demand window: each clearing costs the network up to [`MAX_SOURCE_FAILURES`] failed
+//! downloads.
+//!
+//! Deregistration takes the model out of the dense model index at once; its copies and
+//! nominations are evicted by the cleanup queue in the following blocks (see
+//! [`crate::cleanup`]), so that the call touches a constant number of storage items whatever
+//! the number of holders. The deposit is released when the record is removed, so that
+//! register/deregister churn holds a deposit for every record and job it leaves behind.
+//!
+//! Sizes, sources, deposits and deadlines: see [`crate::sources`].
 
 use crate::{pallet::*, types::*};
 use frame_support::{
@@ -16,7 +23,7 @@ use frame_support::{
 	pallet_prelude::*,
 	traits::{fungible::MutateHold, tokens::Precision},
 };
-use sp_runtime::traits::Zero;
+use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_register_model(
@@ -27,15 +34,14 @@ impl<T: Config> Pallet<T> {
 		min_vram_bytes: u64,
 	) -> DispatchResult {
 		ensure!(!Models::<T>::contains_key(model), Error::<T>::ModelAlreadyRegistered);
-		ensure!(!sources.is_empty(), Error::<T>::NoSources);
-		ensure!(sources.iter().all(|url| !url.is_empty()), Error::<T>::EmptySource);
+		Self::check_model(Some(size_bytes), &sources)?;
 		let index = ModelCount::<T>::get();
 		ensure!(index < T::MaxModels::get(), Error::<T>::TooManyModels);
-		let deposit = T::ModelDeposit::get();
+		let p = Params::<T>::get();
+		let deposit = Self::model_deposit(size_bytes, &p);
 		T::Currency::hold(&HoldReason::ModelDeposit.into(), &who, deposit)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 
-		let p = Params::<T>::get();
 		let now = frame_system::Pallet::<T>::block_number();
 		let mut info = ModelInfo {
 			owner: who.clone(),
@@ -54,14 +60,24 @@ impl<T: Config> Pallet<T> {
 			demand_previous: 0,
 			registered_at: now,
 			source_failures: 0,
+			sources_reset_at: now,
+			empty_passes: 0,
+			parked_at: None,
 		};
+		// A model no node ever declared enough capacity for is parked at once: it burns no
+		// draws. (Without any node yet, it is parked after its empty passes.)
+		let seen = CapacityChanges::<T>::get();
+		if NodeCount::<T>::get() > 0 && !Self::could_host(&info, &seen) {
+			info.parked_at = Some((seen.epoch, now));
+			Self::deposit_event(Event::ReplicationParked { model });
+		}
 		// Nominations are drawn from the next block on, with randomness unknown now.
 		Self::ensure_replication(model, &mut info);
 		Models::<T>::insert(model, info);
 		ModelSources::<T>::insert(model, sources);
 		ModelAt::<T>::insert(index, model);
 		ModelCount::<T>::put(index.saturating_add(1));
-		Self::deposit_event(Event::ModelRegistered { model, owner: who, size_bytes });
+		Self::deposit_event(Event::ModelRegistered { model, owner: who, size_bytes, deposit });
 		Ok(())
 	}
 
@@ -74,8 +90,16 @@ impl<T: Config> Pallet<T> {
 		if let Some(who) = who {
 			ensure!(who == info.owner, Error::<T>::NotModelOwner);
 		}
-		ensure!(!sources.is_empty(), Error::<T>::NoSources);
-		ensure!(sources.iter().all(|url| !url.is_empty()), Error::<T>::EmptySource);
+		Self::check_model(None, &sources)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		if info.source_failures > 0 {
+			let p = Params::<T>::get();
+			ensure!(
+				now >= info.sources_reset_at.saturating_add(p.demand_window),
+				Error::<T>::SourcesResetTooSoon
+			);
+			info.sources_reset_at = now;
+		}
 		ModelSources::<T>::insert(model, sources);
 		info.source_failures = 0;
 		Self::ensure_replication(model, &mut info);
@@ -99,19 +123,35 @@ impl<T: Config> Pallet<T> {
 		ModelAt::<T>::remove(last);
 		ModelCount::<T>::put(last);
 
-		let released = T::Currency::release(
-			&HoldReason::ModelDeposit.into(),
-			&info.owner,
-			info.deposit,
-			Precision::BestEffort,
-		);
-		debug_assert!(released.is_ok());
-		info.deposit = Zero::zero();
 		info.retiring = true;
 		Models::<T>::insert(model, info);
 		let mut queued = false;
 		Self::enqueue_cleanup(CleanupJob::Model(model), &mut queued);
 		Self::deposit_event(Event::ModelDeregistered { model });
 		Ok(())
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// Remove the records of a deregistered model whose copies are all evicted, and release
+	/// its deposit.
+	pub(crate) fn remove_model_record(model: ModelId) {
+		if let Some(info) = Models::<T>::take(model) {
+			if !info.deposit.is_zero() {
+				let amount = T::Currency::release(
+					&HoldReason::ModelDeposit.into(),
+					&info.owner,
+					info.deposit,
+					Precision::BestEffort,
+				)
+				.unwrap_or_default();
+				Self::deposit_event(Event::ModelDepositReleased {
+					model,
+					owner: info.owner,
+					amount,
+				});
+			}
+		}
+		ModelSources::<T>::remove(model);
 	}
 }

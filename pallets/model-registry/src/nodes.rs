@@ -4,6 +4,11 @@
 //! Every call here touches a constant number of storage items. What depends on the number of
 //! models a node holds (availability counts after a pause or resume, evictions after a leave or
 //! kick-out) is done by the cleanup queue in the following blocks (see [`crate::cleanup`]).
+//!
+//! Churn is priced: a pause or resume is refused while the previous one is still being applied
+//! (so a node has at most one availability job queued, and toggling cannot restart a job the
+//! queue is working on), and an account that left may join again only one demand window after
+//! leaving (each departure leaves a cleanup job and a departure record behind).
 
 use crate::{pallet::*, qos::INITIAL_QOS, types::*};
 use frame_support::{
@@ -27,6 +32,11 @@ impl<T: Config> Pallet<T> {
 		ensure!(stake >= T::MinNodeStake::get(), Error::<T>::StakeTooLow);
 		let index = NodeCount::<T>::get();
 		ensure!(index < T::MaxNodes::get(), Error::<T>::TooManyNodes);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(
+			Departures::<T>::get(&who).is_none_or(|d| now >= d.rejoin_at),
+			Error::<T>::RejoinTooSoon
+		);
 		T::Currency::hold(&HoldReason::NodeStake.into(), &who, stake)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 		// A recent departure's score is restored: leaving and rejoining resets nothing.
@@ -47,6 +57,7 @@ impl<T: Config> Pallet<T> {
 		Nodes::<T>::insert(&who, node);
 		NodeAt::<T>::insert(index, &who);
 		NodeCount::<T>::put(index.saturating_add(1));
+		Self::note_capacity(&capacity);
 		Self::deposit_event(Event::NodeJoined { node: who, stake, capacity });
 		Ok(())
 	}
@@ -62,6 +73,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(capacity.vram_bytes >= node.vram_needed(), Error::<T>::CapacityBelowUsage);
 		node.capacity = capacity;
 		Nodes::<T>::insert(&who, node);
+		Self::note_capacity(&capacity);
 		Self::deposit_event(Event::NodeCapacityUpdated { node: who, capacity });
 		Ok(())
 	}
@@ -69,6 +81,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_pause(who: T::AccountId) -> DispatchResult {
 		let mut node = Self::member(&who)?;
 		ensure!(node.status == NodeStatus::Active, Error::<T>::AlreadyPaused);
+		ensure!(node.sync_left == 0, Error::<T>::StatusChangePending);
 		node.status = NodeStatus::Paused;
 		Self::schedule_sync(&who, &mut node);
 		Nodes::<T>::insert(&who, node);
@@ -79,9 +92,12 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_resume(who: T::AccountId) -> DispatchResult {
 		let mut node = Self::member(&who)?;
 		ensure!(node.status == NodeStatus::Paused, Error::<T>::NotPaused);
+		ensure!(node.sync_left == 0, Error::<T>::StatusChangePending);
 		node.status = NodeStatus::Active;
 		Self::schedule_sync(&who, &mut node);
+		let capacity = node.capacity;
 		Nodes::<T>::insert(&who, node);
+		Self::note_capacity(&capacity);
 		Self::deposit_event(Event::NodeResumed { node: who });
 		Ok(())
 	}
@@ -128,7 +144,8 @@ impl<T: Config> Pallet<T> {
 
 		let now = frame_system::Pallet::<T>::block_number();
 		let until = now.saturating_add(Self::cooldown_length());
-		Departures::<T>::insert(who, Departure { qos: node.qos, until });
+		let rejoin_at = now.saturating_add(Params::<T>::get().demand_window);
+		Departures::<T>::insert(who, Departure { qos: node.qos, until, rejoin_at });
 		Self::schedule_deadline(until, DeadlineItem::ForgetDeparture { node: who.clone() });
 
 		node.status = NodeStatus::Leaving;

@@ -20,6 +20,18 @@
 //! (probability `qos / 1000`). At most `DRAWS_PER_SLOT` draws are spent per wanted nomination
 //! in one pass. An accepted node that announced the model (`announce_stored`) becomes a holder
 //! at once instead of being nominated; announcing never changes who is drawn.
+//!
+//! Back-off: a pass that finds no eligible node (QoS rolls aside) although it spent every draw
+//! it could (or tried every node) is *empty*. After [`MAX_EMPTY_PASSES`] empty passes in a row the model is *parked*
+//! (`ReplicationParked`): it leaves the queue and is not queued again until the largest disk
+//! and VRAM ever declared can take it and either node capacity changed — a join, a capacity
+//! update or a resume bumps [`CapacityWatermark::epoch`] — or a demand window has passed (other
+//! changes, such as a cool-down ending or disk freed, are noticed that late). A model registered with needs above every
+//! declared capacity is parked at once. Parked models are woken lazily: whenever their
+//! replication is checked (demand review, a task ending, a holding lost), so that a node
+//! joining touches no model. A pass that finds an eligible node resets the count.
+//!
+//! A nomination's deadline grows with the model's size (see [`crate::sources`]).
 
 use crate::{pallet::*, queue::Fifo, types::*, weights::WeightInfo};
 use alloc::vec::Vec;
@@ -108,6 +120,10 @@ impl<T: Config> Pallet<T> {
 			}
 			let item = Deadlines::<T>::take(block, number);
 			number = number.saturating_add(1);
+			// Taking the entry, and the record read that tells whether it is still due (a
+			// nomination confirmed or a phase ended early leaves a stale entry, handled here
+			// at this cost only). Work beyond it is charged by the handlers.
+			weight.saturating_accrue(T::DbWeight::get().reads_writes(2, 1));
 			match item {
 				Some(DeadlineItem::Nomination { model, node }) => {
 					Self::expire_nomination(model, &node, block, weight)
@@ -116,7 +132,8 @@ impl<T: Config> Pallet<T> {
 					Self::end_task_phase(task, block, now, weight)
 				}
 				Some(DeadlineItem::CommitPhases { tasks }) => {
-					// Each task counts as one step.
+					// Each task counts as one step and costs a record read.
+					weight.saturating_accrue(T::DbWeight::get().reads(tasks.len() as u64));
 					steps = steps.saturating_add((tasks.len() as u32).saturating_sub(1));
 					for task in tasks {
 						Self::end_task_phase(task, block, now, weight);
@@ -158,11 +175,36 @@ impl<T: Config> Pallet<T> {
 		Self::replication_goal(info, p).saturating_sub(info.holders.saturating_add(info.nominated))
 	}
 
-	/// Queue the model for nominations if it is short of its goal.
+	/// Whether the largest capacities seen could take the model.
+	pub(crate) fn could_host(info: &ModelInfoOf<T>, seen: &CapacityWatermark) -> bool {
+		seen.max_vram_bytes >= info.min_vram_bytes && seen.max_disk_bytes >= info.size_bytes
+	}
+
+	/// Record a node's declared capacity: parked models may be placed again.
+	pub(crate) fn note_capacity(capacity: &NodeCapacity) {
+		CapacityChanges::<T>::mutate(|seen| {
+			seen.epoch = seen.epoch.wrapping_add(1);
+			seen.max_disk_bytes = seen.max_disk_bytes.max(capacity.disk_bytes);
+			seen.max_vram_bytes = seen.max_vram_bytes.max(capacity.vram_bytes);
+		});
+	}
+
+	/// Queue the model for nominations if it is short of its goal (and not parked; a parked
+	/// model is woken up if node capacity changed since and could take it).
 	pub(crate) fn ensure_replication(model: ModelId, info: &mut ModelInfoOf<T>) {
 		if info.queued || info.retiring || Self::replication_deficit(info, &Params::<T>::get()) == 0
 		{
 			return;
+		}
+		if let Some((epoch, since)) = info.parked_at {
+			let seen = CapacityChanges::<T>::get();
+			let now = frame_system::Pallet::<T>::block_number();
+			let waited = now >= since.saturating_add(Params::<T>::get().demand_window);
+			if !Self::could_host(info, &seen) || (seen.epoch == epoch && !waited) {
+				return;
+			}
+			info.parked_at = None;
+			info.empty_passes = 0;
 		}
 		Replication::<T>::push(model);
 		info.queued = true;
@@ -188,7 +230,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Nominate random eligible nodes for the model's deficit, spending at most `max_draws`
-	/// draws. Returns the draws spent.
+	/// draws. Returns the draws spent and whether the pass was empty: `Some(true)` if it found no
+	/// eligible node although it spent every draw it may spend per wanted nomination (or tried
+	/// every node), `Some(false)` if it found one, `None` if the budget cut it short.
 	pub(crate) fn nominate(
 		model: ModelId,
 		info: &mut ModelInfoOf<T>,
@@ -196,12 +240,17 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 		seed: &BlockSeed,
 		max_draws: u32,
-	) -> u32 {
+	) -> (u32, Option<bool>) {
 		let node_count = NodeCount::<T>::get();
 		let mut wanted = Self::replication_deficit(info, p);
-		if node_count == 0 || wanted == 0 {
-			return 0;
+		if wanted == 0 {
+			return (0, None);
 		}
+		if node_count == 0 {
+			return (0, Some(true));
+		}
+		let initially_wanted = wanted;
+		let mut found_eligible = false;
 		let limit = max_draws.min(wanted.saturating_mul(DRAWS_PER_SLOT));
 		let mut stream = seed.stream(b"modelnet/nominate", model);
 		let holders = Holders::<T>::get(model);
@@ -222,9 +271,11 @@ impl<T: Config> Pallet<T> {
 			let Some(node) = Nodes::<T>::get(&who) else {
 				continue;
 			};
-			if !Self::eligible_for(model, info, &holders, &who, &node)
-				|| !Self::qos_accepts(node.qos, roll)
-			{
+			if !Self::eligible_for(model, info, &holders, &who, &node) {
+				continue;
+			}
+			found_eligible = true;
+			if !Self::qos_accepts(node.qos, roll) {
 				continue;
 			}
 			wanted -= 1;
@@ -235,7 +286,7 @@ impl<T: Config> Pallet<T> {
 				Self::deposit_event(Event::ModelStored { model, node: who });
 				continue;
 			}
-			let deadline = now.saturating_add(p.download_deadline);
+			let deadline = now.saturating_add(Self::download_time(info.size_bytes, p));
 			Self::schedule_deadline(
 				deadline,
 				DeadlineItem::Nomination { model, node: who.clone() },
@@ -243,7 +294,15 @@ impl<T: Config> Pallet<T> {
 			Self::attach_nomination(model, info, &who, now, deadline);
 			Self::deposit_event(Event::DownloadNominated { model, node: who, deadline });
 		}
-		draws
+		let exhausted = draws >= initially_wanted.saturating_mul(DRAWS_PER_SLOT)
+			|| tried.len() as u32 >= node_count;
+		if found_eligible {
+			(draws, Some(false))
+		} else if exhausted {
+			(draws, Some(true))
+		} else {
+			(draws, None)
+		}
 	}
 
 	/// Serve the replication queue with the per-block draw budget (each model served counts
@@ -265,14 +324,24 @@ impl<T: Config> Pallet<T> {
 				weight.saturating_accrue(T::WeightInfo::replicate_model(0));
 				continue;
 			};
-			let draws = if info.retiring {
-				0
+			let (draws, empty) = if info.retiring {
+				(0, None)
 			} else {
 				Self::nominate(model, &mut info, &p, now, seed, budget - spent)
 			};
 			spent = spent.saturating_add(draws.max(1));
 			weight.saturating_accrue(T::WeightInfo::replicate_model(draws));
-			if !info.retiring && Self::replication_deficit(&info, &p) > 0 {
+			match empty {
+				Some(true) => info.empty_passes = info.empty_passes.saturating_add(1),
+				Some(false) => info.empty_passes = 0,
+				None => {}
+			}
+			if info.empty_passes >= MAX_EMPTY_PASSES && !info.retiring {
+				// Nobody could take it: park it until node capacity changes.
+				info.parked_at = Some((CapacityChanges::<T>::get().epoch, now));
+				info.queued = false;
+				Self::deposit_event(Event::ReplicationParked { model });
+			} else if !info.retiring && Self::replication_deficit(&info, &p) > 0 {
 				Replication::<T>::push(model);
 			} else {
 				info.queued = false;

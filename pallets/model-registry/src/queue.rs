@@ -156,14 +156,30 @@ where
 		range.len
 	}
 
-	/// Append `item` at the back; `false` (and nothing changed) if the ring is full.
-	pub fn push(range: &mut RingRange, item: V) -> bool {
+	/// Append `item` at the back. Returns its slot, or `None` (and nothing changed) if the
+	/// ring is full.
+	pub fn push_slot(range: &mut RingRange, item: V) -> Option<u32> {
 		if range.len >= Cap::get() {
-			return false;
+			return None;
 		}
-		Items::insert(Self::slot(range, range.len), item);
+		let slot = Self::slot(range, range.len);
+		Items::insert(slot, item);
 		range.len += 1;
-		true
+		Some(slot)
+	}
+
+	/// Remove the item at `slot` (which must hold an item of the ring): the back item moves
+	/// into it. Returns the moved item (`None` if the removed item was the back one).
+	pub fn remove(range: &mut RingRange, slot: u32) -> Option<V> {
+		let last = range.len.checked_sub(1)?;
+		let back = Self::slot(range, last);
+		range.len = last;
+		if back == slot {
+			return None;
+		}
+		let moved = Items::get(back)?;
+		Items::insert(slot, &moved);
+		Some(moved)
 	}
 
 	/// Remove and return the front item.

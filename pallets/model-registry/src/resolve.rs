@@ -24,7 +24,8 @@
 //!   resolve, so it is slashed like any other executor; the rest is released then.
 //! - QoS penalties are not applied when the model was deregistered meanwhile (its holders were
 //!   told to delete it).
-//! - A resolved task stays readable for one demand window, then it is pruned.
+//! - A resolved task stays readable for one demand window, then it is pruned and the storage
+//!   deposit of its input returned.
 
 use crate::weights::WeightInfo;
 use crate::{pallet::*, qos::MAJORITY_SCORES, types::*};
@@ -83,15 +84,21 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Deadline handler: remove a resolved task record.
+	/// Deadline handler: remove a resolved task record and return its storage deposit.
 	pub(crate) fn prune_task(id: TaskId) {
-		Tasks::<T>::mutate_exists(id, |task| {
-			if task.as_ref().is_some_and(|t| {
+		let pruned = Tasks::<T>::mutate_exists(id, |task| {
+			let resolved = task.as_ref().is_some_and(|t| {
 				matches!(t.status, TaskStatus::Completed { .. } | TaskStatus::Failed { .. })
-			}) {
-				*task = None;
+			});
+			if resolved {
+				task.take()
+			} else {
+				None
 			}
 		});
+		if let Some(task) = pruned {
+			Self::release_task_deposit(&task.creator, task.deposit);
+		}
 	}
 
 	/// Remove task `id` from the holder entries of `nodes` for `model` (one write).

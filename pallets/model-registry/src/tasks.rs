@@ -18,6 +18,12 @@
 //! A task that cannot be served goes to the back of the ring and emits `TaskWaitingForHolders`
 //! once. A task waiting longer than one demand window fails with `NoHolders` and is refunded.
 //!
+//! The ring holds exactly the waiting tasks: each task's slot is recorded
+//! ([`PendingTaskSlots`]) and cancelling a task frees its slot at once, the last waiting task
+//! moving into it. So creating and cancelling tasks in a loop, with the fee refunded every
+//! time, occupies no place of the queue. A task's input holds a storage deposit
+//! (`TaskInputDepositPerByte` per byte) until its record is removed (cancelled or pruned).
+//!
 //! Committing a result counts as an open commitment of the node until the task resolves; a
 //! node cannot leave while it has one, so a wrong answer cannot escape its slash.
 
@@ -72,7 +78,7 @@ impl Iterator for DrawOrder {
 	}
 }
 
-/// The pending-task ring. A cancelled task leaves its entry behind (skipped when reached).
+/// The pending-task ring.
 pub(crate) type Pending<T> = Ring<PendingTasks<T>, <T as Config>::MaxQueuedTasks, TaskId>;
 
 impl<T: Config> Pallet<T> {
@@ -90,9 +96,16 @@ impl<T: Config> Pallet<T> {
 			Pending::<T>::len(&queue.pending) < T::MaxQueuedTasks::get(),
 			Error::<T>::TaskQueueFull
 		);
+		let deposit = Self::task_deposit(input.len());
 		T::Currency::hold(&HoldReason::TaskFee.into(), &who, fee)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
-		Pending::<T>::push(&mut queue.pending, id);
+		if !deposit.is_zero() {
+			T::Currency::hold(&HoldReason::TaskDeposit.into(), &who, deposit)
+				.map_err(|_| Error::<T>::InsufficientBalance)?;
+		}
+		if let Some(slot) = Pending::<T>::push_slot(&mut queue.pending, id) {
+			PendingTaskSlots::<T>::insert(id, slot);
+		}
 		queue.next_task = id.saturating_add(1);
 		TaskQueue::<T>::put(queue);
 		Tasks::<T>::insert(
@@ -101,6 +114,7 @@ impl<T: Config> Pallet<T> {
 				model,
 				creator: who.clone(),
 				fee,
+				deposit,
 				input,
 				challenge: H256::zero(),
 				created_at: frame_system::Pallet::<T>::block_number(),
@@ -109,7 +123,7 @@ impl<T: Config> Pallet<T> {
 				waiting_notified: false,
 			},
 		);
-		Self::deposit_event(Event::TaskCreated { task: id, model, creator: who, fee });
+		Self::deposit_event(Event::TaskCreated { task: id, model, creator: who, fee, deposit });
 		Ok(())
 	}
 
@@ -117,8 +131,16 @@ impl<T: Config> Pallet<T> {
 		let task = Tasks::<T>::get(id).ok_or(Error::<T>::TaskNotFound)?;
 		ensure!(task.creator == who, Error::<T>::NotTaskCreator);
 		ensure!(task.status == TaskStatus::Waiting, Error::<T>::TaskAlreadyAssigned);
-		// The queue entry stays; it is skipped once it reaches the front.
+		// Free the task's place in the queue at once: the last waiting task moves into it.
+		if let Some(slot) = PendingTaskSlots::<T>::take(id) {
+			let mut queue = TaskQueue::<T>::get();
+			if let Some(moved) = Pending::<T>::remove(&mut queue.pending, slot) {
+				PendingTaskSlots::<T>::insert(moved, slot);
+			}
+			TaskQueue::<T>::put(queue);
+		}
 		Self::refund_fee(&task.creator, task.fee);
+		Self::release_task_deposit(&task.creator, task.deposit);
 		Tasks::<T>::remove(id);
 		Self::deposit_event(Event::TaskCancelled { task: id });
 		Ok(())
@@ -131,6 +153,20 @@ impl<T: Config> Pallet<T> {
 		}
 		let released = T::Currency::release(
 			&HoldReason::TaskFee.into(),
+			creator,
+			amount,
+			Precision::BestEffort,
+		);
+		debug_assert!(released.is_ok());
+	}
+
+	/// Return a task's storage deposit to its creator.
+	pub(crate) fn release_task_deposit(creator: &T::AccountId, amount: BalanceOf<T>) {
+		if amount.is_zero() {
+			return;
+		}
+		let released = T::Currency::release(
+			&HoldReason::TaskDeposit.into(),
 			creator,
 			amount,
 			Precision::BestEffort,
@@ -158,9 +194,11 @@ impl<T: Config> Pallet<T> {
 			let Some(id) = Pending::<T>::pop(&mut queue.pending) else {
 				break;
 			};
+			// Put back below (with its new slot) if it stays waiting.
+			PendingTaskSlots::<T>::remove(id);
 			let Some(mut task) = Tasks::<T>::get(id).filter(|t| t.status == TaskStatus::Waiting)
 			else {
-				// A cancelled task.
+				// Cannot happen: a cancelled task leaves the ring.
 				continue;
 			};
 			let Some(info) = Models::<T>::get(task.model).filter(|m| !m.retiring) else {
@@ -184,7 +222,9 @@ impl<T: Config> Pallet<T> {
 				Tasks::<T>::insert(id, task);
 			}
 			// Room is certain: the entry was just popped.
-			Pending::<T>::push(&mut queue.pending, id);
+			if let Some(slot) = Pending::<T>::push_slot(&mut queue.pending, id) {
+				PendingTaskSlots::<T>::insert(id, slot);
+			}
 		}
 		TaskQueue::<T>::put(queue);
 		if !assigned.is_empty() {

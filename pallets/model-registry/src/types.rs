@@ -23,6 +23,10 @@ pub const QOS_MAX: u32 = 1000;
 /// nominations until its owner replaces the sources.
 pub const MAX_SOURCE_FAILURES: u32 = 3;
 
+/// Replication passes in a row that place no nomination, after which a model is parked: it
+/// gets no more nominations until node capacity changes (see [`CapacityWatermark`]).
+pub const MAX_EMPTY_PASSES: u32 = 3;
+
 /// Length of a punishment, in demand windows (`RegistryParams::demand_window`): a node slashed
 /// on a model may not hold it again (be nominated, drawn or announce it) for this long, and the
 /// QoS of a node that left or was kicked out is restored if it rejoins within this long.
@@ -273,6 +277,40 @@ pub struct ModelInfo<AccountId, Balance, BlockNumber> {
 	/// (see [`DeclineReason::blames_sources`]). Reset when a node confirms a copy or the owner
 	/// replaces the sources; from [`MAX_SOURCE_FAILURES`] on the model gets no nominations.
 	pub source_failures: u32,
+	/// Block at which the source failures were last cleared by `update_sources` (or of
+	/// registration): they may be cleared again one demand window later.
+	pub sources_reset_at: BlockNumber,
+	/// Replication passes in a row that placed no nomination (see [`MAX_EMPTY_PASSES`]).
+	pub empty_passes: u32,
+	/// While parked: the [`CapacityWatermark::epoch`] and the block at which the model was
+	/// parked. A parked model is not queued for nominations until the largest capacity seen can
+	/// take it and either the epoch moved on or a demand window has passed.
+	pub parked_at: Option<(u32, BlockNumber)>,
+}
+
+/// What the registry knows about node capacity changes, to wake parked models up without
+/// visiting them: a counter bumped by every join, capacity update and resume, and the largest
+/// disk and VRAM any node declared (never lowered).
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct CapacityWatermark {
+	/// Bumped by every join, capacity update and resume.
+	pub epoch: u32,
+	/// Largest disk any node declared.
+	pub max_disk_bytes: u64,
+	/// Largest VRAM any node declared.
+	pub max_vram_bytes: u64,
 }
 
 /// One holder of a model.
@@ -415,6 +453,8 @@ pub struct TaskInfo<AccountId, Balance, BlockNumber, MaxInput: Get<u32>, MaxExec
 	pub creator: AccountId,
 	/// Fee held from the creator until resolution.
 	pub fee: Balance,
+	/// Storage deposit for the input, held from the creator until the record is removed.
+	pub deposit: Balance,
 	/// Task input.
 	pub input: BoundedVec<u8, MaxInput>,
 	/// Challenge drawn when the executors are assigned (zero while the task waits), from the
@@ -493,6 +533,8 @@ pub struct Departure<BlockNumber> {
 	pub qos: u32,
 	/// Block at which the record is forgotten; a node rejoining before starts with `qos`.
 	pub until: BlockNumber,
+	/// First block at which the account may join again (one demand window after leaving).
+	pub rejoin_at: BlockNumber,
 }
 
 mod api;

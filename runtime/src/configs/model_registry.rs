@@ -11,8 +11,20 @@ use frame_support::{parameter_types, traits::ConstU32};
 parameter_types! {
 	/// The least stake a node must hold to join: 100 units.
 	pub const MinNodeStake: Balance = 100 * UNIT;
-	/// What registering a model holds until it is deregistered: 10 units.
+	/// Base of what registering a model holds until its copies are evicted after
+	/// deregistration: 10 units.
 	pub const ModelDeposit: Balance = 10 * UNIT;
+	/// Model deposit per byte and initial replica: about 1 unit per GiB placed (a 10 GiB model
+	/// on 10 initial replicas holds about 100 units beyond the base).
+	pub const ModelDepositPerByte: Balance = UNIT / (1 << 30);
+	/// Largest model accepted: 256 GiB.
+	pub const MaxModelSize: u64 = 256 << 30;
+	/// Download speed a nominated node is assumed to reach at least: 10 MiB/s, i.e. 60 MiB per
+	/// 6-second block. A 256 GiB model adds about 4,400 blocks (7.3 hours) to the deadline.
+	pub const MinDownloadBytesPerBlock: u64 = 60 << 20;
+	/// Storage deposit per byte of task input: a full 4 KiB input holds about 0.4 units until
+	/// the task is pruned.
+	pub const TaskInputDepositPerByte: Balance = UNIT / 10_000;
 	/// The least fee of a task: 1 unit. Filling the task queue (256 places) for a demand window
 	/// then holds 256 units.
 	pub const MinTaskFee: Balance = UNIT;
@@ -27,6 +39,10 @@ impl pallet_model_registry::Config for Runtime {
 	type AuthorityId = pallet_model_registry::crypto::AuthorityId;
 	type MinNodeStake = MinNodeStake;
 	type ModelDeposit = ModelDeposit;
+	type ModelDepositPerByte = ModelDepositPerByte;
+	type MaxModelSize = MaxModelSize;
+	type MinDownloadBytesPerBlock = MinDownloadBytesPerBlock;
+	type TaskInputDepositPerByte = TaskInputDepositPerByte;
 	type MinTaskFee = MinTaskFee;
 	type MaxNodes = ConstU32<10_000>;
 	type MaxModels = ConstU32<1_000>;

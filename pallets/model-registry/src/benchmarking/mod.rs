@@ -40,7 +40,7 @@ mod benchmarks {
 		let stake = T::MinNodeStake::get();
 		// A recent departure: its QoS is restored and the record taken.
 		let until = now::<T>().saturating_add(1u32.into());
-		Departures::<T>::insert(&caller, Departure { qos: 500, until });
+		Departures::<T>::insert(&caller, Departure { qos: 500, until, rejoin_at: now::<T>() });
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), big_capacity(), stake);
@@ -125,7 +125,13 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), model, 1_000, sources::<T>(s), 1);
 
-		assert_last_event::<T>(Event::ModelRegistered { model, owner: caller, size_bytes: 1_000 });
+		let deposit = Pallet::<T>::model_deposit(1_000, &Params::<T>::get());
+		assert_last_event::<T>(Event::ModelRegistered {
+			model,
+			owner: caller,
+			size_bytes: 1_000,
+			deposit,
+		});
 		assert_eq!(ModelSources::<T>::get(model).len() as u32, s);
 	}
 
@@ -136,7 +142,12 @@ mod benchmarks {
 		set_up_block::<T>();
 		let model = registered_model::<T>(0);
 		unqueue::<T>(model);
-		Models::<T>::mutate_extant(model, |m| m.source_failures = MAX_SOURCE_FAILURES);
+		// The last clearing lies a demand window back.
+		Params::<T>::mutate(|p| p.demand_window = 1u32.into());
+		Models::<T>::mutate_extant(model, |m| {
+			m.source_failures = MAX_SOURCE_FAILURES;
+			m.sources_reset_at = 0u32.into();
+		});
 		let owner = Models::<T>::get(model).expect("registered").owner;
 
 		#[extrinsic_call]
@@ -171,12 +182,17 @@ mod benchmarks {
 		let deadline = now::<T>().saturating_add(5u32.into());
 		nominate::<T>(model, &caller, deadline);
 		fill_holdings::<T>(&caller, 1);
+		// A full holder list but for the caller's place.
+		let others = T::MaxHoldersPerModel::get() - 1;
+		for other in nodes::<T>("other", others) {
+			hold::<T>(model, &other);
+		}
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), model);
 
 		assert_last_event::<T>(Event::ModelStored { model, node: caller });
-		assert!(Models::<T>::get(model).is_some_and(|m| m.holders == 1 && m.queued));
+		assert!(Models::<T>::get(model).is_some_and(|m| m.holders == others + 1));
 	}
 
 	#[benchmark]
@@ -204,7 +220,9 @@ mod benchmarks {
 		let caller = node::<T>("node", 0);
 		hold::<T>(model, &caller);
 		fill_holdings::<T>(&caller, 0);
-		for other in nodes::<T>("other", 2) {
+		// A full holder list.
+		let others = T::MaxHoldersPerModel::get() - 1;
+		for other in nodes::<T>("other", others) {
 			hold::<T>(model, &other);
 		}
 
@@ -212,7 +230,7 @@ mod benchmarks {
 		_(RawOrigin::Signed(caller.clone()), model);
 
 		assert_last_event::<T>(Event::ModelLost { model, node: caller });
-		assert!(Models::<T>::get(model).is_some_and(|m| m.holders == 2 && m.queued));
+		assert!(Models::<T>::get(model).is_some_and(|m| m.holders == others));
 	}
 
 	/// The announcement list is full but for one entry, and every entry is examined (one model
@@ -225,6 +243,10 @@ mod benchmarks {
 		fill_holdings::<T>(&caller, 1);
 		let stale = other_models(T::MaxModelsPerNode::get() - 1);
 		Announcements::<T>::insert(&caller, BoundedVec::truncate_from(stale));
+		// A full holder list, which the call scans for the caller.
+		for other in nodes::<T>("other", T::MaxHoldersPerModel::get()) {
+			hold::<T>(model, &other);
+		}
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), model);
@@ -245,7 +267,8 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), model, input::<T>(i), fee);
 
-		assert_last_event::<T>(Event::TaskCreated { task, model, creator: caller, fee });
+		let deposit = Pallet::<T>::task_deposit(i as usize);
+		assert_last_event::<T>(Event::TaskCreated { task, model, creator: caller, fee, deposit });
 		assert_eq!(Pending::<T>::items(&TaskQueue::<T>::get().pending), vec![task]);
 		assert!(Tasks::<T>::get(task).is_some_and(|t| t.input.len() as u32 == i));
 	}
@@ -525,21 +548,36 @@ mod benchmarks {
 		assert!(Models::<T>::get(model).is_some_and(|m| m.queued));
 	}
 
-	/// A model of the replication queue is served with `d` draws, each nominating an eligible
-	/// node.
+	/// A model of the replication queue is served with `d` draws, the whole range it can be
+	/// charged for: `d - 1` (at most `MaxHoldersPerModel - 1`) draws nominate an eligible node,
+	/// the others read an eligible node and reject it by its QoS roll; the model stays short
+	/// by one nomination and goes back to the queue.
 	#[benchmark]
-	fn replicate_model(d: Linear<1, { T::MaxHoldersPerModel::get() }>) {
+	fn replicate_model(
+		d: Linear<
+			1,
+			{
+				T::MaxNominationDrawsPerBlock::get()
+					.min(T::MaxNodes::get())
+					.min(T::MaxHoldersPerModel::get() * crate::placement::DRAWS_PER_SLOT)
+			},
+		>,
+	) {
 		set_up_block::<T>();
+		let accepted = (d - 1).min(T::MaxHoldersPerModel::get() - 1);
 		Params::<T>::mutate(|p| {
 			p.refill_batch = 1;
 			p.max_replicas = T::MaxHoldersPerModel::get();
 		});
 		let model = registered_model::<T>(0);
-		for who in nodes::<T>("node", d) {
+		for (i, who) in nodes::<T>("node", d).into_iter().enumerate() {
 			fill_holdings::<T>(&who, 1);
+			if i as u32 >= accepted {
+				Nodes::<T>::mutate_extant(&who, |n| n.qos = 0);
+			}
 		}
 		Models::<T>::mutate_extant(model, |m| {
-			m.target = d;
+			m.target = accepted + 1;
 			m.queued = true;
 		});
 		Replication::<T>::push(model);
@@ -550,15 +588,17 @@ mod benchmarks {
 			Pallet::<T>::process_replication_queue(now::<T>(), &seed);
 		}
 
-		assert!(Models::<T>::get(model).is_some_and(|m| m.nominated == d && !m.queued));
+		assert!(Models::<T>::get(model).is_some_and(|m| m.nominated == accepted && m.queued));
 	}
 
-	/// A model's demand review evicts `e` of its holders (after sampling the maximum).
+	/// A model's demand review evicts `e` of its holders (after scanning a full holder list and
+	/// sampling the maximum).
 	#[benchmark]
 	fn review_model(e: Linear<1, { crate::demand::EVICTION_SAMPLE }>) {
 		set_up_block::<T>();
+		Params::<T>::mutate(|p| p.max_replicas = T::MaxHoldersPerModel::get());
 		let model = registered_model::<T>(0);
-		let count = 2 * crate::demand::EVICTION_SAMPLE;
+		let count = T::MaxHoldersPerModel::get();
 		for who in nodes::<T>("holder", count) {
 			hold::<T>(model, &who);
 			fill_holdings::<T>(&who, 0);

@@ -39,7 +39,8 @@ pub(super) fn has_event<T: Config>(event: Event<T>) -> bool {
 /// Enough for stakes, deposits and fees of every benchmark.
 pub(super) fn fund<T: Config>(who: &T::AccountId) {
 	let amount = T::MinNodeStake::get()
-		.saturating_add(T::ModelDeposit::get())
+		.saturating_add(Pallet::<T>::model_deposit(1_000, &Params::<T>::get()))
+		.saturating_add(Pallet::<T>::task_deposit(T::MaxTaskInputLen::get() as usize))
 		.saturating_mul(1_000u32.into())
 		.saturating_add(T::Currency::minimum_balance());
 	T::Currency::set_balance(who, amount);
@@ -88,7 +89,9 @@ pub(super) fn other_models(n: u32) -> Vec<ModelId> {
 
 /// Sources of the maximum count (`s`) and length.
 pub(super) fn sources<T: Config>(s: u32) -> SourcesOf<T> {
-	let url: UrlOf<T> = BoundedVec::truncate_from(vec![b'u'; T::MaxUrlLen::get() as usize]);
+	let mut url = b"https://".to_vec();
+	url.resize(T::MaxUrlLen::get() as usize, b'u');
+	let url: UrlOf<T> = BoundedVec::truncate_from(url);
 	BoundedVec::truncate_from(vec![url; s as usize])
 }
 
@@ -233,6 +236,7 @@ pub(super) fn task_with_executors<T: Config>(
 		model,
 		creator,
 		fee,
+		deposit: 0u32.into(),
 		input: input::<T>(T::MaxTaskInputLen::get()),
 		challenge: H256::zero(),
 		created_at: now::<T>(),

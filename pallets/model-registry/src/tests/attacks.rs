@@ -127,6 +127,8 @@ fn re_entry_after_punishment() {
 		assert_ok!(ModelRegistry::leave(RuntimeOrigin::signed(odd)));
 		run_blocks(2);
 		assert!(Nodes::<Test>::get(odd).is_none());
+		// Rejoining waits a demand window.
+		run_blocks(Params::<Test>::get().demand_window);
 		assert_ok!(ModelRegistry::join(RuntimeOrigin::signed(odd), big(), 1_000));
 		assert_eq!(Nodes::<Test>::get(odd).unwrap().qos, qos);
 
@@ -136,6 +138,7 @@ fn re_entry_after_punishment() {
 		ModelRegistry::record_qos(&odd, 0, &mut weight);
 		run_blocks(2);
 		assert!(Nodes::<Test>::get(odd).is_none());
+		run_blocks(Params::<Test>::get().demand_window);
 		assert_ok!(ModelRegistry::join(RuntimeOrigin::signed(odd), big(), 1_000));
 		assert_eq!(Nodes::<Test>::get(odd).unwrap().qos, 168);
 	});

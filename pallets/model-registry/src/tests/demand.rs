@@ -18,6 +18,9 @@ fn info_with(target: u32, current: u32, previous: u32) -> ModelInfoOf<Test> {
 		demand_previous: previous,
 		registered_at: 0,
 		source_failures: 0,
+		sources_reset_at: 0,
+		empty_passes: 0,
+		parked_at: None,
 	}
 }
 
@@ -169,6 +172,8 @@ fn eviction_prefers_paused_then_low_qos_and_spares_busy_holders() {
 		let copies = holders(model);
 		let (paused, low, busy) = (copies[0], copies[1], copies[2]);
 		assert_ok!(ModelRegistry::pause(RuntimeOrigin::signed(paused)));
+		// The pause reaches the holder list's availability flags in the next block.
+		run_blocks(1);
 		Nodes::<Test>::mutate(low, |n| n.as_mut().unwrap().qos = 300);
 		Nodes::<Test>::mutate(busy, |n| n.as_mut().unwrap().qos = 100);
 		set_node_tasks(busy, model, vec![7]);

@@ -19,6 +19,7 @@ mod placement;
 mod property;
 mod qos;
 mod runtime_api;
+mod spam;
 mod tasks;
 
 /// Model id number `n`.
@@ -227,7 +228,9 @@ fn invariant_checks_detect_corruption() {
 		}),
 		("task queued twice", |m| {
 			let t = create_task(m);
-			TaskQueue::<Test>::mutate(|q| crate::tasks::Pending::<Test>::push(&mut q.pending, t));
+			TaskQueue::<Test>::mutate(|q| {
+				crate::tasks::Pending::<Test>::push_slot(&mut q.pending, t);
+			});
 		}),
 		("queued flag mismatch", |m| {
 			Models::<Test>::mutate(m, |i| i.as_mut().unwrap().queued = true);

@@ -14,7 +14,7 @@ fn register_holds_deposit_and_queues_placement() {
 		assert_eq!(ModelAt::<Test>::get(0), Some(model));
 		assert_eq!(
 			take_events(),
-			vec![Event::ModelRegistered { model, owner: 80, size_bytes: 1_000 }]
+			vec![Event::ModelRegistered { model, owner: 80, size_bytes: 1_000, deposit: 50 }]
 		);
 	});
 }
@@ -119,7 +119,13 @@ fn waiting_task_of_deregistered_model_is_refunded() {
 		assert_ok!(ModelRegistry::deregister_model(RuntimeOrigin::root(), model));
 		take_events();
 		run_blocks(1);
-		assert_eq!(take_events(), vec![Event::TaskFailed { task, reason: TaskFailure::ModelGone }]);
+		assert_eq!(
+			take_events(),
+			vec![
+				Event::TaskFailed { task, reason: TaskFailure::ModelGone },
+				Event::ModelDepositReleased { model, owner: 80, amount: 50 },
+			]
+		);
 		assert_eq!(held(HoldReason::TaskFee, 79), 0);
 		assert_eq!(free(79), INITIAL_BALANCE);
 	});
@@ -180,6 +186,13 @@ fn failing_sources_stop_nominations_until_the_owner_replaces_them() {
 			),
 			Error::<Test>::ModelNotFound
 		);
+		// Failures are cleared at most once per demand window (counted from registration).
+		assert_noop!(
+			ModelRegistry::update_sources(RuntimeOrigin::signed(80), model, new_sources.clone()),
+			Error::<Test>::SourcesResetTooSoon
+		);
+		run_to_block(Models::<Test>::get(model).unwrap().registered_at + 100);
+		take_events();
 		assert_ok!(ModelRegistry::update_sources(
 			RuntimeOrigin::signed(80),
 			model,

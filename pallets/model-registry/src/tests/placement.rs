@@ -75,9 +75,10 @@ fn only_eligible_nodes_are_nominated() {
 		let model = register(1);
 		run_blocks(30);
 		assert_eq!(nominees(model), vec![3]);
-		// The model stays queued with its deficit.
+		// No other node can take it: after its empty passes the model is parked with its
+		// deficit, and burns no more draws.
 		let info = Models::<Test>::get(model).unwrap();
-		assert!(info.queued);
+		assert!(!info.queued && info.parked_at.is_some());
 		assert_eq!(ModelRegistry::replication_deficit(&info, &Params::<Test>::get()), 9);
 	});
 }
@@ -394,6 +395,7 @@ fn deadlines_beyond_the_per_block_limit_are_handled_in_the_next_block() {
 				model: model_id(1),
 				creator: 79,
 				fee: 1,
+				deposit: 0,
 				input: BoundedVec::new(),
 				challenge: H256::zero(),
 				created_at: 1,
