@@ -436,11 +436,14 @@ export class LocalNetwork {
       await insertKey(n.api, n.suri);
     }
 
-    // 2. Parameters (through sudo; Alice is root of the local chain).
+    // 2. Parameters (through sudo; Alice is root of the local chain), if any are given.
     const { params: current } = await readParams(api);
 
     this.params = mergeParams(api, current, params);
-    await sudoAndWait(api, api.tx[PALLET].setParams(this.params), signerFrom(SUDO_SURI));
+
+    if (Object.keys(params).length) {
+      await sudoAndWait(api, api.tx[PALLET].setParams(this.params), signerFrom(SUDO_SURI));
+    }
 
     // 3. Each account joins, signed and submitted through its own process.
     const minStake = api.consts[PALLET]?.minNodeStake?.toBigInt?.();
