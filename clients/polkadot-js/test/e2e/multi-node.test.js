@@ -62,7 +62,7 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
   let blockMs = 6_000;
   let fee;
   let user;
-  const dataDir = mkdtempSync(join(tmpdir(), 'modelnet-e2e-net-data-'));
+  let dataDir;
   const models = {};
   const timings = [];
 
@@ -188,6 +188,7 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
   before(async () => {
     const started = Date.now();
 
+    dataDir = mkdtempSync(join(tmpdir(), 'modelnet-e2e-net-data-'));
     server = await new ModelServer().start();
     net = new LocalNetwork({ binary: NODE_BINARY, name: 'e2e-net', storage: STORAGE });
 
@@ -213,7 +214,9 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
   after(async () => {
     await net?.shutdown({ keep: failed || !!process.env.MODELNET_E2E_KEEP_STORE });
     await server?.stop();
-    rmSync(dataDir, { force: true, recursive: true });
+    if (dataDir) {
+      rmSync(dataDir, { force: true, recursive: true });
+    }
 
     if (failed) {
       process.stderr.write(`multi-node logs:\n${net?.logFiles()}\nnode directories kept in ${net?.baseDir}\n`);

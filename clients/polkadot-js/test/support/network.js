@@ -372,8 +372,22 @@ export class LocalNetwork {
   /**
    * Start every process (all at once: the bootnode's address is known in advance), connect to
    * each, and wait until node 0 sees every other node as a peer and a block is finalized.
+   * The same ports and directories are used if the network was started before.
    */
   async start ({ peersTimeoutMs = 120_000, finalityTimeoutMs = 180_000 } = {}) {
+    if (!this.nodes.length) {
+      await this.plan();
+    }
+
+    await Promise.all(this.nodes.map((n) => n.start()));
+    await this.waitForPeers(peersTimeoutMs);
+    await this.waitForFinalized(1, finalityTimeoutMs);
+
+    return this;
+  }
+
+  /** Pick the ports and lay out the nodes (names, keys, directories, command lines); start nothing. */
+  async plan () {
     await cryptoWaitReady();
 
     const ports = await this.#ports(this.validatorCount + this.storageCount);
@@ -385,11 +399,8 @@ export class LocalNetwork {
     ];
 
     this.nodes = specs.map((s, index) => new NetworkNode(this, { ...s, index, ports: ports[index] }));
-    await Promise.all(this.nodes.map((n) => n.start()));
-    await this.waitForPeers(peersTimeoutMs);
-    await this.waitForFinalized(1, finalityTimeoutMs);
 
-    return this;
+    return this.nodes;
   }
 
   /** Wait until node 0 is connected to every other running node, and each of those to someone. */
