@@ -1,4 +1,5 @@
-// Start and stop a `modelnet-node --dev --tmp` for the end-to-end tests.
+// Start and stop `modelnet-node` processes for the end-to-end tests: a `--dev --tmp` node
+// (`startNode`), or any command line (`spawnNode`, used by the multi-node harness in network.js).
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -34,7 +35,8 @@ process.once('exit', () => {
   }
 });
 
-async function rpcReady (port) {
+/** Whether a node's HTTP RPC on `port` answers `chain_getHeader`. */
+export async function rpcReady (port) {
   try {
     const res = await fetch(`http://127.0.0.1:${port}`, {
       body: JSON.stringify({ id: 1, jsonrpc: '2.0', method: 'chain_getHeader', params: [] }),
@@ -51,36 +53,23 @@ async function rpcReady (port) {
 }
 
 /**
- * Start a dev node.
+ * Spawn a `modelnet-node` with the given arguments, log its output to `logFile` (appended, so a
+ * restarted node keeps one log) and wait until its RPC on `rpcPort` answers.
  *
- * @param {{ name: string, binary: string, modelStore: string, maxBytes?: number | bigint, extraArgs?: string[], readyTimeoutMs?: number }} opts
- * @returns {Promise<{ url: string, rpcPort: number, pid: number, logFile: string, args: string[], stop: () => Promise<void>, exited: () => boolean }>}
+ * @param {{ name: string, binary: string, args: string[], rpcPort: number, logFile: string, readyTimeoutMs?: number }} opts
+ * @returns {Promise<{ pid: number, args: string[], logFile: string, exited: () => boolean, exitInfo: () => ({ code: number | null, signal: string | null } | null),
+ *   waitExit: () => Promise<{ code: number | null, signal: string | null }>, stop: (graceMs?: number) => Promise<void>, kill: () => Promise<void> }>}
  */
-export async function startNode ({ binary, extraArgs = [], maxBytes, modelStore, name, readyTimeoutMs = 120_000 }) {
+export async function spawnNode ({ args, binary, logFile, name, readyTimeoutMs = 120_000, rpcPort }) {
   if (!existsSync(binary)) {
     throw new Error(`MODELNET_NODE=${binary}: no such file`);
   }
 
   mkdirSync(LOG_DIR, { recursive: true });
 
-  const [rpcPort, p2pPort, promPort] = [await freePort(), await freePort(), await freePort()];
-  const logFile = join(LOG_DIR, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
-  const args = [
-    '--dev', '--tmp',
-    '--rpc-port', String(rpcPort),
-    '--port', String(p2pPort),
-    '--prometheus-port', String(promPort),
-    '--no-mdns',
-    '--offchain-worker', 'always',
-    '--model-store', modelStore,
-    ...(maxBytes !== undefined ? ['--model-store-max-bytes', String(maxBytes)] : []),
-    '-l', process.env.MODELNET_NODE_LOG || 'info,modelnet=debug,model-worker=debug,model-registry=debug,runtime::model-registry=debug',
-    ...(process.env.MODELNET_NODE_EXTRA_ARGS ? process.env.MODELNET_NODE_EXTRA_ARGS.split(/\s+/).filter(Boolean) : []),
-    ...extraArgs
-  ];
-  const log = createWriteStream(logFile);
+  const log = createWriteStream(logFile, { flags: 'a' });
 
-  log.write(`$ ${binary} ${args.join(' ')}\n`);
+  log.write(`\n=== ${new Date().toISOString()} start ${name}\n$ ${binary} ${args.join(' ')}\n`);
 
   const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let exitInfo = null;
@@ -93,19 +82,23 @@ export async function startNode ({ binary, extraArgs = [], maxBytes, modelStore,
     child.once('exit', (code, signal) => {
       exitInfo = { code, signal };
       live.delete(child);
+      log.write(`\n=== ${new Date().toISOString()} ${name} exited (code ${code}, signal ${signal})\n`);
       resolveExit(exitInfo);
     });
   });
-
+  const closeLog = () => new Promise((r) => log.end(r));
   const deadline = Date.now() + readyTimeoutMs;
 
   while (!(await rpcReady(rpcPort))) {
     if (exitInfo) {
+      await closeLog();
       throw new Error(`${name}: modelnet-node exited during start-up (code ${exitInfo.code}, signal ${exitInfo.signal}); log: ${logFile}`);
     }
 
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
+      await exited;
+      await closeLog();
       throw new Error(`${name}: RPC not ready on port ${rpcPort} within ${readyTimeoutMs / 1000}s; log: ${logFile}`);
     }
 
@@ -114,11 +107,21 @@ export async function startNode ({ binary, extraArgs = [], maxBytes, modelStore,
 
   return {
     args,
+    exitInfo: () => exitInfo,
     exited: () => exitInfo !== null,
+    /** SIGKILL: no clean shutdown, as in a crash or power loss. */
+    async kill () {
+      if (!exitInfo) {
+        process.kill(child.pid, 'SIGKILL');
+        await exited;
+      }
+
+      await closeLog();
+    },
     logFile,
     pid: child.pid,
-    rpcPort,
-    async stop () {
+    /** SIGINT (a clean shutdown, like Ctrl-C), SIGKILL after `graceMs`. */
+    async stop (graceMs = 15_000) {
       if (!exitInfo) {
         process.kill(child.pid, 'SIGINT');
 
@@ -126,14 +129,59 @@ export async function startNode ({ binary, extraArgs = [], maxBytes, modelStore,
           if (!exitInfo) {
             process.kill(child.pid, 'SIGKILL');
           }
-        }, 15_000);
+        }, graceMs);
 
         await exited;
         clearTimeout(timer);
       }
 
-      await new Promise((r) => log.end(r));
+      await closeLog();
     },
+    waitExit: () => exited
+  };
+}
+
+/**
+ * Start a dev node.
+ *
+ * @param {{ name: string, binary: string, modelStore: string, maxBytes?: number | bigint, extraArgs?: string[], readyTimeoutMs?: number }} opts
+ * @returns {Promise<{ url: string, rpcPort: number, pid: number, logFile: string, args: string[], stop: () => Promise<void>, exited: () => boolean }>}
+ */
+export async function startNode ({ binary, extraArgs = [], maxBytes, modelStore, name, readyTimeoutMs = 120_000 }) {
+  const [rpcPort, p2pPort, promPort] = [await freePort(), await freePort(), await freePort()];
+  const logFile = join(LOG_DIR, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+  const args = [
+    '--dev', '--tmp',
+    '--rpc-port', String(rpcPort),
+    '--port', String(p2pPort),
+    '--prometheus-port', String(promPort),
+    '--no-mdns',
+    '--offchain-worker', 'always',
+    '--model-store', modelStore,
+    ...(maxBytes !== undefined ? ['--model-store-max-bytes', String(maxBytes)] : []),
+    '-l', nodeLogFilter(),
+    ...nodeExtraArgs(),
+    ...extraArgs
+  ];
+  const node = await spawnNode({ args, binary, logFile, name, readyTimeoutMs, rpcPort });
+
+  return {
+    args,
+    exited: node.exited,
+    logFile,
+    pid: node.pid,
+    rpcPort,
+    stop: () => node.stop(),
     url: `ws://127.0.0.1:${rpcPort}`
   };
+}
+
+/** The node's `-l` filter: `MODELNET_NODE_LOG`, or debug logs of the model worker and the pallet. */
+export function nodeLogFilter () {
+  return process.env.MODELNET_NODE_LOG || 'info,modelnet=debug,model-worker=debug,model-registry=debug,runtime::model-registry=debug';
+}
+
+/** Extra node arguments from `MODELNET_NODE_EXTRA_ARGS` (split on white space). */
+export function nodeExtraArgs () {
+  return process.env.MODELNET_NODE_EXTRA_ARGS ? process.env.MODELNET_NODE_EXTRA_ARGS.split(/\s+/).filter(Boolean) : [];
 }
