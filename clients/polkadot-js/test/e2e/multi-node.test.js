@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { eventData, field, formatEvent, PALLET, runtimeApi, sameValue, sha256File, signAndWait, signerFrom, spotCheckFile } from '../../lib/index.js';
+import { eventData, executorInput, field, formatEvent, PALLET, runtimeApi, sameValue, sha256File, signAndWait, signerFrom, spotCheckFile } from '../../lib/index.js';
 import { NODE_BINARY, SKIP, tail, until } from '../support/e2e.js';
 import { pseudoRandomBytes, sha256Hex } from '../support/fixtures.js';
 import { ModelServer } from '../support/model-server.js';
@@ -281,9 +281,9 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
     assert.deepEqual(new Set(executors), new Set(a.holders), 'the three holders execute the task');
 
     const [completed] = await net.log.waitFor(PALLET, 'TaskCompleted', forTask(task), blocks(PARAMS.commit_deadline + PARAMS.reveal_deadline + 4), { failOn });
-    const expected = await spotCheckFile(a.file, input);
+    const expected = await spotCheckFile(a.file, executorInput(String(assigned.data.challenge), input));
 
-    assert.equal(String(completed.data.result).toLowerCase(), expected, 'result = spot-check of the model file');
+    assert.equal(String(completed.data.result).toLowerCase(), expected, 'result = spot-check of the model file over challenge ‖ input');
     assert.deepEqual(new Set(completed.data.paid.map(hex)), new Set(a.holders), 'all three executors paid');
     assert.equal(net.log.find(PALLET, 'ResultRevealed', forTask(task)).length, 3, 'three reveals');
 
@@ -307,11 +307,8 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
     assert.deepEqual(Object.keys(view.status), ['completed'], `taskStatus is Completed: ${JSON.stringify(view.status)}`);
   });
 
-  // needs: the node to run its off-chain worker on a non-validator that has model-registry keys
-  // without `--offchain-worker always`. Until then the harness passes that flag to storage nodes
-  // (STORAGE_NODES_GET_WORKER_FLAG in test/support/network.js); with
-  // MODELNET_E2E_STORAGE_WORKER_FLAG=0 this scenario fails against the current node (the
-  // nominations of the storage nodes expire).
+  // Storage nodes start without `--offchain-worker`: the node runs its worker by default on a
+  // non-validator (STORAGE_NODES_GET_WORKER_FLAG in test/support/network.js).
   scenario('5. storage nodes that are not validators are nominated, download and confirm', async () => {
     const b = models['big-vram'];
     const storage = net.storageNodes;
@@ -364,10 +361,12 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
 
     const inputs = Array.from({ length: TASKS_WHILE_DEAD }, (_, i) => Buffer.from(`while ${victim.name} is dead #${i}`));
     const tasks = await createTasks(a.id, inputs);
-    const expected = await Promise.all(inputs.map((input) => spotCheckFile(a.file, input)));
-    const completions = await Promise.all(tasks.map(async (task) => {
+    const expected = [];
+    const completions = await Promise.all(tasks.map(async (task, i) => {
       const failOn = [{ filter: forTask(task), method: 'TaskFailed', section: PALLET }];
       const [assigned] = await net.log.waitFor(PALLET, 'ExecutorsAssigned', forTask(task), blocks(6), { failOn });
+
+      expected[i] = await spotCheckFile(a.file, executorInput(String(assigned.data.challenge), inputs[i]));
 
       assert.ok(assigned.data.executors.map(hex).includes(victim.accountHex), `the dead ${victim.name} is drawn for task ${task}`);
 
@@ -498,10 +497,10 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
     const stakeBefore = big((await nodeView(bad)).stake);
     const mark = net.log.records.length;
     const input = Buffer.from(`is ${bad.name}'s copy intact?`);
-    const expected = await spotCheckFile(a.file, input);
     const [task] = await createTasks(a.id, [input]);
     const failOn = [{ filter: forTask(task), method: 'TaskFailed', section: PALLET }];
     const [assigned] = await net.log.waitFor(PALLET, 'ExecutorsAssigned', forTask(task), blocks(6), { failOn });
+    const expected = await spotCheckFile(a.file, executorInput(String(assigned.data.challenge), input));
 
     assert.deepEqual(new Set(assigned.data.executors.map(hex)), new Set(status.holders), 'the three holders execute it');
 

@@ -47,18 +47,23 @@ export const SUDO_SURI = '//Alice';
 export const USER_SURI = '//Alice//stash';
 
 /**
- * Arguments that make a node run its off-chain worker (and with it the native model worker).
- * Validators run it anyway; a full node runs it only when asked, so every node gets these for
- * now.
+ * Arguments that make a node run its off-chain worker explicitly. The node runs it by default
+ * on validators and, unless told `--offchain-worker never`, on non-validators too (the model
+ * worker idles until the keystore has a model-registry key), so the harness passes none.
  */
 export const OFFCHAIN_WORKER_ARGS = ['--offchain-worker', 'always'];
 
 /**
- * Whether storage nodes (non-validators) get {@link OFFCHAIN_WORKER_ARGS}. Turn off (or set
- * `MODELNET_E2E_STORAGE_WORKER_FLAG=0`) once the node runs its worker by default on a
- * non-validator that holds model-registry keys.
+ * Whether storage nodes (non-validators) get {@link OFFCHAIN_WORKER_ARGS} anyway
+ * (`MODELNET_E2E_STORAGE_WORKER_FLAG=1`). Off: the storage-node scenario proves the default.
  */
-export const STORAGE_NODES_GET_WORKER_FLAG = process.env.MODELNET_E2E_STORAGE_WORKER_FLAG !== '0';
+export const STORAGE_NODES_GET_WORKER_FLAG = process.env.MODELNET_E2E_STORAGE_WORKER_FLAG === '1';
+
+/**
+ * The model server listens on 127.0.0.1, which nodes refuse as a source unless told otherwise
+ * (on `--chain local`; the dev chain allows it by default).
+ */
+export const LOCAL_SOURCE_ARGS = ['--allow-private-model-sources'];
 
 /** Capacity declared by validators and by storage nodes when they join. */
 export const CAPACITY = {
@@ -171,6 +176,7 @@ export class NetworkNode {
       '--no-telemetry',
       ...(boot !== this ? ['--bootnodes', boot.multiaddr] : []),
       ...this.workerArgs,
+      ...LOCAL_SOURCE_ARGS,
       '-l', nodeLogFilter(),
       ...nodeExtraArgs(),
       ...this.net.extraArgs
@@ -392,7 +398,7 @@ export class LocalNetwork {
 
     const ports = await this.#ports(this.validatorCount + this.storageCount);
     const specs = [
-      ...VALIDATORS.slice(0, this.validatorCount).map((v) => ({ ...v, validator: true, workerArgs: OFFCHAIN_WORKER_ARGS })),
+      ...VALIDATORS.slice(0, this.validatorCount).map((v) => ({ ...v, validator: true, workerArgs: [] })),
       ...STORAGE_NODES.slice(0, this.storageCount).map((s) => ({
         ...s, validator: false, workerArgs: this.storageWorkerFlag ? OFFCHAIN_WORKER_ARGS : []
       }))

@@ -42,8 +42,8 @@ describe('LocalNetwork layout', () => {
     assert.equal(value(dave.args(), '--model-store'), dave.storeDir);
     assert.equal(value(dave.args(), '--listen-addr'), '/ip4/127.0.0.1/tcp/30336');
     assert.ok(!dave.args().some((a) => /^--(validator|alice|bob|charlie|dave)$/.test(a)), 'a storage node is no validator');
-    assert.ok(alice.args().join(' ').includes(OFFCHAIN_WORKER_ARGS.join(' ')), 'validators get the worker flag');
-    assert.equal(dave.args().join(' ').includes(OFFCHAIN_WORKER_ARGS.join(' ')), false, 'storage nodes without it when asked');
+    assert.equal(dave.args().join(' ').includes(OFFCHAIN_WORKER_ARGS.join(' ')), false, 'storage nodes run their worker without the flag');
+    assert.ok(dave.args().includes('--allow-private-model-sources'), 'the local model server is allowed');
     assert.ok(dave.args().includes('--no-mdns'));
   });
 });
