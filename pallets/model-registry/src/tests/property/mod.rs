@@ -13,7 +13,7 @@
 //! for, withholds reveals that the others already outvote, leaves and rejoins after being
 //! slashed, and creates and cancels tasks in loops.
 //!
-//! Short run (CI): 16 cases of 1 to 40 steps. Longer runs:
+//! Short run (CI): 8 cases of 1 to 40 steps. Longer runs:
 //! `MODELNET_PROPTEST_CASES=2000 MODELNET_PROPTEST_STEPS=100 cargo test -p pallet-model-registry
 //! --release property -- --nocapture` (`MODELNET_PROPTEST_SEED=<u64>` picks another random
 //! sequence; the default seed 0 makes runs reproducible). The counts of calls (per outcome)
@@ -619,7 +619,7 @@ fn env_u32(name: &str, default: u32) -> u32 {
 
 #[test]
 fn random_call_sequences_follow_the_rules() {
-	let cases = env_u32("MODELNET_PROPTEST_CASES", 16);
+	let cases = env_u32("MODELNET_PROPTEST_CASES", 8);
 	let steps = env_u32("MODELNET_PROPTEST_STEPS", 40).max(2) as usize;
 	let seed: u64 =
 		std::env::var("MODELNET_PROPTEST_SEED").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
@@ -657,35 +657,32 @@ fn random_call_sequences_follow_the_rules() {
 }
 
 /// Rule 10 ("no sequence of its calls may ... block other users' queues cheaply"): a task
-/// cancelled while waiting keeps its place in the bounded queue of waiting tasks until the
-/// hooks pop it (`MaxAssignmentsPerBlock` places per block), while its fee is refunded in full.
-/// So one account that creates and cancels `MaxQueuedTasks` minimum-fee tasks in a block, and
-/// then as many as the hooks freed in every later block, keeps `create_task` failing with
-/// `TaskQueueFull` for everyone else at no cost but transaction fees.
+/// cancelled while waiting frees its place in the bounded queue of waiting tasks at once, so an
+/// account that creates and cancels minimum-fee tasks in a loop (its fee refunded each time)
+/// never keeps another application's `create_task` from finding a place.
 #[test]
-#[ignore = "bug: cancelled tasks keep their place in the waiting queue, so create-and-cancel loops block create_task for free"]
 fn create_and_cancel_loops_do_not_block_the_task_queue() {
 	new_test_ext().execute_with(|| {
 		join_all(1..=10);
 		let model = placed_model(1);
 		let fee = <Test as crate::Config>::MinTaskFee::get();
-		let before = free(SPAMMER);
-		for _ in 0..5 {
-			// The spammer fills every free place with tasks it cancels at once.
-			loop {
+		let capacity: u32 = <Test as crate::Config>::MaxQueuedTasks::get();
+		for _ in 0..3 {
+			// More create-and-cancel rounds than the queue has places, in one block.
+			for _ in 0..2 * capacity {
 				let id = TaskQueue::<Test>::get().next_task;
 				let input = BoundedVec::truncate_from(vec![0]);
-				if ModelRegistry::create_task(RuntimeOrigin::signed(SPAMMER), model, input, fee)
-					.is_err()
-				{
-					break;
-				}
+				assert_ok!(ModelRegistry::create_task(
+					RuntimeOrigin::signed(SPAMMER),
+					model,
+					input,
+					fee
+				));
 				assert_ok!(ModelRegistry::cancel_task(RuntimeOrigin::signed(SPAMMER), id));
 			}
-			assert_eq!(free(SPAMMER), before, "the loop cost the spammer nothing");
-			// No task waits, yet an honest application cannot create one.
 			let waiting = Tasks::<Test>::iter_values().filter(|t| t.status == TaskStatus::Waiting);
 			assert_eq!(waiting.count(), 0);
+			// An honest application still finds a place.
 			let input = BoundedVec::truncate_from(b"honest".to_vec());
 			assert_ok!(ModelRegistry::create_task(RuntimeOrigin::signed(79), model, input, 300));
 			run_blocks(1);
