@@ -51,8 +51,12 @@ const PARAMS = {
   scale_down_hysteresis_percent: 25,
   tasks_per_replica: 100
 };
-/** Tasks created at once while a holder is dead: enough misses to kick it out. */
-const TASKS_WHILE_DEAD = 4;
+/**
+ * Tasks created at once while a holder is dead: exactly the misses that kick it out (see
+ * PARAMS.qos_kick_threshold), so every one of them is drawn while the dead node still holds the
+ * model (a draw can take a few blocks: each executor passes a QoS roll).
+ */
+const TASKS_WHILE_DEAD = 3;
 
 describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip: SKIP }, () => {
   /** @type {LocalNetwork} */
@@ -364,7 +368,7 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
     const expected = [];
     const completions = await Promise.all(tasks.map(async (task, i) => {
       const failOn = [{ filter: forTask(task), method: 'TaskFailed', section: PALLET }];
-      const [assigned] = await net.log.waitFor(PALLET, 'ExecutorsAssigned', forTask(task), blocks(6), { failOn });
+      const [assigned] = await net.log.waitFor(PALLET, 'ExecutorsAssigned', forTask(task), blocks(12), { failOn });
 
       expected[i] = await spotCheckFile(a.file, executorInput(String(assigned.data.challenge), inputs[i]));
 
