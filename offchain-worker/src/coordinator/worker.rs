@@ -468,8 +468,7 @@ impl Worker {
 		match result {
 			Ok(digest) => {
 				self.exec_failed.remove(&job);
-				let still_assigned =
-					self.desired.as_ref().is_some_and(|d| d.tasks.iter().any(|j| *j == job));
+				let still_assigned = self.desired.as_ref().is_some_and(|d| d.tasks.contains(&job));
 				if still_assigned {
 					log::info!(target: "modelnet", "task {task}: result {}", hex::encode(digest));
 					self.sink.task_result(&job, digest);

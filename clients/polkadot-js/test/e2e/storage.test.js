@@ -281,7 +281,7 @@ describe('model storage and tasks on a dev node', () => {
     await deregisterModel(ctx, m.id);
   }));
 
-  it('never confirms a tampered file; after three such declines the owner\'s new source replicates it', { skip: SKIP, timeout: 600_000 }, () => step(async () => {
+  it('never confirms a tampered file; one machine blames the source once; the owner\'s new source replicates it', { skip: SKIP, timeout: 600_000 }, () => step(async () => {
     const m = makeModel('tampered', { tamper: true });
 
     await registerModel(ctx, m.id, m.size, [m.url]);
@@ -290,23 +290,18 @@ describe('model storage and tasks on a dev node', () => {
       count: N,
       failOn: [{ filter: forModel(m.id), method: 'ModelStored', section: PALLET }]
     });
+    const reasons = declined.map((r) => enumName(field(r.data, 'reason'))).sort();
 
-    for (const r of declined) {
-      assert.equal(enumName(field(r.data, 'reason')), 'HashMismatch', `reason: ${JSON.stringify(r.data)}`);
-    }
-
+    // One node process with N keys is one witness against the source: one of its accounts
+    // declines blaming the source, the others without blame.
+    assert.deepEqual(reasons, ['HashMismatch', ...Array(N - 1).fill('Other')].sort(), `reasons: ${reasons}`);
     assert.ok(server.requestsFor(m.path).some((r) => r.method === 'GET' && r.sent > 0), 'the bytes were fetched');
     // The declined downloads leave nothing in the store.
     await until('no file of the tampered model in the store', () => filesOfModel(ctx, m.id).length === 0, ctx.blocks(3), 100);
 
-    // Three declines in a row blaming the source: the model gets no more nominations.
-    const [failing] = await ctx.log.waitFor(PALLET, 'ModelSourcesFailing', forModel(m.id), ctx.blocks(5));
-
-    assert.equal(Number(field(failing.data, 'failures')), 3);
-    const nominated = ctx.log.find(PALLET, 'DownloadNominated', forModel(m.id)).length;
-
-    await new Promise((r) => setTimeout(r, 3 * ctx.blockMs));
-    assert.equal(ctx.log.find(PALLET, 'DownloadNominated', forModel(m.id)).length, nominated, 'no nomination while the source fails');
+    // One witness is not enough to stop the model's replication (that takes three).
+    await new Promise((r) => setTimeout(r, 2 * ctx.blockMs));
+    assert.equal(ctx.log.find(PALLET, 'ModelSourcesFailing', forModel(m.id)).length, 0, 'one machine cannot stop a model');
     assert.equal(ctx.log.find(PALLET, 'ModelStored', forModel(m.id)).length, 0, 'never stored from the tampered source');
 
     // The owner replaces the source (through the command-line client): nominations resume and
