@@ -35,18 +35,19 @@
 //! use std::sync::Arc;
 //! use modelnet_offchain_worker::{
 //!     Coordinator, CoordinatorConfig, DesiredState, FetchOutcome, ModelId, OutcomeSink,
-//!     SpotCheckExecutor, StoreConfig, TaskId,
+//!     SpotCheckExecutor, StoreConfig, TaskJob,
 //! };
 //!
 //! struct Sink;
 //! impl OutcomeSink for Sink {
-//!     fn fetch_outcome(&self, model: ModelId, outcome: FetchOutcome) {
-//!         // The node writes `outcome.encode()` under `b"modelnet/fetch/" ++ model`.
-//!         let _ = (model, outcome);
+//!     fn fetch_outcome(&self, model: ModelId, outcome: FetchOutcome, round: u64) {
+//!         // The node writes the outcome, bound to the nominations of `round`, into its
+//!         // off-chain database (see `node/src/model_worker/sink.rs`).
+//!         let _ = (model, outcome, round);
 //!     }
-//!     fn task_result(&self, task: TaskId, result: [u8; 32]) {
-//!         // The node writes `result` under `b"modelnet/result/" ++ task.to_le_bytes()`.
-//!         let _ = (task, result);
+//!     fn task_result(&self, job: &TaskJob, result: [u8; 32]) {
+//!         // Keyed by the task id, its model and the input the executor computed on.
+//!         let _ = (job, result);
 //!     }
 //! }
 //!

@@ -67,6 +67,8 @@ fn config(root: &Path, max_bytes: u64, fetch: FetchConfig) -> CoordinatorConfig 
 		fetch,
 		retry_failed_after: Duration::from_secs(3600),
 		tick: Duration::from_millis(100),
+		// Tests of the mass-deletion guard set their own delay.
+		mass_eviction_delay: Duration::ZERO,
 		..CoordinatorConfig::new(StoreConfig { root: root.to_path_buf(), max_bytes })
 	}
 }

@@ -191,9 +191,9 @@ impl Worker {
 		let stored = self.store.stored();
 		let unwanted: Vec<ModelId> =
 			stored.iter().map(|(model, _)| *model).filter(|m| !wanted.keeps(m)).collect();
-		if !self.eviction_allowed(unwanted.len(), stored.len()) {
-			return;
-		}
+		// A held-back mass deletion keeps every file; cancelled downloads still stop.
+		let unwanted =
+			if self.eviction_allowed(unwanted.len(), stored.len()) { unwanted } else { Vec::new() };
 		for model in unwanted {
 			match self.store.remove(&model) {
 				Ok(_) => {
@@ -206,7 +206,10 @@ impl Worker {
 			}
 		}
 		for model in self.store.partials().unwrap_or_default() {
-			if !wanted.nominated.contains_key(&model) && !self.active.contains_key(&model) {
+			if !wanted.nominated.contains_key(&model)
+				&& !wanted.retained.contains(&model)
+				&& !self.active.contains_key(&model)
+			{
 				if let Err(e) = self.store.remove_partial(&model) {
 					log::warn!(target: "modelnet", "cannot delete partial download: {e}");
 				}
