@@ -292,9 +292,13 @@ describe('model storage and tasks on a dev node', () => {
     });
     const reasons = declined.map((r) => enumName(field(r.data, 'reason'))).sort();
 
-    // One node process with N keys is one witness against the source: one of its accounts
-    // declines blaming the source, the others without blame.
-    assert.deepEqual(reasons, ['HashMismatch', ...Array(N - 1).fill('Other')].sort(), `reasons: ${reasons}`);
+    // One node process with N keys does not count as N witnesses against the source: within one
+    // run of its off-chain worker one account blames the source and the others decline `Other`
+    // (accounts nominated in different blocks may each blame it once per round).
+    const blaming = reasons.filter((r) => r === 'HashMismatch').length;
+
+    assert.ok(blaming >= 1 && blaming < N, `reasons: ${reasons}`);
+    assert.ok(reasons.every((r) => r === 'HashMismatch' || r === 'Other'), `reasons: ${reasons}`);
     assert.ok(server.requestsFor(m.path).some((r) => r.method === 'GET' && r.sent > 0), 'the bytes were fetched');
     // The declined downloads leave nothing in the store.
     await until('no file of the tampered model in the store', () => filesOfModel(ctx, m.id).length === 0, ctx.blocks(3), 100);
