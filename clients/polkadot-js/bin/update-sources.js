@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Replace the source URLs of a model (owner, or root through --sudo).
 import {
-  connect, parseCli, parseSources, parseModelId, PALLET, requirePallet, runMain, signAndWait, signerFrom, sudoAndWait, UsageError
+  connect, eventData, findEvent, parseCli, parseSources, parseModelId, PALLET, requirePallet, runMain, signAndWait, signerFrom,
+  sudoAndWait, UsageError
 } from '../lib/index.js';
 
 const spec = {
-  description: 'Replace the download URLs of a model (modelRegistry.update_sources), signed by its owner, or by\nthe sudo key as root with --sudo. After three nominations in a row were declined because the\nsources did not deliver the registered file (event ModelSourcesFailing) the model gets no\nnominations; new sources clear that count and nominations resume.',
+  description: 'Replace the download URLs of a model (modelRegistry.update_sources), signed by its owner, or by\nthe sudo key as root with --sudo. After three nominations in a row were declined because the\nsources did not deliver the registered file (event ModelSourcesFailing) the model gets no\nnominations; new sources clear that count and nominations resume. The new sources are always\ntaken, but the count is cleared at most once per demand window (and not within one of the\nregistration): otherwise it stays, and calling again once the window has passed clears it.',
   examples: [
     'update-sources --model 0xabc... --source https://mirror.example.org/m.bin',
     'update-sources --model 0xabc... --source http://127.0.0.1:8000/m.bin --source https://example.org/m.bin --sudo'
@@ -37,9 +38,19 @@ runMain(spec.name, async () => {
 
     const call = api.tx[PALLET].updateSources(model, sources);
     const signer = signerFrom(values.suri);
-    const { blockNumber } = values.sudo ? await sudoAndWait(api, call, signer) : await signAndWait(api, call, signer);
+    const { blockNumber, events } = values.sudo ? await sudoAndWait(api, call, signer) : await signAndWait(api, call, signer);
+    const updated = findEvent(events, 'ModelSourcesUpdated');
+
+    if (!updated) {
+      throw new Error(`no ModelSourcesUpdated event in block #${blockNumber}`);
+    }
+
+    const cleared = eventData(updated).failuresCleared === true;
 
     console.log(`replaced the sources of ${model} in block #${blockNumber}`);
+    console.log(cleared
+      ? 'source failures cleared: nominations resume'
+      : 'source failures not cleared (cleared less than a demand window ago, or none): call again after the window if the model is stopped');
 
     return 0;
   } finally {

@@ -41,8 +41,11 @@ mod events {
 		/// deliver the registered file: the model gets no more nominations until its owner
 		/// replaces the sources.
 		ModelSourcesFailing { model: ModelId, failures: u32 },
-		/// The owner replaced a model's sources; nominations resume.
-		ModelSourcesUpdated { model: ModelId },
+		/// The owner replaced a model's sources. `failures_cleared`: its count of source
+		/// failures was cleared, so a model stopped by `ModelSourcesFailing` gets nominations
+		/// again (at most once per demand window after the first clearing; otherwise the count
+		/// stays and the owner calls again once the window has passed).
+		ModelSourcesUpdated { model: ModelId, failures_cleared: bool },
 		/// A node must fetch a model and confirm before `deadline`.
 		DownloadNominated { model: ModelId, node: T::AccountId, deadline: BlockNumberFor<T> },
 		/// A node holds a model (it confirmed a nomination, or it was drawn for a model it had
@@ -204,8 +207,5 @@ mod errors {
 		StatusChangePending,
 		/// The account left recently; it may join again one demand window after leaving.
 		RejoinTooSoon,
-		/// The model's source failures were cleared less than a demand window ago; the sources
-		/// may be replaced once it has passed.
-		SourcesResetTooSoon,
 	}
 }

@@ -482,10 +482,11 @@ pub mod pallet {
 		}
 
 		/// Replace a model's source URLs (owner or root; same checks as `register_model`).
-		/// Clears its count of source failures, so that a model stopped by
-		/// `ModelSourcesFailing` is replicated again; while the model has failures, this is
-		/// refused within one demand window of the last clearing (or registration)
-		/// (`SourcesResetTooSoon`).
+		/// The new sources are always taken. The model's count of source failures is cleared
+		/// too (so that a model stopped by `ModelSourcesFailing` is replicated again) unless
+		/// an earlier call cleared it less than one demand window ago: then the count stays,
+		/// and a call after the window clears it (`ModelSourcesUpdated.failures_cleared` says
+		/// which happened). The first clearing after registration is never refused.
 		#[pallet::call_index(16)]
 		#[pallet::weight(T::WeightInfo::update_sources(sources.len() as u32))]
 		pub fn update_sources(

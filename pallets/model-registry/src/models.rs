@@ -60,7 +60,7 @@ impl<T: Config> Pallet<T> {
 			demand_previous: 0,
 			registered_at: now,
 			source_failures: 0,
-			sources_reset_at: now,
+			sources_reset_at: None,
 			empty_passes: 0,
 			parked_at: None,
 		};
@@ -92,19 +92,20 @@ impl<T: Config> Pallet<T> {
 		}
 		Self::check_model(None, &sources)?;
 		let now = frame_system::Pallet::<T>::block_number();
-		if info.source_failures > 0 {
-			let p = Params::<T>::get();
-			ensure!(
-				now >= info.sources_reset_at.saturating_add(p.demand_window),
-				Error::<T>::SourcesResetTooSoon
-			);
-			info.sources_reset_at = now;
+		// New sources are always taken (fixing a URL is never refused); the count of failures
+		// that stops nominations is cleared at most once per demand window, so that resetting
+		// it in a loop cannot make honest nodes download a bad file over and over.
+		let window = Params::<T>::get().demand_window;
+		let failures_cleared = info.source_failures > 0
+			&& info.sources_reset_at.is_none_or(|at| now >= at.saturating_add(window));
+		if failures_cleared {
+			info.sources_reset_at = Some(now);
+			info.source_failures = 0;
 		}
 		ModelSources::<T>::insert(model, sources);
-		info.source_failures = 0;
 		Self::ensure_replication(model, &mut info);
 		Models::<T>::insert(model, info);
-		Self::deposit_event(Event::ModelSourcesUpdated { model });
+		Self::deposit_event(Event::ModelSourcesUpdated { model, failures_cleared });
 		Ok(())
 	}
 

@@ -277,9 +277,10 @@ pub struct ModelInfo<AccountId, Balance, BlockNumber> {
 	/// (see [`DeclineReason::blames_sources`]). Reset when a node confirms a copy or the owner
 	/// replaces the sources; from [`MAX_SOURCE_FAILURES`] on the model gets no nominations.
 	pub source_failures: u32,
-	/// Block at which the source failures were last cleared by `update_sources` (or of
-	/// registration): they may be cleared again one demand window later.
-	pub sources_reset_at: BlockNumber,
+	/// Block at which the source failures were last cleared by `update_sources` (`None`:
+	/// never): they may be cleared again one demand window later. The first clearing is
+	/// free, so that an owner can fix a broken URL at once after registration.
+	pub sources_reset_at: Option<BlockNumber>,
 	/// Replication passes in a row that placed no nomination (see [`MAX_EMPTY_PASSES`]).
 	pub empty_passes: u32,
 	/// While parked: the [`CapacityWatermark::epoch`] and the block at which the model was

@@ -281,7 +281,7 @@ describe('model storage and tasks on a dev node', () => {
     await deregisterModel(ctx, m.id);
   }));
 
-  it('never confirms a tampered file; one machine blames the source once', { skip: SKIP, timeout: 600_000 }, () => step(async () => {
+  it('never confirms a tampered file; one machine blames the source once; the owner\'s new source replicates it', { skip: SKIP, timeout: 600_000 }, () => step(async () => {
     const m = makeModel('tampered', { tamper: true });
 
     await registerModel(ctx, m.id, m.size, [m.url]);
@@ -307,6 +307,16 @@ describe('model storage and tasks on a dev node', () => {
     await new Promise((r) => setTimeout(r, 2 * ctx.blockMs));
     assert.equal(ctx.log.find(PALLET, 'ModelSourcesFailing', forModel(m.id)).length, 0, 'one machine cannot stop a model');
     assert.equal(ctx.log.find(PALLET, 'ModelStored', forModel(m.id)).length, 0, 'never stored from the tampered source');
+
+    // The owner replaces the source (through the command-line client): nominations resume and
+    // every node stores the verified file.
+    const fixed = server.add('/tampered-fixed.bin', pseudoRandomBytes('e2e-tampered', SIZES.tampered));
+
+    await script('update-sources.js', ['--suri', USER_SURI, '--model', m.id, '--source', fixed, '--url', ctx.node.url]);
+    await ctx.log.waitFor(PALLET, 'ModelStored', forModel(m.id), ctx.blocks(60), { count: N });
+    const { sha256 } = await sha256File(storedPath(ctx, m.id));
+
+    assert.equal(sha256, m.id, 'the stored copy is the registered file');
 
     await deregisterModel(ctx, m.id);
     await until('no file of the model after deregistration', () => filesOfModel(ctx, m.id).length === 0, ctx.blocks(5));

@@ -146,14 +146,14 @@ mod benchmarks {
 		Params::<T>::mutate(|p| p.demand_window = 1u32.into());
 		Models::<T>::mutate_extant(model, |m| {
 			m.source_failures = MAX_SOURCE_FAILURES;
-			m.sources_reset_at = 0u32.into();
+			m.sources_reset_at = Some(0u32.into());
 		});
 		let owner = Models::<T>::get(model).expect("registered").owner;
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(owner), model, sources::<T>(s));
 
-		assert_last_event::<T>(Event::ModelSourcesUpdated { model });
+		assert_last_event::<T>(Event::ModelSourcesUpdated { model, failures_cleared: true });
 		assert_eq!(ModelSources::<T>::get(model).len() as u32, s);
 		assert!(Models::<T>::get(model).is_some_and(|m| m.source_failures == 0 && m.queued));
 	}

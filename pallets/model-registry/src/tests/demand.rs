@@ -18,7 +18,7 @@ fn info_with(target: u32, current: u32, previous: u32) -> ModelInfoOf<Test> {
 		demand_previous: previous,
 		registered_at: 0,
 		source_failures: 0,
-		sources_reset_at: 0,
+		sources_reset_at: None,
 		empty_passes: 0,
 		parked_at: None,
 	}

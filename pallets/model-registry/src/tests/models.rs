@@ -186,24 +186,58 @@ fn failing_sources_stop_nominations_until_the_owner_replaces_them() {
 			),
 			Error::<Test>::ModelNotFound
 		);
-		// Failures are cleared at most once per demand window (counted from registration).
-		assert_noop!(
-			ModelRegistry::update_sources(RuntimeOrigin::signed(80), model, new_sources.clone()),
-			Error::<Test>::SourcesResetTooSoon
-		);
-		run_to_block(Models::<Test>::get(model).unwrap().registered_at + 100);
+		// The first replacement clears the failures at once (a broken URL can be fixed right
+		// after registration): nominations resume, the four declined places are filled again.
 		take_events();
 		assert_ok!(ModelRegistry::update_sources(
 			RuntimeOrigin::signed(80),
 			model,
 			new_sources.clone()
 		));
-		assert_eq!(take_events(), vec![Event::ModelSourcesUpdated { model }]);
+		assert_eq!(
+			take_events(),
+			vec![Event::ModelSourcesUpdated { model, failures_cleared: true }]
+		);
 		assert_eq!(ModelSources::<Test>::get(model), new_sources);
 		assert_eq!(Models::<Test>::get(model).unwrap().source_failures, 0);
-		// Nominations resume: the four declined places are filled again.
 		run_blocks(5);
 		assert_eq!(nominees(model).len(), 10);
+		// The sources fail again: within a demand window of the clearing, new sources are
+		// taken but the failures stay (no free resets in a loop).
+		for who in nominees(model)[..3].to_vec() {
+			decline(who, DeclineReason::HashMismatch);
+		}
+		assert_eq!(Models::<Test>::get(model).unwrap().source_failures, MAX_SOURCE_FAILURES);
+		let other_sources: SourcesOf<Test> =
+			BoundedVec::truncate_from(vec![BoundedVec::truncate_from(b"http://other/m".to_vec())]);
+		take_events();
+		assert_ok!(ModelRegistry::update_sources(
+			RuntimeOrigin::signed(80),
+			model,
+			other_sources.clone()
+		));
+		assert_eq!(
+			take_events(),
+			vec![Event::ModelSourcesUpdated { model, failures_cleared: false }]
+		);
+		assert_eq!(ModelSources::<Test>::get(model), other_sources);
+		run_blocks(2);
+		assert_eq!(nominees(model).len(), 7);
+		// Once the window has passed, the next update clears them.
+		run_to_block(Models::<Test>::get(model).unwrap().sources_reset_at.unwrap() + 100);
+		take_events();
+		assert_ok!(ModelRegistry::update_sources(
+			RuntimeOrigin::signed(80),
+			model,
+			new_sources.clone()
+		));
+		assert_eq!(
+			take_events(),
+			vec![Event::ModelSourcesUpdated { model, failures_cleared: true }]
+		);
+		assert_eq!(Models::<Test>::get(model).unwrap().source_failures, 0);
+		run_blocks(5);
+		assert_eq!(nominees(model).len() + holders(model).len(), 10);
 		// A confirmed copy also clears the count.
 		decline(nominees(model)[0], DeclineReason::HashMismatch);
 		assert_eq!(Models::<Test>::get(model).unwrap().source_failures, 1);

@@ -144,6 +144,53 @@ fn deposits_that_price_the_harm() {
 	});
 }
 
+/// Replacing the sources must not reset the count of source failures for free: an owner who
+/// loops `update_sources` would make honest nodes download a bad file over and over. New
+/// sources are always taken, but the count is cleared at most once per demand window after the
+/// first clearing.
+#[test]
+fn free_source_failure_resets() {
+	new_test_ext().execute_with(|| {
+		join_all(1..=12);
+		let model = register(1);
+		run_blocks(1);
+		let fail_three_times = || {
+			for who in nominees(model)[..3].to_vec() {
+				assert_ok!(ModelRegistry::decline_nomination(
+					RuntimeOrigin::signed(who),
+					model,
+					DeclineReason::HashMismatch
+				));
+			}
+			assert_eq!(Models::<Test>::get(model).unwrap().source_failures, MAX_SOURCE_FAILURES);
+		};
+		let update = |src: &str| {
+			take_events();
+			assert_ok!(ModelRegistry::update_sources(RuntimeOrigin::signed(80), model, url(src)));
+			let cleared = take_events().into_iter().find_map(|e| match e {
+				Event::ModelSourcesUpdated { failures_cleared, .. } => Some(failures_cleared),
+				_ => None,
+			});
+			cleared.expect("ModelSourcesUpdated")
+		};
+		fail_three_times();
+		// The first clearing is free.
+		assert!(update("https://a/m"));
+		run_blocks(2);
+		fail_three_times();
+		// In a loop within the window: the sources change, the failures stay, and the model
+		// gets no new nomination.
+		let nominated = nominees(model).len();
+		for i in 0..5 {
+			assert!(!update(if i % 2 == 0 { "https://b/m" } else { "https://c/m" }));
+			run_blocks(1);
+			assert_eq!(nominees(model).len(), nominated);
+		}
+		assert_eq!(ModelSources::<Test>::get(model), url("https://b/m"));
+		assert_ok!(ModelRegistry::do_try_state());
+	});
+}
+
 /// A pruned task returns its input deposit.
 #[test]
 fn task_input_deposit_returned_at_prune() {
