@@ -200,7 +200,7 @@ impl<T: Config> Pallet<T> {
 		make_call: &dyn Fn() -> Call<T>,
 	) {
 		let key = [SENT_PREFIX, &account.id.encode()[..], kind, id].concat();
-		let marker = StorageValueRef::persistent(&key);
+		let mut marker = StorageValueRef::persistent(&key);
 		let mut previous = None;
 		let claimed = marker.mutate(|sent: Result<Option<BlockNumberFor<T>>, _>| match sent {
 			Ok(Some(at)) if now < at.saturating_add(RESEND_AFTER.into()) => Err(()),
@@ -242,7 +242,7 @@ impl<T: Config> Pallet<T> {
 		call: Call<T>,
 	) -> Result<(), ()> {
 		let counter_key = [NONCE_PREFIX, &account.id.encode()[..]].concat();
-		let counter = StorageValueRef::persistent(&counter_key);
+		let mut counter = StorageValueRef::persistent(&counter_key);
 		let on_chain = frame_system::Pallet::<T>::account_nonce(&account.id);
 		let mut nonce = on_chain;
 		let mut kept = None;
