@@ -15,7 +15,7 @@
 //! - work starts from the best block, but files are deleted only when the last finalized block
 //!   no longer wants them either ([`DesiredState::retain`]), so a short fork deletes nothing.
 
-use futures::{stream, StreamExt};
+use futures::{future, stream, StreamExt};
 use modelnet_offchain_worker::{
 	Coordinator, CoordinatorConfig, DesiredState, Executor, FetchConfig, Holding, ModelId,
 	Nomination, SpotCheckExecutor, StoreConfig, TaskJob,
@@ -207,7 +207,7 @@ where
 		// New best blocks start work; finalized blocks allow deletions.
 		let imports = client
 			.import_notification_stream()
-			.filter_map(|b| async move { b.is_new_best.then_some(()) });
+			.filter_map(|b| future::ready(b.is_new_best.then_some(())));
 		let finality = client.finality_notification_stream().map(|_| ());
 		let mut blocks = stream::select(imports, finality);
 		let mut said_no_keys = false;
