@@ -19,6 +19,7 @@ mod params;
 mod placement;
 mod qos;
 mod queue;
+mod randomness;
 mod resolve;
 pub mod runtime_api;
 mod tasks;
@@ -69,8 +70,11 @@ pub mod pallet {
 		/// The overarching hold reason.
 		type RuntimeHoldReason: From<HoldReason>;
 
-		/// Source of randomness for nominations, executor draws and eviction samples.
-		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+		/// Source of randomness for nominations, executor draws and eviction samples: a random
+		/// value (`None` while there is none yet) and the block since which it is known, e.g.
+		/// BABE's `ParentBlockRandomness`. Draws only use randomness known since a block after
+		/// the one that created what they serve (see `randomness.rs`).
+		type Randomness: Randomness<Option<Self::Hash>, BlockNumberFor<Self>>;
 
 		/// Key type the off-chain worker signs its transactions with.
 		type AuthorityId: AppCrypto<Self::Public, Self::Signature>;
@@ -252,7 +256,8 @@ pub mod pallet {
 
 	/// Models that need more nominations, served in `on_initialize`: position -> model.
 	#[pallet::storage]
-	pub type ReplicationQueue<T: Config> = StorageMap<_, Twox64Concat, u32, ModelId>;
+	pub type ReplicationQueue<T: Config> =
+		StorageMap<_, Twox64Concat, u32, (ModelId, BlockNumberFor<T>)>;
 
 	/// Positions of the first and next entry of [`ReplicationQueue`].
 	#[pallet::storage]

@@ -19,18 +19,20 @@
 //! or nominated) and passes a QoS roll (probability `qos / 1000`). At most `DRAWS_PER_SLOT`
 //! draws are spent per wanted nomination in one pass.
 
-use crate::{pallet::*, queue::Fifo, types::*, weights::WeightInfo};
+use crate::{pallet::*, queue::Fifo, randomness::BlockRandomness, types::*, weights::WeightInfo};
 use alloc::vec::Vec;
 use codec::Encode;
-use frame_support::{pallet_prelude::*, traits::Randomness};
+use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::Saturating;
 
 /// Random draws spent per wanted nomination in one pass over a model.
 pub const DRAWS_PER_SLOT: u32 = 4;
 
-/// The replication queue.
-pub(crate) type Replication<T> = Fifo<ReplicationQueue<T>, ReplicationQueueRange<T>, ModelId>;
+/// The replication queue: each model with the block it was queued in (kept when a model short
+/// of its goal goes back to the queue), for the freshness rule of [`crate::randomness`].
+pub(crate) type Replication<T> =
+	Fifo<ReplicationQueue<T>, ReplicationQueueRange<T>, (ModelId, BlockNumberFor<T>)>;
 
 /// A stream of pseudo-random numbers derived from one seed.
 pub(crate) struct RandomStream {
@@ -50,7 +52,8 @@ impl RandomStream {
 }
 
 /// The randomness of one block: read once per `on_initialize` from `Config::Randomness` (which
-/// may be costly to compute), then mixed with a subject for each draw sequence.
+/// may be costly to compute; see [`crate::randomness`]), then mixed with a subject for each draw
+/// sequence.
 #[derive(Clone, Copy)]
 pub(crate) struct BlockSeed(pub(crate) [u8; 32]);
 
@@ -63,12 +66,6 @@ impl BlockSeed {
 }
 
 impl<T: Config> Pallet<T> {
-	/// This block's randomness.
-	pub(crate) fn block_seed() -> BlockSeed {
-		let (random, _) = T::Randomness::random(b"modelnet/block");
-		BlockSeed(sp_io::hashing::blake2_256(&random.encode()))
-	}
-
 	/// Schedule `item` for block `at` (which must lie after the current block). Entries are
 	/// handled from that block on, at most `MaxDeadlinesPerBlock` per block, oldest first.
 	pub(crate) fn schedule_deadline(at: BlockNumberFor<T>, item: DeadlineItemOf<T>) {
@@ -146,7 +143,7 @@ impl<T: Config> Pallet<T> {
 		{
 			return;
 		}
-		Replication::<T>::push(model);
+		Replication::<T>::push((model, frame_system::Pallet::<T>::block_number()));
 		info.queued = true;
 	}
 
@@ -220,8 +217,12 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Serve the replication queue with the per-block draw budget (each model served counts
-	/// as at least one draw). Returns the weight.
-	pub(crate) fn process_replication_queue(now: BlockNumberFor<T>, seed: &BlockSeed) -> Weight {
+	/// as at least one draw; a model queued too recently for this block's randomness goes
+	/// back to the queue unserved). Returns the weight.
+	pub(crate) fn process_replication_queue(
+		now: BlockNumberFor<T>,
+		randomness: &BlockRandomness<BlockNumberFor<T>>,
+	) -> Weight {
 		let budget = T::MaxNominationDrawsPerBlock::get();
 		let mut weight = Weight::zero();
 		let p = Params::<T>::get();
@@ -230,8 +231,14 @@ impl<T: Config> Pallet<T> {
 		let mut left = Replication::<T>::len();
 		while spent < budget && left > 0 {
 			left -= 1;
-			let Some(model) = Replication::<T>::pop() else {
+			let Some((model, queued_at)) = Replication::<T>::pop() else {
 				break;
+			};
+			let Some(seed) = randomness.fresh_seed(queued_at) else {
+				Replication::<T>::push((model, queued_at));
+				spent = spent.saturating_add(1);
+				weight.saturating_accrue(T::WeightInfo::replicate_model(0));
+				continue;
 			};
 			let Some(mut info) = Models::<T>::get(model) else {
 				spent = spent.saturating_add(1);
@@ -246,7 +253,7 @@ impl<T: Config> Pallet<T> {
 			spent = spent.saturating_add(draws.max(1));
 			weight.saturating_accrue(T::WeightInfo::replicate_model(draws));
 			if !info.retiring && Self::replication_deficit(&info, &p) > 0 {
-				Replication::<T>::push(model);
+				Replication::<T>::push((model, queued_at));
 			} else {
 				info.queued = false;
 			}

@@ -22,6 +22,7 @@ use crate::{pallet::*, types::*};
 use crate::{
 	placement::{BlockSeed, RandomStream},
 	queue::Ring,
+	randomness::BlockRandomness,
 	weights::WeightInfo,
 };
 use alloc::vec::Vec;
@@ -137,7 +138,10 @@ impl<T: Config> Pallet<T> {
 	/// Examine up to `MaxAssignmentsPerBlock` waiting tasks from the front of the queue; tasks
 	/// that cannot be served yet go to the back. The commit phases started in this block end
 	/// together, through one deadline entry. Returns the weight.
-	pub(crate) fn assign_waiting(now: BlockNumberFor<T>, seed: &BlockSeed) -> Weight {
+	pub(crate) fn assign_waiting(
+		now: BlockNumberFor<T>,
+		randomness: &BlockRandomness<BlockNumberFor<T>>,
+	) -> Weight {
 		let mut queue = TaskQueue::<T>::get();
 		let take = T::MaxAssignmentsPerBlock::get().min(Pending::<T>::len(&queue.pending));
 		if take == 0 {
@@ -169,6 +173,11 @@ impl<T: Config> Pallet<T> {
 				Self::fail_task(id, task, TaskFailure::NoHolders, now);
 				continue;
 			}
+			// Randomness known when the task was created must not serve it: the task waits.
+			let Some(seed) = randomness.fresh_seed(task.created_at) else {
+				Pending::<T>::push(&mut queue.pending, id);
+				continue;
+			};
 			if Self::try_assign(id, &mut task, &info, &p, deadline, seed) {
 				Tasks::<T>::insert(id, task);
 				assigned.push(id);

@@ -17,6 +17,7 @@ mod params;
 mod placement;
 mod property;
 mod qos;
+mod randomness;
 mod runtime_api;
 mod tasks;
 
