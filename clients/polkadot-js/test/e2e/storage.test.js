@@ -112,7 +112,11 @@ describe('model storage and tasks on a dev node', () => {
 
     assert.equal(sha256, m.id, 'stored file has the registered SHA-256');
     assert.equal(size, m.size);
-    assert.deepEqual(filesOfModel(ctx, m.id).map((f) => f.path), [join('models', m.id.slice(2))], 'one copy, no partial file left');
+    assert.deepEqual(
+      filesOfModel(ctx, m.id).map((f) => f.path).sort(),
+      [join('models', m.id.slice(2)), join('verified', m.id.slice(2))],
+      'one copy and its verification record, no partial file left'
+    );
     assert.ok(server.requestsFor(m.path).some((r) => r.method === 'GET'), 'the node fetched from the source');
 
     const status = await runtimeApi(ctx.api).modelStatus(m.id);
@@ -263,7 +267,11 @@ describe('model storage and tasks on a dev node', () => {
     const { sha256 } = await sha256File(storedPath(ctx, m.id));
 
     assert.equal(sha256, m.id);
-    assert.equal(filesOfModel(ctx, m.id).length, 1, 'no partial file left');
+    assert.deepEqual(
+      filesOfModel(ctx, m.id).map((f) => f.path.split('/')[0]).sort(),
+      ['models', 'verified'],
+      'the file and its verification record, no partial file left'
+    );
     await deregisterModel(ctx, m.id);
   }));
 
