@@ -76,8 +76,8 @@ pub fn run(cli: &Cli, cmd: &BenchmarkCmd) -> sc_cli::Result<()> {
 	}
 }
 
-/// Inherent data of a benchmark block: a timestamp of zero, matching Aura's slot zero (the
-/// benchmark blocks carry no slot digest).
+/// Inherent data of a benchmark block: a timestamp of zero, matching BABE's slot zero (the
+/// benchmark blocks carry no BABE pre-digest).
 fn inherent_benchmark_data() -> sc_cli::Result<InherentData> {
 	let mut inherent_data = InherentData::new();
 	let timestamp = sp_timestamp::InherentDataProvider::new(0.into());

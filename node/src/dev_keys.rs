@@ -1,6 +1,6 @@
 //! Development keys for the model registry's off-chain worker.
 //!
-//! `--dev` inserts the session keys (Aura, Grandpa) of Alice, but not keys of other types. So
+//! `--dev` inserts the session keys (BABE, Grandpa) of Alice, but not keys of other types. So
 //! that the model worker of a development node can sign from the start, the node inserts
 //! `//Alice` for the model registry's key type itself. More accounts can be added at run time
 //! with the `author_insertKey` RPC (key type `mdln`), turning one development node into several

@@ -1,14 +1,13 @@
 //! # modelnet runtime
 //!
-//! The solochain runtime of modelnet: Aura block production, Grandpa finality, balances with
+//! The solochain runtime of modelnet: BABE block production, Grandpa finality, balances with
 //! transaction fees, sudo for governance, and the model registry that decides which nodes keep
 //! which AI model.
 //!
 //! Randomness: the model registry reads randomness only through its `Randomness` associated
-//! type. This runtime wires in `pallet-insecure-randomness-collective-flip` as a placeholder: its
-//! output is known to the block author one block ahead, so a colluding author could bias executor
-//! selection. A production network replaces it with a VRF-based source (e.g. BABE's) without
-//! touching the registry.
+//! type, here BABE's `ParentBlockRandomness` (the VRF output of the parent block's author). The
+//! registry draws executors and nominations only with randomness that became known after the
+//! block that created the task or the shortfall (see ARCHITECTURE.md, "Randomness").
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -60,7 +59,7 @@ pub mod opaque {
 		/// The session keys of a validator.
 		pub struct SessionKeys {
 			/// Block production.
-			pub aura: super::Aura,
+			pub babe: super::Babe,
 			/// Finality.
 			pub grandpa: super::Grandpa,
 		}
@@ -82,13 +81,29 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 
 /// Target block time in milliseconds. Six-second blocks.
 pub const MILLI_SECS_PER_BLOCK: u64 = 6000;
-/// Slot duration of Aura; equal to the block time.
+/// Slot duration of BABE; equal to the block time (with secondary VRF slots every slot has an
+/// author).
 pub const SLOT_DURATION: u64 = MILLI_SECS_PER_BLOCK;
 
 /// Blocks per minute, hour and day, for parameters expressed in time.
 pub const MINUTES: BlockNumber = 60_000 / (MILLI_SECS_PER_BLOCK as BlockNumber);
 pub const HOURS: BlockNumber = MINUTES * 60;
 pub const DAYS: BlockNumber = HOURS * 24;
+
+/// BABE epoch length in slots: ten minutes. Fixed at genesis (the client reads it once).
+pub const EPOCH_DURATION_IN_SLOTS: u64 = 10 * MINUTES as u64;
+
+/// The probability of a slot having a primary author is `PRIMARY_PROBABILITY`
+/// (`c` in the BABE paper): 1/4. Every other slot is claimed by its secondary (VRF) author, so
+/// the chain has a block in every slot, even with a single authority.
+pub const PRIMARY_PROBABILITY: (u64, u64) = (1, 4);
+
+/// The BABE epoch configuration at genesis.
+pub const BABE_GENESIS_EPOCH_CONFIG: sp_consensus_babe::BabeEpochConfiguration =
+	sp_consensus_babe::BabeEpochConfiguration {
+		c: PRIMARY_PROBABILITY,
+		allowed_slots: sp_consensus_babe::AllowedSlots::PrimaryAndSecondaryVRFSlots,
+	};
 
 /// The smallest unit of the native token is a plank; one UNIT is 10^12 planks.
 pub const UNIT: Balance = 1_000_000_000_000;
@@ -180,7 +195,7 @@ mod runtime {
 	pub type Timestamp = pallet_timestamp;
 
 	#[runtime::pallet_index(2)]
-	pub type Aura = pallet_aura;
+	pub type Babe = pallet_babe;
 
 	#[runtime::pallet_index(3)]
 	pub type Grandpa = pallet_grandpa;
@@ -193,9 +208,6 @@ mod runtime {
 
 	#[runtime::pallet_index(6)]
 	pub type Sudo = pallet_sudo;
-
-	#[runtime::pallet_index(7)]
-	pub type RandomnessCollectiveFlip = pallet_insecure_randomness_collective_flip;
 
 	#[runtime::pallet_index(10)]
 	pub type ModelRegistry = pallet_model_registry;

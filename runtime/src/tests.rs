@@ -40,7 +40,11 @@ fn presets_are_listed() {
 fn development_genesis_has_alice_as_root_and_authority_and_funds_dev_accounts() {
 	genesis_of(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
 		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(Sr25519Keyring::Alice.to_account_id()));
-		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 1);
+		assert_eq!(pallet_babe::Authorities::<Runtime>::get().len(), 1);
+		assert_eq!(
+			pallet_babe::EpochConfig::<Runtime>::get(),
+			Some(crate::BABE_GENESIS_EPOCH_CONFIG)
+		);
 		assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), 1);
 		for who in [Sr25519Keyring::Alice, Sr25519Keyring::Dave, Sr25519Keyring::Ferdie] {
 			assert_eq!(Balances::balance(&who.to_account_id()), genesis_config_presets::ENDOWMENT);
@@ -58,8 +62,29 @@ fn development_genesis_has_alice_as_root_and_authority_and_funds_dev_accounts() 
 #[test]
 fn local_testnet_genesis_has_three_authorities() {
 	genesis_of(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
-		assert_eq!(pallet_aura::Authorities::<Runtime>::get().len(), 3);
+		assert_eq!(pallet_babe::Authorities::<Runtime>::get().len(), 3);
+		// Secondary VRF slots: every slot has an author and a VRF output.
+		assert_eq!(
+			pallet_babe::EpochConfig::<Runtime>::get().map(|c| c.allowed_slots),
+			Some(sp_consensus_babe::AllowedSlots::PrimaryAndSecondaryVRFSlots)
+		);
 		assert_eq!(pallet_grandpa::Pallet::<Runtime>::grandpa_authorities().len(), 3);
+	});
+}
+
+#[test]
+fn the_registry_sees_no_randomness_before_the_first_vrf_output() {
+	use frame_support::traits::Randomness;
+	genesis_of(sp_genesis_builder::DEV_RUNTIME_PRESET).execute_with(|| {
+		type R = <Runtime as pallet_model_registry::Config>::Randomness;
+		System::set_block_number(1);
+		assert_eq!(R::random(b"subject"), (None, 0));
+		// The VRF output recorded at the end of block 1 serves block 2, known since block 1.
+		pallet_babe::AuthorVrfRandomness::<Runtime>::put(Some([1u8; 32]));
+		System::set_block_number(2);
+		let (random, known_since) = R::random(b"subject");
+		assert!(random.is_some());
+		assert_eq!(known_since, 1);
 	});
 }
 

@@ -267,7 +267,8 @@ impl<T: Config> Pallet<T> {
 				ensure!(pending.contains(&id), "waiting task not queued");
 			}
 		}
-		let queue = Replication::<T>::items();
+		let queue: Vec<ModelId> =
+			Replication::<T>::items().into_iter().map(|(model, _)| model).collect();
 		let mut seen = Vec::new();
 		for model in queue.iter() {
 			ensure!(!seen.contains(model), "model queued twice");

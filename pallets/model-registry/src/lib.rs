@@ -20,6 +20,7 @@ mod params;
 mod placement;
 mod qos;
 mod queue;
+mod randomness;
 mod resolve;
 pub mod runtime_api;
 mod sources;
@@ -75,8 +76,18 @@ pub mod pallet {
 		/// The overarching hold reason.
 		type RuntimeHoldReason: From<HoldReason>;
 
-		/// Source of randomness for nominations, executor draws and eviction samples.
-		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+		/// Source of randomness for nominations, executor draws and eviction samples: a random
+		/// value (`None` while there is none yet) and the block since which it is known, e.g.
+		/// BABE's `ParentBlockRandomness`. Draws only use randomness known since a block after
+		/// the one that created what they serve (see `randomness.rs`).
+		type Randomness: Randomness<Option<Self::Hash>, BlockNumberFor<Self>>;
+
+		/// Number of consecutive blocks whose randomness every draw seed mixes (at least 1).
+		/// A draw about something created in block `c` waits until the randomness of this
+		/// many blocks after `c` is mixed in, so that knowing the seed in advance takes
+		/// authoring all of them (with BABE a slot's author knows its VRF output early).
+		#[pallet::constant]
+		type RandomnessDepth: Get<u32>;
 
 		/// Key type the off-chain worker signs its transactions with.
 		type AuthorityId: AppCrypto<Self::Public, Self::Signature>;
@@ -287,7 +298,8 @@ pub mod pallet {
 
 	/// Models that need more nominations, served in `on_initialize`: position -> model.
 	#[pallet::storage]
-	pub type ReplicationQueue<T: Config> = StorageMap<_, Twox64Concat, u32, ModelId>;
+	pub type ReplicationQueue<T: Config> =
+		StorageMap<_, Twox64Concat, u32, (ModelId, BlockNumberFor<T>)>;
 
 	/// Positions of the first and next entry of [`ReplicationQueue`].
 	#[pallet::storage]
@@ -324,6 +336,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Announcements<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, NodeModelsOf<T>, ValueQuery>;
+
+	/// The mix of the randomness of consecutive blocks that draws use (see `randomness.rs`).
+	#[pallet::storage]
+	pub type RandomnessMix<T: Config> =
+		StorageValue<_, MixedRandomnessOf<T>, OptionQuery>;
 
 	/// Cool-downs: (model, node) -> block until which the node may not hold the model again
 	/// (be nominated, drawn or announce it), set when it is slashed on the model. Each entry is

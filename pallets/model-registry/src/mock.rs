@@ -94,6 +94,7 @@ impl AppCrypto<UintAuthorityId, TestSignature> for TestAuthId {
 
 thread_local! {
 	static RANDOM_SEED: RefCell<u64> = const { RefCell::new(0) };
+	static RANDOM_LAG: RefCell<Option<u64>> = const { RefCell::new(Some(0)) };
 }
 
 /// Change the randomness all later draws see.
@@ -101,13 +102,27 @@ pub fn set_random_seed(seed: u64) {
 	RANDOM_SEED.with(|s| *s.borrow_mut() = seed);
 }
 
-/// Deterministic randomness: hash of subject, block number and a test-controlled seed.
+/// How many blocks before the current one the randomness becomes known (`Some(1)` is BABE's
+/// `ParentBlockRandomness`); `None`: there is no randomness yet. The default, `Some(0)`, makes
+/// the randomness of a block known since that block.
+pub fn set_random_lag(lag: Option<u64>) {
+	RANDOM_LAG.with(|l| *l.borrow_mut() = lag);
+}
+
+/// Deterministic randomness: hash of subject, block number and a test-controlled seed, known
+/// since `set_random_lag` blocks before the current one.
 pub struct TestRandomness;
-impl Randomness<H256, u64> for TestRandomness {
-	fn random(subject: &[u8]) -> (H256, u64) {
+impl Randomness<Option<H256>, u64> for TestRandomness {
+	fn random(subject: &[u8]) -> (Option<H256>, u64) {
 		let block = System::block_number();
 		let seed = RANDOM_SEED.with(|s| *s.borrow());
-		(H256(sp_io::hashing::blake2_256(&(subject, block, seed).encode())), block)
+		match RANDOM_LAG.with(|l| *l.borrow()) {
+			Some(lag) => (
+				Some(H256(sp_io::hashing::blake2_256(&(subject, block, seed).encode()))),
+				block.saturating_sub(lag),
+			),
+			None => (None, block.saturating_sub(1)),
+		}
 	}
 }
 
@@ -123,6 +138,7 @@ parameter_types! {
 	pub const MinDownloadBytesPerBlock: u64 = 10_000;
 	/// Cleanup steps per block; tests may lower it.
 	pub static CleanupSteps: u32 = 16;
+	pub static Depth: u32 = 1;
 }
 
 impl pallet_model_registry::Config for Test {
@@ -152,6 +168,7 @@ impl pallet_model_registry::Config for Test {
 	type MaxNominationDrawsPerBlock = ConstU32<128>;
 	type ModelsReviewedPerBlock = ConstU32<2>;
 	type MaxCleanupStepsPerBlock = CleanupSteps;
+	type RandomnessDepth = Depth;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = ();
@@ -165,7 +182,9 @@ pub const ACCOUNTS: core::ops::RangeInclusive<AccountId> = 1..=80;
 /// Test externalities with endowed accounts and the given parameters, at block 1.
 pub fn new_test_ext_with(params: crate::ParamsOf<Test>) -> sp_io::TestExternalities {
 	set_random_seed(0);
+	set_random_lag(Some(0));
 	CleanupSteps::set(16);
+	Depth::set(1);
 	ModelDepositPerByte::set(0);
 	TaskInputDepositPerByte::set(0);
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();

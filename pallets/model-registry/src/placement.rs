@@ -21,8 +21,10 @@
 //! in one pass. An accepted node that announced the model (`announce_stored`) becomes a holder
 //! at once instead of being nominated; announcing never changes who is drawn.
 //!
-//! Back-off: a pass that finds no eligible node (QoS rolls aside) although it spent every draw
-//! it could (or tried every node) is *empty*. After [`MAX_EMPTY_PASSES`] empty passes in a row the model is *parked*
+//! Back-off: a pass that finds no eligible node (QoS rolls aside) although it tried every node,
+//! or spent every draw it could and met a node other than the model's own holders and
+//! nominees, is *empty* (meeting only holders proves nothing: a model one copy short where
+//! most nodes hold it is not unplaceable). After [`MAX_EMPTY_PASSES`] empty passes in a row the model is *parked*
 //! (`ReplicationParked`): it leaves the queue and is not queued again until the largest disk
 //! and VRAM ever declared can take it and either node capacity changed — a join, a capacity
 //! update or a resume bumps [`CapacityWatermark::epoch`] — or a demand window has passed (other
@@ -33,10 +35,10 @@
 //!
 //! A nomination's deadline grows with the model's size (see [`crate::sources`]).
 
-use crate::{pallet::*, queue::Fifo, types::*, weights::WeightInfo};
+use crate::{pallet::*, queue::Fifo, randomness::BlockRandomness, types::*, weights::WeightInfo};
 use alloc::vec::Vec;
 use codec::Encode;
-use frame_support::{pallet_prelude::*, traits::Randomness};
+use frame_support::pallet_prelude::*;
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
 use sp_runtime::traits::Saturating;
@@ -44,8 +46,10 @@ use sp_runtime::traits::Saturating;
 /// Random draws spent per wanted nomination in one pass over a model.
 pub const DRAWS_PER_SLOT: u32 = 4;
 
-/// The replication queue.
-pub(crate) type Replication<T> = Fifo<ReplicationQueue<T>, ReplicationQueueRange<T>, ModelId>;
+/// The replication queue: each model with the block it was queued in (kept when a model short
+/// of its goal goes back to the queue), for the freshness rule of [`crate::randomness`].
+pub(crate) type Replication<T> =
+	Fifo<ReplicationQueue<T>, ReplicationQueueRange<T>, (ModelId, BlockNumberFor<T>)>;
 
 /// A stream of pseudo-random numbers derived from one seed.
 pub(crate) struct RandomStream {
@@ -64,8 +68,60 @@ impl RandomStream {
 	}
 }
 
+/// Positions `0..count` in random order without repetition, each with an independent 32-bit
+/// roll (for the QoS check): a lazy Fisher–Yates shuffle, so the `i`-th draw is uniform among
+/// the positions not drawn yet, whatever was drawn before. (Moving on to the next untried
+/// position after a repeat would favour a position that follows a run of tried ones.) The
+/// only bias left is that of reducing a 32-bit number modulo the number of untried
+/// positions: below `count / 2^32`. Costs O(draws²) comparisons, with draws bounded by the
+/// callers' budgets.
+pub(crate) struct DistinctPositions {
+	stream: RandomStream,
+	count: u32,
+	drawn: u32,
+	/// Untried slots `>= drawn` whose position is not the slot's own (the shuffle's swaps).
+	moved: Vec<(u32, u32)>,
+}
+
+impl DistinctPositions {
+	/// Random order of the positions `0..count`, from `stream`.
+	pub(crate) fn new(stream: RandomStream, count: u32) -> Self {
+		Self { stream, count, drawn: 0, moved: Vec::new() }
+	}
+
+	/// The position currently in shuffle slot `slot`.
+	fn at(&self, slot: u32) -> u32 {
+		self.moved.iter().find(|(s, _)| *s == slot).map_or(slot, |(_, p)| *p)
+	}
+
+	/// Number of positions drawn so far.
+	pub(crate) fn drawn(&self) -> u32 {
+		self.drawn
+	}
+}
+
+impl Iterator for DistinctPositions {
+	type Item = (u32, u32);
+
+	fn next(&mut self) -> Option<(u32, u32)> {
+		let left = self.count.checked_sub(self.drawn).filter(|l| *l > 0)?;
+		let (pick, roll) = self.stream.next_pair();
+		let slot = self.drawn.saturating_add(pick % left);
+		let position = self.at(slot);
+		// The position in the front slot takes the drawn one's place among the untried.
+		let front = self.at(self.drawn);
+		self.moved.retain(|(s, _)| *s != slot && *s != self.drawn);
+		if slot != self.drawn {
+			self.moved.push((slot, front));
+		}
+		self.drawn = self.drawn.saturating_add(1);
+		Some((position, roll))
+	}
+}
+
 /// The randomness of one block: read once per `on_initialize` from `Config::Randomness` (which
-/// may be costly to compute), then mixed with a subject for each draw sequence.
+/// may be costly to compute; see [`crate::randomness`]), then mixed with a subject for each draw
+/// sequence.
 #[derive(Clone, Copy)]
 pub(crate) struct BlockSeed(pub(crate) [u8; 32]);
 
@@ -85,12 +141,6 @@ impl BlockSeed {
 }
 
 impl<T: Config> Pallet<T> {
-	/// This block's randomness.
-	pub(crate) fn block_seed() -> BlockSeed {
-		let (random, _) = T::Randomness::random(b"modelnet/block");
-		BlockSeed(sp_io::hashing::blake2_256(&random.encode()))
-	}
-
 	/// Schedule `item` for block `at` (which must lie after the current block). Entries are
 	/// handled from that block on, at most `MaxDeadlinesPerBlock` per block, oldest first.
 	pub(crate) fn schedule_deadline(at: BlockNumberFor<T>, item: DeadlineItemOf<T>) {
@@ -196,9 +246,9 @@ impl<T: Config> Pallet<T> {
 		{
 			return;
 		}
+		let now = frame_system::Pallet::<T>::block_number();
 		if let Some((epoch, since)) = info.parked_at {
 			let seen = CapacityChanges::<T>::get();
-			let now = frame_system::Pallet::<T>::block_number();
 			let waited = now >= since.saturating_add(Params::<T>::get().demand_window);
 			if !Self::could_host(info, &seen) || (seen.epoch == epoch && !waited) {
 				return;
@@ -206,7 +256,7 @@ impl<T: Config> Pallet<T> {
 			info.parked_at = None;
 			info.empty_passes = 0;
 		}
-		Replication::<T>::push(model);
+		Replication::<T>::push((model, now));
 		info.queued = true;
 	}
 
@@ -231,8 +281,10 @@ impl<T: Config> Pallet<T> {
 
 	/// Nominate random eligible nodes for the model's deficit, spending at most `max_draws`
 	/// draws. Returns the draws spent and whether the pass was empty: `Some(true)` if it found no
-	/// eligible node although it spent every draw it may spend per wanted nomination (or tried
-	/// every node), `Some(false)` if it found one, `None` if the budget cut it short.
+	/// eligible node although it tried every node, or spent every draw it may spend per wanted
+	/// nomination and met at least one node that is not already a holder or nominee of the
+	/// model; `Some(false)` if it found one; `None` if the pass says nothing (cut short by the
+	/// budget, or it met only the model's own holders and nominees).
 	pub(crate) fn nominate(
 		model: ModelId,
 		info: &mut ModelInfoOf<T>,
@@ -251,20 +303,17 @@ impl<T: Config> Pallet<T> {
 		}
 		let initially_wanted = wanted;
 		let mut found_eligible = false;
+		let mut met_other = false;
 		let limit = max_draws.min(wanted.saturating_mul(DRAWS_PER_SLOT));
-		let mut stream = seed.stream(b"modelnet/nominate", model);
+		let mut order =
+			DistinctPositions::new(seed.stream(b"modelnet/nominate", model), node_count);
 		let holders = Holders::<T>::get(model);
-		let mut tried: Vec<u32> = Vec::new();
 		let mut draws = 0;
-		while wanted > 0 && draws < limit && (tried.len() as u32) < node_count {
+		while wanted > 0 && draws < limit {
+			let Some((position, roll)) = order.next() else {
+				break;
+			};
 			draws += 1;
-			let (pick, roll) = stream.next_pair();
-			// The first position from the drawn one on that was not tried in this pass.
-			let mut position = pick % node_count;
-			while tried.contains(&position) {
-				position = (position + 1) % node_count;
-			}
-			tried.push(position);
 			let Some(who) = NodeAt::<T>::get(position) else {
 				continue;
 			};
@@ -272,6 +321,10 @@ impl<T: Config> Pallet<T> {
 				continue;
 			};
 			if !Self::eligible_for(model, info, &holders, &who, &node) {
+				// A node that already holds or is nominated for the model says nothing about
+				// whether anybody else could take it.
+				met_other |= !holders.iter().any(|h| h.node == who)
+					&& !Nominations::<T>::contains_key(model, &who);
 				continue;
 			}
 			found_eligible = true;
@@ -294,11 +347,11 @@ impl<T: Config> Pallet<T> {
 			Self::attach_nomination(model, info, &who, now, deadline);
 			Self::deposit_event(Event::DownloadNominated { model, node: who, deadline });
 		}
-		let exhausted = draws >= initially_wanted.saturating_mul(DRAWS_PER_SLOT)
-			|| tried.len() as u32 >= node_count;
+		let tried_all = order.drawn() >= node_count;
+		let spent_all = draws >= initially_wanted.saturating_mul(DRAWS_PER_SLOT);
 		if found_eligible {
 			(draws, Some(false))
-		} else if exhausted {
+		} else if tried_all || (spent_all && met_other) {
 			(draws, Some(true))
 		} else {
 			(draws, None)
@@ -306,8 +359,12 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Serve the replication queue with the per-block draw budget (each model served counts
-	/// as at least one draw). Returns the weight.
-	pub(crate) fn process_replication_queue(now: BlockNumberFor<T>, seed: &BlockSeed) -> Weight {
+	/// as at least one draw; a model queued too recently for this block's randomness goes
+	/// back to the queue unserved). Returns the weight.
+	pub(crate) fn process_replication_queue(
+		now: BlockNumberFor<T>,
+		randomness: &BlockRandomness<BlockNumberFor<T>>,
+	) -> Weight {
 		let budget = T::MaxNominationDrawsPerBlock::get();
 		let mut weight = Weight::zero();
 		let p = Params::<T>::get();
@@ -316,8 +373,14 @@ impl<T: Config> Pallet<T> {
 		let mut left = Replication::<T>::len();
 		while spent < budget && left > 0 {
 			left -= 1;
-			let Some(model) = Replication::<T>::pop() else {
+			let Some((model, queued_at)) = Replication::<T>::pop() else {
 				break;
+			};
+			let Some(seed) = randomness.fresh_seed(queued_at) else {
+				Replication::<T>::push((model, queued_at));
+				spent = spent.saturating_add(1);
+				weight.saturating_accrue(T::WeightInfo::replicate_model(0));
+				continue;
 			};
 			let Some(mut info) = Models::<T>::get(model) else {
 				spent = spent.saturating_add(1);
@@ -342,7 +405,7 @@ impl<T: Config> Pallet<T> {
 				info.queued = false;
 				Self::deposit_event(Event::ReplicationParked { model });
 			} else if !info.retiring && Self::replication_deficit(&info, &p) > 0 {
-				Replication::<T>::push(model);
+				Replication::<T>::push((model, queued_at));
 			} else {
 				info.queued = false;
 			}

@@ -264,7 +264,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Slash `slash_fraction` of an executor's stake (burnt) — also when it was kicked out
 	/// meanwhile (its stake stays held while it has open commitments) — drop it as holder of
-	/// `model` and start its cool-down on the model.
+	/// `model`, or as nominee if it gave up its copy and was drawn again meanwhile, and start
+	/// its cool-down on the model.
 	fn slash_executor(id: TaskId, who: &T::AccountId, model: ModelId, now: BlockNumberFor<T>) {
 		let until = now.saturating_add(Self::cooldown_length());
 		Cooldowns::<T>::insert(model, who, until);
@@ -292,7 +293,9 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		Models::<T>::mutate_extant(model, |info| {
-			if Self::detach_holder(model, info, who) {
+			if Self::detach_holder(model, info, who)
+				|| Self::detach_nomination(model, info, who, true).is_some()
+			{
 				Self::deposit_event(Event::ModelEvicted { model, node: who.clone() });
 				Self::ensure_replication(model, info);
 			}

@@ -147,7 +147,7 @@ impl<T: Config> Pallet<T> {
 	/// Models waiting for nominations, front first (reads the whole queue; for off-chain use
 	/// and tests).
 	pub fn replication_queue() -> Vec<ModelId> {
-		crate::placement::Replication::<T>::items()
+		crate::placement::Replication::<T>::items().into_iter().map(|(model, _)| model).collect()
 	}
 
 	/// Runtime API: status of a task (kept for one demand window after resolution).

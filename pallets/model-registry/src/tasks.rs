@@ -29,8 +29,9 @@
 
 use crate::{pallet::*, types::*};
 use crate::{
-	placement::{BlockSeed, RandomStream},
+	placement::{BlockSeed, DistinctPositions},
 	queue::Ring,
+	randomness::BlockRandomness,
 	weights::WeightInfo,
 };
 use alloc::vec::Vec;
@@ -46,18 +47,14 @@ use sp_runtime::traits::{Saturating, Zero};
 /// Random draws spent per wanted executor in one examination of a task.
 pub const DRAWS_PER_EXECUTOR: u32 = 2;
 
-/// The holder positions a task's draws visit, in order, with the QoS roll of each: a random
-/// position, or the first one after it that was not visited yet. Ends when every position was.
-pub(crate) struct DrawOrder {
-	stream: RandomStream,
-	tried: Vec<u32>,
-	count: u32,
-}
+/// The holder positions a task's draws visit, in order, with the QoS roll of each: uniformly
+/// random without repetition (see [`DistinctPositions`]). Ends when every position was drawn.
+pub(crate) struct DrawOrder(DistinctPositions);
 
 impl DrawOrder {
 	/// The draws for task `id` among `count` holders.
 	pub(crate) fn new(seed: &BlockSeed, id: TaskId, count: u32) -> Self {
-		Self { stream: seed.stream(b"modelnet/executors", id), tried: Vec::new(), count }
+		Self(DistinctPositions::new(seed.stream(b"modelnet/executors", id), count))
 	}
 }
 
@@ -65,16 +62,7 @@ impl Iterator for DrawOrder {
 	type Item = (u32, u32);
 
 	fn next(&mut self) -> Option<(u32, u32)> {
-		if self.tried.len() as u32 >= self.count {
-			return None;
-		}
-		let (pick, roll) = self.stream.next_pair();
-		let mut position = pick % self.count;
-		while self.tried.contains(&position) {
-			position = (position + 1) % self.count;
-		}
-		self.tried.push(position);
-		Some((position, roll))
+		self.0.next()
 	}
 }
 
@@ -177,7 +165,10 @@ impl<T: Config> Pallet<T> {
 	/// Examine up to `MaxAssignmentsPerBlock` waiting tasks from the front of the queue; tasks
 	/// that cannot be served yet go to the back. The commit phases started in this block end
 	/// together, through one deadline entry. Returns the weight.
-	pub(crate) fn assign_waiting(now: BlockNumberFor<T>, seed: &BlockSeed) -> Weight {
+	pub(crate) fn assign_waiting(
+		now: BlockNumberFor<T>,
+		randomness: &BlockRandomness<BlockNumberFor<T>>,
+	) -> Weight {
 		let mut queue = TaskQueue::<T>::get();
 		let take = T::MaxAssignmentsPerBlock::get().min(Pending::<T>::len(&queue.pending));
 		if take == 0 {
@@ -211,6 +202,14 @@ impl<T: Config> Pallet<T> {
 				Self::fail_task(id, task, TaskFailure::NoHolders, now);
 				continue;
 			}
+			// Randomness known when the task was created must not serve it: the task waits.
+			let Some(seed) = randomness.fresh_seed(task.created_at) else {
+				// Room is certain: the entry was just popped.
+				if let Some(slot) = Pending::<T>::push_slot(&mut queue.pending, id) {
+					PendingTaskSlots::<T>::insert(id, slot);
+				}
+				continue;
+			};
 			if Self::try_assign(id, &mut task, &info, &p, deadline, seed) {
 				Tasks::<T>::insert(id, task);
 				assigned.push(id);
@@ -240,7 +239,7 @@ impl<T: Config> Pallet<T> {
 	/// A drawn holder is accepted if its copy is available, it has room for another task of
 	/// this model, its node is active and it passes the QoS roll. Only holders passing the
 	/// first two checks (read from the holder list) cost a node read.
-	fn try_assign(
+	pub(crate) fn try_assign(
 		id: TaskId,
 		task: &mut TaskInfoOf<T>,
 		info: &ModelInfoOf<T>,

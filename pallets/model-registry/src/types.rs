@@ -538,6 +538,30 @@ pub struct Departure<BlockNumber> {
 	pub rejoin_at: BlockNumber,
 }
 
+/// The randomness of consecutive blocks, mixed (see `randomness.rs`).
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct MixedRandomness<BlockNumber> {
+	/// Hash chain of the random values read so far: `blake2(previous mix, value)`.
+	pub value: [u8; 32],
+	/// How many values of consecutive blocks it holds (counting stops at `u32::MAX`).
+	pub depth: u32,
+	/// Block in which the last value was mixed in.
+	pub mixed_at: BlockNumber,
+	/// Block since which that value was known.
+	pub known_since: BlockNumber,
+}
+
 mod api;
 pub use api::*;
 
@@ -550,6 +574,8 @@ use frame_system::pallet_prelude::BlockNumberFor;
 /// Balance type of the configured currency.
 pub type BalanceOf<T> =
 	<<T as Config>::Currency as Inspect<<T as frame_system::Config>::AccountId>>::Balance;
+/// Stored randomness mix.
+pub type MixedRandomnessOf<T> = MixedRandomness<BlockNumberFor<T>>;
 /// Stored node record.
 pub type NodeInfoOf<T> = NodeInfo<BalanceOf<T>, BlockNumberFor<T>, <T as Config>::MaxModelsPerNode>;
 /// One holder of a model.

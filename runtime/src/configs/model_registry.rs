@@ -5,7 +5,7 @@
 //! demand window, executors per task, slashing) are not here: they are the pallet's `Params`
 //! storage, set at genesis and changed with `set_params` (root).
 
-use crate::{Balance, Balances, RandomnessCollectiveFlip, Runtime, RuntimeHoldReason, UNIT};
+use crate::{Balance, Balances, Runtime, RuntimeHoldReason, UNIT};
 use frame_support::{parameter_types, traits::ConstU32};
 
 parameter_types! {
@@ -33,9 +33,11 @@ parameter_types! {
 impl pallet_model_registry::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
-	// Placeholder randomness: the collective flip of the last 81 block hashes is known to the
-	// next block's author. Replace with a VRF-based source (e.g. BABE) for production.
-	type Randomness = RandomnessCollectiveFlip;
+	// The VRF output of the parent block's author, known since the parent block; the registry
+	// only draws with it for tasks and shortfalls created before that block.
+	type Randomness = pallet_babe::ParentBlockRandomness<Runtime>;
+	// Knowing a draw's seed when creating a task would take authoring both blocks after it.
+	type RandomnessDepth = ConstU32<2>;
 	type AuthorityId = pallet_model_registry::crypto::AuthorityId;
 	type MinNodeStake = MinNodeStake;
 	type ModelDeposit = ModelDeposit;
@@ -66,19 +68,14 @@ impl pallet_model_registry::Config for Runtime {
 	type BenchmarkHelper = RandomnessBenchmarkHelper;
 }
 
-/// Fills the collective flip's material, so that the benchmarks read randomness at its full
-/// cost.
+/// Records a VRF output of the parent block's author, which `ParentBlockRandomness` reads, so
+/// that the benchmarks draw with randomness (there is none in a benchmark's fresh state).
 #[cfg(feature = "runtime-benchmarks")]
 pub struct RandomnessBenchmarkHelper;
 
 #[cfg(feature = "runtime-benchmarks")]
 impl pallet_model_registry::BenchmarkHelper for RandomnessBenchmarkHelper {
 	fn prepare_randomness() {
-		// The material keeps the parent hashes of the last 81 blocks.
-		let material: alloc::vec::Vec<crate::Hash> =
-			(0..81u8).map(sp_core::H256::repeat_byte).collect();
-		pallet_insecure_randomness_collective_flip::RandomMaterial::<Runtime>::put(
-			frame_support::BoundedVec::truncate_from(material),
-		);
+		pallet_babe::AuthorVrfRandomness::<Runtime>::put(Some([7u8; 32]));
 	}
 }

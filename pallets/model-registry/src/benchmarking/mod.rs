@@ -19,8 +19,8 @@ use sp_runtime::traits::{Saturating, Zero};
 
 /// Runtime-specific preparation of the benchmarks.
 pub trait BenchmarkHelper {
-	/// Put `Config::Randomness` into the state in which it is costliest to read (e.g. fill the
-	/// material it mixes).
+	/// Put `Config::Randomness` into a state in which it yields randomness (a fresh state may
+	/// have none, e.g. BABE's before the first block's VRF output), at its costliest to read.
 	fn prepare_randomness() {}
 }
 
@@ -346,7 +346,6 @@ mod benchmarks {
 	#[benchmark]
 	fn on_initialize_base() {
 		set_up_block::<T>();
-		T::BenchmarkHelper::prepare_randomness();
 		let block = now::<T>();
 		DeadlineCursor::<T>::put((block, 0));
 		let weight;
@@ -485,11 +484,11 @@ mod benchmarks {
 		let tasks: Vec<TaskId> = (0..n)
 			.map(|i| waiting_task::<T>(draw_worst_case::<T>(i, first + u64::from(i), k, k)))
 			.collect();
-		let seed = Pallet::<T>::block_seed();
+		let randomness = Pallet::<T>::block_randomness();
 
 		#[block]
 		{
-			Pallet::<T>::assign_waiting(now::<T>(), &seed);
+			Pallet::<T>::assign_waiting(now::<T>(), &randomness);
 		}
 
 		for task in tasks {
@@ -511,11 +510,11 @@ mod benchmarks {
 		let tasks: Vec<TaskId> = (0..n)
 			.map(|i| waiting_task::<T>(draw_worst_case::<T>(i, first + u64::from(i), draws, 0)))
 			.collect();
-		let seed = Pallet::<T>::block_seed();
+		let randomness = Pallet::<T>::block_randomness();
 
 		#[block]
 		{
-			Pallet::<T>::assign_waiting(now::<T>(), &seed);
+			Pallet::<T>::assign_waiting(now::<T>(), &randomness);
 		}
 
 		assert_eq!(Pending::<T>::items(&TaskQueue::<T>::get().pending), tasks);
@@ -537,11 +536,11 @@ mod benchmarks {
 		let task = waiting_task::<T>(model);
 		let late =
 			now::<T>().saturating_add(Params::<T>::get().demand_window).saturating_add(1u32.into());
-		let seed = Pallet::<T>::block_seed();
+		let randomness = Pallet::<T>::block_randomness();
 
 		#[block]
 		{
-			Pallet::<T>::assign_waiting(late, &seed);
+			Pallet::<T>::assign_waiting(late, &randomness);
 		}
 
 		assert_last_event::<T>(Event::TaskFailed { task, reason: TaskFailure::NoHolders });
@@ -580,12 +579,12 @@ mod benchmarks {
 			m.target = accepted + 1;
 			m.queued = true;
 		});
-		Replication::<T>::push(model);
-		let seed = Pallet::<T>::block_seed();
+		Replication::<T>::push((model, earlier::<T>()));
+		let randomness = Pallet::<T>::block_randomness();
 
 		#[block]
 		{
-			Pallet::<T>::process_replication_queue(now::<T>(), &seed);
+			Pallet::<T>::process_replication_queue(now::<T>(), &randomness);
 		}
 
 		assert!(Models::<T>::get(model).is_some_and(|m| m.nominated == accepted && m.queued));
@@ -604,7 +603,7 @@ mod benchmarks {
 			fill_holdings::<T>(&who, 0);
 		}
 		Models::<T>::mutate_extant(model, |m| m.target = count - e);
-		let seed = Pallet::<T>::block_seed();
+		let seed = Pallet::<T>::block_randomness().seed();
 
 		#[block]
 		{

@@ -23,8 +23,25 @@ pub(super) fn now<T: Config>() -> BlockNumberFor<T> {
 	10u32.into()
 }
 
+/// A block before every block whose randomness the mix of `now` holds (see `set_up_block`):
+/// what was created in it may be served in `now` (for a `RandomnessDepth` up to 3).
+pub(super) fn earlier<T: Config>() -> BlockNumberFor<T> {
+	now::<T>().saturating_sub(5u32.into())
+}
+
+/// Move to block `now`, give `Config::Randomness` a value (see
+/// [`super::BenchmarkHelper::prepare_randomness`]) and leave a mix of the randomness of the
+/// blocks before it, which the block's first read extends (its full cost).
 pub(super) fn set_up_block<T: Config>() {
-	frame_system::Pallet::<T>::set_block_number(now::<T>());
+	let now = now::<T>();
+	frame_system::Pallet::<T>::set_block_number(now);
+	T::BenchmarkHelper::prepare_randomness();
+	RandomnessMix::<T>::put(MixedRandomness {
+		value: [3; 32],
+		depth: 1_000,
+		mixed_at: now.saturating_sub(1u32.into()),
+		known_since: now.saturating_sub(2u32.into()),
+	});
 }
 
 pub(super) fn assert_last_event<T: Config>(event: Event<T>) {
@@ -165,7 +182,9 @@ pub(super) fn draw_worst_case<T: Config>(
 ) -> ModelId {
 	let model = registered_model::<T>(i);
 	let count = T::MaxHoldersPerModel::get();
-	let seed = Pallet::<T>::block_seed();
+	// The seed `assign_waiting` draws with in `now` (the task is created before the block its
+	// randomness is known since).
+	let seed = Pallet::<T>::block_randomness().seed();
 	let order: Vec<u32> = crate::tasks::DrawOrder::new(&seed, id, count)
 		.map(|(position, _)| position)
 		.take((rejected + accepted) as usize)
@@ -289,6 +308,8 @@ pub(super) fn waiting_task<T: Config>(model: ModelId) -> TaskId {
 	let creator: T::AccountId = account("creator", 1, SEED);
 	fund::<T>(&creator);
 	let id = TaskQueue::<T>::get().next_task;
+	// Created before the block whose randomness `now` sees, so that `now` may serve it.
+	frame_system::Pallet::<T>::set_block_number(earlier::<T>());
 	assert!(Pallet::<T>::do_create_task(
 		creator,
 		model,
@@ -296,6 +317,7 @@ pub(super) fn waiting_task<T: Config>(model: ModelId) -> TaskId {
 		T::MinNodeStake::get()
 	)
 	.is_ok());
+	frame_system::Pallet::<T>::set_block_number(now::<T>());
 	id
 }
 

@@ -171,6 +171,46 @@ fn withholding_the_reveal() {
 	});
 }
 
+/// An executor that gives up its copy while its minority result is open and is drawn again
+/// for the model must not keep that nomination when the slash comes: the cool-down drops it.
+#[test]
+fn renominated_before_the_slash() {
+	new_test_ext_with(three_node_params()).execute_with(|| {
+		join_all(1..=3);
+		let model = placed_model(1);
+		let task = assigned(model);
+		let ex = executors(task);
+		let odd = ex[2];
+		let (good, bad) = (H256::repeat_byte(1), H256::repeat_byte(2));
+		let answers = [Some(good), Some(good), Some(bad)];
+		commit_all(task, &answers);
+		// It reports its copy lost; the only node that can refill the model is itself.
+		assert_ok!(ModelRegistry::report_lost(RuntimeOrigin::signed(odd), model));
+		for _ in 0..20 {
+			if nominees(model).contains(&odd) {
+				break;
+			}
+			run_blocks(1);
+		}
+		assert_eq!(nominees(model), vec![odd]);
+		reveal_all(task, &answers);
+		take_events();
+		run_blocks(1);
+		let events = take_events();
+		assert!(events.contains(&Event::ExecutorSlashed { task, node: odd, amount: 100 }));
+		assert!(events.contains(&Event::ModelEvicted { model, node: odd }));
+		assert!(nominees(model).is_empty());
+		assert!(!holders(model).contains(&odd));
+		assert!(NodeNominations::<Test>::get(odd).is_empty());
+		assert_ok!(ModelRegistry::do_try_state());
+		// Its confirmation is refused.
+		assert_noop!(
+			ModelRegistry::confirm_stored(RuntimeOrigin::signed(odd), model),
+			Error::<Test>::NotNominated
+		);
+	});
+}
+
 /// A node kicked out while it has a committed result open keeps its stake held until the
 /// task resolves, and is slashed if its result is in the minority.
 #[test]

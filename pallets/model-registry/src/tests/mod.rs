@@ -11,6 +11,7 @@ use sp_core::H256;
 
 mod attacks;
 mod demand;
+mod draw_statistics;
 mod models;
 mod nodes;
 mod offchain;
@@ -18,6 +19,7 @@ mod params;
 mod placement;
 mod property;
 mod qos;
+mod randomness;
 mod runtime_api;
 mod spam;
 mod tasks;
