@@ -339,8 +339,7 @@ pub mod pallet {
 
 	/// The mix of the randomness of consecutive blocks that draws use (see `randomness.rs`).
 	#[pallet::storage]
-	pub type RandomnessMix<T: Config> =
-		StorageValue<_, MixedRandomnessOf<T>, OptionQuery>;
+	pub type RandomnessMix<T: Config> = StorageValue<_, MixedRandomnessOf<T>, OptionQuery>;
 
 	/// Cool-downs: (model, node) -> block until which the node may not hold the model again
 	/// (be nominated, drawn or announce it), set when it is slashed on the model. Each entry is

@@ -72,8 +72,9 @@ impl<T: Config> Pallet<T> {
 				let mix = random.map(|value| {
 					// Values of consecutive blocks only: a gap starts the count again.
 					let (chain, depth) = match previous {
-						Some(p) if p.mixed_at.saturating_add(One::one()) == now =>
-							(p.value, p.depth.saturating_add(1)),
+						Some(p) if p.mixed_at.saturating_add(One::one()) == now => {
+							(p.value, p.depth.saturating_add(1))
+						}
 						_ => ([0; 32], 1),
 					};
 					MixedRandomness {
@@ -88,7 +89,7 @@ impl<T: Config> Pallet<T> {
 					None => RandomnessMix::<T>::kill(),
 				}
 				mix
-			},
+			}
 		};
 		let want = T::RandomnessDepth::get().max(1);
 		match mix {
@@ -96,7 +97,7 @@ impl<T: Config> Pallet<T> {
 				// Known since the oldest of the `want` values mixed in last.
 				let oldest = m.known_since.saturating_sub((want - 1).into());
 				BlockRandomness::new(Some(BlockSeed(m.value)), oldest)
-			},
+			}
 			// Too few values yet (or none): nothing is fresh; eviction samples still get one.
 			Some(m) => BlockRandomness::new(Some(BlockSeed(m.value)), Zero::zero()),
 			None => BlockRandomness::new(None, Zero::zero()),

@@ -125,9 +125,8 @@ describe('model storage and tasks on a dev node', () => {
 
     const holders = status.unwrap().toJSON().holders;
 
-    if (Array.isArray(holders)) {
-      assert.deepEqual(new Set(holders.map((h) => accountHex(ctx.api, h))), new Set(ctx.nodeHex), 'holders are the local nodes');
-    }
+    assert.ok(Array.isArray(holders), 'modelStatus.holders is a list');
+    assert.deepEqual(new Set(holders.map((h) => accountHex(ctx.api, h))), new Set(ctx.nodeHex), 'holders are the local nodes');
 
     m.stored = true;
   }));
@@ -138,7 +137,7 @@ describe('model storage and tasks on a dev node', () => {
     assert.ok(m?.stored, 'needs the stored model of the previous test');
 
     const input = Buffer.from('modelnet e2e: spot-check me', 'utf8');
-    const { events } = await signAndWait(ctx.api, ctx.api.tx[PALLET].createTask(m.id, `0x${input.toString('hex')}`, ctx.fee), ctx.user);
+    const { blockNumber: createdIn, events } = await signAndWait(ctx.api, ctx.api.tx[PALLET].createTask(m.id, `0x${input.toString('hex')}`, ctx.fee), ctx.user);
     const created = events.find(({ event }) => event.section === PALLET && event.method === 'TaskCreated');
 
     assert.ok(created, 'TaskCreated');
@@ -161,6 +160,18 @@ describe('model storage and tasks on a dev node', () => {
     assert.equal(new Set(executors.map((e) => accountHex(ctx.api, e))).size, EXECUTORS, 'distinct executors');
     assert.ok(executors.every((e) => ctx.isLocalNode(e)), 'executors are holders');
 
+    // Rule 6: the executors were drawn with BABE randomness that did not exist when the task
+    // was created: the mix read in the assignment block holds only VRF outputs of later blocks.
+    const depth = ctx.api.consts[PALLET].randomnessDepth.toNumber();
+    const mix = (await (await ctx.api.at(assigned.blockHash)).query[PALLET].randomnessMix()).unwrap();
+    const oldest = mix.knownSince.toNumber() - (depth - 1);
+
+    assert.equal(typeof createdIn, 'number', 'the creation block is known');
+    assert.equal(mix.mixedAt.toNumber(), assigned.blockNumber, 'the mix was taken in the assignment block');
+    assert.ok(mix.depth.toNumber() >= depth, `the mix holds ${depth} outputs`);
+    assert.ok(oldest > createdIn, `randomness known since #${oldest}, after the creation in #${createdIn}`);
+    assert.ok(assigned.blockNumber >= createdIn + depth + 1, `assigned in #${assigned.blockNumber}, created in #${createdIn}`);
+
     const [completed] = await ctx.log.waitFor(PALLET, 'TaskCompleted', forTask(task), ctx.blocks(commitBlocks + revealBlocks + 10), { failOn });
     const challenge = String(field(assigned.data, 'challenge'));
 
@@ -182,9 +193,8 @@ describe('model storage and tasks on a dev node', () => {
 
     const paid = field(completed.data, 'paid');
 
-    if (Array.isArray(paid)) {
-      assert.equal(paid.length, EXECUTORS, 'all (agreeing) executors paid');
-    }
+    assert.ok(Array.isArray(paid), 'TaskCompleted.paid is a list');
+    assert.equal(paid.length, EXECUTORS, 'all (agreeing) executors paid');
 
     assert.equal(ctx.log.find(PALLET, 'ExecutorSlashed', forTask(task)).length, 0, 'no honest executor slashed');
 
@@ -194,9 +204,7 @@ describe('model storage and tasks on a dev node', () => {
 
     const viewResult = view.unwrap().toJSON().result;
 
-    if (viewResult !== undefined && viewResult !== null) {
-      assert.equal(String(viewResult).toLowerCase(), expected, 'taskStatus shows the result');
-    }
+    assert.equal(String(viewResult).toLowerCase(), expected, 'taskStatus shows the result');
   }));
 
   it('the command-line scripts read and drive the same chain', { skip: SKIP, timeout: 600_000 }, () => step(async () => {
