@@ -252,7 +252,7 @@ export function checkSourceLimits (urls, { maxSources, maxUrlLen } = {}) {
       const len = Buffer.byteLength(url, 'utf8');
 
       if (len > maxUrlLen) {
-        throw new UsageError(`--source ${url}: ${len} bytes long; the chain takes at most ${maxUrlLen} (MaxUrlLen)`);
+        throw new UsageError(`--source ${url.length > 80 ? `${url.slice(0, 77)}...` : url}: ${len} bytes long; the chain takes at most ${maxUrlLen} (MaxUrlLen)`);
       }
     }
   }

@@ -85,7 +85,7 @@ function modelState (r) {
  * @param {string[]} header
  * @param {string[][]} rows
  */
-export function table (header, rows) {
+export function textTable (header, rows) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells) => cells.map((c, i) => (i === cells.length - 1 ? String(c) : String(c).padEnd(widths[i]))).join('  ');
 
@@ -128,7 +128,7 @@ export function modelLines (page, { details = false } = {}) {
     r.id, r.holders, r.target, r.available, r.nominated, `${r.demand.current}/${r.demand.previous}`, r.sourceFailures,
     formatBytes(r.sizeBytes), modelState(r)
   ]);
-  const rendered = table(header, rows);
+  const rendered = textTable(header, rows);
 
   lines.push(rendered[0]);
   page.items.forEach((r, i) => {
@@ -167,7 +167,7 @@ export function nodeLines (page, formatStake = (v) => String(v)) {
     `${formatBytes(r.usedDisk)} / ${formatBytes(r.capacity.diskBytes)}`, formatBytes(r.capacity.vramBytes), formatStake(r.stake)
   ]);
 
-  return [...lines, ...table(header, rows)];
+  return [...lines, ...textTable(header, rows)];
 }
 
 /**
