@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import {
-  ChainError, checkSourceLimits, checkUrl, DEFAULT_URL, errorDocument, exitCodeOf, Output, parseCli, parseParamValue, reportError,
-  resetEmitted, toJson, UsageError, wantsJson
+  callDocument, ChainError, checkSourceLimits, checkUrl, DEFAULT_URL, errorDocument, exitCodeOf, Output, parseCli, parseParamValue, reportError,
+  eventsJson, resetEmitted, toJson, UsageError, wantsJson
 } from '../../lib/index.js';
 
 /** A writable stand-in collecting what is written. */
@@ -162,5 +162,31 @@ describe('chain bounds and parameter values', () => {
     assert.throws(() => parseParamValue(perbill, '1000000001'), /at most 1000000000/);
     assert.throws(() => parseParamValue(perbill, '0.00000001%'), UsageError);
     assert.equal(parseParamValue({ bits: 64, name: 'x', perbill: false }, '18446744073709551615'), 18446744073709551615n);
+  });
+});
+
+describe('call documents', () => {
+  const codec = (v) => ({ toHuman: () => v, toJSON: () => v });
+  const event = (section, method, fields) => ({
+    event: { data: Object.assign(Object.values(fields).map(codec), { names: Object.keys(fields) }), method, section }
+  });
+
+  it('keep the pallet\'s events by field name, with block and signer', () => {
+    const events = [
+      event('system', 'ExtrinsicSuccess', { dispatchInfo: {} }),
+      event('modelRegistry', 'NodePaused', { node: '5Node' })
+    ];
+
+    assert.deepEqual(eventsJson(events), [{ data: { node: '5Node' }, method: 'NodePaused', section: 'modelRegistry' }]);
+    assert.equal(eventsJson(events, null).length, 2);
+    assert.deepEqual(callDocument('modelRegistry.pause', { address: '5Signer' }, { blockHash: '0xb', blockNumber: 7, events, txHash: '0xt' }, { x: 1 }), {
+      block: 7,
+      blockHash: '0xb',
+      call: 'modelRegistry.pause',
+      events: [{ data: { node: '5Node' }, method: 'NodePaused', section: 'modelRegistry' }],
+      signer: '5Signer',
+      txHash: '0xt',
+      x: 1
+    });
   });
 });
