@@ -118,6 +118,29 @@ export async function connect (url, {
 }
 
 /**
+ * Drop polkadot.js' own log lines of the given sources (`API-WS:` by default: one line per
+ * reconnect attempt) from console.error/console.warn, for long-running scripts that report
+ * connection changes themselves.
+ *
+ * @param {string[]} [sources] logger prefixes as polkadot.js prints them
+ * @returns {() => void} restores the console
+ */
+export function muteProviderLogs (sources = ['API-WS:']) {
+  const saved = { error: console.error, warn: console.warn };
+  const muted = (args) => args.slice(0, 2).some((a) => typeof a === 'string' && sources.includes(a.trim()));
+
+  for (const k of Object.keys(saved)) {
+    console[k] = (...args) => {
+      if (!muted(args)) {
+        saved[k](...args);
+      }
+    };
+  }
+
+  return () => Object.assign(console, saved);
+}
+
+/**
  * Fail early with a clear message when the connected runtime has no ModelRegistry pallet.
  *
  * @param {import('@polkadot/api').ApiPromise} api

@@ -190,3 +190,27 @@ describe('call documents', () => {
     });
   });
 });
+
+describe('muteProviderLogs', () => {
+  it('drops the provider\'s reconnect lines only, until restored', async () => {
+    const { muteProviderLogs } = await import('../../lib/index.js');
+    const seen = [];
+    const original = console.error;
+
+    console.error = (...args) => seen.push(args.join(' '));
+
+    try {
+      const restore = muteProviderLogs();
+
+      console.error('2026-01-01 00:00:00', '         API-WS:', 'disconnected from ws://x');
+      console.error('2026-01-01 00:00:00', '       RPC-CORE:', 'kept');
+      console.error('plain');
+      restore();
+      console.error('2026-01-01 00:00:00', '         API-WS:', 'after');
+    } finally {
+      console.error = original;
+    }
+
+    assert.deepEqual(seen.map((l) => l.split(' ').pop()), ['kept', 'plain', 'after']);
+  });
+});
