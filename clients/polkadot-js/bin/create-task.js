@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 // Create a task for a model and optionally wait for its result.
 import {
-  connect, eventData, EventLog, eventHuman, field, findEvent, formatEvent, parseAmount, parseCli, parseModelId, PALLET,
-  executorInput, requirePallet, runMain, sameValue, signAndWait, signerFrom, spotCheckFile, tokenInfo, UsageError
+  callDocument, chainLimits, checkAmountSyntax, connect, eventData, EventLog, eventHuman, eventsJson, field, findEvent, formatEvent,
+  MAX_TIMEOUT_SECONDS, Output, parseAmountOption, parseCli, parseModelId, parseUint, PALLET, executorInput, requirePallet, runMain,
+  sameValue, signAndWait, signerReady, spotCheckFile, tokenInfo, UsageError
 } from '../lib/index.js';
 
 const TASK_EVENTS = ['TaskWaitingForHolders', 'ExecutorsAssigned', 'ResultCommitted', 'RevealPhaseStarted', 'ResultRevealed', 'TaskCompleted', 'TaskFailed', 'TaskCancelled', 'ExecutorSlashed'];
 const FINAL = ['TaskCompleted', 'TaskFailed', 'TaskCancelled'];
 
 const spec = {
-  description: 'Create a task for a registered model and pay its fee, at least the chain\'s\nMinTaskFee (modelRegistry.create_task). The task is given to randomly chosen holders of the\nmodel, which commit and then reveal a result.\nWith --wait, follows the task until it completes, fails or is cancelled; with --verify FILE\nalso computes the default spot-check executor\'s result from a local copy of the model and\ncompares it with the chain\'s.',
+  description: 'Create a task for a registered model and pay its fee, at least the chain\'s\nMinTaskFee (modelRegistry.create_task). The task is given to randomly chosen holders of the\nmodel, which commit and then reveal a result.\nWith --wait, follows the task until it completes, fails or is cancelled; with --verify FILE\nalso computes the default spot-check executor\'s result from a local copy of the model and\ncompares it with the chain\'s. The input is checked against the chain\'s MaxTaskInputLen before\nsending. Exits with 1 when the task fails, is cancelled or the result does not match --verify.',
   examples: [
     'create-task --model 0xabc... --input "a cat in a hat" --fee 1MDL --wait',
     'create-task --model 0xabc... --input-hex 0x0102 --fee 1000000000000 --wait --verify ./model.bin'
@@ -20,15 +21,17 @@ const spec = {
     input: { arg: 'TEXT', description: 'task input as UTF-8 text', type: 'string' },
     'input-hex': { arg: 'HEX', description: 'task input as hex bytes', type: 'string' },
     model: { arg: 'HEX', description: 'model id (SHA-256 of the file)', type: 'string' },
-    timeout: { arg: 'SECONDS', default: '600', description: 'bound of --wait (default 600)', type: 'string' },
+    timeout: { arg: 'SECONDS', default: '600', description: 'bound of --wait in seconds (default 600)', type: 'string' },
     verify: { arg: 'FILE', description: 'with --wait: check the result against the spot-check of FILE', type: 'string' },
     wait: { description: 'wait for the task\'s outcome', type: 'boolean' }
   },
-  synopsis: '--model HEX (--input TEXT | --input-hex HEX) --fee AMOUNT [--wait [--verify FILE]]'
+  positionals: false,
+  synopsis: '--model HEX (--input TEXT | --input-hex HEX) --fee AMOUNT [--wait [--verify FILE]] [--json]'
 };
 
 runMain(spec.name, async () => {
   const { values } = parseCli(spec);
+  const out = new Output(values);
 
   if (!values.model) {
     throw new UsageError('--model is required');
@@ -57,27 +60,44 @@ runMain(spec.name, async () => {
     input = Buffer.from(hex, 'hex');
   }
 
+  checkAmountSyntax('--fee', values.fee);
+
+  if (values.verify && !values.wait) {
+    throw new UsageError('--verify needs --wait');
+  }
+
+  const timeoutSec = parseUint('--timeout', values.timeout, { max: MAX_TIMEOUT_SECONDS, min: 1 });
+  const signer = await signerReady(values.suri);
   const api = await connect(values.url);
 
   try {
     requirePallet(api);
 
-    const signer = signerFrom(values.suri);
-    const fee = parseAmount(values.fee, tokenInfo(api));
+    const { maxTaskInputLen } = chainLimits(api);
+
+    if (maxTaskInputLen !== undefined && input.length > maxTaskInputLen) {
+      throw new UsageError(`the input is ${input.length} bytes; the chain takes at most ${maxTaskInputLen} (MaxTaskInputLen)`);
+    }
+
+    const fee = parseAmountOption('--fee', values.fee, tokenInfo(api));
     const log = values.wait ? await new EventLog(api).start() : null;
-    const { blockNumber, events } = await signAndWait(api, api.tx[PALLET].createTask(model, `0x${input.toString('hex')}`, fee), signer);
+    const res = await signAndWait(api, api.tx[PALLET].createTask(model, `0x${input.toString('hex')}`, fee), signer);
+    const { blockNumber, events } = res;
     const created = findEvent(events, 'TaskCreated');
     const task = created ? field(eventData(created), 'task', 'taskId', 'id') : undefined;
+    const doc = callDocument(`${PALLET}.createTask`, signer, res, { fee, input: `0x${input.toString('hex')}`, model, task: task ?? null });
 
-    console.log(`task ${task ?? '?'} created in block #${blockNumber}`);
+    out.line(`task ${task ?? '?'} created in block #${blockNumber}`);
 
     for (const { event } of events) {
       if (event.section === PALLET && event.method !== 'TaskCreated') {
-        console.log(`  ${event.method} ${JSON.stringify(eventHuman(event))}`);
+        out.line(`  ${event.method} ${JSON.stringify(eventHuman(event))}`);
       }
     }
 
     if (!log) {
+      out.result(doc);
+
       return 0;
     }
 
@@ -87,28 +107,33 @@ runMain(spec.name, async () => {
 
     const taskId = String(task);
     const forTask = (d) => sameValue(field(d, 'task', 'taskId', 'id'), taskId);
+    const followed = [];
     const unsub = log.onRecord((r) => {
       if (r.event.section === PALLET && TASK_EVENTS.includes(r.event.method) && forTask(r.data)) {
-        console.log(formatEvent(r));
+        followed.push({ block: r.blockNumber, ...eventsJson([r])[0] });
+        out.line(formatEvent(r));
       }
     });
-    const outcome = await Promise.any(FINAL.map((m) => log.waitFor(PALLET, m, forTask, Number(values.timeout) * 1000)))
-      .catch(() => { throw new Error(`task ${taskId}: no outcome within ${values.timeout}s`); });
+    const outcome = await Promise.any(FINAL.map((m) => log.waitFor(PALLET, m, forTask, timeoutSec * 1000)))
+      .catch(() => { throw new Error(`task ${taskId}: no outcome within ${timeoutSec}s`); });
 
     unsub();
     log.stop();
 
     const [record] = outcome;
+    const final = { ...doc, followed, outcome: record.event.method, result: null, verified: null };
 
     if (record.event.method !== 'TaskCompleted') {
-      console.error(`task ${taskId}: ${record.event.method}`);
+      out.warn(`task ${taskId}: ${record.event.method}`);
+      out.result(final);
 
       return 1;
     }
 
     const result = field(record.data, 'result');
 
-    console.log(`result: ${result}`);
+    final.result = result;
+    out.line(`result: ${result}`);
 
     if (values.verify) {
       const assigned = log.find(PALLET, 'ExecutorsAssigned', forTask)[0];
@@ -120,14 +145,19 @@ runMain(spec.name, async () => {
       const challenge = String(field(assigned.data, 'challenge'));
       const expected = await spotCheckFile(values.verify, executorInput(challenge, input));
 
-      if (!sameValue(expected, result)) {
-        console.error(`spot-check of ${values.verify} gives ${expected}: MISMATCH`);
+      final.verified = { expected, file: values.verify, matches: sameValue(expected, result) };
+
+      if (!final.verified.matches) {
+        out.warn(`spot-check of ${values.verify} gives ${expected}: MISMATCH`);
+        out.result(final);
 
         return 1;
       }
 
-      console.log(`matches the spot-check of ${values.verify}`);
+      out.line(`matches the spot-check of ${values.verify}`);
     }
+
+    out.result(final);
 
     return 0;
   } finally {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Deregister a model (owner, or root through --sudo); its holders then delete the file.
 import {
-  connect, parseCli, parseModelId, PALLET, requirePallet, runMain, signAndWait, signerFrom, sudoAndWait, UsageError
+  callDocument, connect, eventData, findEvent, Output, parseCli, parseModelId, PALLET, requirePallet, runMain, signerReady,
+  submit, UsageError
 } from '../lib/index.js';
 
 const spec = {
@@ -13,27 +14,31 @@ const spec = {
     sudo: { description: 'dispatch as root through sudo (signer must be the sudo key)', type: 'boolean' }
   },
   positionals: false,
-  synopsis: '--model HEX [--sudo] [--url WS] [--suri SURI]'
+  synopsis: '--model HEX [--sudo] [--url WS] [--suri SURI] [--json]'
 };
 
 runMain(spec.name, async () => {
   const { values } = parseCli(spec);
+  const out = new Output(values);
 
   if (!values.model) {
     throw new UsageError('--model is required');
   }
 
   const model = parseModelId(values.model);
+  const signer = await signerReady(values.suri);
   const api = await connect(values.url);
 
   try {
     requirePallet(api);
 
-    const call = api.tx[PALLET].deregisterModel(model);
-    const signer = signerFrom(values.suri);
-    const { blockNumber } = values.sudo ? await sudoAndWait(api, call, signer) : await signAndWait(api, call, signer);
+    const res = await submit(api, api.tx[PALLET].deregisterModel(model), signer, { sudo: values.sudo });
+    const ev = findEvent(res.events, 'ModelDeregistered');
 
-    console.log(`deregistered ${model} in block #${blockNumber}`);
+    out.result(
+      callDocument(`${PALLET}.deregisterModel`, signer, res, { event: ev ? { data: eventData(ev), method: 'ModelDeregistered', section: PALLET } : null, model, sudo: !!values.sudo }),
+      `deregistered ${model} in block #${res.blockNumber}`
+    );
 
     return 0;
   } finally {

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // SHA-256 and size of a model file (its ModelId), streamed; needs no chain.
-import { formatBytes, parseCli, runMain, sha256File, UsageError } from '../lib/index.js';
+import { formatBytes, Output, parseCli, runMain, sha256File, UsageError } from '../lib/index.js';
 
 const spec = {
   chain: false,
@@ -9,7 +9,7 @@ const spec = {
   name: 'hash-model',
   options: {
     id: { description: 'print only the model id (0x-prefixed SHA-256)', type: 'boolean' },
-    json: { description: 'print {"sha256": ..., "size": ...} as JSON', type: 'boolean' },
+    json: { description: 'print {"file": ..., "sha256": ..., "size": ...} as JSON', type: 'boolean' },
     progress: { description: 'show progress on stderr', type: 'boolean' }
   },
   synopsis: '[--json | --id] [--progress] <file>'
@@ -17,9 +17,14 @@ const spec = {
 
 runMain(spec.name, async () => {
   const { positionals, values } = parseCli(spec);
+  const out = new Output(values);
 
   if (positionals.length !== 1) {
     throw new UsageError('expected exactly one file');
+  }
+
+  if (values.id && values.json) {
+    throw new UsageError('give --json or --id, not both');
   }
 
   let last = 0;
@@ -40,12 +45,5 @@ runMain(spec.name, async () => {
     process.stderr.write('\n');
   }
 
-  if (values.id) {
-    console.log(sha256);
-  } else if (values.json) {
-    console.log(JSON.stringify({ file: positionals[0], sha256, size }));
-  } else {
-    console.log(`sha256: ${sha256}`);
-    console.log(`size:   ${size} (${formatBytes(size)})`);
-  }
+  out.result({ file: positionals[0], sha256, size }, values.id ? sha256 : [`sha256: ${sha256}`, `size:   ${size} (${formatBytes(size)})`]);
 });

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Join the network as a storage/executor node: declare capacity and put up a stake.
 import {
-  connect, eventHuman, findEvent, formatBytes, parseAmount, parseBytes, parseCli, PALLET, requirePallet,
-  runMain, signAndWait, signerFrom, tokenInfo, UsageError
+  callDocument, checkAmountSyntax, connect, eventData, eventHuman, findEvent, formatBytes, Output, parseAmountOption,
+  parseByteCount, parseCli, PALLET, requirePallet, runMain, signAndWait, signerReady, tokenInfo, UsageError
 } from '../lib/index.js';
 
 const spec = {
@@ -17,40 +17,52 @@ const spec = {
     stake: { arg: 'AMOUNT', description: 'stake in planck, or with a unit (e.g. 1000MDL); default MinNodeStake', type: 'string' },
     vram: { arg: 'BYTES', description: 'GPU memory in bytes (e.g. 24GiB)', type: 'string' }
   },
-  synopsis: '--disk BYTES --vram BYTES [--stake AMOUNT] [--url WS] [--suri SURI]'
+  positionals: false,
+  synopsis: '--disk BYTES --vram BYTES [--stake AMOUNT] [--url WS] [--suri SURI] [--json]'
 };
 
 runMain(spec.name, async () => {
   const { values } = parseCli(spec);
+  const out = new Output(values);
 
   if (values.disk === undefined || values.vram === undefined) {
     throw new UsageError('--disk and --vram are required');
   }
 
-  const capacity = { diskBytes: parseBytes(values.disk), vramBytes: parseBytes(values.vram) };
+  const capacity = { diskBytes: parseByteCount('--disk', values.disk), vramBytes: parseByteCount('--vram', values.vram) };
+
+  if (values.stake !== undefined) {
+    checkAmountSyntax('--stake', values.stake);
+  }
+
+  const signer = await signerReady(values.suri);
   const api = await connect(values.url);
 
   try {
     requirePallet(api);
 
-    const signer = signerFrom(values.suri);
     const minStake = api.consts[PALLET]?.minNodeStake;
     let stake;
 
     if (values.stake !== undefined) {
-      stake = parseAmount(values.stake, tokenInfo(api));
+      stake = parseAmountOption('--stake', values.stake, tokenInfo(api));
     } else if (minStake) {
       stake = minStake.toBigInt();
     } else {
       throw new Error('--stake is required (the runtime exposes no MinNodeStake constant)');
     }
 
-    console.log(`joining as ${signer.address}: disk ${formatBytes(capacity.diskBytes)}, vram ${formatBytes(capacity.vramBytes)}, stake ${api.createType('Balance', stake).toHuman()}`);
+    out.line(`joining as ${signer.address}: disk ${formatBytes(capacity.diskBytes)}, vram ${formatBytes(capacity.vramBytes)}, stake ${api.createType('Balance', stake).toHuman()}`);
 
-    const { blockNumber, events } = await signAndWait(api, api.tx[PALLET].join(capacity, stake), signer);
-    const ev = findEvent(events, 'NodeJoined');
+    const res = await signAndWait(api, api.tx[PALLET].join(capacity, stake), signer);
+    const ev = findEvent(res.events, 'NodeJoined');
 
-    console.log(`joined in block #${blockNumber}${ev ? `: ${JSON.stringify(eventHuman(ev))}` : ''}`);
+    out.result(
+      callDocument(`${PALLET}.join`, signer, res, { event: ev ? { data: eventData(ev), method: 'NodeJoined', section: PALLET } : null }),
+      `joined in block #${res.blockNumber}${ev ? `: ${JSON.stringify(eventHuman(ev))}` : ''}`
+    );
+
+    return 0;
   } finally {
     await api.disconnect();
   }

@@ -6,7 +6,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { parseCli, runMain, UsageError } from '../lib/index.js';
+import { Output, parseCli, parseUint, runMain, UsageError } from '../lib/index.js';
 
 const spec = {
   chain: false,
@@ -17,7 +17,8 @@ ports (node i: RPC --rpc-port + i, p2p --p2p-port + i, Prometheus --prometheus-p
 model-registry key (//Alice, //Bob, ... inserted with author_insertKey), and that account joins with
 the minimum stake (validators declare 24 GiB of VRAM, storage nodes 80 GiB; 100 GiB of disk each).
 Logs go to --log-dir. Without --base-dir the chain lives in a temporary directory removed at exit;
-with it, a second run reuses the chain, keys and stores.`,
+with it, a second run reuses the chain, keys and stores. With --json, one document describing the
+nodes (name, role, suri, address, url, store, log) is printed once they run; progress goes to stderr.`,
   examples: [
     'local-network --storage 2',
     'local-network --storage 3 --base-dir /tmp/modelnet-net --set initial_replicas=3 --set min_replicas=3 --set low_watermark=2'
@@ -35,21 +36,14 @@ with it, a second run reuses the chain, keys and stores.`,
     storage: { arg: 'N', default: '2', description: 'storage nodes besides the validators, 0..3 (default 2)', type: 'string' }
   },
   positionals: false,
-  synopsis: '[--storage N] [--base-dir DIR] [--rpc-port PORT] [--set NAME=VALUE]... [--binary PATH]'
+  synopsis: '[--storage N] [--base-dir DIR] [--rpc-port PORT] [--set NAME=VALUE]... [--binary PATH] [--json]'
 };
 
-const int = (name, v, min, max) => {
-  const n = Number(v);
-
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${name}: expected an integer in ${min}..${max}, got "${v}"`);
-  }
-
-  return n;
-};
+const int = (name, v, min, max) => parseUint(`--${name}`, v, { max, min });
 
 runMain(spec.name, async () => {
   const { values } = parseCli(spec);
+  const out = new Output(values);
   const storage = int('storage', values.storage, 0, 3);
   const ports = {
     p2p: int('p2p-port', values['p2p-port'], 1, 65535),
@@ -82,9 +76,9 @@ runMain(spec.name, async () => {
   let stopping = null;
   const stop = () => {
     stopping ??= (async () => {
-      console.log('\nstopping the nodes (SIGINT) ...');
+      out.line('\nstopping the nodes ...');
       await net.shutdown({ keep: !!values['base-dir'] });
-      console.log('stopped');
+      out.line('stopped');
     })();
 
     return stopping;
@@ -93,7 +87,7 @@ runMain(spec.name, async () => {
   process.once('SIGINT', () => stop().then(() => process.exit(0)));
   process.once('SIGTERM', () => stop().then(() => process.exit(0)));
 
-  console.log(`starting ${net.validatorCount} validators and ${storage} storage nodes (logs in ${LOG_DIR}) ...`);
+  out.line(`starting ${net.validatorCount} validators and ${storage} storage nodes (logs in ${LOG_DIR}) ...`);
 
   try {
     await net.start();
@@ -106,21 +100,27 @@ runMain(spec.name, async () => {
     throw e;
   }
 
-  console.log('\nnode      role       account                                            RPC                    store');
-
-  for (const n of net.nodes) {
-    console.log(`${n.name.padEnd(9)} ${(n.validator ? 'validator' : 'storage').padEnd(10)} ${n.suri.padEnd(9)} ${n.address}  ${n.url.padEnd(22)} ${n.storeDir}`);
-  }
-
-  console.log(`\nbootnode: ${net.nodes[0].multiaddr}`);
-  console.log(`logs: ${LOG_DIR}/local-<node>-${net.stamp}.log`);
-  console.log(values['no-join'] ? 'no keys inserted, nobody joined (--no-join)' : 'every node has its mdln key and has joined; parameters: node bin/status.js params');
-  console.log('running; Ctrl-C stops every node');
+  out.result({
+    bootnode: net.nodes[0].multiaddr,
+    joined: !values['no-join'],
+    nodes: net.nodes.map((n) => ({
+      address: n.address, log: n.logFile, name: n.name, role: n.validator ? 'validator' : 'storage', store: n.storeDir, suri: n.suri, url: n.url
+    }))
+  }, () => [
+    '',
+    'node      role       account                                            RPC                    store',
+    ...net.nodes.map((n) => `${n.name.padEnd(9)} ${(n.validator ? 'validator' : 'storage').padEnd(10)} ${n.suri.padEnd(9)} ${n.address}  ${n.url.padEnd(22)} ${n.storeDir}`),
+    '',
+    `bootnode: ${net.nodes[0].multiaddr}`,
+    `logs: ${LOG_DIR}/local-<node>-${net.stamp}.log`,
+    values['no-join'] ? 'no keys inserted, nobody joined (--no-join)' : 'every node has its mdln key and has joined; parameters: node bin/status.js params'
+  ]);
+  out.line('running; Ctrl-C stops every node');
 
   for (const n of net.nodes) {
     n.proc.waitExit().then((info) => {
       if (!stopping) {
-        console.error(`${n.name} exited unexpectedly (${JSON.stringify(info)}); log: ${n.logFile}`);
+        out.warn(`${n.name} exited unexpectedly (${JSON.stringify(info)}); log: ${n.logFile}`);
       }
     });
   }

@@ -5,26 +5,29 @@ import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { basename, resolve } from 'node:path';
 
-import { formatBytes, parseCli, parseRange, runMain, UsageError } from '../lib/index.js';
+import { formatBytes, Output, parseCli, parseRange, parseUint, runMain, UsageError } from '../lib/index.js';
 
 const spec = {
   chain: false,
-  description: 'Serve files over HTTP with Range support (so downloads can resume), each at /<file name>.\nFor local testing: give the printed URL to register-model --source.',
+  description: 'Serve files over HTTP with Range support (so downloads can resume), each at /<file name>.\nFor local testing: give the printed URL to register-model --source. Runs until Ctrl-C; with\n--json prints one document {host, port, files: [{url, path, size}]} once listening, and the\nrequest log goes to stderr.',
   examples: ['serve-model ./model.bin --port 8000'],
   name: 'serve-model',
   options: {
     host: { arg: 'ADDR', default: '127.0.0.1', description: 'address to listen on (default 127.0.0.1)', type: 'string' },
     port: { arg: 'PORT', default: '8000', description: 'port (default 8000; 0 picks a free one)', type: 'string' }
   },
-  synopsis: '<file>... [--host ADDR] [--port PORT]'
+  synopsis: '<file>... [--host ADDR] [--port PORT] [--json]'
 };
 
 runMain(spec.name, async () => {
   const { positionals, values } = parseCli(spec);
+  const out = new Output(values);
 
   if (!positionals.length) {
     throw new UsageError('expected at least one file');
   }
+
+  const listenPort = parseUint('--port', values.port, { max: 65535 });
 
   const files = new Map();
 
@@ -63,7 +66,7 @@ runMain(spec.name, async () => {
       headers['Content-Range'] = `bytes ${start}-${end}/${entry.size}`;
     }
 
-    console.log(`${new Date().toISOString()} ${req.method} ${req.url}${req.headers.range ? ` Range: ${req.headers.range}` : ''}`);
+    out.line(`${new Date().toISOString()} ${req.method} ${req.url}${req.headers.range ? ` Range: ${req.headers.range}` : ''}`);
     res.writeHead(range ? 206 : 200, headers);
 
     if (req.method === 'HEAD' || entry.size === 0) {
@@ -77,14 +80,14 @@ runMain(spec.name, async () => {
 
   await new Promise((resolveListen, reject) => {
     server.once('error', reject);
-    server.listen(Number(values.port), values.host, resolveListen);
+    server.listen(listenPort, values.host, resolveListen);
   });
 
   const { port } = server.address();
 
-  for (const [p, { size }] of files) {
-    console.log(`serving http://${values.host}:${port}${p} (${formatBytes(size)})`);
-  }
+  const served = [...files].map(([p, { path, size }]) => ({ path, size, url: `http://${values.host}:${port}${p}` }));
+
+  out.result({ files: served, host: values.host, port }, served.map((f) => `serving ${f.url} (${formatBytes(f.size)})`));
 
   return new Promise((resolveStop) => {
     process.once('SIGINT', () => server.close(() => resolveStop(0)));

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Change the registry parameters through sudo (modelRegistry.set_params is a root call).
 import {
-  connect, eventHuman, findEvent, mergeParams, parseCli, PALLET, readParams, requirePallet, runMain, SPEC_PARAMS,
-  signerFrom, sudoAndWait, UsageError
+  callDocument, connect, eventData, eventHuman, findEvent, mergeParams, Output, parseCli, parseParamValue, PALLET, readParams,
+  requirePallet, runMain, SPEC_PARAMS, signerReady, sudoAndWait, toJson, UsageError
 } from '../lib/index.js';
 
 const kebab = (s) => s.replace(/_/g, '-');
@@ -25,15 +25,18 @@ const spec = {
     set: { arg: 'NAME=VALUE', description: 'set any parameter by its field name', multiple: true, type: 'string' }
   },
   positionals: false,
-  synopsis: '[--executors-per-task N] [--initial-replicas N] ... [--set NAME=VALUE]... [--dry-run]'
+  synopsis: '[--executors-per-task N] [--initial-replicas N] ... [--set NAME=VALUE]... [--dry-run] [--json]'
 };
 
 runMain(spec.name, async () => {
   const { values } = parseCli(spec);
+  const out = new Output(values);
   const overrides = {};
 
   for (const name of Object.keys(paramOptions)) {
     if (values[name] !== undefined) {
+      // Checked before connecting as the spec types them (u32, Perbill); again against the runtime's.
+      parseParamValue({ name: name.replace(/-/g, '_'), perbill: name === 'slash-fraction' }, values[name]);
       overrides[name] = values[name];
     }
   }
@@ -52,6 +55,7 @@ runMain(spec.name, async () => {
     throw new UsageError('no parameter given');
   }
 
+  const signer = await signerReady(values.suri);
   const api = await connect(values.url);
 
   try {
@@ -59,27 +63,31 @@ runMain(spec.name, async () => {
 
     const { params: current, source } = await readParams(api);
     const params = mergeParams(api, current, overrides);
+    const changed = Object.keys(params).filter((k) => toJson(current[k]) !== toJson(params[k]));
+    const summary = { changed, current, dryRun: !!values['dry-run'], params, source };
 
-    console.log(`current (${source}) -> new:`);
+    out.line(`current (${source}) -> new:`);
 
     for (const [k, v] of Object.entries(params)) {
-      const changed = JSON.stringify(current[k]) !== JSON.stringify(v);
-
-      console.log(`  ${k}: ${changed ? `${current[k]} -> ${v}` : v}`);
+      out.line(`  ${k}: ${changed.includes(k) ? `${current[k]} -> ${v}` : v}`);
     }
 
     if (values['dry-run']) {
+      out.result(summary);
+
       return 0;
     }
 
-    const { blockNumber, events } = await sudoAndWait(api, api.tx[PALLET].setParams(params), signerFrom(values.suri));
-    const ev = findEvent(events, 'ParamsUpdated');
+    const res = await sudoAndWait(api, api.tx[PALLET].setParams(params), signer);
+    const ev = findEvent(res.events, 'ParamsUpdated');
 
-    console.log(`parameters set in block #${blockNumber}${ev ? '' : ' (no ParamsUpdated event seen)'}`);
-
-    if (ev && process.env.MODELNET_DEBUG) {
-      console.log(JSON.stringify(eventHuman(ev)));
-    }
+    out.result(
+      { ...callDocument(`${PALLET}.setParams`, signer, res, { event: ev ? { data: eventData(ev), method: 'ParamsUpdated', section: PALLET } : null }), ...summary },
+      [
+        `parameters set in block #${res.blockNumber}${ev ? '' : ' (no ParamsUpdated event seen)'}`,
+        ...(ev && process.env.MODELNET_DEBUG ? [JSON.stringify(eventHuman(ev))] : [])
+      ]
+    );
 
     return 0;
   } finally {

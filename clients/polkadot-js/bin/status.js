@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Show the state of a model, a node or a task through the ModelRegistryApi runtime API.
 import {
-  connect, parseCli, parseModelId, readParams, requirePallet, runMain, runtimeApi, signerFrom, UsageError
+  connect, Output, parseCli, parseModelId, parseUintBig, readParams, requirePallet, runMain, runtimeApi, signerReady, UsageError
 } from '../lib/index.js';
 
 const spec = {
-  description: 'Show chain state through the runtime API (api.call.modelRegistryApi):\n  model <HEX>       replication of a model: holders, pending nominations, demand, target\n                    (modelStatus)\n  node <ACCOUNT>    a node\'s stake, capacity, QoS (nodeInfo) and its pending work:\n                    nominations, holdings, tasks (pendingWork). ACCOUNT is an SS58 address,\n                    a 0x account id, or a secret URI such as //Bob\n  task <ID>         a task\'s status, executors and result (taskStatus)\n  params            the current registry parameters\nExits with 1 when the object does not exist.',
+  description: 'Show chain state through the runtime API (api.call.modelRegistryApi):\n  model <HEX>       replication of a model: holders, pending nominations, demand, target\n                    (modelStatus)\n  node <ACCOUNT>    a node\'s stake, capacity, QoS (nodeInfo) and its pending work:\n                    nominations, holdings, tasks (pendingWork). ACCOUNT is an SS58 address,\n                    a 0x account id, or a secret URI such as //Bob\n  task <ID>         a task\'s status, executors and result (taskStatus)\n  params            the current registry parameters\nExits with 1 when the object does not exist. With --json, one document: the view itself for\nmodel and task, {account, info, pendingWork} for node, {source, params} for params.',
   examples: ['status model 0xabc...', 'status node //Alice', 'status node 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY', 'status task 0 --json'],
   name: 'status',
   options: {
@@ -15,11 +15,12 @@ const spec = {
 };
 
 /**
+ * The human form of a codec, as indented JSON text.
+ *
  * @param {any} value a codec
- * @param {boolean} json
  */
-function show (value, json) {
-  console.log(JSON.stringify(json ? value.toJSON() : value.toHuman(), null, 2));
+function human (value) {
+  return JSON.stringify(value.toHuman(), null, 2);
 }
 
 /**
@@ -33,6 +34,7 @@ function unwrap (opt) {
 
 runMain(spec.name, async () => {
   const { positionals, values } = parseCli(spec);
+  const out = new Output(values);
   const [what, arg, ...rest] = positionals;
   const needsArg = ['model', 'node', 'task'];
 
@@ -48,12 +50,10 @@ runMain(spec.name, async () => {
   }
 
   if (what === 'task') {
-    if (!/^\d+$/.test(arg)) {
-      throw new UsageError(`task id must be a non-negative integer, got "${arg}"`);
-    }
-
-    task = BigInt(arg);
+    task = parseUintBig('task id', arg, { type: 'u64' });
   }
+
+  const nodeAccount = what === 'node' && (arg.startsWith('//') || arg.includes(' ')) ? (await signerReady(arg)).address : null;
 
   const api = await connect(values.url);
 
@@ -63,8 +63,7 @@ runMain(spec.name, async () => {
     if (what === 'params') {
       const { params, source } = await readParams(api);
 
-      console.log(`# ${source}`);
-      console.log(JSON.stringify(params, null, 2));
+      out.result({ params, source }, [`# ${source}`, JSON.stringify(params, null, 2)]);
 
       return 0;
     }
@@ -75,12 +74,10 @@ runMain(spec.name, async () => {
       const status = unwrap(await rt.modelStatus(model));
 
       if (!status) {
-        console.error(`model ${model} is not registered`);
-
-        return 1;
+        throw new Error(`model ${model} is not registered`);
       }
 
-      show(status, values.json);
+      out.result(status.toJSON(), () => human(status));
 
       return 0;
     }
@@ -89,34 +86,36 @@ runMain(spec.name, async () => {
       const view = unwrap(await rt.taskStatus(task));
 
       if (!view) {
-        console.error(`task ${task} does not exist`);
-
-        return 1;
+        throw new Error(`task ${task} does not exist`);
       }
 
-      show(view, values.json);
+      out.result(view.toJSON(), () => human(view));
 
       return 0;
     }
 
-    const account = arg.startsWith('//') || arg.includes(' ') ? signerFrom(arg).address : api.createType('AccountId', arg).toString();
+    let account = nodeAccount;
+
+    if (!account) {
+      try {
+        account = api.createType('AccountId', arg).toString();
+      } catch (e) {
+        throw new UsageError(`invalid account "${arg}": ${e.message}`);
+      }
+    }
+
     const info = unwrap(await rt.nodeInfo(account));
 
     if (!info) {
-      console.error(`${account} is not a registered node`);
-
-      return 1;
+      throw new Error(`${account} is not a registered node`);
     }
 
     const work = unwrap(await rt.pendingWork(account));
 
-    console.log(`node ${account}`);
-    show(info, values.json);
-
-    if (work) {
-      console.log('pending work:');
-      show(work, values.json);
-    }
+    out.result(
+      { account, info: info.toJSON(), pendingWork: work ? work.toJSON() : null },
+      () => [`node ${account}`, human(info), ...(work ? ['pending work:', human(work)] : [])]
+    );
 
     return 0;
   } finally {

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // Replace the source URLs of a model (owner, or root through --sudo).
 import {
-  connect, eventData, findEvent, parseCli, parseSources, parseModelId, PALLET, requirePallet, runMain, signAndWait, signerFrom,
-  sudoAndWait, UsageError
+  callDocument, chainLimits, checkSourceLimits, connect, eventData, findEvent, Output, parseCli, parseSources, parseModelId, PALLET,
+  requirePallet, runMain, signerReady, submit, UsageError
 } from '../lib/index.js';
 
 const spec = {
-  description: 'Replace the download URLs of a model (modelRegistry.update_sources), signed by its owner, or by\nthe sudo key as root with --sudo. After three nominations in a row were declined because the\nsources did not deliver the registered file (event ModelSourcesFailing) the model gets no\nnominations; new sources clear that count and nominations resume. The new sources are always\ntaken, but the count is cleared at most once per demand window (and not within one of the\nregistration): otherwise it stays, and calling again once the window has passed clears it.',
+  description: 'Replace the download URLs of a model (modelRegistry.update_sources), signed by its owner, or by\nthe sudo key as root with --sudo. After three nominations in a row were declined because the\nsources did not deliver the registered file (event ModelSourcesFailing) the model gets no\nnominations; new sources clear that count and nominations resume. The new sources are always\ntaken, but the count is cleared at most once per demand window (and not within one of the\nregistration): otherwise it stays, and calling again once the window has passed clears it.\nThe URLs are checked against the chain\'s MaxSources and MaxUrlLen before sending.',
   examples: [
     'update-sources --model 0xabc... --source https://mirror.example.org/m.bin',
     'update-sources --model 0xabc... --source http://127.0.0.1:8000/m.bin --source https://example.org/m.bin --sudo'
@@ -18,11 +18,12 @@ const spec = {
     sudo: { description: 'dispatch as root through sudo (signer must be the sudo key)', type: 'boolean' }
   },
   positionals: false,
-  synopsis: '--model HEX --source URL [--source URL]... [--sudo] [--url WS] [--suri SURI]'
+  synopsis: '--model HEX --source URL [--source URL]... [--sudo] [--url WS] [--suri SURI] [--json]'
 };
 
 runMain(spec.name, async () => {
   const { values } = parseCli(spec);
+  const out = new Output(values);
 
   if (!values.model) {
     throw new UsageError('--model is required');
@@ -31,14 +32,15 @@ runMain(spec.name, async () => {
   const sources = parseSources(values.source);
 
   const model = parseModelId(values.model);
+  const signer = await signerReady(values.suri);
   const api = await connect(values.url);
 
   try {
     requirePallet(api);
+    checkSourceLimits(sources, chainLimits(api));
 
-    const call = api.tx[PALLET].updateSources(model, sources);
-    const signer = signerFrom(values.suri);
-    const { blockNumber, events } = values.sudo ? await sudoAndWait(api, call, signer) : await signAndWait(api, call, signer);
+    const res = await submit(api, api.tx[PALLET].updateSources(model, sources), signer, { sudo: values.sudo });
+    const { blockNumber, events } = res;
     const updated = findEvent(events, 'ModelSourcesUpdated');
 
     if (!updated) {
@@ -47,10 +49,14 @@ runMain(spec.name, async () => {
 
     const cleared = eventData(updated).failuresCleared === true;
 
-    console.log(`replaced the sources of ${model} in block #${blockNumber}`);
-    console.log(cleared
-      ? 'source failures cleared: nominations resume'
-      : 'source failures not cleared (cleared less than a demand window ago, or none): call again after the window if the model is stopped');
+    out.result(callDocument(`${PALLET}.updateSources`, signer, res, {
+      event: { data: eventData(updated), method: 'ModelSourcesUpdated', section: PALLET }, failuresCleared: cleared, model, sources, sudo: !!values.sudo
+    }), [
+      `replaced the sources of ${model} in block #${blockNumber}`,
+      cleared
+        ? 'source failures cleared: nominations resume'
+        : 'source failures not cleared (cleared less than a demand window ago, or none): call again after the window if the model is stopped'
+    ]);
 
     return 0;
   } finally {

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // Print ModelRegistry events of every new best block until interrupted.
-import { connect, EventLog, formatEvent, PALLET, parseCli, runMain } from '../lib/index.js';
+import { connect, EventLog, formatEvent, muteProviderLogs, PALLET, parseCli, runMain, toJson } from '../lib/index.js';
 
 const spec = {
-  description: 'Print the ModelRegistry events of each new best block, one line each, until Ctrl-C.',
+  description: 'Print the ModelRegistry events of each new best block, one line each, until Ctrl-C.\nIf the node goes away, says so once on stderr and reconnects (once more when it is back).\nWith --json the output is a stream: one JSON document per line (JSON Lines), not one document.',
   examples: ['watch', 'watch --all --url ws://127.0.0.1:9944'],
   name: 'watch',
   options: {
     all: { description: 'print the events of every pallet, not only ModelRegistry', type: 'boolean' },
-    json: { description: 'print one JSON object per event (block, section, method, data)', type: 'boolean' }
+    json: { description: 'print one JSON object per line and event (JSON Lines: block, section, method, data)', type: 'boolean' }
   },
   positionals: false,
   synopsis: '[--all] [--json] [--url WS]'
@@ -25,7 +25,7 @@ runMain(spec.name, async () => {
     }
 
     if (values.json) {
-      console.log(JSON.stringify({ block: r.blockNumber, data: r.data, method: r.event.method, section: r.event.section }));
+      console.log(toJson({ block: r.blockNumber, data: r.data, method: r.event.method, section: r.event.section }, 0));
     } else {
       console.log(formatEvent(r));
     }
@@ -47,8 +47,20 @@ runMain(spec.name, async () => {
 
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    let down = false;
+
+    muteProviderLogs();
     api.on('disconnected', () => {
-      console.error('disconnected from the node; reconnecting...');
+      if (!down) {
+        down = true;
+        console.error('disconnected from the node; reconnecting...');
+      }
+    });
+    api.on('connected', () => {
+      if (down) {
+        down = false;
+        console.error('reconnected');
+      }
     });
   });
 });

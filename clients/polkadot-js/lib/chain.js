@@ -1,7 +1,9 @@
 // Connection, signing and error decoding. All types come from the chain's metadata.
-import { ApiPromise, WsProvider } from '@polkadot/api';
+// @polkadot/api is loaded on first connection, so --help and usage errors answer quickly.
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
+
+import { UsageError } from './cli.js';
 
 /** The pallet's name in the runtime, as polkadot.js exposes it (`api.tx.modelRegistry`). */
 export const PALLET = 'modelRegistry';
@@ -27,14 +29,73 @@ export class ChainError extends Error {
 }
 
 /**
+ * Whether a WebSocket endpoint accepts a connection, probed with a provider that does not
+ * reconnect (so polkadot.js logs nothing while the node is down).
+ *
+ * @param {string} url
+ * @param {number} timeoutMs bound of one attempt
+ * @returns {Promise<boolean>}
+ */
+export async function probeEndpoint (url, timeoutMs = 5_000) {
+  const { WsProvider } = await import('@polkadot/api');
+  const provider = new WsProvider(url, false);
+  const offs = [];
+
+  try {
+    const up = new Promise((resolve) => {
+      offs.push(provider.on('connected', () => resolve(true)));
+      offs.push(provider.on('disconnected', () => resolve(false)));
+      offs.push(provider.on('error', () => resolve(false)));
+      setTimeout(() => resolve(false), timeoutMs).unref();
+    });
+
+    await provider.connect();
+
+    return await up;
+  } catch {
+    return false;
+  } finally {
+    offs.forEach((off) => off());
+    await provider.disconnect().catch(() => undefined);
+  }
+}
+
+/**
  * Connect to a node, failing (rather than retrying forever) if it cannot be reached.
  *
+ * While the node is not up, the endpoint is probed once a second by a provider without
+ * auto-reconnect, and a single line (`waiting for the node at ...`) goes to stderr instead of
+ * polkadot.js' reconnect messages; once it answers, the real connection (which does reconnect,
+ * for long-running scripts) is made.
+ *
  * @param {string} url WebSocket endpoint
- * @param {{ timeoutMs?: number }} [opts]
+ * @param {{ timeoutMs?: number, onWait?: ((message: string) => void) | null }} [opts]
+ *   `onWait`: called once when the first probe fails (default: a line on stderr; null: silent)
  * @returns {Promise<import('@polkadot/api').ApiPromise>}
  */
-export async function connect (url, { timeoutMs = Number(process.env.MODELNET_CONNECT_TIMEOUT_MS) || 30_000 } = {}) {
+export async function connect (url, {
+  onWait = (message) => process.stderr.write(`${message}\n`),
+  timeoutMs = Number(process.env.MODELNET_CONNECT_TIMEOUT_MS) || 30_000
+} = {}) {
   await cryptoWaitReady();
+
+  const { ApiPromise, WsProvider } = await import('@polkadot/api');
+  const deadline = Date.now() + timeoutMs;
+  const unreachable = () => new Error(`cannot connect to ${url} within ${timeoutMs / 1000}s (is the node running?)`);
+  let waited = false;
+
+  while (!(await probeEndpoint(url, Math.max(1, Math.min(5_000, deadline - Date.now()))))) {
+    if (Date.now() + 1_000 >= deadline) {
+      throw unreachable();
+    }
+
+    if (!waited) {
+      waited = true;
+      onWait?.(`waiting for the node at ${url} (up to ${Math.round(timeoutMs / 1000)}s) ...`);
+    }
+
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
 
   const provider = new WsProvider(url, 1_000, {}, timeoutMs);
   let timer;
@@ -43,7 +104,7 @@ export async function connect (url, { timeoutMs = Number(process.env.MODELNET_CO
     const api = await Promise.race([
       ApiPromise.create({ noInitWarn: true, provider, throwOnConnect: false }),
       new Promise((_resolve, reject) => {
-        timer = setTimeout(() => reject(new Error(`cannot connect to ${url} within ${timeoutMs / 1000}s (is the node running?)`)), timeoutMs);
+        timer = setTimeout(() => reject(unreachable()), Math.max(1_000, deadline - Date.now()));
       })
     ]);
 
@@ -54,6 +115,29 @@ export async function connect (url, { timeoutMs = Number(process.env.MODELNET_CO
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Drop polkadot.js' own log lines of the given sources (`API-WS:` by default: one line per
+ * reconnect attempt) from console.error/console.warn, for long-running scripts that report
+ * connection changes themselves.
+ *
+ * @param {string[]} [sources] logger prefixes as polkadot.js prints them
+ * @returns {() => void} restores the console
+ */
+export function muteProviderLogs (sources = ['API-WS:']) {
+  const saved = { error: console.error, warn: console.warn };
+  const muted = (args) => args.slice(0, 2).some((a) => typeof a === 'string' && sources.includes(a.trim()));
+
+  for (const k of Object.keys(saved)) {
+    console[k] = (...args) => {
+      if (!muted(args)) {
+        saved[k](...args);
+      }
+    };
+  }
+
+  return () => Object.assign(console, saved);
 }
 
 /**
@@ -95,8 +179,38 @@ export function signerFrom (suri, type = 'sr25519', ss58Format = 42) {
   try {
     return keyring.addFromUri(suri);
   } catch (e) {
-    throw new Error(`invalid --suri: ${e.message}`);
+    throw new UsageError(`invalid --suri: ${e.message}`);
   }
+}
+
+/**
+ * The signer of a script, checked before connecting (a bad secret URI is a usage error).
+ *
+ * @param {string} suri
+ */
+export async function signerReady (suri) {
+  await cryptoWaitReady();
+
+  return signerFrom(suri);
+}
+
+/**
+ * Bounds of the model registry read from the chain's metadata (`api.consts.modelRegistry`);
+ * a bound the runtime does not declare is undefined.
+ *
+ * @param {import('@polkadot/api').ApiPromise} api
+ * @returns {{ maxSources?: number, maxUrlLen?: number, maxTaskInputLen?: number, maxModelSize?: bigint }}
+ */
+export function chainLimits (api) {
+  const c = api.consts[PALLET] ?? {};
+  const num = (v) => (v === undefined ? undefined : Number(v.toString()));
+
+  return {
+    maxModelSize: c.maxModelSize === undefined ? undefined : BigInt(c.maxModelSize.toString()),
+    maxSources: num(c.maxSources),
+    maxTaskInputLen: num(c.maxTaskInputLen),
+    maxUrlLen: num(c.maxUrlLen)
+  };
 }
 
 /**

@@ -1,6 +1,8 @@
 // Shared command-line handling: option parsing, --help, error reporting and exit codes.
 import { parseArgs } from 'node:util';
 
+import { emittedJson, errorDocument, writeJson } from './output.js';
+
 /** Default chain endpoint. */
 export const DEFAULT_URL = 'ws://127.0.0.1:9944';
 /** Default signer. */
@@ -14,11 +16,33 @@ export class UsageError extends Error {
   }
 }
 
-const COMMON_OPTIONS = {
-  help: { short: 'h', type: 'boolean', description: 'show this help and exit' },
+/** Exit codes of every script. */
+export const EXIT = Object.freeze({ FAILURE: 1, OK: 0, USAGE: 2 });
+
+const HELP_OPTION = { help: { short: 'h', type: 'boolean', description: 'show this help and exit' } };
+const JSON_OPTION = { json: { type: 'boolean', description: 'print one JSON document on stdout (progress goes to stderr)' } };
+const CHAIN_OPTIONS = {
   suri: { type: 'string', default: DEFAULT_SURI, description: `signer secret URI (default ${DEFAULT_SURI}; env MODELNET_SURI)`, arg: 'SURI' },
-  url: { type: 'string', default: DEFAULT_URL, description: `chain WebSocket endpoint (default ${DEFAULT_URL}; env MODELNET_URL)`, arg: 'WS' }
+  url: { type: 'string', default: DEFAULT_URL, description: `chain WebSocket endpoint (default ${DEFAULT_URL}; env MODELNET_URL)`, arg: 'WS' },
+  ws: { type: 'string', description: 'alias of --url', arg: 'WS' }
 };
+
+/**
+ * The options of a script: its own, then --json (unless it defines its own), the chain options
+ * (--suri, --url, --ws) unless `chain: false`, and --help.
+ *
+ * @param {{ options?: object, chain?: boolean }} spec
+ */
+function allOptions (spec) {
+  const own = spec.options ?? {};
+
+  return {
+    ...own,
+    ...(own.json ? {} : JSON_OPTION),
+    ...(spec.chain === false ? {} : CHAIN_OPTIONS),
+    ...HELP_OPTION
+  };
+}
 
 /**
  * Render the help text of a script.
@@ -27,7 +51,7 @@ const COMMON_OPTIONS = {
  * @returns {string}
  */
 export function helpText (spec) {
-  const options = { ...spec.options, ...(spec.chain === false ? { help: COMMON_OPTIONS.help } : COMMON_OPTIONS) };
+  const options = allOptions(spec);
   const rows = Object.entries(options).map(([name, o]) => {
     const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ` ${o.arg ?? 'VALUE'}` : ''}`;
 
@@ -41,15 +65,31 @@ export function helpText (spec) {
 }
 
 /**
+ * Check a WebSocket endpoint given on the command line or in the environment.
+ *
+ * @param {string} url
+ * @param {string} [from] where it came from, for the message
+ * @returns {string}
+ */
+export function checkUrl (url, from = '--url') {
+  if (!/^wss?:\/\/[^\s/]+/i.test(url)) {
+    throw new UsageError(`${from} ${url}: expected a ws:// or wss:// endpoint`);
+  }
+
+  return url;
+}
+
+/**
  * Parse the process arguments of a script.
  *
  * @param {{ name: string, synopsis: string, description: string, options?: object, chain?: boolean, positionals?: boolean, examples?: string[] }} spec
  * @param {string[]} [argv]
+ * @param {Record<string, string | undefined>} [env]
  * @returns {{ values: Record<string, any>, positionals: string[] }} exits the process on --help
  */
-export function parseCli (spec, argv = process.argv.slice(2)) {
+export function parseCli (spec, argv = process.argv.slice(2), env = process.env) {
   const full = { ...spec, options: spec.options ?? {} };
-  const options = { ...full.options, ...(spec.chain === false ? { help: COMMON_OPTIONS.help } : COMMON_OPTIONS) };
+  const options = allOptions(spec);
   const config = Object.fromEntries(Object.entries(options).map(([k, o]) => [k, {
     type: o.type,
     ...(o.short ? { short: o.short } : {}),
@@ -71,9 +111,23 @@ export function parseCli (spec, argv = process.argv.slice(2)) {
   const values = { ...parsed.values };
 
   if (spec.chain !== false) {
-    values.url ??= process.env.MODELNET_URL || DEFAULT_URL;
-    values.suri ??= process.env.MODELNET_SURI || DEFAULT_SURI;
+    if (values.ws !== undefined && values.url !== undefined && values.ws !== values.url) {
+      throw new UsageError('--ws is an alias of --url: give one of them');
+    }
+
+    if (values.url !== undefined || values.ws !== undefined) {
+      values.url = checkUrl(values.url ?? values.ws, values.url !== undefined ? '--url' : '--ws');
+    } else if (env.MODELNET_URL) {
+      values.url = checkUrl(env.MODELNET_URL, 'MODELNET_URL');
+    } else {
+      values.url = DEFAULT_URL;
+    }
+
+    delete values.ws;
+    values.suri ??= env.MODELNET_SURI || DEFAULT_SURI;
   }
+
+  values.json = values.json === true;
 
   for (const [k, o] of Object.entries(full.options)) {
     if (values[k] === undefined && o.default !== undefined) {
@@ -85,6 +139,55 @@ export function parseCli (spec, argv = process.argv.slice(2)) {
 }
 
 /**
+ * Whether the command line asks for JSON output (read before parsing, for errors of the parse).
+ *
+ * @param {string[]} argv
+ */
+export function wantsJson (argv) {
+  const end = argv.indexOf('--');
+
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+}
+
+/**
+ * The exit code for an error: 2 for a usage error, 1 otherwise.
+ *
+ * @param {unknown} e
+ */
+export function exitCodeOf (e) {
+  return e instanceof UsageError ? EXIT.USAGE : EXIT.FAILURE;
+}
+
+/**
+ * Report an error the way every script does: a message on stderr (with a hint to --help for usage
+ * errors) and, with --json and no JSON document printed yet, `{"error": ...}` on stdout.
+ *
+ * @param {string} name script name
+ * @param {unknown} e
+ * @param {{ json?: boolean, stdout?: NodeJS.WritableStream, stderr?: NodeJS.WritableStream, debug?: boolean }} [opts]
+ * @returns {number} the exit code
+ */
+export function reportError (name, e, { debug = !!process.env.MODELNET_DEBUG, json = false, stderr = process.stderr, stdout = process.stdout } = {}) {
+  const code = exitCodeOf(e);
+
+  if (e instanceof UsageError) {
+    stderr.write(`${name}: ${e.message}\nTry '${name} --help'.\n`);
+  } else {
+    stderr.write(`${name}: error: ${e?.message ?? e}\n`);
+
+    if (debug && e?.stack) {
+      stderr.write(`${e.stack}\n`);
+    }
+  }
+
+  if (json && !emittedJson()) {
+    writeJson(errorDocument(e, code), stdout);
+  }
+
+  return code;
+}
+
+/**
  * Run a script's main function: print errors clearly and set the exit code
  * (0 success, 1 failure, 2 usage error). Forces exit so open sockets cannot keep it alive.
  *
@@ -92,21 +195,19 @@ export function parseCli (spec, argv = process.argv.slice(2)) {
  * @param {() => Promise<number | void>} fn returns an optional exit code
  */
 export function runMain (name, fn) {
+  const json = wantsJson(process.argv.slice(2));
+
+  // A reader that went away (`| head`) ends the script quietly.
+  process.stdout.on('error', (e) => {
+    if (e.code === 'EPIPE') {
+      process.exit(EXIT.OK);
+    }
+  });
+
   fn().then((code) => {
-    process.exit(typeof code === 'number' ? code : 0);
+    process.exit(typeof code === 'number' ? code : EXIT.OK);
   }, (e) => {
-    if (e instanceof UsageError) {
-      process.stderr.write(`${name}: ${e.message}\nTry '${name} --help'.\n`);
-      process.exit(2);
-    }
-
-    process.stderr.write(`${name}: error: ${e?.message ?? e}\n`);
-
-    if (process.env.MODELNET_DEBUG && e?.stack) {
-      process.stderr.write(`${e.stack}\n`);
-    }
-
-    process.exit(1);
+    process.exit(reportError(name, e, { json }));
   });
 }
 
@@ -114,9 +215,10 @@ export function runMain (name, fn) {
  * The --source URLs of a model: at least one, each http:// or https://.
  *
  * @param {string[] | undefined} sources values of the repeated --source option
+ * @param {{ maxSources?: number, maxUrlLen?: number }} [limits] the chain's bounds, when known
  * @returns {string[]}
  */
-export function parseSources (sources) {
+export function parseSources (sources, limits = {}) {
   const urls = sources ?? [];
 
   if (!urls.length) {
@@ -129,5 +231,29 @@ export function parseSources (sources) {
     }
   }
 
+  checkSourceLimits(urls, limits);
+
   return urls;
+}
+
+/**
+ * Check source URLs against the chain's `MaxSources` and `MaxUrlLen` (bytes of UTF-8).
+ *
+ * @param {string[]} urls
+ * @param {{ maxSources?: number, maxUrlLen?: number }} limits
+ */
+export function checkSourceLimits (urls, { maxSources, maxUrlLen } = {}) {
+  if (maxSources !== undefined && urls.length > maxSources) {
+    throw new UsageError(`${urls.length} --source URLs given; the chain takes at most ${maxSources} (MaxSources)`);
+  }
+
+  if (maxUrlLen !== undefined) {
+    for (const url of urls) {
+      const len = Buffer.byteLength(url, 'utf8');
+
+      if (len > maxUrlLen) {
+        throw new UsageError(`--source ${url.length > 80 ? `${url.slice(0, 77)}...` : url}: ${len} bytes long; the chain takes at most ${maxUrlLen} (MaxUrlLen)`);
+      }
+    }
+  }
 }

@@ -1,8 +1,12 @@
 // Public surface of the modelnet polkadot.js client library.
+export * from './calls.js';
 export * from './chain.js';
 export * from './cli.js';
 export * from './events.js';
 export * from './hash.js';
+export * from './listings.js';
+export * from './numbers.js';
+export * from './output.js';
 export * from './params.js';
 export * from './range.js';
 export * from './spotcheck.js';

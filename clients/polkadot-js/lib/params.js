@@ -1,5 +1,6 @@
 // The registry parameters (`RegistryParams`), read and built from the chain's metadata.
 import { PALLET } from './chain.js';
+import { UsageError } from './cli.js';
 
 /** Parameter names and defaults of the interface spec (used for --help and as a fallback). */
 export const SPEC_PARAMS = {
@@ -27,8 +28,9 @@ const snake = (s) => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
  * The fields of `RegistryParams` as the runtime declares them (the argument of `set_params`).
  *
  * @param {import('@polkadot/api').ApiPromise} api
- * @returns {{ typeId: number, fields: { name: string, key: string, typeName: string, perbill: boolean }[] }}
- *   `name` snake_case as in Rust, `key` camelCase as polkadot.js uses in objects
+ * @returns {{ typeId: number, fields: { name: string, key: string, typeName: string, perbill: boolean, bits?: number }[] }}
+ *   `name` snake_case as in Rust, `key` camelCase as polkadot.js uses in objects, `bits` the width of
+ *   an unsigned integer field (undefined for other types)
  */
 export function paramsSchema (api) {
   const call = api.tx[PALLET]?.setParams;
@@ -49,8 +51,10 @@ export function paramsSchema (api) {
     const fieldType = api.registry.lookup.getSiType(f.type);
     const path = fieldType.path.map((p) => p.toString()).join('::');
     const typeName = f.typeName.isSome ? f.typeName.unwrap().toString() : path;
+    const prim = fieldType.def.isPrimitive ? fieldType.def.asPrimitive.type.toString() : '';
+    const bits = /^U(8|16|32|64|128)$/.test(prim) ? Number(prim.slice(1)) : undefined;
 
-    return { key: camel(name), name, perbill: /Perbill$/.test(path) || /Perbill$/.test(typeName), typeName };
+    return { bits, key: camel(name), name, perbill: /Perbill$/.test(path) || /Perbill$/.test(typeName), typeName };
   });
 
   return { fields, typeId };
@@ -90,33 +94,45 @@ export async function readParams (api) {
 }
 
 /**
- * Parse one parameter value from the command line: integers, and for Perbill also `10%`.
+ * Parse one parameter value from the command line: integers within the field's width (u32 when
+ * unknown), and for Perbill parts per billion (at most 10^9) or a percentage like `10%` or `2.5%`.
  *
- * @param {{ name: string, perbill: boolean }} field
+ * @param {{ name: string, perbill: boolean, bits?: number }} field
  * @param {string} value
+ * @returns {number | bigint} a bigint beyond 2^53 - 1
  */
 export function parseParamValue (field, value) {
   const text = String(value).trim();
+  const flag = `--${field.name.replace(/_/g, '-')}`;
 
   if (field.perbill) {
-    const pct = /^(\d+(?:\.\d+)?)%$/.exec(text);
+    const pct = /^(\d+)(?:\.(\d{1,7}))?%$/.exec(text);
 
     if (pct) {
-      return Math.round(Number(pct[1]) * 10_000_000);
+      const ppb = BigInt(pct[1]) * 10_000_000n + BigInt((pct[2] ?? '').padEnd(7, '0'));
+
+      if (ppb > 1_000_000_000n) {
+        throw new UsageError(`${flag}: ${text} is more than 100%`);
+      }
+
+      return Number(ppb);
     }
   }
 
   if (!/^\d+$/.test(text)) {
-    throw new Error(`--${field.name.replace(/_/g, '-')}: expected a non-negative integer${field.perbill ? ' (parts per billion) or a percentage like 10%' : ''}, got "${value}"`);
+    throw new UsageError(`${flag}: expected a non-negative integer${field.perbill ? ' (parts per billion) or a percentage like 10% (at most 7 decimals)' : ''}, got "${value}"`);
   }
 
-  const n = Number(text);
+  const n = BigInt(text);
+  const max = field.perbill ? 1_000_000_000n : 2n ** BigInt(field.bits ?? 32) - 1n;
 
-  if (field.perbill && n > 1_000_000_000) {
-    throw new Error(`--${field.name.replace(/_/g, '-')}: at most 1000000000 parts per billion`);
+  if (n > max) {
+    throw new UsageError(field.perbill
+      ? `${flag}: at most 1000000000 parts per billion`
+      : `${flag}: ${n} is more than ${max} (u${field.bits ?? 32})`);
   }
 
-  return n;
+  return n > BigInt(Number.MAX_SAFE_INTEGER) ? n : Number(n);
 }
 
 /**
@@ -140,7 +156,7 @@ export function mergeParams (api, current, overrides) {
     const f = fields.find((x) => x.name === name);
 
     if (!f) {
-      throw new Error(`unknown parameter "${k}"; the runtime's parameters are: ${fields.map((x) => x.name).join(', ')}`);
+      throw new UsageError(`unknown parameter "${k}"; the runtime's parameters are: ${fields.map((x) => x.name).join(', ')}`);
     }
 
     out[f.key] = typeof v === 'number' ? v : parseParamValue(f, v);

@@ -1,4 +1,6 @@
-// Parsing and formatting of the quantities the scripts take on the command line.
+// Parsing and formatting of the quantities the scripts take on the command line. Parse errors are
+// usage errors (exit code 2).
+import { UsageError } from './cli.js';
 
 const BYTE_UNITS = {
   '': 1n,
@@ -34,14 +36,14 @@ export function parseBytes (value) {
   const unit = m && BYTE_UNITS[m[3].toLowerCase()];
 
   if (!m || !unit) {
-    throw new Error(`invalid byte count "${value}" (examples: 1048576, 512MiB, 10GB)`);
+    throw new UsageError(`invalid byte count "${value}" (examples: 1048576, 512MiB, 10GB)`);
   }
 
   const frac = m[2] ?? '';
   const scaled = (BigInt(m[1] + frac) * unit) / 10n ** BigInt(frac.length);
 
   if (frac && (BigInt(m[1] + frac) * unit) % 10n ** BigInt(frac.length) !== 0n) {
-    throw new Error(`byte count "${value}" is not a whole number of bytes`);
+    throw new UsageError(`byte count "${value}" is not a whole number of bytes`);
   }
 
   return scaled;
@@ -64,14 +66,14 @@ export function parseAmount (value, { decimals, symbol }) {
   const m = /^(\d+)(?:\.(\d+))?\s*([a-zA-Z]*)$/.exec(text);
 
   if (!m) {
-    throw new Error(`invalid amount "${value}"`);
+    throw new UsageError(`invalid amount "${value}"`);
   }
 
   const [, whole, frac = '', suffix] = m;
 
   if (!suffix) {
     if (frac) {
-      throw new Error(`amount "${value}": a bare number is in the smallest unit and must be whole; add a unit (e.g. "${value}${symbol ?? 'UNIT'}")`);
+      throw new UsageError(`amount "${value}": a bare number is in the smallest unit and must be whole; add a unit (e.g. "${value}${symbol ?? 'UNIT'}")`);
     }
 
     return BigInt(whole);
@@ -80,11 +82,11 @@ export function parseAmount (value, { decimals, symbol }) {
   const s = suffix.toLowerCase();
 
   if (s !== 'unit' && s !== 'units' && (!symbol || s !== symbol.toLowerCase())) {
-    throw new Error(`amount "${value}": unknown unit "${suffix}" (use ${symbol ? `"${symbol}" or ` : ''}"units")`);
+    throw new UsageError(`amount "${value}": unknown unit "${suffix}" (use ${symbol ? `"${symbol}" or ` : ''}"units")`);
   }
 
   if (frac.length > decimals) {
-    throw new Error(`amount "${value}" has more than ${decimals} decimals`);
+    throw new UsageError(`amount "${value}" has more than ${decimals} decimals`);
   }
 
   return BigInt(whole) * 10n ** BigInt(decimals) + BigInt(frac.padEnd(decimals, '0') || '0');
@@ -119,7 +121,7 @@ export function parseModelId (value) {
   const hex = String(value).trim().toLowerCase().replace(/^0x/, '');
 
   if (!/^[0-9a-f]{64}$/.test(hex)) {
-    throw new Error(`invalid model id "${value}": expected the 32-byte SHA-256 of the file as hex`);
+    throw new UsageError(`invalid model id "${value}": expected the 32-byte SHA-256 of the file as hex`);
   }
 
   return `0x${hex}`;
@@ -136,7 +138,7 @@ export function parseCount (name, value) {
   const n = Number(value);
 
   if (!Number.isSafeInteger(n) || n < 0 || String(value).trim() === '') {
-    throw new Error(`--${name}: expected a non-negative integer, got "${value}"`);
+    throw new UsageError(`--${name}: expected a non-negative integer, got "${value}"`);
   }
 
   return n;

@@ -237,6 +237,28 @@ describe('model storage and tasks on a dev node', () => {
 
     assert.equal(bad.code, 1, 'joining twice fails');
     assert.match(bad.stderr, /modelRegistry\.AlreadyJoined/, 'with the decoded module error');
+
+    const models = JSON.parse((await script('list-models.js', ['--json', ...common])).stdout);
+    const listed = models.models.find((x) => x.id === m.id);
+
+    assert.ok(listed, 'list-models lists the model');
+    assert.equal(listed.holders, N, 'with its holders');
+    assert.equal(listed.holderList.length, N);
+
+    const nodes = JSON.parse((await script('list-nodes.js', ['--json', '--per-page', '1', ...common])).stdout);
+
+    assert.equal(nodes.total, N, 'list-nodes counts every node');
+    assert.equal(nodes.nodes.length, 1, 'one per page');
+    assert.equal(nodes.pages, N);
+
+    const cancel = await script('cancel-task.js', ['--suri', USER_SURI, '--task', '4294967296', '--json', ...common]).catch((e) => e);
+
+    assert.equal(cancel.code, 1, 'cancelling a missing task fails');
+    assert.deepEqual(
+      (({ kind, name, section }) => ({ kind, name, section }))(JSON.parse(cancel.stdout).error),
+      { kind: 'chain', name: 'TaskNotFound', section: PALLET },
+      'with the pallet error as JSON'
+    );
   }));
 
   it('deletes the file once the model is deregistered', { skip: SKIP, timeout: 300_000 }, () => step(async () => {

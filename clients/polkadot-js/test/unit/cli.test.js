@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,41 +9,62 @@ import { pseudoRandomBytes, sha256Hex } from '../support/fixtures.js';
 
 const BIN = new URL('../../bin/', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'modelnet-cli-'));
+const MODEL = `0x${'1'.repeat(64)}`;
+// No node listens here: a script that got past its checks would fail to connect (exit 1), not 2.
+const NOWHERE = ['--url', 'ws://127.0.0.1:9'];
+const ENV = { ...process.env, MODELNET_CONNECT_TIMEOUT_MS: '2000' };
 
 after(() => rmSync(dir, { force: true, recursive: true }));
 
 function run (script, args) {
-  return spawnSync(process.execPath, [join(BIN, script), ...args], { encoding: 'utf8', timeout: 30_000 });
+  return spawnSync(process.execPath, [join(BIN, script), ...args], { encoding: 'utf8', env: ENV, timeout: 30_000 });
 }
 
+/** The same, concurrently: `{ status, stdout, stderr }`. */
+function runAsync (script, args) {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [join(BIN, script), ...args], { encoding: 'utf8', env: ENV, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ status: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stderr, stdout });
+    });
+  });
+}
+
+/** Run many invocations at once (loading @polkadot/api takes a while per process). */
+function runAll (cases) {
+  return Promise.all(cases.map(([script, args]) => runAsync(script, args)));
+}
+
+const scripts = readdirSync(BIN).filter((f) => f.endsWith('.js'));
+const NO_CHAIN = ['hash-model.js', 'serve-model.js', 'local-network.js'];
+
 describe('scripts', () => {
-  const scripts = readdirSync(BIN).filter((f) => f.endsWith('.js'));
+  it('all have --help, --json, and (chain scripts) --url, --ws and --suri', async () => {
+    assert.ok(scripts.length >= 20);
 
-  it('all have --help', () => {
-    assert.ok(scripts.length >= 7);
+    const results = await runAll(scripts.map((s) => [s, ['--help']]));
 
-    for (const s of scripts) {
-      const r = run(s, ['--help']);
+    results.forEach((r, i) => {
+      const s = scripts[i];
 
       assert.equal(r.status, 0, `${s}: ${r.stderr}`);
       assert.match(r.stdout, /^Usage: /, s);
-    }
+      assert.match(r.stdout, /--json/, s);
+
+      if (!NO_CHAIN.includes(s)) {
+        assert.match(r.stdout, /--url WS/, s);
+        assert.match(r.stdout, /--ws WS/, s);
+        assert.match(r.stdout, /--suri SURI/, s);
+      }
+    });
   });
 
-  it('chain scripts take --url and --suri', () => {
-    for (const s of ['register-model.js', 'join.js', 'create-task.js', 'status.js', 'watch.js', 'set-params.js']) {
-      const r = run(s, ['--help']);
+  it('reject unknown options with exit code 2', async () => {
+    const results = await runAll(scripts.map((s) => [s, ['--bogus']]));
 
-      assert.match(r.stdout, /--url WS/, s);
-      assert.match(r.stdout, /--suri SURI/, s);
-    }
-  });
-
-  it('reject unknown options with exit code 2', () => {
-    const r = run('join.js', ['--bogus']);
-
-    assert.equal(r.status, 2);
-    assert.match(r.stderr, /--help/);
+    results.forEach((r, i) => {
+      assert.equal(r.status, 2, scripts[i]);
+      assert.match(r.stderr, /--help/, scripts[i]);
+    });
   });
 
   it('hash-model prints sha256 and size', () => {
@@ -61,6 +82,8 @@ describe('scripts', () => {
 
     assert.match(plain.stdout, new RegExp(`sha256: ${sha256Hex(data)}`));
     assert.match(plain.stdout, new RegExp(`size: +${data.length} `));
+    assert.equal(run('hash-model.js', ['--id', path]).stdout, `${sha256Hex(data)}\n`);
+    assert.equal(run('hash-model.js', ['--id', '--json', path]).status, 2);
   });
 
   it('hash-model fails clearly on a missing file', () => {
@@ -70,22 +93,85 @@ describe('scripts', () => {
     assert.match(r.stderr, /hash-model: error: .*ENOENT/);
   });
 
-  it('report an unreachable node with exit code 1', () => {
+  it('report an unreachable node with exit code 1, in one line', () => {
     const r = spawnSync(process.execPath, [join(BIN, 'status.js'), 'params', '--url', 'ws://127.0.0.1:9'], {
       encoding: 'utf8', env: { ...process.env, MODELNET_CONNECT_TIMEOUT_MS: '3000' }, timeout: 60_000
     });
 
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /cannot connect to ws:\/\/127\.0\.0\.1:9/);
+    assert.match(r.stderr, /waiting for the node at ws:\/\/127\.0\.0\.1:9/);
+    assert.doesNotMatch(r.stderr, /API-WS|disconnected from/, 'no polkadot.js reconnect noise');
+    assert.equal(r.stdout, '');
   });
 
-  it('validate arguments before connecting', () => {
-    assert.equal(run('register-model.js', ['--sha256', '0x12', '--size', '1', '--source', 'http://x/']).status, 1);
-    assert.equal(run('register-model.js', ['--sha256', `0x${'1'.repeat(64)}`, '--size', '1']).status, 2);
-    assert.equal(run('create-task.js', ['--model', `0x${'1'.repeat(64)}`, '--fee', '1']).status, 2);
-    assert.equal(run('update-sources.js', ['--model', `0x${'1'.repeat(64)}`]).status, 2);
-    assert.equal(run('update-sources.js', ['--model', `0x${'1'.repeat(64)}`, '--source', 'ftp://x/m']).status, 2);
-    assert.equal(run('status.js', ['model']).status, 2);
-    assert.equal(run('set-params.js', ['--set', 'nonsense']).status, 2);
+  it('with --json, a failure is one JSON document on stdout', async () => {
+    const [usage, unreachable] = await runAll([
+      ['cancel-task.js', ['--task', '-1x', '--json']],
+      ['list-nodes.js', ['--json', ...NOWHERE]]
+    ]);
+
+    assert.equal(usage.status, 2);
+    assert.deepEqual(Object.keys(JSON.parse(usage.stdout)), ['error']);
+    assert.equal(JSON.parse(usage.stdout).error.kind, 'usage');
+    assert.equal(unreachable.status, 1);
+    assert.equal(JSON.parse(unreachable.stdout).error.kind, 'error');
+    assert.match(JSON.parse(unreachable.stdout).error.message, /cannot connect/);
+  });
+
+  it('validate arguments before connecting (usage errors exit 2)', async () => {
+    const cases = [
+      ['register-model.js', ['--sha256', '0x12', '--size', '1', '--source', 'http://x/']],
+      ['register-model.js', ['--sha256', MODEL, '--size', '1']],
+      ['register-model.js', ['--sha256', MODEL, '--size', '0', '--source', 'http://x/']],
+      ['register-model.js', ['--sha256', MODEL, '--size', '20000000000000000000', '--source', 'http://x/']],
+      ['register-model.js', ['--sha256', MODEL, '--size', '1', '--source', 'http://x/', '--wait-stored', '0']],
+      ['register-model.js', ['--sha256', MODEL, '--size', '1', '--source', 'http://x/', '--timeout', '1.5']],
+      ['create-task.js', ['--model', MODEL, '--fee', '1']],
+      ['create-task.js', ['--model', MODEL, '--input', 'x', '--fee', 'lots']],
+      ['create-task.js', ['--model', MODEL, '--input', 'x', '--fee', '1', '--verify', 'f']],
+      ['update-sources.js', ['--model', MODEL]],
+      ['update-sources.js', ['--model', MODEL, '--source', 'ftp://x/m']],
+      ['status.js', ['model']],
+      ['status.js', ['model', '0x12']],
+      ['status.js', ['task', '-1']],
+      ['status.js', ['task', '18446744073709551616']],
+      ['set-params.js', ['--set', 'nonsense']],
+      ['set-params.js', ['--min-replicas', '4294967296']],
+      ['set-params.js', ['--slash-fraction', '150%']],
+      ['join.js', ['--disk', '1GiB']],
+      ['join.js', ['--disk', '-1', '--vram', '0']],
+      ['join.js', ['--disk', '1GiB', '--vram', '0', '--stake=-5']],
+      ['join.js', ['--disk', '1GiB', '--vram', '0', '--suri', '//Alice', '--url', 'http://x']],
+      ['update-capacity.js', []],
+      ['update-capacity.js', ['--disk', '1.5']],
+      ['update-capacity.js', ['--vram', '18446744073709551616']],
+      ['cancel-task.js', []],
+      ['cancel-task.js', ['--task', '1.5']],
+      ['cancel-task.js', ['--task', '18446744073709551616']],
+      ['report-lost.js', []],
+      ['report-lost.js', ['--model', 'abc']],
+      ['pause.js', ['extra']],
+      ['list-models.js', ['--page', '0']],
+      ['list-models.js', ['--per-page', '10001']],
+      ['list-nodes.js', ['--page', '-2']],
+      ['list-nodes.js', ['--url', 'ws://a', '--ws', 'ws://b']],
+      ['serve-model.js', ['x', '--port', '65536']],
+      ['local-network.js', ['--storage', '4']]
+    ];
+    const withUrl = (s, a) => (NO_CHAIN.includes(s) || a.includes('--url') || a.includes('--ws') ? a : [...a, ...NOWHERE]);
+    const results = await runAll(cases.map(([s, a]) => [s, withUrl(s, a)]));
+
+    results.forEach((r, i) => {
+      assert.equal(r.status, 2, `${cases[i][0]} ${cases[i][1].join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, /Try '.* --help'/);
+    });
+  });
+
+  it('--ws is taken like --url', async () => {
+    const [r] = await runAll([['list-nodes.js', ['--ws', 'ws://127.0.0.1:9']]]);
+
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /cannot connect to ws:\/\/127\.0\.0\.1:9/);
   });
 });

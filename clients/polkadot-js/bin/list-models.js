@@ -1,0 +1,43 @@
+#!/usr/bin/env node
+// List the registered models, paged: holders, target, demand, source failures.
+import {
+  connect, listModels, modelLines, Output, parseCli, parsePaging, requirePallet, runMain
+} from '../lib/index.js';
+
+const spec = {
+  description: 'List the registered models (storage modelRegistry.models, holders, modelSources), sorted by\nregistration block then model id, one page at a time. Columns: holders, replication target,\navailable (active) holders, pending nominations, demand (tasks this window / last window),\nsource failures in a row (3 stop nominations: sources-failing), size, state flags (retiring,\nparked, queued). --details adds each model\'s holders and source URLs; --json always has them.',
+  examples: ['list-models', 'list-models --page 2 --per-page 20', 'list-models --details', 'list-models --json'],
+  name: 'list-models',
+  options: {
+    details: { description: 'list the holders and sources under each model', type: 'boolean' },
+    page: { arg: 'N', default: '1', description: 'page number, from 1 (default 1)', type: 'string' },
+    'per-page': { arg: 'M', default: '50', description: 'models per page, 1..10000 (default 50)', type: 'string' }
+  },
+  positionals: false,
+  synopsis: '[--page N] [--per-page M] [--details] [--json] [--url WS]'
+};
+
+runMain(spec.name, async () => {
+  const { values } = parseCli(spec);
+  const out = new Output(values);
+  const paging = parsePaging(values);
+  const api = await connect(values.url);
+
+  try {
+    requirePallet(api);
+
+    const page = await listModels(api, paging);
+
+    out.result({
+      models: page.items.map(({ holderList, sources, ...r }) => ({ ...r, holderList: holderList ?? [], sources: sources ?? [] })),
+      page: page.page,
+      pages: page.pages,
+      perPage: page.perPage,
+      total: page.total
+    }, () => modelLines(page, { details: values.details }));
+
+    return 0;
+  } finally {
+    await api.disconnect();
+  }
+});
