@@ -157,7 +157,7 @@ fn executor_draws_follow_qos_weights_without_repetition_or_bias() {
 		assert_eq!(holders.len(), 10);
 		for (pos, entry) in holders.iter_mut().enumerate() {
 			entry.available = !BUSY.contains(&pos);
-			Nodes::<Test>::mutate_extant(&entry.node, |n| n.qos = QOS[pos]);
+			Nodes::<Test>::mutate_extant(entry.node, |n| n.qos = QOS[pos]);
 		}
 		Holders::<Test>::insert(model, &holders);
 		let eligible: Vec<bool> = (0..10).map(|pos| !BUSY.contains(&pos)).collect();
