@@ -238,8 +238,8 @@ describe('model storage and tasks on a dev node', () => {
     assert.equal(bad.code, 1, 'joining twice fails');
     assert.match(bad.stderr, /modelRegistry\.AlreadyJoined/, 'with the decoded module error');
 
-    const models = JSON.parse((await script('list-models.js', ['--json', ...common])).stdout);
-    const listed = models.models.find((x) => x.id === m.id);
+    const listing = JSON.parse((await script('list-models.js', ['--json', ...common])).stdout);
+    const listed = listing.models.find((x) => x.id === m.id);
 
     assert.ok(listed, 'list-models lists the model');
     assert.equal(listed.holders, N, 'with its holders');
