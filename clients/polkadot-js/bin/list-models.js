@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // List the registered models, paged: holders, target, demand, source failures.
 import {
-  connect, listModels, modelLines, Output, parseCli, parsePaging, requirePallet, runMain
+  connect, listModels, modelLines, Output, pageDocument, pagingOptions, parseCli, parsePaging, requirePallet, runMain
 } from '../lib/index.js';
 
 const spec = {
@@ -10,8 +10,7 @@ const spec = {
   name: 'list-models',
   options: {
     details: { description: 'list the holders and sources under each model', type: 'boolean' },
-    page: { arg: 'N', default: '1', description: 'page number, from 1 (default 1)', type: 'string' },
-    'per-page': { arg: 'M', default: '50', description: 'models per page, 1..10000 (default 50)', type: 'string' }
+    ...pagingOptions('models')
   },
   positionals: false,
   synopsis: '[--page N] [--per-page M] [--details] [--json] [--url WS]'
@@ -28,13 +27,7 @@ runMain(spec.name, async () => {
 
     const page = await listModels(api, paging);
 
-    out.result({
-      models: page.items.map(({ holderList, sources, ...r }) => ({ ...r, holderList: holderList ?? [], sources: sources ?? [] })),
-      page: page.page,
-      pages: page.pages,
-      perPage: page.perPage,
-      total: page.total
-    }, () => modelLines(page, { details: values.details }));
+    out.result(pageDocument('models', page, ({ holderList, sources, ...r }) => ({ ...r, holderList: holderList ?? [], sources: sources ?? [] })), () => modelLines(page, { details: values.details }));
 
     return 0;
   } finally {

@@ -1,17 +1,14 @@
 #!/usr/bin/env node
 // List the registered nodes, paged: status, QoS, holdings.
 import {
-  connect, listNodes, nodeLines, Output, parseCli, parsePaging, requirePallet, runMain
+  connect, listNodes, nodeLines, Output, pageDocument, pagingOptions, parseCli, parsePaging, requirePallet, runMain
 } from '../lib/index.js';
 
 const spec = {
   description: 'List the registered nodes (storage modelRegistry.nodes, nodeHoldings, nodeNominations), sorted\nby joining block then account, one page at a time: status (Active, Paused, Leaving), QoS\n(0..1000), number of models held and of pending nominations, disk used / declared, VRAM, stake.',
   examples: ['list-nodes', 'list-nodes --page 2 --per-page 10', 'list-nodes --json'],
   name: 'list-nodes',
-  options: {
-    page: { arg: 'N', default: '1', description: 'page number, from 1 (default 1)', type: 'string' },
-    'per-page': { arg: 'M', default: '50', description: 'nodes per page, 1..10000 (default 50)', type: 'string' }
-  },
+  options: pagingOptions('nodes'),
   positionals: false,
   synopsis: '[--page N] [--per-page M] [--json] [--url WS]'
 };
@@ -27,13 +24,7 @@ runMain(spec.name, async () => {
 
     const page = await listNodes(api, paging);
 
-    out.result({
-      nodes: page.items,
-      page: page.page,
-      pages: page.pages,
-      perPage: page.perPage,
-      total: page.total
-    }, () => nodeLines(page, (v) => api.createType('Balance', v).toHuman()));
+    out.result(pageDocument('nodes', page), () => nodeLines(page, (v) => api.createType('Balance', v).toHuman()));
 
     return 0;
   } finally {

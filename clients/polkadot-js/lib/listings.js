@@ -85,6 +85,29 @@ function modelState (r) {
  * @param {string[]} header
  * @param {string[][]} rows
  */
+/**
+ * The `--page` / `--per-page` options of a listing script.
+ *
+ * @param {string} what what is listed, e.g. 'nodes'
+ */
+export function pagingOptions (what) {
+  return {
+    page: { arg: 'N', default: '1', description: 'page number, from 1 (default 1)', type: 'string' },
+    'per-page': { arg: 'M', default: '50', description: `${what} per page, 1..10000 (default 50)`, type: 'string' }
+  };
+}
+
+/**
+ * The JSON document of one page: the items under `key`, then the paging figures.
+ *
+ * @param {string} key
+ * @param {{ items: any[], page: number, pages: number, perPage: number, total: number }} page
+ * @param {(item: any) => any} [map]
+ */
+export function pageDocument (key, page, map = (x) => x) {
+  return { [key]: page.items.map(map), page: page.page, pages: page.pages, perPage: page.perPage, total: page.total };
+}
+
 export function textTable (header, rows) {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells) => cells.map((c, i) => (i === cells.length - 1 ? String(c) : String(c).padEnd(widths[i]))).join('  ');
