@@ -260,13 +260,17 @@ impl<T: Config> Pallet<T> {
 		info.queued = true;
 	}
 
-	/// Whether `who` (with record `node`) may be nominated for the model, whose holders are
-	/// `holders`: active, with room for the model, neither holding nor nominated, and not
-	/// cooling down after a slash on the model.
-	fn eligible_for(
+	/// Whether `who` already holds the model (whose holders are `holders`) or is nominated for it.
+	fn holds_or_nominated(model: ModelId, holders: &HoldersOf<T>, who: &T::AccountId) -> bool {
+		holders.iter().any(|h| h.node == *who) || Nominations::<T>::contains_key(model, who)
+	}
+
+	/// Whether `who` (with record `node`), neither holder nor nominee of the model, may be
+	/// nominated for it: active, with room for the model, and not cooling down after a slash on
+	/// the model.
+	fn can_take(
 		model: ModelId,
 		info: &ModelInfoOf<T>,
-		holders: &HoldersOf<T>,
 		who: &T::AccountId,
 		node: &NodeInfoOf<T>,
 	) -> bool {
@@ -274,8 +278,6 @@ impl<T: Config> Pallet<T> {
 			&& node.capacity.vram_bytes >= info.min_vram_bytes
 			&& node.capacity.disk_bytes.saturating_sub(node.used_disk) >= info.size_bytes
 			&& node.model_count() < T::MaxModelsPerNode::get()
-			&& !holders.iter().any(|h| h.node == *who)
-			&& !Nominations::<T>::contains_key(model, who)
 			&& !Self::cooling_down(model, who)
 	}
 
@@ -320,11 +322,13 @@ impl<T: Config> Pallet<T> {
 			let Some(node) = Nodes::<T>::get(&who) else {
 				continue;
 			};
-			if !Self::eligible_for(model, info, &holders, &who, &node) {
-				// A node that already holds or is nominated for the model says nothing about
-				// whether anybody else could take it.
-				met_other |= !holders.iter().any(|h| h.node == who)
-					&& !Nominations::<T>::contains_key(model, &who);
+			// A node that already holds or is nominated for the model says nothing about
+			// whether anybody else could take it.
+			if Self::holds_or_nominated(model, &holders, &who) {
+				continue;
+			}
+			if !Self::can_take(model, info, &who, &node) {
+				met_other = true;
 				continue;
 			}
 			found_eligible = true;

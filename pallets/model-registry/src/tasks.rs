@@ -70,6 +70,14 @@ impl Iterator for DrawOrder {
 pub(crate) type Pending<T> = Ring<PendingTasks<T>, <T as Config>::MaxQueuedTasks, TaskId>;
 
 impl<T: Config> Pallet<T> {
+	/// Put task `id` at the back of the pending ring and record its slot (nothing happens if
+	/// the ring is full; callers check for room first).
+	fn queue_pending(pending: &mut RingRange, id: TaskId) {
+		if let Some(slot) = Pending::<T>::push_slot(pending, id) {
+			PendingTaskSlots::<T>::insert(id, slot);
+		}
+	}
+
 	pub(crate) fn do_create_task(
 		who: T::AccountId,
 		model: ModelId,
@@ -91,9 +99,7 @@ impl<T: Config> Pallet<T> {
 			T::Currency::hold(&HoldReason::TaskDeposit.into(), &who, deposit)
 				.map_err(|_| Error::<T>::InsufficientBalance)?;
 		}
-		if let Some(slot) = Pending::<T>::push_slot(&mut queue.pending, id) {
-			PendingTaskSlots::<T>::insert(id, slot);
-		}
+		Self::queue_pending(&mut queue.pending, id);
 		queue.next_task = id.saturating_add(1);
 		TaskQueue::<T>::put(queue);
 		Tasks::<T>::insert(
@@ -205,9 +211,7 @@ impl<T: Config> Pallet<T> {
 			// Randomness known when the task was created must not serve it: the task waits.
 			let Some(seed) = randomness.fresh_seed(task.created_at) else {
 				// Room is certain: the entry was just popped.
-				if let Some(slot) = Pending::<T>::push_slot(&mut queue.pending, id) {
-					PendingTaskSlots::<T>::insert(id, slot);
-				}
+				Self::queue_pending(&mut queue.pending, id);
 				continue;
 			};
 			if Self::try_assign(id, &mut task, &info, &p, deadline, seed) {
@@ -221,9 +225,7 @@ impl<T: Config> Pallet<T> {
 				Tasks::<T>::insert(id, task);
 			}
 			// Room is certain: the entry was just popped.
-			if let Some(slot) = Pending::<T>::push_slot(&mut queue.pending, id) {
-				PendingTaskSlots::<T>::insert(id, slot);
-			}
+			Self::queue_pending(&mut queue.pending, id);
 		}
 		TaskQueue::<T>::put(queue);
 		if !assigned.is_empty() {
