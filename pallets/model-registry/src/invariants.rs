@@ -251,17 +251,10 @@ impl<T: Config> Pallet<T> {
 			ensure!(!seen.contains(id), "task queued twice");
 			let slot = (u64::from(range.front) + offset as u64)
 				% u64::from(T::MaxQueuedTasks::get().max(1));
-			ensure!(
-				PendingTaskSlots::<T>::get(id) == Some(slot as u32),
-				"task slot index mismatch"
-			);
+			ensure!(task.queue_slot == slot as u32, "task slot index mismatch");
 			seen.push(*id);
 			ensure!(task.status == TaskStatus::Waiting, "queued task not waiting");
 		}
-		ensure!(
-			PendingTaskSlots::<T>::iter().count() == pending.len(),
-			"task slot index size mismatch"
-		);
 		for (id, task) in Tasks::<T>::iter() {
 			if task.status == TaskStatus::Waiting {
 				ensure!(pending.contains(&id), "waiting task not queued");

@@ -286,15 +286,11 @@ pub mod pallet {
 	pub type TaskQueue<T: Config> = StorageValue<_, TaskQueueState, ValueQuery>;
 
 	/// Tasks waiting for executors, oldest first: slot (position modulo `MaxQueuedTasks`) ->
-	/// task (see [`queue::Ring`]). A cancelled task leaves the ring at once (the last task
+	/// task (see [`queue::Ring`]). Each waiting task records its slot
+	/// ([`TaskInfo::queue_slot`]): a cancelled task leaves the ring at once (the last task
 	/// moves into its slot).
 	#[pallet::storage]
 	pub type PendingTasks<T: Config> = StorageMap<_, Twox64Concat, u32, TaskId>;
-
-	/// Slot of each waiting task in [`PendingTasks`] (at most `MaxQueuedTasks` entries), so
-	/// that cancelling a task frees its slot at once.
-	#[pallet::storage]
-	pub type PendingTaskSlots<T: Config> = StorageMap<_, Twox64Concat, TaskId, u32>;
 
 	/// Models that need more nominations, served in `on_initialize`: position -> model.
 	#[pallet::storage]

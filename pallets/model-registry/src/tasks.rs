@@ -18,9 +18,9 @@
 //! A task that cannot be served goes to the back of the ring and emits `TaskWaitingForHolders`
 //! once. A task waiting longer than one demand window fails with `NoHolders` and is refunded.
 //!
-//! The ring holds exactly the waiting tasks: each task's slot is recorded
-//! ([`PendingTaskSlots`]) and cancelling a task frees its slot at once, the last waiting task
-//! moving into it. So creating and cancelling tasks in a loop, with the fee refunded every
+//! The ring holds exactly the waiting tasks: each task records its slot
+//! ([`TaskInfo::queue_slot`], written with the task, so creating a task costs no extra write)
+//! and cancelling a task frees its slot at once, the last waiting task moving into it. So creating and cancelling tasks in a loop, with the fee refunded every
 //! time, occupies no place of the queue. A task's input holds a storage deposit
 //! (`TaskInputDepositPerByte` per byte) until its record is removed (cancelled or pruned).
 //!
@@ -70,11 +70,11 @@ impl Iterator for DrawOrder {
 pub(crate) type Pending<T> = Ring<PendingTasks<T>, <T as Config>::MaxQueuedTasks, TaskId>;
 
 impl<T: Config> Pallet<T> {
-	/// Put task `id` at the back of the pending ring and record its slot (nothing happens if
-	/// the ring is full; callers check for room first).
-	fn queue_pending(pending: &mut RingRange, id: TaskId) {
+	/// Put task `id` at the back of the pending ring and record its slot in `task`, which the
+	/// caller writes (nothing happens if the ring is full; callers check for room first).
+	fn queue_pending(pending: &mut RingRange, id: TaskId, task: &mut TaskInfoOf<T>) {
 		if let Some(slot) = Pending::<T>::push_slot(pending, id) {
-			PendingTaskSlots::<T>::insert(id, slot);
+			task.queue_slot = slot;
 		}
 	}
 
@@ -99,24 +99,23 @@ impl<T: Config> Pallet<T> {
 			T::Currency::hold(&HoldReason::TaskDeposit.into(), &who, deposit)
 				.map_err(|_| Error::<T>::InsufficientBalance)?;
 		}
-		Self::queue_pending(&mut queue.pending, id);
+		let mut task = TaskInfo {
+			model,
+			creator: who.clone(),
+			fee,
+			deposit,
+			input,
+			challenge: H256::zero(),
+			created_at: frame_system::Pallet::<T>::block_number(),
+			status: TaskStatus::Waiting,
+			executors: BoundedVec::new(),
+			waiting_notified: false,
+			queue_slot: 0,
+		};
+		Self::queue_pending(&mut queue.pending, id, &mut task);
 		queue.next_task = id.saturating_add(1);
 		TaskQueue::<T>::put(queue);
-		Tasks::<T>::insert(
-			id,
-			TaskInfo {
-				model,
-				creator: who.clone(),
-				fee,
-				deposit,
-				input,
-				challenge: H256::zero(),
-				created_at: frame_system::Pallet::<T>::block_number(),
-				status: TaskStatus::Waiting,
-				executors: BoundedVec::new(),
-				waiting_notified: false,
-			},
-		);
+		Tasks::<T>::insert(id, task);
 		Self::deposit_event(Event::TaskCreated { task: id, model, creator: who, fee, deposit });
 		Ok(())
 	}
@@ -126,13 +125,18 @@ impl<T: Config> Pallet<T> {
 		ensure!(task.creator == who, Error::<T>::NotTaskCreator);
 		ensure!(task.status == TaskStatus::Waiting, Error::<T>::TaskAlreadyAssigned);
 		// Free the task's place in the queue at once: the last waiting task moves into it.
-		if let Some(slot) = PendingTaskSlots::<T>::take(id) {
-			let mut queue = TaskQueue::<T>::get();
-			if let Some(moved) = Pending::<T>::remove(&mut queue.pending, slot) {
-				PendingTaskSlots::<T>::insert(moved, slot);
-			}
-			TaskQueue::<T>::put(queue);
+		let mut queue = TaskQueue::<T>::get();
+		let slot = task.queue_slot;
+		let queued = PendingTasks::<T>::get(slot) == Some(id);
+		if let Some(moved) = queued.then(|| Pending::<T>::remove(&mut queue.pending, slot)).flatten()
+		{
+			Tasks::<T>::mutate(moved, |moved| {
+				if let Some(moved) = moved {
+					moved.queue_slot = slot;
+				}
+			});
 		}
+		TaskQueue::<T>::put(queue);
 		Self::refund_fee(&task.creator, task.fee);
 		Self::release_task_deposit(&task.creator, task.deposit);
 		Tasks::<T>::remove(id);
@@ -191,8 +195,6 @@ impl<T: Config> Pallet<T> {
 			let Some(id) = Pending::<T>::pop(&mut queue.pending) else {
 				break;
 			};
-			// Put back below (with its new slot) if it stays waiting.
-			PendingTaskSlots::<T>::remove(id);
 			let Some(mut task) = Tasks::<T>::get(id).filter(|t| t.status == TaskStatus::Waiting)
 			else {
 				// Cannot happen: a cancelled task leaves the ring.
@@ -211,7 +213,8 @@ impl<T: Config> Pallet<T> {
 			// Randomness known when the task was created must not serve it: the task waits.
 			let Some(seed) = randomness.fresh_seed(task.created_at) else {
 				// Room is certain: the entry was just popped.
-				Self::queue_pending(&mut queue.pending, id);
+				Self::queue_pending(&mut queue.pending, id, &mut task);
+				Tasks::<T>::insert(id, task);
 				continue;
 			};
 			if Self::try_assign(id, &mut task, &info, &p, deadline, seed) {
@@ -222,10 +225,10 @@ impl<T: Config> Pallet<T> {
 			if !task.waiting_notified {
 				task.waiting_notified = true;
 				Self::deposit_event(Event::TaskWaitingForHolders { task: id, model: task.model });
-				Tasks::<T>::insert(id, task);
 			}
 			// Room is certain: the entry was just popped.
-			Self::queue_pending(&mut queue.pending, id);
+			Self::queue_pending(&mut queue.pending, id, &mut task);
+			Tasks::<T>::insert(id, task);
 		}
 		TaskQueue::<T>::put(queue);
 		if !assigned.is_empty() {

@@ -471,6 +471,9 @@ pub struct TaskInfo<AccountId, Balance, BlockNumber, MaxInput: Get<u32>, MaxExec
 	pub executors: BoundedVec<Executor<AccountId>, MaxExecutors>,
 	/// Whether `TaskWaitingForHolders` was already emitted.
 	pub waiting_notified: bool,
+	/// While the task waits: its slot in [`crate::PendingTasks`], so that cancelling it frees
+	/// the slot at once (meaningless once executors are assigned).
+	pub queue_slot: u32,
 }
 
 /// An entry of a per-block deadline queue.

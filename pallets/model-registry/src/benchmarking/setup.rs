@@ -264,6 +264,7 @@ pub(super) fn task_with_executors<T: Config>(
 			executors.iter().cloned().map(Executor::new).collect::<Vec<_>>(),
 		),
 		waiting_notified: false,
+		queue_slot: 0,
 	};
 	Tasks::<T>::insert(id, task);
 	(id, model, executors)

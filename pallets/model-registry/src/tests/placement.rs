@@ -402,6 +402,7 @@ fn deadlines_beyond_the_per_block_limit_are_handled_in_the_next_block() {
 				status: TaskStatus::Failed { reason: TaskFailure::NoHolders },
 				executors: BoundedVec::new(),
 				waiting_notified: false,
+				queue_slot: 0,
 			};
 			Tasks::<Test>::insert(t, task);
 			ModelRegistry::schedule_deadline(5, DeadlineItem::Prune { task: t });
