@@ -13,6 +13,9 @@ mod events {
 		NodeJoined { node: T::AccountId, stake: BalanceOf<T>, capacity: NodeCapacity },
 		/// A node changed its declared capacity.
 		NodeCapacityUpdated { node: T::AccountId, capacity: NodeCapacity },
+		/// A node declared (or, with `None`, withdrew) the base URL at which it serves pieces
+		/// of the models it holds to other nodes.
+		NodeEndpointSet { node: T::AccountId, endpoint: Option<UrlOf<T>> },
 		/// A node stopped taking new work.
 		NodePaused { node: T::AccountId },
 		/// A node takes new work again.
@@ -28,11 +31,14 @@ mod events {
 		StakeReleased { node: T::AccountId, amount: BalanceOf<T> },
 		/// A model was registered; `deposit` is held from its owner until its copies are
 		/// evicted after deregistration.
+		/// `piece_root` is the root of the hash tree over its pieces' hashes, against which
+		/// nodes verify every piece they receive from each other.
 		ModelRegistered {
 			model: ModelId,
 			owner: T::AccountId,
 			size_bytes: u64,
 			deposit: BalanceOf<T>,
+			piece_root: H256,
 		},
 		/// A model was deregistered; every copy is evicted in the following blocks, then the
 		/// deposit is released (`ModelDepositReleased`).
@@ -207,5 +213,11 @@ mod errors {
 		StatusChangePending,
 		/// The account left recently; it may join again one demand window after leaving.
 		RejoinTooSoon,
+		/// The number of piece hashes does not match the model's size (one per piece of
+		/// `piece_size(size)` bytes, see `pieces.rs`).
+		PieceCountMismatch,
+		/// A node endpoint is not an `http://` or `https://` URL with a host, or contains
+		/// spaces or control characters.
+		InvalidEndpoint,
 	}
 }

@@ -17,6 +17,7 @@ mod models;
 mod nodes;
 pub mod offchain;
 mod params;
+pub mod pieces;
 mod placement;
 mod qos;
 mod queue;
@@ -37,6 +38,7 @@ mod tests;
 
 #[cfg(feature = "runtime-benchmarks")]
 pub use benchmarking::BenchmarkHelper;
+pub(crate) use models::ModelSpec;
 pub use types::*;
 pub use weights::WeightInfo;
 
@@ -251,6 +253,17 @@ pub mod pallet {
 	pub type ModelSources<T: Config> =
 		StorageMap<_, Blake2_128Concat, ModelId, SourcesOf<T>, ValueQuery>;
 
+	/// Piece manifest of each model: the hash of every piece and their root, so that nodes
+	/// verify each piece they receive from a peer (see `pieces.rs`).
+	#[pallet::storage]
+	pub type ModelPieces<T: Config> = StorageMap<_, Blake2_128Concat, ModelId, PieceManifest>;
+
+	/// Base URL at which each node serves pieces of the models it holds or is nominated for
+	/// (`GET <endpoint>/v1/models/<sha256 hex>` with `Range`), declared by the node itself.
+	/// Removed with the node's record.
+	#[pallet::storage]
+	pub type NodeEndpoints<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, UrlOf<T>>;
+
 	/// Dense model index: position -> model (positions `0..ModelCount`).
 	#[pallet::storage]
 	pub type ModelAt<T: Config> = StorageMap<_, Twox64Concat, u32, ModelId>;
@@ -459,28 +472,30 @@ pub mod pallet {
 			Self::do_leave(ensure_signed(origin)?)
 		}
 
-		/// Register `model` (the SHA-256 of the file) with its size, source URLs and VRAM
-		/// requirement; holds `ModelDeposit + ModelDepositPerByte * size_bytes *
-		/// initial_replicas`. `initial_replicas` nodes are nominated from the next block on.
-		/// Refused: a size of 0 (`InvalidSize`) or above `MaxModelSize` (`ModelTooLarge`), a
-		/// source that is not an `http://` or `https://` URL (`UnsupportedSourceScheme`) or
-		/// has no host or contains spaces or control characters (`MalformedSource`). A model
-		/// no node can take is accepted but parked (`ReplicationParked`).
+		/// Register `model` (the SHA-256 of the file) with its size, source URLs, VRAM
+		/// requirement and `pieces`: `SHA-256(0x00 ‖ piece)` of each piece of the file (piece
+		/// size and tree in `pieces.rs`), against which nodes verify what peers serve them.
+		/// Holds `ModelDeposit + ModelDepositPerByte * size_bytes * initial_replicas`;
+		/// `initial_replicas` nodes are nominated from the next block on. Refused: a size of 0
+		/// (`InvalidSize`) or above `MaxModelSize` (`ModelTooLarge`), a source that is not an
+		/// `http://` or `https://` URL (`UnsupportedSourceScheme`) or has no host or contains
+		/// spaces or control characters (`MalformedSource`), a wrong number of piece hashes
+		/// (`PieceCountMismatch`). A model no node can take is accepted but parked
+		/// (`ReplicationParked`).
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::register_model(sources.len() as u32))]
+		#[pallet::weight(T::WeightInfo::register_model(sources.len() as u32, pieces.len() as u32))]
 		pub fn register_model(
 			origin: OriginFor<T>,
 			model: ModelId,
 			size_bytes: u64,
 			sources: SourcesOf<T>,
 			min_vram_bytes: u64,
+			pieces: PiecesOf,
 		) -> DispatchResult {
 			Self::do_register_model(
 				ensure_signed(origin)?,
 				model,
-				size_bytes,
-				sources,
-				min_vram_bytes,
+				ModelSpec { size_bytes, sources, min_vram_bytes, pieces },
 			)
 		}
 
@@ -594,6 +609,17 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::cancel_task())]
 		pub fn cancel_task(origin: OriginFor<T>, task: TaskId) -> DispatchResult {
 			Self::do_cancel_task(ensure_signed(origin)?, task)
+		}
+
+		/// Declare (or withdraw, with `None`) the base URL at which the calling node serves
+		/// pieces of the models it holds or is nominated for to other nodes. The node's model
+		/// worker sends it by itself when its `--model-public-url` differs from the chain's.
+		/// Refused for an account that is not a node (`NotANode`) and for a URL that is not
+		/// `http://` or `https://` with a host (`InvalidEndpoint`).
+		#[pallet::call_index(17)]
+		#[pallet::weight(T::WeightInfo::set_endpoint())]
+		pub fn set_endpoint(origin: OriginFor<T>, endpoint: Option<UrlOf<T>>) -> DispatchResult {
+			Self::do_set_endpoint(ensure_signed(origin)?, endpoint)
 		}
 
 		/// Replace the parameter set (root). Inconsistent sets are refused.

@@ -25,16 +25,29 @@ use frame_support::{
 };
 use sp_runtime::traits::{Saturating, Zero};
 
+/// What `register_model` is given about a model besides its id.
+pub(crate) struct ModelSpec<T: Config> {
+	/// File size in bytes.
+	pub size_bytes: u64,
+	/// Source URLs.
+	pub sources: SourcesOf<T>,
+	/// GPU memory the model needs.
+	pub min_vram_bytes: u64,
+	/// Leaf hash of every piece (see [`crate::pieces`]).
+	pub pieces: PiecesOf,
+}
+
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_register_model(
 		who: T::AccountId,
 		model: ModelId,
-		size_bytes: u64,
-		sources: SourcesOf<T>,
-		min_vram_bytes: u64,
+		spec: ModelSpec<T>,
 	) -> DispatchResult {
+		let ModelSpec { size_bytes, sources, min_vram_bytes, pieces } = spec;
 		ensure!(!Models::<T>::contains_key(model), Error::<T>::ModelAlreadyRegistered);
 		Self::check_model(Some(size_bytes), &sources)?;
+		let manifest = Self::manifest_of(size_bytes, pieces)?;
+		let piece_root = manifest.root;
 		let index = ModelCount::<T>::get();
 		ensure!(index < T::MaxModels::get(), Error::<T>::TooManyModels);
 		let p = Params::<T>::get();
@@ -75,9 +88,16 @@ impl<T: Config> Pallet<T> {
 		Self::ensure_replication(model, &mut info);
 		Models::<T>::insert(model, info);
 		ModelSources::<T>::insert(model, sources);
+		ModelPieces::<T>::insert(model, manifest);
 		ModelAt::<T>::insert(index, model);
 		ModelCount::<T>::put(index.saturating_add(1));
-		Self::deposit_event(Event::ModelRegistered { model, owner: who, size_bytes, deposit });
+		Self::deposit_event(Event::ModelRegistered {
+			model,
+			owner: who,
+			size_bytes,
+			deposit,
+			piece_root,
+		});
 		Ok(())
 	}
 
@@ -154,5 +174,6 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		ModelSources::<T>::remove(model);
+		ModelPieces::<T>::remove(model);
 	}
 }

@@ -67,6 +67,19 @@ impl<T: Config> Pallet<T> {
 		Nodes::<T>::get(who).filter(|n| n.status != NodeStatus::Leaving).ok_or(Error::<T>::NotANode)
 	}
 
+	pub(crate) fn do_set_endpoint(who: T::AccountId, endpoint: Option<UrlOf<T>>) -> DispatchResult {
+		Self::member(&who)?;
+		match &endpoint {
+			Some(url) => {
+				crate::sources::check_source(url).map_err(|_| Error::<T>::InvalidEndpoint)?;
+				NodeEndpoints::<T>::insert(&who, url);
+			}
+			None => NodeEndpoints::<T>::remove(&who),
+		}
+		Self::deposit_event(Event::NodeEndpointSet { node: who, endpoint });
+		Ok(())
+	}
+
 	pub(crate) fn do_update_capacity(who: T::AccountId, capacity: NodeCapacity) -> DispatchResult {
 		let mut node = Self::member(&who)?;
 		ensure!(capacity.disk_bytes >= node.used_disk, Error::<T>::CapacityBelowUsage);
@@ -202,6 +215,7 @@ impl<T: Config> Pallet<T> {
 		NodeHoldings::<T>::remove(who);
 		NodeNominations::<T>::remove(who);
 		Announcements::<T>::remove(who);
+		NodeEndpoints::<T>::remove(who);
 		Nodes::<T>::remove(who);
 	}
 

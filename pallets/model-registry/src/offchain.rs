@@ -8,6 +8,7 @@
 //! | --- | --- |
 //! | [`fetch_outcome_key`] `modelnet/fetch/<model: 32 bytes>` | SCALE [`OutcomeRecord`] |
 //! | [`task_result_key`] `modelnet/result/<task: u64 LE><blake2_256((model, challenge ‖ input))>` | the 32-byte result hash |
+//! | [`ENDPOINT_KEY`] `modelnet/endpoint` | SCALE `Option<Vec<u8>>`: the URL the node serves pieces at, `None` if it does not serve |
 //!
 //! An outcome names the nominations it answers (their deadlines): a `Stored` written for an
 //! earlier nomination never confirms a later one. A result is keyed by the task *and* its model
@@ -17,7 +18,8 @@
 //!
 //! After every imported block this worker reads them for each local key of the model registry's
 //! key type that is a registered node and submits `confirm_stored`, `decline_nomination`,
-//! `report_lost`, `commit_result` and `reveal_result`:
+//! `report_lost`, `commit_result`, `reveal_result`, and `set_endpoint` when the chain's endpoint
+//! of the account differs from the node's:
 //! - a transaction is not sent again while an earlier copy may still be in flight
 //!   ([`RESEND_AFTER`] blocks); a submission that fails is forgotten at once, so the next block
 //!   tries again;
@@ -72,6 +74,8 @@ pub struct OutcomeRecord<BlockNumber> {
 pub const FETCH_OUTCOME_PREFIX: &[u8] = b"modelnet/fetch/";
 /// Prefix of the keys under which the native worker leaves task results.
 pub const TASK_RESULT_PREFIX: &[u8] = b"modelnet/result/";
+/// Key under which the native worker leaves the endpoint it serves pieces at.
+pub const ENDPOINT_KEY: &[u8] = b"modelnet/endpoint";
 /// Prefix of the keys recording when this worker sent a transaction.
 const SENT_PREFIX: &[u8] = b"modelnet/sent/";
 /// Prefix of the keys keeping the salt of a commitment until its reveal.
@@ -120,11 +124,22 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn run_offchain_worker(now: BlockNumberFor<T>) {
 		// Models whose sources one local account already blamed in this run.
 		let mut blamed = BTreeSet::<ModelId>::new();
+		let endpoint = Self::local_endpoint();
 		for account in frame_system::offchain::Signer::<T, T::AuthorityId>::keystore_accounts() {
 			let Some(work) = Self::pending_work(account.id.clone()) else { continue };
 			let send = |kind: &[u8], id: &[u8], call: &dyn Fn() -> Call<T>| {
 				Self::send_once(&account, now, kind, id, call)
 			};
+
+			if let Some(wanted) = &endpoint {
+				let current = NodeEndpoints::<T>::get(&account.id);
+				if current.as_ref() != wanted.as_ref() {
+					// Keyed by the value, so that a changed endpoint is sent at once.
+					send(b"endpoint", &wanted.encode(), &|| Call::set_endpoint {
+						endpoint: wanted.clone(),
+					});
+				}
+			}
 
 			for nomination in work.nominations.iter() {
 				let Some(record) = Self::outcome_of(&nomination.model) else { continue };
@@ -188,6 +203,16 @@ impl<T: Config> Pallet<T> {
 					_ => {}
 				}
 			}
+		}
+	}
+
+	/// The endpoint the native worker serves pieces at (`Some(None)`: it does not serve; `None`:
+	/// nothing known, or a URL too long for the chain).
+	fn local_endpoint() -> Option<Option<UrlOf<T>>> {
+		let value = StorageValueRef::persistent(ENDPOINT_KEY).get::<Option<Vec<u8>>>().ok()??;
+		match value {
+			None => Some(None),
+			Some(url) => UrlOf::<T>::try_from(url).ok().map(Some),
 		}
 	}
 

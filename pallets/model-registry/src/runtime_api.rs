@@ -72,6 +72,30 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
+	/// The peers `node` may fetch `model`'s pieces from (holders with an available copy, then
+	/// the other nominees, those with an endpoint), and `node`'s share among the nominees.
+	fn peers_of(model: ModelId, node: &T::AccountId) -> (Vec<PeerWork>, (u32, u32)) {
+		let mut peers = Vec::new();
+		for holder in Holders::<T>::get(model) {
+			if holder.available && &holder.node != node {
+				if let Some(url) = NodeEndpoints::<T>::get(&holder.node) {
+					peers.push(PeerWork { endpoint: url.into_inner(), holder: true });
+				}
+			}
+		}
+		let mut index = 0u32;
+		let mut count = 0u32;
+		for (nominee, _) in Nominations::<T>::iter_prefix(model) {
+			if &nominee == node {
+				index = count;
+			} else if let Some(url) = NodeEndpoints::<T>::get(&nominee) {
+				peers.push(PeerWork { endpoint: url.into_inner(), holder: false });
+			}
+			count = count.saturating_add(1);
+		}
+		(peers, (index, count.max(1)))
+	}
+
 	/// Runtime API: what `node` must fetch, keep and execute; `None` if it is not a node.
 	pub fn pending_work(node: T::AccountId) -> Option<NodeWork<BlockNumberFor<T>>> {
 		Nodes::<T>::get(&node)?;
@@ -80,6 +104,7 @@ impl<T: Config> Pallet<T> {
 			.filter_map(|model| {
 				let nomination = Nominations::<T>::get(model, &node)?;
 				let info = Models::<T>::get(model).filter(|m| !m.retiring)?;
+				let (peers, source_share) = Self::peers_of(model, &node);
 				Some(NominationWork {
 					model,
 					size_bytes: info.size_bytes,
@@ -88,6 +113,9 @@ impl<T: Config> Pallet<T> {
 						.map(|u| u.into_inner())
 						.collect(),
 					deadline: nomination.deadline,
+					manifest: ModelPieces::<T>::get(model),
+					peers,
+					source_share,
 				})
 			})
 			.collect();

@@ -128,7 +128,8 @@ impl<T: Config> Pallet<T> {
 		let mut queue = TaskQueue::<T>::get();
 		let slot = task.queue_slot;
 		let queued = PendingTasks::<T>::get(slot) == Some(id);
-		if let Some(moved) = queued.then(|| Pending::<T>::remove(&mut queue.pending, slot)).flatten()
+		if let Some(moved) =
+			queued.then(|| Pending::<T>::remove(&mut queue.pending, slot)).flatten()
 		{
 			Tasks::<T>::mutate(moved, |moved| {
 				if let Some(moved) = moved {

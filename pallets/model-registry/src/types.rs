@@ -476,6 +476,19 @@ pub struct TaskInfo<AccountId, Balance, BlockNumber, MaxInput: Get<u32>, MaxExec
 	pub queue_slot: u32,
 }
 
+/// How a model file is cut into pieces, each verifiable on its own (see [`crate::pieces`]).
+#[derive(
+	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
+)]
+pub struct PieceManifest {
+	/// Root of the hash tree over the leaves.
+	pub root: H256,
+	/// Bytes per piece (the last piece may be shorter).
+	pub piece_size: u64,
+	/// `SHA-256(0x00 ‖ piece)` of every piece, in file order.
+	pub pieces: PiecesOf,
+}
+
 /// An entry of a per-block deadline queue.
 #[derive(
 	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
@@ -601,6 +614,8 @@ pub type TaskInfoOf<T> = TaskInfo<
 pub type ParamsOf<T> = RegistryParams<BlockNumberFor<T>>;
 /// One source URL.
 pub type UrlOf<T> = BoundedVec<u8, <T as Config>::MaxUrlLen>;
+/// The leaf hashes of a model's pieces (see [`crate::pieces`]).
+pub type PiecesOf = BoundedVec<H256, ConstU32<{ crate::pieces::MAX_PIECES }>>;
 /// The source URLs of a model.
 pub type SourcesOf<T> = BoundedVec<UrlOf<T>, <T as Config>::MaxSources>;
 /// Task input.

@@ -61,7 +61,7 @@ pub trait WeightInfo {
 	fn leave() -> Weight;
 	/// Register a model (`register_model`) with `s` sources of the maximum length.
 	/// Component `s` was measured on `[1, 4]`.
-	fn register_model(s: u32, ) -> Weight;
+	fn register_model(s: u32, p: u32, ) -> Weight;
 	/// Replace a model's sources (`update_sources`) with `s` sources of the maximum length, queueing it for nominations.
 	/// Component `s` was measured on `[1, 4]`.
 	fn update_sources(s: u32, ) -> Weight;
@@ -86,6 +86,7 @@ pub trait WeightInfo {
 	fn cancel_task() -> Weight;
 	/// Replace the parameters (`set_params`).
 	fn set_params() -> Weight;
+	fn set_endpoint() -> Weight;
 	/// Hook: `on_initialize` with nothing queued (fixed reads and the block's randomness).
 	fn on_initialize_base() -> Weight;
 	/// Hook: a nomination expires (QoS penalty without kick-out, model queued).
@@ -247,7 +248,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::ModelSources` (r:0 w:1)
 	/// Proof: `ModelRegistry::ModelSources` (`max_values`: None, `max_size`: Some(2105), added: 4580, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 4]`.
-	fn register_model(s: u32, ) -> Weight {
+	fn register_model(s: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `407`
 		//  Estimated: `3637`
@@ -255,8 +256,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		Weight::from_parts(185_172_516, 3637)
 			// Standard Error: 423_781
 			.saturating_add(Weight::from_parts(6_709_198, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(1_000_000, 32).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
@@ -470,6 +472,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		//  Estimated: `0`
 		// Minimum execution time: 11_802_000 picoseconds.
 		Weight::from_parts(22_472_000, 0)
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
+	/// Storage: `ModelRegistry::Nodes` (r:1 w:0)
+	/// Storage: `ModelRegistry::NodeEndpoints` (r:0 w:1)
+	fn set_endpoint() -> Weight {
+		Weight::from_parts(60_000_000, 3_000)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ModelRegistry::RandomnessMix` (r:1 w:1)
@@ -1003,7 +1012,7 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::ModelSources` (r:0 w:1)
 	/// Proof: `ModelRegistry::ModelSources` (`max_values`: None, `max_size`: Some(2105), added: 4580, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 4]`.
-	fn register_model(s: u32, ) -> Weight {
+	fn register_model(s: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `407`
 		//  Estimated: `3637`
@@ -1011,8 +1020,9 @@ impl WeightInfo for () {
 		Weight::from_parts(185_172_516, 3637)
 			// Standard Error: 423_781
 			.saturating_add(Weight::from_parts(6_709_198, 0).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(1_000_000, 32).saturating_mul(p.into()))
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
-			.saturating_add(ParityDbWeight::get().writes(7_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
@@ -1226,6 +1236,11 @@ impl WeightInfo for () {
 		//  Estimated: `0`
 		// Minimum execution time: 11_802_000 picoseconds.
 		Weight::from_parts(22_472_000, 0)
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn set_endpoint() -> Weight {
+		Weight::from_parts(60_000_000, 3_000)
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ModelRegistry::RandomnessMix` (r:1 w:1)

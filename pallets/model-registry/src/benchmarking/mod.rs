@@ -12,7 +12,14 @@ use crate::*;
 use crate::{cleanup::Cleanup, offchain::commitment_of, placement::Replication, tasks::Pending};
 use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
-use frame_support::{traits::Get, weights::Weight, BoundedVec};
+use frame_support::{
+	traits::{
+		fungible::{Inspect, Mutate},
+		Get,
+	},
+	weights::Weight,
+	BoundedVec,
+};
 use frame_system::RawOrigin;
 use setup::*;
 use sp_runtime::traits::{Saturating, Zero};
@@ -70,6 +77,23 @@ mod benchmarks {
 		assert_last_event::<T>(Event::NodeCapacityUpdated { node: caller, capacity });
 	}
 
+	/// A node declares the longest endpoint URL.
+	#[benchmark]
+	fn set_endpoint() {
+		set_up_block::<T>();
+		let caller = node::<T>("node", 0);
+		let endpoint = sources::<T>(1).into_iter().next().expect("one source");
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller.clone()), Some(endpoint.clone()));
+
+		assert_last_event::<T>(Event::NodeEndpointSet {
+			node: caller.clone(),
+			endpoint: Some(endpoint),
+		});
+		assert!(NodeEndpoints::<T>::contains_key(&caller));
+	}
+
 	#[benchmark]
 	fn pause() {
 		set_up_block::<T>();
@@ -115,24 +139,37 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn register_model(s: Linear<1, { T::MaxSources::get() }>) {
+	fn register_model(
+		s: Linear<1, { T::MaxSources::get() }>,
+		p: Linear<1, { crate::pieces::MAX_PIECES }>,
+	) {
 		set_up_block::<T>();
 		registered_model::<T>(1);
 		let caller: T::AccountId = whitelisted_caller();
-		fund::<T>(&caller);
+		// `p` pieces of the smallest size (up to 4 GiB), within `MaxModelSize`.
+		let size = (u64::from(p) * crate::pieces::MIN_PIECE_SIZE).min(T::MaxModelSize::get());
+		let p = crate::pieces::piece_count(size) as u32;
+		let deposit = Pallet::<T>::model_deposit(size, &Params::<T>::get());
+		T::Currency::set_balance(
+			&caller,
+			deposit.saturating_mul(2u32.into()).saturating_add(T::Currency::minimum_balance()),
+		);
 		let model = model_id(0);
+		let pieces = pieces(p);
+		let root = crate::pieces::merkle_root(&pieces);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller.clone()), model, 1_000, sources::<T>(s), 1);
+		_(RawOrigin::Signed(caller.clone()), model, size, sources::<T>(s), 1, pieces);
 
-		let deposit = Pallet::<T>::model_deposit(1_000, &Params::<T>::get());
 		assert_last_event::<T>(Event::ModelRegistered {
 			model,
 			owner: caller,
-			size_bytes: 1_000,
+			size_bytes: size,
 			deposit,
+			piece_root: root,
 		});
 		assert_eq!(ModelSources::<T>::get(model).len() as u32, s);
+		assert_eq!(ModelPieces::<T>::get(model).map(|m| m.pieces.len() as u32), Some(p));
 	}
 
 	/// The owner replaces the sources of a model stopped by source failures: it is queued for

@@ -112,13 +112,24 @@ pub(super) fn sources<T: Config>(s: u32) -> SourcesOf<T> {
 	BoundedVec::truncate_from(vec![url; s as usize])
 }
 
+/// `count` piece hashes (arbitrary values).
+pub(super) fn pieces(count: u32) -> PiecesOf {
+	BoundedVec::truncate_from((0..count).map(|i| h256(u64::from(i) + 1)).collect::<Vec<_>>())
+}
+
 /// Register model `i` owned by a funded account; the model is taken out of the replication
 /// queue, so that the next change queues it again.
 pub(super) fn registered_model<T: Config>(i: u32) -> ModelId {
 	let owner: T::AccountId = account("owner", i, SEED);
 	fund::<T>(&owner);
 	let model = model_id(i);
-	assert!(Pallet::<T>::do_register_model(owner, model, 1_000, sources::<T>(1), 1).is_ok());
+	let spec = ModelSpec {
+		size_bytes: 1_000,
+		sources: sources::<T>(1),
+		min_vram_bytes: 1,
+		pieces: pieces(1),
+	};
+	assert!(Pallet::<T>::do_register_model(owner, model, spec).is_ok());
 	unqueue::<T>(model);
 	model
 }

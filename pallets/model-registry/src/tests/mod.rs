@@ -16,6 +16,7 @@ mod models;
 mod nodes;
 mod offchain;
 mod params;
+mod pieces;
 mod placement;
 mod property;
 mod qos;
@@ -56,9 +57,16 @@ pub fn register(n: u8) -> ModelId {
 		model,
 		1_000,
 		sources(),
-		100
+		100,
+		pieces(1_000)
 	));
 	model
+}
+
+/// Piece hashes for a model of `size` bytes (right count, arbitrary values).
+pub fn pieces(size: u64) -> PiecesOf {
+	let count = crate::pieces::piece_count(size).min(crate::pieces::MAX_PIECES.into()) as usize;
+	BoundedVec::truncate_from((0..count).map(|i| H256::repeat_byte(i as u8)).collect::<Vec<_>>())
 }
 
 /// Tasks node `who` executes (from the holder entries of its holdings), with their models.

@@ -14,7 +14,13 @@ fn register_holds_deposit_and_queues_placement() {
 		assert_eq!(ModelAt::<Test>::get(0), Some(model));
 		assert_eq!(
 			take_events(),
-			vec![Event::ModelRegistered { model, owner: 80, size_bytes: 1_000, deposit: 50 }]
+			vec![Event::ModelRegistered {
+				model,
+				owner: 80,
+				size_bytes: 1_000,
+				deposit: 50,
+				piece_root: crate::pieces::merkle_root(&pieces(1_000)),
+			}]
 		);
 	});
 }
@@ -24,28 +30,42 @@ fn register_errors() {
 	new_test_ext().execute_with(|| {
 		let origin = || RuntimeOrigin::signed(80);
 		assert_noop!(
-			ModelRegistry::register_model(origin(), model_id(1), 1, BoundedVec::new(), 0),
+			ModelRegistry::register_model(
+				origin(),
+				model_id(1),
+				1,
+				BoundedVec::new(),
+				0,
+				pieces(1)
+			),
 			Error::<Test>::NoSources
 		);
 		let empty: SourcesOf<Test> = BoundedVec::truncate_from(vec![BoundedVec::new()]);
 		assert_noop!(
-			ModelRegistry::register_model(origin(), model_id(1), 1, empty, 0),
+			ModelRegistry::register_model(origin(), model_id(1), 1, empty, 0, pieces(1)),
 			Error::<Test>::EmptySource
 		);
 		assert_noop!(
-			ModelRegistry::register_model(RuntimeOrigin::signed(200), model_id(1), 1, sources(), 0),
+			ModelRegistry::register_model(
+				RuntimeOrigin::signed(200),
+				model_id(1),
+				1,
+				sources(),
+				0,
+				pieces(1)
+			),
 			Error::<Test>::InsufficientBalance
 		);
 		register(1);
 		assert_noop!(
-			ModelRegistry::register_model(origin(), model_id(1), 1, sources(), 0),
+			ModelRegistry::register_model(origin(), model_id(1), 1, sources(), 0, pieces(1)),
 			Error::<Test>::ModelAlreadyRegistered
 		);
 		for n in 2..=16 {
 			register(n);
 		}
 		assert_noop!(
-			ModelRegistry::register_model(origin(), model_id(17), 1, sources(), 0),
+			ModelRegistry::register_model(origin(), model_id(17), 1, sources(), 0, pieces(1)),
 			Error::<Test>::TooManyModels
 		);
 	});

@@ -5,7 +5,7 @@ use crate::{
 	mock::{SIGNED_NONCES, SIGNING_FAILS},
 	offchain::{
 		commitment_of, fetch_outcome_key, task_result_key, FetchOutcome, OutcomeRecord,
-		NONCE_TRUSTED_FOR, RESEND_AFTER,
+		ENDPOINT_KEY, NONCE_TRUSTED_FOR, RESEND_AFTER,
 	},
 };
 use codec::Decode;
@@ -378,5 +378,46 @@ fn result_of_another_task_under_the_same_id_is_never_committed() {
 		native_result(task, H256::repeat_byte(0xab));
 		run_ocw();
 		assert_eq!(take_submitted(&pool).len(), 3);
+	});
+}
+
+/// The node declares the endpoint its worker serves pieces at, once, and withdraws it when
+/// the worker stops serving; nothing is sent while the chain already agrees.
+#[test]
+fn the_serving_endpoint_is_declared_by_the_node_itself() {
+	let (mut ext, pool) = ocw_ext();
+	ext.execute_with(|| {
+		join_all(1..=2);
+		local_keys(&[1, 2]);
+		// Nothing known from the native worker: nothing sent.
+		run_ocw();
+		assert!(take_submitted(&pool).is_empty());
+
+		let url = b"http://127.0.0.1:30401".to_vec();
+		native_writes(ENDPOINT_KEY, &Some(url.clone()));
+		run_ocw();
+		let endpoint = Some(BoundedVec::truncate_from(url.clone()));
+		let call = RuntimeCall::ModelRegistry(crate::Call::set_endpoint { endpoint });
+		let mut sent = take_submitted(&pool);
+		sent.sort_by_key(|(who, _)| *who);
+		assert_eq!(sent, vec![(1, call.clone()), (2, call)]);
+		for who in [1, 2] {
+			assert_ok!(ModelRegistry::set_endpoint(
+				RuntimeOrigin::signed(who),
+				Some(BoundedVec::truncate_from(url.clone()))
+			));
+		}
+		run_blocks(u64::from(RESEND_AFTER) + 1);
+		run_ocw();
+		assert!(take_submitted(&pool).is_empty());
+
+		// The worker stops serving: the endpoint is withdrawn.
+		native_writes(ENDPOINT_KEY, &None::<Vec<u8>>);
+		run_blocks(u64::from(RESEND_AFTER) + 1);
+		run_ocw();
+		let sent = take_submitted(&pool);
+		assert_eq!(sent.len(), 2);
+		assert!(sent.iter().all(|(_, call)| *call
+			== RuntimeCall::ModelRegistry(crate::Call::set_endpoint { endpoint: None })));
 	});
 }

@@ -371,7 +371,8 @@ fn announce_stored_capacity_rules() {
 				m,
 				10,
 				sources(),
-				0
+				0,
+				pieces(10)
 			));
 			assert_ok!(ModelRegistry::announce_stored(RuntimeOrigin::signed(3), m));
 		}

@@ -46,18 +46,23 @@ fn node_info_and_pending_work() {
 		}
 		let work = ModelRegistry::pending_work(1).unwrap();
 		assert_eq!(work.holdings, vec![HoldingWork { model: held_model, size_bytes: 1_000 }]);
-		let deadline = Nominations::<Test>::get(pending_model, 1).map(|n| n.deadline);
-		if let Some(deadline) = deadline {
-			assert_eq!(
-				work.nominations,
-				vec![NominationWork {
-					model: pending_model,
-					size_bytes: 1_000,
-					sources: vec![sources()[0].to_vec()],
-					deadline
-				}]
-			);
-		}
+		// Node 1 (a holder of the other model, with room) is nominated.
+		let deadline = Nominations::<Test>::get(pending_model, 1).expect("nominated").deadline;
+		let share = work.nominations.first().map(|n| n.source_share).expect("one nomination");
+		assert_eq!(
+			work.nominations,
+			vec![NominationWork {
+				model: pending_model,
+				size_bytes: 1_000,
+				sources: vec![sources()[0].to_vec()],
+				deadline,
+				manifest: ModelPieces::<Test>::get(pending_model),
+				peers: vec![],
+				source_share: share,
+			}]
+		);
+		assert_eq!(share.1, nominees(pending_model).len() as u32);
+		assert!(share.0 < share.1);
 		let commit_deadline = match Tasks::<Test>::get(task).unwrap().status {
 			TaskStatus::Commit { deadline } => deadline,
 			s => panic!("{s:?}"),

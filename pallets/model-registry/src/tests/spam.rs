@@ -62,7 +62,8 @@ fn models_nobody_can_host() {
 			model_id(1),
 			1_000,
 			sources(),
-			1_000_000
+			1_000_000,
+			pieces(1_000)
 		));
 		let huge = model_id(1);
 		assert!(take_events().contains(&Event::ReplicationParked { model: huge }));
@@ -248,7 +249,8 @@ fn fixed_deadline_for_a_large_model() {
 			model_id(1),
 			500_000,
 			sources(),
-			100
+			100,
+			pieces(500_000)
 		));
 		run_blocks(1);
 		let now = System::block_number();
@@ -263,7 +265,14 @@ fn fixed_deadline_for_a_large_model() {
 fn registration_of_unservable_models() {
 	new_test_ext().execute_with(|| {
 		let reg = |size: u64, src: &str| {
-			ModelRegistry::register_model(RuntimeOrigin::signed(80), model_id(1), size, url(src), 0)
+			ModelRegistry::register_model(
+				RuntimeOrigin::signed(80),
+				model_id(1),
+				size,
+				url(src),
+				0,
+				pieces(size),
+			)
 		};
 		assert_noop!(reg(0, "https://h/m"), Error::<Test>::InvalidSize);
 		assert_noop!(reg(1 << 63, "https://h/m"), Error::<Test>::ModelTooLarge);

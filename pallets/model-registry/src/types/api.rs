@@ -1,6 +1,6 @@
 //! Views of the registry returned by its runtime API (see [`crate::runtime_api`]).
 
-use super::{ModelId, NodeCapacity, NodeStatus, TaskId, TaskStatus};
+use super::{ModelId, NodeCapacity, NodeStatus, PieceManifest, TaskId, TaskStatus};
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use scale_info::TypeInfo;
@@ -70,6 +70,16 @@ pub struct NodeView<Balance> {
 	pub tasks_in_flight: u32,
 }
 
+/// Another node that can serve pieces of a model (runtime API).
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct PeerWork {
+	/// The peer's declared endpoint (base URL).
+	pub endpoint: Vec<u8>,
+	/// `true` for a holder (has every piece), `false` for another nominee (has what it already
+	/// verified).
+	pub holder: bool,
+}
+
 /// A nomination the node should fetch.
 #[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
 pub struct NominationWork<BlockNumber> {
@@ -81,6 +91,14 @@ pub struct NominationWork<BlockNumber> {
 	pub sources: Vec<Vec<u8>>,
 	/// Confirm before this block.
 	pub deadline: BlockNumber,
+	/// The model's piece manifest (`None` for a model registered without one).
+	pub manifest: Option<PieceManifest>,
+	/// Holders with an available copy and other nominees that declared an endpoint.
+	pub peers: Vec<PeerWork>,
+	/// `(index, count)`: this node's position among the model's `count` current nominees.
+	/// Nominees fetching together take the pieces `i` with `i % count == index` from the
+	/// registered sources and the others from each other, so the sources serve about one copy.
+	pub source_share: (u32, u32),
 }
 
 /// A model the node must keep.

@@ -365,6 +365,7 @@ fn register_call(model: ModelId, size: u64, vram: u64) -> crate::Call<Test> {
 		size_bytes: size,
 		sources: sources(),
 		min_vram_bytes: vram,
+		pieces: pieces(size),
 	}
 }
 
