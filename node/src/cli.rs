@@ -29,6 +29,49 @@ pub struct ModelStoreParams {
 	/// (`--dev`), whose models are served from localhost.
 	#[arg(long)]
 	pub allow_private_model_sources: bool,
+
+	/// Serve pieces of the models this node holds (or is nominated for) to other nodes at
+	/// this base URL, and declare it on chain (the node's own accounts send `set_endpoint`).
+	/// Other nodes then fetch from this one instead of the model owner's servers. The URL
+	/// must reach this node from the other nodes, e.g. `http://203.0.113.7:30400`. Without
+	/// it the node does not serve (and withdraws an endpoint it declared before).
+	#[arg(long, value_name = "URL", value_parser = parse_public_url)]
+	pub model_public_url: Option<String>,
+
+	/// Address the piece server listens on. Default: all interfaces, at the port of
+	/// `--model-public-url`.
+	#[arg(long, value_name = "IP:PORT", requires = "model_public_url")]
+	pub model_serve_addr: Option<std::net::SocketAddr>,
+
+	/// Upload bandwidth cap of the piece server in bytes per second (all peers together).
+	/// Default: no cap.
+	#[arg(long, value_name = "BYTES_PER_SEC", value_parser = clap::value_parser!(u64).range(1..))]
+	pub model_upload_limit: Option<u64>,
+
+	/// Piece transfers one peer (IP address) may have in flight at once; more are answered
+	/// `503` with `Retry-After`.
+	#[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
+	pub model_serve_peer_concurrency: u32,
+
+	/// Testing only: serve corrupted bytes (a lying node), to exercise the downloaders' piece
+	/// checks.
+	#[arg(long, hide = true)]
+	pub model_serve_corrupt: bool,
+}
+
+/// Check `--model-public-url`: an `http://` or `https://` URL with a host and a port.
+fn parse_public_url(value: &str) -> Result<String, String> {
+	let url = url::Url::parse(value).map_err(|e| format!("not a URL: {e}"))?;
+	if !matches!(url.scheme(), "http" | "https") {
+		return Err("the scheme must be http or https".into());
+	}
+	if url.host_str().is_none_or(str::is_empty) {
+		return Err("the URL needs a host".into());
+	}
+	if url.port_or_known_default().is_none() {
+		return Err("the URL needs a port".into());
+	}
+	Ok(value.trim_end_matches('/').to_string())
 }
 
 /// The node's command line.

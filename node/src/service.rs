@@ -281,6 +281,8 @@ pub fn new_full<
 				max_bytes: model_store.model_store_max_bytes,
 				max_parallel_downloads: model_store.max_parallel_model_downloads,
 				allow_private_sources: model_store.allow_private_model_sources || is_dev,
+				serve: crate::model_worker::serve_config(&model_store),
+				public_url: model_store.model_public_url.clone(),
 			},
 			prometheus_registry.as_ref(),
 		)?;

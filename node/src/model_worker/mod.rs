@@ -18,7 +18,8 @@
 use futures::{future, stream, StreamExt};
 use modelnet_offchain_worker::{
 	Coordinator, CoordinatorConfig, DesiredState, Executor, FetchConfig, Holding, ModelId,
-	Nomination, SpotCheckExecutor, StoreConfig, TaskJob,
+	Nomination, Peer, PeerKind, PieceManifest, ServeConfig, SpotCheckExecutor, StoreConfig,
+	TaskJob,
 };
 use modelnet_runtime::{opaque::Block, AccountId, Balance, BlockNumber, MILLI_SECS_PER_BLOCK};
 use pallet_model_registry::{
@@ -54,6 +55,24 @@ pub struct ModelWorkerConfig {
 	pub max_parallel_downloads: usize,
 	/// Whether sources may point at loopback, private and link-local addresses.
 	pub allow_private_sources: bool,
+	/// The piece server, if the node serves.
+	pub serve: Option<ServeConfig>,
+	/// The URL declared on chain for the piece server (`None`: not serving).
+	pub public_url: Option<String>,
+}
+
+/// The piece server's settings from the command line (`None` without `--model-public-url`).
+pub fn serve_config(params: &crate::cli::ModelStoreParams) -> Option<ServeConfig> {
+	let public = url::Url::parse(params.model_public_url.as_deref()?).ok()?;
+	let listen = params.model_serve_addr.unwrap_or_else(|| {
+		std::net::SocketAddr::from(([0, 0, 0, 0], public.port_or_known_default().unwrap_or(80)))
+	});
+	Some(ServeConfig {
+		upload_limit: params.model_upload_limit,
+		per_peer_concurrency: params.model_serve_peer_concurrency as usize,
+		corrupt: params.model_serve_corrupt,
+		..ServeConfig::new(listen)
+	})
 }
 
 /// What the local accounts' work at one block asks of the node.
@@ -93,6 +112,21 @@ fn union_of(works: impl IntoIterator<Item = NodeWork<BlockNumber>>, now: BlockNu
 					.collect(),
 				round: 0,
 				deadline: None,
+				manifest: n.manifest.as_ref().map(|m| PieceManifest {
+					root: m.root.0,
+					piece_size: m.piece_size,
+					pieces: m.pieces.iter().map(|leaf| leaf.0).collect(),
+				}),
+				peers: n
+					.peers
+					.iter()
+					.filter_map(|peer| {
+						let url = String::from_utf8(peer.endpoint.clone()).ok()?;
+						let kind = if peer.holder { PeerKind::Holder } else { PeerKind::Nominee };
+						Some(Peer { url, kind })
+					})
+					.collect(),
+				source_share: n.source_share,
 			});
 			// Several local accounts nominated for one model: the latest deadline counts.
 			if u64::from(n.deadline) >= entry.round {
@@ -177,6 +211,7 @@ where
 	S: OffchainStorage + 'static,
 {
 	let sink = Arc::new(OffchainDbSink::open(offchain_db));
+	sink.set_endpoint(config.public_url.as_deref());
 	let executor: Arc<dyn Executor> = Arc::new(SpotCheckExecutor);
 	let coordinator_config = CoordinatorConfig {
 		fetch: FetchConfig {
@@ -184,6 +219,7 @@ where
 			allow_private_addresses: config.allow_private_sources,
 			..Default::default()
 		},
+		serve: config.serve.clone(),
 		..CoordinatorConfig::new(StoreConfig {
 			root: config.store_dir.clone(),
 			max_bytes: config.max_bytes,

@@ -11,7 +11,7 @@ use codec::{Decode, Encode};
 use modelnet_offchain_worker::{FetchOutcome, ModelId, OutcomeSink, TaskJob};
 use modelnet_runtime::BlockNumber;
 use pallet_model_registry::offchain::{
-	fetch_outcome_key, task_result_key, FetchOutcome as ChainOutcome, OutcomeRecord,
+	fetch_outcome_key, task_result_key, FetchOutcome as ChainOutcome, OutcomeRecord, ENDPOINT_KEY,
 };
 use sp_core::{offchain::OffchainStorage, H256};
 use std::{
@@ -57,6 +57,15 @@ impl<S: OffchainStorage + 'static> OffchainDbSink<S> {
 		}
 		db.remove(sp_offchain::STORAGE_PREFIX, INDEX_KEY);
 		Self { db: Mutex::new(db), state: Mutex::new(SinkState::default()) }
+	}
+
+	/// Tells the pallet's off-chain worker the URL the node serves pieces at (`None`: it does
+	/// not serve), which it declares on chain for each local account.
+	pub(super) fn set_endpoint(&self, url: Option<&str>) {
+		let value: Option<Vec<u8>> = url.map(|u| u.as_bytes().to_vec());
+		if let Ok(mut db) = self.db.lock() {
+			db.set(sp_offchain::STORAGE_PREFIX, ENDPOINT_KEY, &value.encode());
+		}
 	}
 
 	/// Records the deadlines of the local nominations, which outcomes are bound to.
