@@ -5,7 +5,7 @@ import {
 } from '../lib/index.js';
 
 const spec = {
-  description: 'List the registered models (storage modelRegistry.models, holders, modelSources), sorted by\nregistration block then model id, one page at a time. Columns: holders, replication target,\navailable (active) holders, pending nominations, demand (tasks this window / last window),\nsource failures in a row (3 stop nominations: sources-failing), size, state flags (retiring,\nparked, queued). --details adds each model\'s holders and source URLs; --json always has them.',
+  description: 'List the registered models (storage modelRegistry.models, holders, modelSources, modelPieces), sorted by\nregistration block then model id, one page at a time. Columns: holders, replication target,\navailable (active) holders, pending nominations, demand (tasks this window / last window),\nsource failures in a row (3 stop nominations: sources-failing), size, pieces (count x piece\nsize, from modelPieces; the piece root on the next line), state flags (retiring, parked,\nqueued). --details adds each model\'s holders and source URLs; --json always has them.',
   examples: ['list-models', 'list-models --page 2 --per-page 20', 'list-models --details', 'list-models --json'],
   name: 'list-models',
   options: {
@@ -27,7 +27,7 @@ runMain(spec.name, async () => {
 
     const page = await listModels(api, paging);
 
-    out.result(pageDocument('models', page, ({ holderList, sources, ...r }) => ({ ...r, holderList: holderList ?? [], sources: sources ?? [] })), () => modelLines(page, { details: values.details }));
+    out.result(pageDocument('models', page, ({ holderList, pieces, sources, ...r }) => ({ ...r, holderList: holderList ?? [], pieces: pieces ?? null, sources: sources ?? [] })), () => modelLines(page, { details: values.details }));
 
     return 0;
   } finally {

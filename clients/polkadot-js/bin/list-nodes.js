@@ -5,7 +5,7 @@ import {
 } from '../lib/index.js';
 
 const spec = {
-  description: 'List the registered nodes (storage modelRegistry.nodes, nodeHoldings, nodeNominations), sorted\nby joining block then account, one page at a time: status (Active, Paused, Leaving), QoS\n(0..1000), number of models held and of pending nominations, disk used / declared, VRAM, stake.',
+  description: 'List the registered nodes (storage modelRegistry.nodes, nodeHoldings, nodeNominations,\nnodeEndpoints), sorted by joining block then account, one page at a time: status (Active, Paused,\nLeaving), QoS (0..1000), number of models held and of pending nominations, disk used / declared,\nVRAM, stake, and the endpoint the node serves model pieces at (declared by the node itself).',
   examples: ['list-nodes', 'list-nodes --page 2 --per-page 10', 'list-nodes --json'],
   name: 'list-nodes',
   options: pagingOptions('nodes'),

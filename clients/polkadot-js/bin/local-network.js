@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Start a local modelnet network (`--chain local`): the validators Alice, Bob and Charlie and
-// storage nodes Dave, Eve, Ferdie, each its own modelnet-node process with its own model-registry
+// storage nodes Dave, Eve, Ferdie (then //Bob//stash ... //Ferdie//stash), each its own modelnet-node process with its own model-registry
 // key, joined as storage nodes; keep it running until Ctrl-C. Same harness as the multi-node
 // end-to-end tests (test/support/network.js).
 import { homedir } from 'node:os';
@@ -12,8 +12,10 @@ const spec = {
   chain: false,
   description: `Start a local network of modelnet-node processes on 127.0.0.1 and keep it running until Ctrl-C:
 the validators --alice, --bob, --charlie (fixed node keys; Alice is the bootnode) and --storage
-non-validator storage nodes (Dave, Eve, Ferdie). Each process gets its own base path, model store and
-ports (node i: RPC --rpc-port + i, p2p --p2p-port + i, Prometheus --prometheus-port + i), its own
+non-validator storage nodes (Dave, Eve, Ferdie, then //Bob//stash ... //Ferdie//stash). Each process
+gets its own base path, model store and ports (node i: RPC --rpc-port + i, p2p --p2p-port + i,
+Prometheus --prometheus-port + i, model serving --model-port + i: --model-public-url
+http://127.0.0.1:<port>, the URL the node declares on chain for other nodes to fetch pieces), its own
 model-registry key (//Alice, //Bob, ... inserted with author_insertKey), and that account joins with
 the minimum stake (validators declare 24 GiB of VRAM, storage nodes 80 GiB; 100 GiB of disk each).
 Logs go to --log-dir. Without --base-dir the chain lives in a temporary directory removed at exit;
@@ -30,10 +32,11 @@ nodes (name, role, suri, address, url, store, log) is printed once they run; pro
     'log-dir': { arg: 'DIR', description: 'node logs (default clients/polkadot-js/e2e-logs, or $MODELNET_E2E_LOG_DIR)', type: 'string' },
     'no-join': { description: 'start the processes only: no keys inserted, nobody joins', type: 'boolean' },
     'p2p-port': { arg: 'PORT', default: '30333', description: 'p2p port of the first node (default 30333)', type: 'string' },
+    'model-port': { arg: 'PORT', default: '9715', description: 'model-serving port of the first node (default 9715)', type: 'string' },
     'prometheus-port': { arg: 'PORT', default: '9615', description: 'Prometheus port of the first node (default 9615)', type: 'string' },
     'rpc-port': { arg: 'PORT', default: '9944', description: 'RPC port of the first node (default 9944)', type: 'string' },
     set: { arg: 'NAME=VALUE', description: 'a registry parameter to set through sudo once the network runs', multiple: true, type: 'string' },
-    storage: { arg: 'N', default: '2', description: 'storage nodes besides the validators, 0..3 (default 2)', type: 'string' }
+    storage: { arg: 'N', default: '2', description: 'storage nodes besides the validators, 0..8 (default 2)', type: 'string' }
   },
   positionals: false,
   synopsis: '[--storage N] [--base-dir DIR] [--rpc-port PORT] [--set NAME=VALUE]... [--binary PATH] [--json]'
@@ -44,8 +47,9 @@ const int = (name, v, min, max) => parseUint(`--${name}`, v, { max, min });
 runMain(spec.name, async () => {
   const { values } = parseCli(spec);
   const out = new Output(values);
-  const storage = int('storage', values.storage, 0, 3);
+  const storage = int('storage', values.storage, 0, 8);
   const ports = {
+    model: int('model-port', values['model-port'], 1, 65535),
     p2p: int('p2p-port', values['p2p-port'], 1, 65535),
     prometheus: int('prometheus-port', values['prometheus-port'], 1, 65535),
     rpc: int('rpc-port', values['rpc-port'], 1, 65535)
@@ -104,12 +108,12 @@ runMain(spec.name, async () => {
     bootnode: net.nodes[0].multiaddr,
     joined: !values['no-join'],
     nodes: net.nodes.map((n) => ({
-      address: n.address, log: n.logFile, name: n.name, role: n.validator ? 'validator' : 'storage', store: n.storeDir, suri: n.suri, url: n.url
+      address: n.address, log: n.logFile, metrics: n.metricsUrl, name: n.name, publicUrl: n.publicUrl, role: n.validator ? 'validator' : 'storage', store: n.storeDir, suri: n.suri, url: n.url
     }))
   }, () => [
     '',
-    'node      role       account                                            RPC                    store',
-    ...net.nodes.map((n) => `${n.name.padEnd(9)} ${(n.validator ? 'validator' : 'storage').padEnd(10)} ${n.suri.padEnd(9)} ${n.address}  ${n.url.padEnd(22)} ${n.storeDir}`),
+    'node           role       account                                                            RPC                    pieces served at        store',
+    ...net.nodes.map((n) => `${n.name.padEnd(14)} ${(n.validator ? 'validator' : 'storage').padEnd(10)} ${n.suri.padEnd(16)} ${n.address}  ${n.url.padEnd(22)} ${n.publicUrl.padEnd(23)} ${n.storeDir}`),
     '',
     `bootnode: ${net.nodes[0].multiaddr}`,
     `logs: ${LOG_DIR}/local-<node>-${net.stamp}.log`,

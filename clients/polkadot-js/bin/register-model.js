@@ -1,23 +1,27 @@
 #!/usr/bin/env node
-// Register a model by content hash, size, source URLs and minimum VRAM; optionally wait until stored.
+// Register a model by content hash, size, source URLs, minimum VRAM and piece leaf hashes; optionally
+// wait until stored.
+import { readFile } from 'node:fs/promises';
+
 import {
-  callDocument, chainLimits, checkSourceLimits, connect, EventLog, eventHuman, eventsJson, field, formatBytes, formatEvent, MAX_TIMEOUT_SECONDS,
-  Output, parseByteCount, parseCli, parseModelId, parseSources, parseUint, PALLET, requirePallet, runMain, sameValue, sha256File,
-  signAndWait, signerReady, UsageError
+  callDocument, chainLimits, checkSourceLimits, connect, eventData, EventLog, eventHuman, eventsJson, field, formatBytes, formatEvent, MAX_TIMEOUT_SECONDS,
+  MAX_PIECES, merkleRoot, Output, parseByteCount, parseCli, parseModelId, parsePieces, parseSources, parseUint, PALLET, pieceCount,
+  pieceManifest, pieceSize, requirePallet, runMain, sameValue, signAndWait, signerReady, UsageError
 } from '../lib/index.js';
 
 const WATCHED = ['DownloadNominated', 'ModelStored', 'NominationDeclined', 'NominationExpired', 'ModelLost', 'ModelEvicted', 'ReplicationTargetChanged', 'ModelSourcesFailing'];
 
 const spec = {
-  description: 'Register a model (modelRegistry.register_model). The model id is the SHA-256 of the file:\ngive the file (--file, hashed locally by streaming) or its --sha256 and --size. Storage nodes\nare nominated at once and download from the --source URLs (HTTP(S), Range requests for resume).\nThe signer pays the model deposit and owns the model (may deregister it).\nWith --wait, follows the model\'s placement events until --wait-stored nodes confirmed it.\nThe size and URLs are checked against the chain\'s MaxModelSize, MaxSources and MaxUrlLen\nbefore sending.',
+  description: 'Register a model (modelRegistry.register_model). The model id is the SHA-256 of the file:\ngive the file (--file, hashed locally by streaming) or its --sha256 and --size. A model is\nregistered with the leaf hash of each of its pieces: computed from --file in the same pass, or\nread from --pieces (the file written by hash-model --pieces-out). Storage nodes\nare nominated at once and fetch its pieces in parallel from the --source URLs (HTTP(S), Range\nrequests) and from each other, checking every piece against its leaf.\nThe signer pays the model deposit and owns the model (may deregister it).\nWith --wait, follows the model\'s placement events until --wait-stored nodes confirmed it.\nThe size and URLs are checked against the chain\'s MaxModelSize, MaxSources and MaxUrlLen\nbefore sending.',
   examples: [
     'register-model --file ./model.bin --source http://127.0.0.1:8000/model.bin --min-vram 8GiB --wait',
-    'register-model --sha256 0xabc... --size 4294967296 --source https://example.org/m.bin --source https://mirror.example.org/m.bin'
+    'register-model --sha256 0xabc... --size 4294967296 --pieces m.pieces --source https://example.org/m.bin --source https://mirror.example.org/m.bin'
   ],
   name: 'register-model',
   options: {
     file: { arg: 'FILE', description: 'model file to hash for the id and size', type: 'string' },
     'min-vram': { arg: 'BYTES', default: '0', description: 'minimum GPU memory to run the model (default 0)', type: 'string' },
+    pieces: { arg: 'FILE', description: 'with --sha256 and --size: the piece leaf hashes (hash-model --pieces-out)', type: 'string' },
     sha256: { arg: 'HEX', description: 'model id (SHA-256 of the file) when --file is not given', type: 'string' },
     size: { arg: 'BYTES', description: 'file size in bytes when --file is not given', type: 'string' },
     source: { arg: 'URL', description: 'download URL of the file', multiple: true, type: 'string' },
@@ -26,24 +30,60 @@ const spec = {
     'wait-stored': { arg: 'N', default: '1', description: 'with --wait: number of ModelStored events to wait for (default 1)', type: 'string' }
   },
   positionals: false,
-  synopsis: '(--file FILE | --sha256 HEX --size BYTES) --source URL [--source URL]... [--min-vram BYTES] [--wait] [--json]'
+  synopsis: '(--file FILE | --sha256 HEX --size BYTES --pieces FILE) --source URL [--source URL]... [--min-vram BYTES] [--wait] [--json]'
 };
+
+/**
+ * The leaf hashes of a piece file, checked against the size: one 32-byte hex hash per line,
+ * exactly pieceCount(size) of them. Any problem is a usage error.
+ *
+ * @param {string} path
+ * @param {bigint} size
+ */
+async function readPieces (path, size) {
+  const expected = pieceCount(size);
+
+  if (expected > MAX_PIECES) {
+    throw new UsageError(`--size ${size} makes ${expected} pieces of ${formatBytes(pieceSize(size))}; a model has at most ${MAX_PIECES}`);
+  }
+
+  let text;
+
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--pieces ${path}: ${e.message}`);
+  }
+
+  try {
+    return parsePieces(text, { expected });
+  } catch (e) {
+    throw new UsageError(`--pieces ${path}: ${e.message}`);
+  }
+}
 
 runMain(spec.name, async () => {
   const { values } = parseCli(spec);
   const out = new Output(values);
   let model;
   let size;
+  let pieces;
 
   if (values.file) {
-    if (values.sha256 || values.size) {
-      throw new UsageError('give either --file or --sha256 with --size, not both');
+    if (values.sha256 || values.size || values.pieces) {
+      throw new UsageError('give either --file or --sha256 with --size and --pieces, not both');
     }
   } else if (values.sha256 && values.size) {
     model = parseModelId(values.sha256);
     size = parseByteCount('--size', values.size, { min: 1n });
+
+    if (!values.pieces) {
+      throw new UsageError('--sha256 and --size need --pieces FILE (the leaf hashes written by hash-model --pieces-out)');
+    }
+
+    pieces = await readPieces(values.pieces, size);
   } else {
-    throw new UsageError('give --file, or --sha256 and --size');
+    throw new UsageError('give --file, or --sha256 and --size with --pieces');
   }
 
   const sources = parseSources(values.source);
@@ -53,14 +93,20 @@ runMain(spec.name, async () => {
   const signer = await signerReady(values.suri);
 
   if (values.file) {
-    ({ sha256: model, size } = await sha256File(values.file));
+    ({ pieces, sha256: model, size } = await pieceManifest(values.file));
     size = BigInt(size);
-    out.line(`hashed ${values.file}: ${model} (${formatBytes(size)})`);
+    out.line(`hashed ${values.file}: ${model} (${formatBytes(size)}, ${pieces.length} pieces of ${formatBytes(pieceSize(size))})`);
 
     if (size === 0n) {
       throw new UsageError(`${values.file} is empty: a model has at least one byte`);
     }
+
+    if (pieces.length > MAX_PIECES) {
+      throw new UsageError(`${values.file} has ${pieces.length} pieces; a model has at most ${MAX_PIECES}`);
+    }
   }
+
+  const root = merkleRoot(pieces);
 
   const api = await connect(values.url);
 
@@ -76,12 +122,23 @@ runMain(spec.name, async () => {
     }
 
     const log = values.wait ? await new EventLog(api).start() : null;
-    const tx = api.tx[PALLET].registerModel(model, size, sources, minVram);
+    const tx = api.tx[PALLET].registerModel(model, size, sources, minVram, pieces);
     const res = await signAndWait(api, tx, signer);
     const { blockNumber, events } = res;
-    const doc = callDocument(`${PALLET}.registerModel`, signer, res, { minVramBytes: minVram, model, sizeBytes: size, sources });
+    const registered = events.find(({ event }) => event.section === PALLET && event.method === 'ModelRegistered');
+    const chainRoot = registered ? field(eventData(registered.event), 'pieceRoot') : undefined;
+    const pieceRoot = chainRoot === undefined || chainRoot === null ? root : String(chainRoot);
+
+    if (!sameValue(pieceRoot, root)) {
+      out.warn(`the chain's piece root ${pieceRoot} differs from the one computed here (${root})`);
+    }
+
+    const doc = callDocument(`${PALLET}.registerModel`, signer, res, {
+      minVramBytes: minVram, model, pieceCount: pieces.length, pieceRoot, pieceSize: pieceSize(size), sizeBytes: size, sources
+    });
 
     out.line(`registered ${model} in block #${blockNumber}`);
+    out.line(`  piece root ${pieceRoot} (${pieces.length} pieces of ${formatBytes(pieceSize(size))})`);
 
     for (const { event } of events) {
       if (event.section === PALLET) {

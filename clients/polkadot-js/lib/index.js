@@ -8,6 +8,7 @@ export * from './listings.js';
 export * from './numbers.js';
 export * from './output.js';
 export * from './params.js';
+export * from './pieces.js';
 export * from './range.js';
 export * from './spotcheck.js';
 export * from './units.js';

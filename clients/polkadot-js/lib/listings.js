@@ -7,6 +7,61 @@ import { formatBytes } from './units.js';
 /** Source failures in a row from which a model gets no nominations (the pallet's MAX_SOURCE_FAILURES). */
 export const MAX_SOURCE_FAILURES = 3;
 
+/** UTF-8 text of a `Bytes` codec. */
+const utf8 = (b) => Buffer.from(b.toU8a(true)).toString('utf8');
+
+/**
+ * The base URL a node declared for serving model pieces (storage `nodeEndpoints`), or null
+ * (none declared, or a runtime without the map).
+ *
+ * @param {import('@polkadot/api').ApiPromise} api
+ * @param {string} account
+ * @returns {Promise<string | null>}
+ */
+export async function nodeEndpoint (api, account) {
+  const q = api.query[PALLET]?.nodeEndpoints;
+
+  if (!q) {
+    return null;
+  }
+
+  const v = await q(account);
+
+  return v?.isSome ? utf8(v.unwrap()) : null;
+}
+
+/**
+ * A model's piece manifest on chain (storage `modelPieces`): `{ root, pieceSize, pieceCount }`, or
+ * null (none, or a runtime without the map). The leaf list itself is left out.
+ *
+ * @param {Record<string, any> | null} json the `Option` record's JSON
+ */
+export function piecesSummary (json) {
+  if (!json) {
+    return null;
+  }
+
+  return { pieceCount: Array.isArray(json.pieces) ? json.pieces.length : 0, pieceSize: Number(json.pieceSize ?? 0), root: json.root ?? null };
+}
+
+/**
+ * {@link piecesSummary} of a model, read from the chain.
+ *
+ * @param {import('@polkadot/api').ApiPromise} api
+ * @param {string} model
+ */
+export async function modelPieces (api, model) {
+  const q = api.query[PALLET]?.modelPieces;
+
+  if (!q) {
+    return null;
+  }
+
+  const v = await q(model);
+
+  return v?.isSome ? piecesSummary(v.unwrap().toJSON()) : null;
+}
+
 /** A u64/u128 from a codec's JSON (a number, or a hex string when it is too large for one). */
 const big = (v) => BigInt(v ?? 0);
 /** A u32 from a codec's JSON. */
@@ -146,16 +201,20 @@ export function modelLines (page, { details = false } = {}) {
     return lines;
   }
 
-  const header = ['MODEL', 'HOLDERS', 'TARGET', 'AVAIL', 'NOMINATED', 'DEMAND', 'SRC-FAIL', 'SIZE', 'STATE'];
+  const header = ['MODEL', 'HOLDERS', 'TARGET', 'AVAIL', 'NOMINATED', 'DEMAND', 'SRC-FAIL', 'SIZE', 'PIECES', 'STATE'];
   const rows = page.items.map((r) => [
     r.id, r.holders, r.target, r.available, r.nominated, `${r.demand.current}/${r.demand.previous}`, r.sourceFailures,
-    formatBytes(r.sizeBytes), modelState(r)
+    formatBytes(r.sizeBytes), r.pieces ? `${r.pieces.pieceCount}x${formatBytes(r.pieces.pieceSize)}` : '-', modelState(r)
   ]);
   const rendered = textTable(header, rows);
 
   lines.push(rendered[0]);
   page.items.forEach((r, i) => {
     lines.push(rendered[i + 1]);
+
+    if (r.pieces?.root) {
+      lines.push(`    piece root ${r.pieces.root}`);
+    }
 
     if (details) {
       for (const h of r.holderList ?? []) {
@@ -184,10 +243,10 @@ export function nodeLines (page, formatStake = (v) => String(v)) {
     return lines;
   }
 
-  const header = ['ACCOUNT', 'STATUS', 'QOS', 'HOLDINGS', 'NOMINATIONS', 'DISK USED/DECLARED', 'VRAM', 'STAKE'];
+  const header = ['ACCOUNT', 'STATUS', 'QOS', 'HOLDINGS', 'NOMINATIONS', 'DISK USED/DECLARED', 'VRAM', 'STAKE', 'ENDPOINT'];
   const rows = page.items.map((r) => [
     r.account, r.status, r.qos, r.holdings, r.nominations,
-    `${formatBytes(r.usedDisk)} / ${formatBytes(r.capacity.diskBytes)}`, formatBytes(r.capacity.vramBytes), formatStake(r.stake)
+    `${formatBytes(r.usedDisk)} / ${formatBytes(r.capacity.diskBytes)}`, formatBytes(r.capacity.vramBytes), formatStake(r.stake), r.endpoint ?? '-'
   ]);
 
   return [...lines, ...textTable(header, rows)];
@@ -210,14 +269,16 @@ export async function listModels (api, paging) {
   const ids = page.items.map((r) => r.id);
 
   if (ids.length) {
-    const [holders, sources] = await Promise.all([
+    const [holders, sources, pieces] = await Promise.all([
       q.holders.multi(ids),
-      q.modelSources ? q.modelSources.multi(ids) : Promise.resolve(ids.map(() => null))
+      q.modelSources ? q.modelSources.multi(ids) : Promise.resolve(ids.map(() => null)),
+      q.modelPieces ? q.modelPieces.multi(ids) : Promise.resolve(ids.map(() => null))
     ]);
 
     page.items.forEach((r, i) => {
       r.holderList = holders[i].map((h) => ({ available: h.available.isTrue, node: h.node.toString() }));
-      r.sources = sources[i] ? sources[i].map((u) => Buffer.from(u.toU8a(true)).toString('utf8')) : [];
+      r.sources = sources[i] ? sources[i].map(utf8) : [];
+      r.pieces = pieces[i]?.isSome ? piecesSummary(pieces[i].unwrap().toJSON()) : null;
     });
   }
 
@@ -239,9 +300,19 @@ export async function listNodes (api, paging) {
     .sort((a, b) => compareKeys([Number(a.info.joinedAt), Number(b.info.joinedAt)], [a.account, b.account]));
   const page = paginate(sorted, paging);
   const accounts = page.items.map((n) => n.account);
-  const [holdings, nominations] = accounts.length
-    ? await Promise.all([q.nodeHoldings.multi(accounts), q.nodeNominations.multi(accounts)])
-    : [[], []];
+  const [holdings, nominations, endpoints] = accounts.length
+    ? await Promise.all([
+      q.nodeHoldings.multi(accounts),
+      q.nodeNominations.multi(accounts),
+      q.nodeEndpoints ? q.nodeEndpoints.multi(accounts) : Promise.resolve(accounts.map(() => null))
+    ])
+    : [[], [], []];
 
-  return { ...page, items: page.items.map((n, i) => nodeRow(n.account, n.info, holdings[i].length, nominations[i].length)) };
+  return {
+    ...page,
+    items: page.items.map((n, i) => ({
+      ...nodeRow(n.account, n.info, holdings[i].length, nominations[i].length),
+      endpoint: endpoints[i]?.isSome ? utf8(endpoints[i].unwrap()) : null
+    }))
+  };
 }

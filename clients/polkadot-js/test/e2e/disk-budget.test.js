@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { enumName, field, PALLET } from '../../lib/index.js';
+import { enumName, field, PALLET, pieceManifestOf } from '../../lib/index.js';
 import {
   deregisterModel, filesOfModel, forModel, listFiles, LOCAL_KEYS, recentEvents, registerModel, setupChain, SKIP, tail,
   teardownChain, until
@@ -42,7 +42,7 @@ describe('disk budget', () => {
       const id = sha256Hex(data);
       const url = server.add('/big.bin', data);
 
-      await registerModel(ctx, id, data.length, [url]);
+      await registerModel(ctx, id, data.length, [url], { pieces: pieceManifestOf(data).pieces });
 
       const declined = await ctx.log.waitFor(PALLET, 'NominationDeclined', forModel(id), ctx.blocks(60), {
         count: LOCAL_KEYS.length,

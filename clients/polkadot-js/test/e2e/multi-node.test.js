@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { eventData, executorInput, field, formatEvent, PALLET, runtimeApi, sameValue, sha256File, signAndWait, signerFrom, spotCheckFile } from '../../lib/index.js';
+import { eventData, executorInput, field, formatEvent, PALLET, pieceManifestOf, runtimeApi, sameValue, sha256File, signAndWait, signerFrom, spotCheckFile } from '../../lib/index.js';
 import { NODE_BINARY, SKIP, tail, until } from '../support/e2e.js';
 import { pseudoRandomBytes, sha256Hex } from '../support/fixtures.js';
 import { ModelServer } from '../support/model-server.js';
@@ -87,7 +87,7 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
 
     const path = `/${name}.bin`;
 
-    models[name] = { file, id: sha256Hex(data), minVram, name, path, size, url: server.add(path, data) };
+    models[name] = { file, id: sha256Hex(data), minVram, name, path, pieces: pieceManifestOf(data).pieces, size, url: server.add(path, data) };
 
     return models[name];
   }
@@ -249,7 +249,7 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
     const b = makeModel('big-vram', 8 * MIB + 3, BIG_VRAM);
     const nonce = (await net.api.rpc.system.accountNextIndex(user.address)).toNumber();
 
-    await Promise.all([a, b].map((m, i) => signAndWait(net.api, net.api.tx[PALLET].registerModel(m.id, m.size, [m.url], m.minVram), user, { nonce: nonce + i })));
+    await Promise.all([a, b].map((m, i) => signAndWait(net.api, net.api.tx[PALLET].registerModel(m.id, m.size, [m.url], m.minVram, m.pieces), user, { nonce: nonce + i })));
 
     const nominated = await net.log.waitFor(PALLET, 'DownloadNominated', forModel(a.id), blocks(5), { count: PARAMS.initial_replicas });
     const stored = await net.log.waitFor(PALLET, 'ModelStored', forModel(a.id), blocks(PARAMS.download_deadline), {

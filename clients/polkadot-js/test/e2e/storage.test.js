@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { enumName, eventData, executorInput, field, PALLET, runtimeApi, sha256File, signAndWait, spotCheckFile } from '../../lib/index.js';
+import { enumName, eventData, executorInput, field, merkleRoot, PALLET, pieceManifestOf, runtimeApi, sha256File, signAndWait, spotCheckFile } from '../../lib/index.js';
 import {
   accountHex, deregisterModel, EXECUTORS, filesOfModel, forModel, forTask, LOCAL_KEYS, recentEvents, registerModel,
   setupChain, SKIP, storedPath, tail, teardownChain, until, USER_SURI
@@ -53,7 +53,7 @@ describe('model storage and tasks on a dev node', () => {
     const path = `/${name}.bin`;
     const url = server.add(path, data, opts);
 
-    models[name] = { file, id: sha256Hex(data), path, size: data.length, url };
+    models[name] = { file, id: sha256Hex(data), path, pieces: pieceManifestOf(data).pieces, size: data.length, url };
 
     return models[name];
   }
@@ -86,7 +86,7 @@ describe('model storage and tasks on a dev node', () => {
 
   it('nominates the local nodes, which download, verify and confirm the model', { skip: SKIP, timeout: 600_000 }, () => step(async () => {
     const m = makeModel('happy');
-    const { events } = await registerModel(ctx, m.id, m.size, [m.url]);
+    const { events } = await registerModel(ctx, m.id, m.size, [m.url], { pieces: m.pieces });
 
     assert.ok(events.some(({ event }) => event.section === PALLET && event.method === 'ModelRegistered'), 'ModelRegistered');
 
@@ -216,6 +216,7 @@ describe('model storage and tasks on a dev node', () => {
     const status = JSON.parse((await script('status.js', ['model', m.id, '--json', ...common])).stdout);
 
     assert.equal(status.holders.length, N, 'status model lists the holders');
+    assert.deepEqual(status.pieces, { pieceCount: m.pieces.length, pieceSize: 4 * MIB, root: merkleRoot(m.pieces) }, 'status model shows the piece manifest');
 
     const node = await script('status.js', ['node', LOCAL_KEYS[0], ...common]);
 
@@ -244,6 +245,8 @@ describe('model storage and tasks on a dev node', () => {
     assert.ok(listed, 'list-models lists the model');
     assert.equal(listed.holders, N, 'with its holders');
     assert.equal(listed.holderList.length, N);
+    assert.equal(listed.pieces?.root, merkleRoot(m.pieces), 'and its piece root');
+    assert.equal(listed.pieces?.pieceCount, m.pieces.length, 'and its piece count');
 
     const nodes = JSON.parse((await script('list-nodes.js', ['--json', '--per-page', '1', ...common])).stdout);
 
@@ -280,7 +283,7 @@ describe('model storage and tasks on a dev node', () => {
     const cutAt = Math.floor(m.size * 0.4);
 
     server.dieOnce(m.path, { afterBytes: cutAt, downMs: 3_000 });
-    await registerModel(ctx, m.id, m.size, [m.url]);
+    await registerModel(ctx, m.id, m.size, [m.url], { pieces: m.pieces });
     await ctx.log.waitFor(PALLET, 'ModelStored', forModel(m.id), ctx.blocks(60), {
       count: N,
       failOn: [{ filter: forModel(m.id), method: 'NominationDeclined', section: PALLET }]
@@ -314,7 +317,7 @@ describe('model storage and tasks on a dev node', () => {
   it('never confirms a tampered file; one machine blames the source once; the owner\'s new source replicates it', { skip: SKIP, timeout: 600_000 }, () => step(async () => {
     const m = makeModel('tampered', { tamper: true });
 
-    await registerModel(ctx, m.id, m.size, [m.url]);
+    await registerModel(ctx, m.id, m.size, [m.url], { pieces: m.pieces });
 
     const declined = await ctx.log.waitFor(PALLET, 'NominationDeclined', forModel(m.id), ctx.blocks(60), {
       count: N,

@@ -233,9 +233,22 @@ export function filesOfModel (ctx, model) {
   return listFiles(ctx.storeDir).filter((f) => f.path.toLowerCase().includes(hex));
 }
 
-/** Register a model as the user; returns the extrinsic's result. */
-export function registerModel (ctx, model, size, urls, minVram = 0) {
-  return signAndWait(ctx.api, ctx.api.tx[PALLET].registerModel(model, size, urls, minVram), ctx.user);
+/**
+ * Register a model as the user with its piece leaf hashes; returns the extrinsic's result.
+ *
+ * @param {any} ctx
+ * @param {string} model
+ * @param {number | bigint} size
+ * @param {string[]} urls
+ * @param {{ pieces: string[], minVram?: number | bigint }} opts `pieces`: the leaves
+ *   (`pieceManifestOf(data).pieces`)
+ */
+export function registerModel (ctx, model, size, urls, { minVram = 0, pieces }) {
+  if (!Array.isArray(pieces)) {
+    throw new TypeError('registerModel: the piece leaf hashes are required');
+  }
+
+  return signAndWait(ctx.api, ctx.api.tx[PALLET].registerModel(model, size, urls, minVram, pieces), ctx.user);
 }
 
 /** Deregister a model as its owner (the user). */

@@ -1,5 +1,8 @@
-// An HTTP server for model files held in memory, with Range support and fault injection:
-// serve tampered bytes, die in the middle of a body and come back, and record every request.
+// An HTTP server for model files (held in memory or read from disk), with Range support, an
+// optional rate limit (bytes per second over all requests, like an uplink) and fault injection:
+// serve tampered bytes, die in the middle of a body and come back, be stopped and restarted on
+// the same port; every request and the body bytes sent for it are recorded.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createServer } from 'node:http';
 
 import { parseRange } from '../../lib/range.js';
@@ -20,10 +23,53 @@ export class ModelServer {
   /** Fault applied to the next request(s) of a path: see {@link dieOnce}. */
   #dieOnce = new Map();
   #stopped = false;
+  /** Rate limit in bytes per second (0: none) and its token bucket, shared by all requests. */
+  #rate = 0;
+  #tokens = 0;
+  #refilledAt = 0;
+  /** Descriptors of files served from disk. */
+  #fds = [];
 
-  /** @param {{ host?: string }} [opts] */
-  constructor ({ host = '127.0.0.1' } = {}) {
+  /** @param {{ host?: string, rateLimit?: number }} [opts] `rateLimit`: bytes per second over all requests (0 or absent: none) */
+  constructor ({ host = '127.0.0.1', rateLimit = 0 } = {}) {
     this.#host = host;
+    this.setRateLimit(rateLimit);
+  }
+
+  /**
+   * Limit the body bytes sent per second over all requests together (0: no limit). Applies to
+   * bodies already being sent too.
+   *
+   * @param {number} bytesPerSecond
+   */
+  setRateLimit (bytesPerSecond) {
+    if (!(bytesPerSecond >= 0) || !Number.isFinite(bytesPerSecond)) {
+      throw new RangeError(`rate limit: bytes per second >= 0, got ${bytesPerSecond}`);
+    }
+
+    this.#rate = bytesPerSecond;
+    this.#tokens = 0;
+    this.#refilledAt = performance.now();
+  }
+
+  /** The rate limit in bytes per second (0: none). */
+  get rateLimit () {
+    return this.#rate;
+  }
+
+  /**
+   * Serve a file from disk at `path` (read as requests come, never held in memory).
+   *
+   * @param {string} path e.g. `/model.bin`
+   * @param {string} file path on disk
+   */
+  addFile (path, file) {
+    const fd = openSync(file, 'r');
+
+    this.#fds.push(fd);
+    this.#files.set(path, { fd, length: Number(fstatSync(fd).size) });
+
+    return this.url(path);
   }
 
   /**
@@ -76,9 +122,35 @@ export class ModelServer {
     return this.requests.filter((r) => r.path === path);
   }
 
-  /** Body bytes sent for a path, over all requests. @param {string} path */
-  bytesServed (path) {
-    return this.requestsFor(path).reduce((n, r) => n + r.sent, 0);
+  /**
+   * Body bytes sent for a path, over all requests or those since a {@link mark}.
+   *
+   * @param {string} path
+   * @param {{ since?: number }} [opts]
+   */
+  bytesServed (path, { since = 0 } = {}) {
+    return this.requests.slice(since).filter((r) => r.path === path).reduce((n, r) => n + r.sent, 0);
+  }
+
+  /** Body bytes sent for every path, over all requests or those since a {@link mark}. */
+  totalBytesServed ({ since = 0 } = {}) {
+    return this.requests.slice(since).reduce((n, r) => n + r.sent, 0);
+  }
+
+  /** Body bytes sent so far, per path. @returns {Record<string, number>} */
+  bytesByPath () {
+    const out = {};
+
+    for (const r of this.requests) {
+      out[r.path] = (out[r.path] ?? 0) + r.sent;
+    }
+
+    return out;
+  }
+
+  /** A position in the request record, for `since` options. */
+  mark () {
+    return this.requests.length;
   }
 
   async start (port = 0) {
@@ -100,10 +172,41 @@ export class ModelServer {
     return this;
   }
 
-  /** Stop for good (also cancels a pending come-back after {@link dieOnce}). */
+  /**
+   * Stop: every connection is cut and the port closed (also cancels a pending come-back after
+   * {@link dieOnce}). {@link restart} listens again on the same port.
+   */
   async stop () {
     this.#stopped = true;
     await this.#close();
+  }
+
+  /** Listen again on the port of the last start (after {@link stop}); a no-op while up. */
+  async restart () {
+    if (this.up) {
+      return this;
+    }
+
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.start(this.#port);
+      } catch (e) {
+        if (attempt >= 50) {
+          throw e;
+        }
+
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  /** Stop, and close the files served from disk. */
+  async close () {
+    await this.stop();
+
+    for (const fd of this.#fds.splice(0)) {
+      closeSync(fd);
+    }
   }
 
   async #close () {
@@ -227,9 +330,55 @@ export class ModelServer {
     });
   }
 
-  /** Write body[from, to) with back-pressure, counting what was handed to the socket. */
+  /**
+   * Milliseconds to wait before `n` more bytes may be sent under the rate limit (0: send now,
+   * and they are counted).
+   */
+  #wait (n) {
+    if (!this.#rate) {
+      return 0;
+    }
+
+    const now = performance.now();
+    // At most a tenth of a second of burst.
+    const cap = Math.max(n, this.#rate / 10);
+
+    this.#tokens = Math.min(cap, this.#tokens + ((now - this.#refilledAt) * this.#rate) / 1000);
+    this.#refilledAt = now;
+
+    if (this.#tokens >= n) {
+      this.#tokens -= n;
+
+      return 0;
+    }
+
+    return Math.max(1, Math.ceil(((n - this.#tokens) * 1000) / this.#rate));
+  }
+
+  /** Bytes [from, to) of a served body (a Buffer, or a file on disk). */
+  static #slice (body, from, to) {
+    if (Buffer.isBuffer(body)) {
+      return body.subarray(from, to);
+    }
+
+    const buf = Buffer.allocUnsafe(to - from);
+    let got = 0;
+
+    while (got < buf.length) {
+      const n = readSync(body.fd, buf, got, buf.length - got, from + got);
+
+      if (n === 0) {
+        throw new Error(`short read at ${from + got}`);
+      }
+
+      got += n;
+    }
+
+    return buf;
+  }
+
+  /** Write body[from, to) with back-pressure and the rate limit, counting what was handed to the socket. */
   #pump (res, body, from, to, record, onDone) {
-    const chunk = 64 * 1024;
     let pos = from;
     const step = () => {
       while (pos < to) {
@@ -237,8 +386,17 @@ export class ModelServer {
           return;
         }
 
+        const chunk = this.#rate ? Math.max(4096, Math.min(64 * 1024, Math.floor(this.#rate / 50))) : 64 * 1024;
         const end = Math.min(to, pos + chunk);
-        const ok = res.write(body.subarray(pos, end));
+        const delay = this.#wait(end - pos);
+
+        if (delay) {
+          setTimeout(step, delay);
+
+          return;
+        }
+
+        const ok = res.write(ModelServer.#slice(body, pos, end));
 
         record.sent += end - pos;
         pos = end;

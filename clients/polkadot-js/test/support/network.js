@@ -14,7 +14,7 @@
 // on the same base path and ports, overwrite a file in its model store while it runs — which is
 // simplest when the test itself owns the child processes. Nothing here needs more than
 // `child_process` and the existing `node-process.js`.
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, writeSync, fstatSync, rmSync, createWriteStream, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, writeSync, fstatSync, readFileSync, rmSync, createWriteStream, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { base58Encode, cryptoWaitReady, ed25519PairFromSeed } from '@polkadot/util-crypto';
 
 import {
-  connect, EventLog, formatEvent, insertKey, KEY_TYPE, mergeParams, PALLET, readParams, runtimeApi, signAndWait,
+  connect, EventLog, formatEvent, insertKey, KEY_TYPE, mergeParams, nodeEndpoint, PALLET, readParams, runtimeApi, signAndWait,
   signerFrom, sudoAndWait, tokenInfo
 } from '../../lib/index.js';
 import { freePort, LOG_DIR, nodeExtraArgs, nodeLogFilter, spawnNode } from './node-process.js';
@@ -34,11 +34,20 @@ export const VALIDATORS = [
   { flag: '--charlie', name: 'charlie', suri: '//Charlie' }
 ];
 
-/** Storage nodes (not validators), in order; their model-registry keys are these dev accounts. */
+/**
+ * Storage nodes (not validators), in order; their model-registry keys are these dev accounts,
+ * all endowed by the `local_testnet` preset (the well-known accounts and their `//stash`
+ * accounts; `//Alice//stash` is the model owner, {@link USER_SURI}).
+ */
 export const STORAGE_NODES = [
   { name: 'dave', suri: '//Dave' },
   { name: 'eve', suri: '//Eve' },
-  { name: 'ferdie', suri: '//Ferdie' }
+  { name: 'ferdie', suri: '//Ferdie' },
+  { name: 'bob-stash', suri: '//Bob//stash' },
+  { name: 'charlie-stash', suri: '//Charlie//stash' },
+  { name: 'dave-stash', suri: '//Dave//stash' },
+  { name: 'eve-stash', suri: '//Eve//stash' },
+  { name: 'ferdie-stash', suri: '//Ferdie//stash' }
 ];
 
 /** Root of the local chain. */
@@ -70,6 +79,60 @@ export const CAPACITY = {
   storage: { diskBytes: 100n * 1024n ** 3n, vramBytes: 80n * 1024n ** 3n },
   validator: { diskBytes: 100n * 1024n ** 3n, vramBytes: 24n * 1024n ** 3n }
 };
+
+/**
+ * Parse Prometheus text exposition into series: `{ name, labels, value }` for every sample line
+ * (comments and blank lines skipped).
+ *
+ * @param {string} text
+ * @returns {{ name: string, labels: Record<string, string>, value: number }[]}
+ */
+export function parsePrometheus (text) {
+  const out = [];
+
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+
+    if (!line || line.startsWith('#')) {
+      continue;
+    }
+
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/.exec(line);
+
+    if (!m) {
+      continue;
+    }
+
+    const labels = {};
+
+    for (const [, k, v] of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[k] = v.replace(/\\(["\\])/g, '$1').replace(/\\n/g, '\n');
+    }
+
+    out.push({ labels, name: m[1], value: Number(m[3]) });
+  }
+
+  return out;
+}
+
+/**
+ * Sum of the series of a metric whose labels include `labels` (0 when there is none). The name
+ * also matches with Substrate's `substrate_` prefix.
+ *
+ * @param {ReturnType<typeof parsePrometheus>} series
+ * @param {string} name
+ * @param {Record<string, string>} [labels]
+ */
+export function metricValue (series, name, labels = {}) {
+  return series
+    .filter((s) => (s.name === name || s.name === `substrate_${name}`) && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
+    .reduce((n, s) => n + s.value, 0);
+}
+
+/** The `model` label of the node's per-model metrics: the first 8 bytes of the id, hex (no 0x). */
+export function modelLabel (model) {
+  return model.replace(/^0x/i, '').toLowerCase().slice(0, 16);
+}
 
 /** The fixed node key (64 hex digits, an ed25519 secret seed) of the node at `index`. */
 export function nodeKeyOf (index) {
@@ -119,10 +182,13 @@ export class NetworkNode {
   /** Every process started for this node, oldest first (pid, exit). */
   history = [];
 
+  /** Whether the next start passes `--model-serve-corrupt` (the node serves corrupted pieces). */
+  serveCorrupt = false;
+
   /**
    * @param {LocalNetwork} net
    * @param {{ index: number, name: string, suri: string, validator: boolean, flag?: string,
-   *   ports: { rpc: number, p2p: number, prometheus: number }, workerArgs: string[] }} spec
+   *   ports: { rpc: number, p2p: number, prometheus: number, model: number }, workerArgs: string[], serveCorrupt?: boolean }} spec
    */
   constructor (net, spec) {
     this.net = net;
@@ -133,6 +199,7 @@ export class NetworkNode {
     this.flag = spec.flag;
     this.ports = spec.ports;
     this.workerArgs = spec.workerArgs;
+    this.serveCorrupt = !!spec.serveCorrupt;
     this.nodeKey = nodeKeyOf(spec.index);
     this.peerId = peerIdOf(this.nodeKey);
     this.basePath = join(net.baseDir, spec.name, 'base');
@@ -145,6 +212,16 @@ export class NetworkNode {
 
   get url () {
     return `ws://127.0.0.1:${this.ports.rpc}`;
+  }
+
+  /** The base URL this node serves model pieces at (`--model-public-url`), declared on chain. */
+  get publicUrl () {
+    return `http://127.0.0.1:${this.ports.model}`;
+  }
+
+  /** Its Prometheus endpoint. */
+  get metricsUrl () {
+    return `http://127.0.0.1:${this.ports.prometheus}/metrics`;
   }
 
   /** This node's libp2p address, for `--bootnodes`. */
@@ -172,6 +249,10 @@ export class NetworkNode {
       '--rpc-port', String(this.ports.rpc),
       '--rpc-methods', 'unsafe',
       '--prometheus-port', String(this.ports.prometheus),
+      '--model-public-url', this.publicUrl,
+      '--model-serve-addr', `127.0.0.1:${this.ports.model}`,
+      ...(this.net.uploadLimit !== undefined ? ['--model-upload-limit', String(this.net.uploadLimit)] : []),
+      ...(this.serveCorrupt ? ['--model-serve-corrupt'] : []),
       '--no-mdns',
       '--no-telemetry',
       ...(boot !== this ? ['--bootnodes', boot.multiaddr] : []),
@@ -183,8 +264,17 @@ export class NetworkNode {
     ];
   }
 
-  /** Start the process (again) with the same base path, store and ports; connect polkadot.js. */
-  async start () {
+  /**
+   * Start the process (again) with the same base path, store and ports; connect polkadot.js.
+   *
+   * @param {{ serveCorrupt?: boolean }} [opts] `serveCorrupt`: from now on, start with (true) or
+   *   without (false) `--model-serve-corrupt`; unchanged when absent
+   */
+  async start ({ serveCorrupt } = {}) {
+    if (serveCorrupt !== undefined) {
+      this.serveCorrupt = serveCorrupt;
+    }
+
     if (this.running) {
       throw new Error(`${this.name} is already running (pid ${this.proc.pid})`);
     }
@@ -223,13 +313,69 @@ export class NetworkNode {
     return this.proc?.exitInfo();
   }
 
-  /** Stop cleanly (unless already gone) and start again on the same base path, store and ports. */
-  async restart () {
+  /**
+   * Stop cleanly (unless already gone) and start again on the same base path, store and ports.
+   *
+   * @param {{ serveCorrupt?: boolean }} [opts] see {@link start}
+   */
+  async restart (opts = {}) {
     if (this.running) {
       await this.stop();
     }
 
-    return this.start();
+    return this.start(opts);
+  }
+
+  /** Every sample of the node's Prometheus endpoint (see {@link parsePrometheus}). */
+  async metrics () {
+    const res = await fetch(this.metricsUrl, { signal: AbortSignal.timeout(5_000) });
+
+    if (!res.ok) {
+      throw new Error(`${this.name}: GET ${this.metricsUrl}: HTTP ${res.status}`);
+    }
+
+    return parsePrometheus(await res.text());
+  }
+
+  /**
+   * A metric of this node: the sum of its series whose labels include `labels` (0 when none).
+   * `labels.model` may be a full 0x model id: it is cut to the node's label (first 8 bytes).
+   *
+   * @param {string} name e.g. `modelnet_model_bytes_received_total`
+   * @param {Record<string, string>} [labels] e.g. `{ kind: 'holder' }`
+   */
+  async metric (name, labels = {}) {
+    const want = { ...labels };
+
+    if (want.model?.startsWith('0x') && want.model.length === 66) {
+      want.model = modelLabel(want.model);
+    }
+
+    return metricValue(await this.metrics(), name, want);
+  }
+
+  /** The endpoint this node's account declared on chain (`nodeEndpoints`), or null. */
+  endpointOnChain (api = this.net.api) {
+    return nodeEndpoint(api, this.address);
+  }
+
+  /** Lines of this node's log (all its runs) that match `pattern`. */
+  logLines (pattern) {
+    try {
+      return readFileSync(this.logFile, 'utf8').split('\n').filter((l) => pattern.test(l));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Delete a stored model file behind the node's back; whether there was one. */
+  deleteModel (model) {
+    const path = this.modelPath(model);
+    const had = existsSync(path);
+
+    rmSync(path, { force: true });
+
+    return had;
   }
 
   /** Path of a stored model in this node's store (`<store>/models/<sha256 hex>`). */
@@ -294,15 +440,19 @@ export class LocalNetwork {
 
   /**
    * @param {{ binary: string, name?: string, validators?: number, storage?: number, baseDir?: string,
-   *   ports?: { rpc: number, p2p: number, prometheus: number }, storageWorkerFlag?: boolean, maxBytes?: number | bigint,
-   *   extraArgs?: string[], readyTimeoutMs?: number }} opts
+   *   ports?: { rpc: number, p2p: number, prometheus: number, model?: number }, storageWorkerFlag?: boolean, maxBytes?: number | bigint,
+   *   extraArgs?: string[], readyTimeoutMs?: number, serveCorrupt?: string[], uploadLimit?: number | bigint }} opts
    *   `ports`: first port of each kind (node i uses first + i); free ports are picked when absent.
+   *   The model-serving port (`--model-public-url http://127.0.0.1:<port>`) defaults to
+   *   `rpc + 100 + i` with fixed ports.
    *   `baseDir`: where the nodes' base paths and stores go (default: a new temporary directory,
    *   removed by {@link shutdown} unless asked to keep it).
+   *   `serveCorrupt`: names of nodes started with `--model-serve-corrupt`.
+   *   `uploadLimit`: `--model-upload-limit` (bytes per second) of every node.
    */
   constructor ({
-    baseDir, binary, extraArgs = [], maxBytes, name = 'net', ports, readyTimeoutMs = 180_000, storage = 2,
-    storageWorkerFlag = STORAGE_NODES_GET_WORKER_FLAG, validators = 3
+    baseDir, binary, extraArgs = [], maxBytes, name = 'net', ports, readyTimeoutMs = 180_000, serveCorrupt = [], storage = 2,
+    storageWorkerFlag = STORAGE_NODES_GET_WORKER_FLAG, uploadLimit, validators = 3
   }) {
     if (validators < 1 || validators > VALIDATORS.length) {
       throw new Error(`validators: 1..${VALIDATORS.length} (the local_testnet authorities), got ${validators}`);
@@ -323,6 +473,8 @@ export class LocalNetwork {
     this.maxBytes = maxBytes;
     this.extraArgs = extraArgs;
     this.readyTimeoutMs = readyTimeoutMs;
+    this.serveCorrupt = serveCorrupt;
+    this.uploadLimit = uploadLimit;
     this.stamp = new Date().toISOString().replace(/[:.]/g, '-');
     mkdirSync(this.baseDir, { recursive: true });
   }
@@ -350,7 +502,7 @@ export class LocalNetwork {
   async #ports (count) {
     if (this.portBase) {
       return Array.from({ length: count }, (_, i) => ({
-        p2p: this.portBase.p2p + i, prometheus: this.portBase.prometheus + i, rpc: this.portBase.rpc + i
+        model: (this.portBase.model ?? this.portBase.rpc + 100) + i, p2p: this.portBase.p2p + i, prometheus: this.portBase.prometheus + i, rpc: this.portBase.rpc + i
       }));
     }
 
@@ -369,7 +521,7 @@ export class LocalNetwork {
     const out = [];
 
     for (let i = 0; i < count; i++) {
-      out.push({ p2p: await pick(), prometheus: await pick(), rpc: await pick() });
+      out.push({ model: await pick(), p2p: await pick(), prometheus: await pick(), rpc: await pick() });
     }
 
     return out;
@@ -404,7 +556,7 @@ export class LocalNetwork {
       }))
     ];
 
-    this.nodes = specs.map((s, index) => new NetworkNode(this, { ...s, index, ports: ports[index] }));
+    this.nodes = specs.map((s, index) => new NetworkNode(this, { ...s, index, ports: ports[index], serveCorrupt: this.serveCorrupt.includes(s.name) }));
 
     return this.nodes;
   }
@@ -487,6 +639,27 @@ export class LocalNetwork {
     this.log.onRecord((r) => this.eventsFile.write(`${formatEvent(r)}\n`));
 
     return this.log;
+  }
+
+  /**
+   * Wait until every running node's account declared its serving endpoint on chain
+   * (`nodeEndpoints`, set by the node's worker after it joined); the endpoints by node name.
+   */
+  async waitForEndpoints (timeoutMs = 180_000) {
+    const found = {};
+
+    await poll('every node declared its endpoint', async () => {
+      for (const n of this.nodes.filter((x) => x.running)) {
+        found[n.name] = await n.endpointOnChain();
+      }
+
+      return Object.values(found).every((e) => e !== null);
+    }, timeoutMs, 1_000).catch((e) => {
+      e.message += ` (declared: ${JSON.stringify(found)})`;
+      throw e;
+    });
+
+    return found;
   }
 
   /** Whether each node's keystore holds exactly its own model-registry key among the network's. */

@@ -145,16 +145,20 @@ export async function spawnNode ({ args, binary, logFile, name, readyTimeoutMs =
  * Start a dev node.
  *
  * @param {{ name: string, binary: string, modelStore: string, maxBytes?: number | bigint, extraArgs?: string[], readyTimeoutMs?: number }} opts
- * @returns {Promise<{ url: string, rpcPort: number, pid: number, logFile: string, args: string[], stop: () => Promise<void>, exited: () => boolean }>}
+ * @returns {Promise<{ url: string, rpcPort: number, prometheusPort: number, publicUrl: string, pid: number, logFile: string, args: string[],
+ *   stop: () => Promise<void>, exited: () => boolean }>} `publicUrl`: where the node serves model pieces (`--model-public-url`)
  */
 export async function startNode ({ binary, extraArgs = [], maxBytes, modelStore, name, readyTimeoutMs = 120_000 }) {
-  const [rpcPort, p2pPort, promPort] = [await freePort(), await freePort(), await freePort()];
+  const [rpcPort, p2pPort, promPort, modelPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const publicUrl = `http://127.0.0.1:${modelPort}`;
   const logFile = join(LOG_DIR, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
   const args = [
     '--dev', '--tmp',
     '--rpc-port', String(rpcPort),
     '--port', String(p2pPort),
     '--prometheus-port', String(promPort),
+    '--model-public-url', publicUrl,
+    '--model-serve-addr', `127.0.0.1:${modelPort}`,
     '--no-mdns',
     '--offchain-worker', 'always',
     '--model-store', modelStore,
@@ -170,6 +174,8 @@ export async function startNode ({ binary, extraArgs = [], maxBytes, modelStore,
     exited: node.exited,
     logFile,
     pid: node.pid,
+    prometheusPort: promPort,
+    publicUrl,
     rpcPort,
     stop: () => node.stop(),
     url: `ws://127.0.0.1:${rpcPort}`

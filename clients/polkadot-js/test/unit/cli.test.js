@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
+import { pieceManifestOf } from '../../lib/pieces.js';
 import { pseudoRandomBytes, sha256Hex } from '../support/fixtures.js';
 
 const BIN = new URL('../../bin/', import.meta.url).pathname;
@@ -67,21 +68,28 @@ describe('scripts', () => {
     });
   });
 
-  it('hash-model prints sha256 and size', () => {
+  it('hash-model prints sha256, size and the piece manifest', () => {
     const data = pseudoRandomBytes('cli', 2 * 1024 * 1024 + 3);
     const path = join(dir, 'm.bin');
+    const piecesFile = join(dir, 'm.pieces');
+    const leaf = pieceManifestOf(data).pieces[0];
 
     writeFileSync(path, data);
 
     const r = run('hash-model.js', ['--json', path]);
 
     assert.equal(r.status, 0, r.stderr);
-    assert.deepEqual(JSON.parse(r.stdout), { file: path, sha256: sha256Hex(data), size: data.length });
+    assert.deepEqual(JSON.parse(r.stdout), {
+      file: path, pieceCount: 1, pieceRoot: leaf, pieceSize: 4 * 1024 * 1024, sha256: sha256Hex(data), size: data.length
+    });
 
-    const plain = run('hash-model.js', [path]);
+    const plain = run('hash-model.js', [path, '--pieces-out', piecesFile]);
 
     assert.match(plain.stdout, new RegExp(`sha256: ${sha256Hex(data)}`));
     assert.match(plain.stdout, new RegExp(`size: +${data.length} `));
+    assert.match(plain.stdout, /pieces: 1 of 4\.00 MiB/);
+    assert.match(plain.stdout, new RegExp(`root: +${leaf}`));
+    assert.equal(readFileSync(piecesFile, 'utf8'), `${leaf}\n`, 'one leaf per line');
     assert.equal(run('hash-model.js', ['--id', path]).stdout, `${sha256Hex(data)}\n`);
     assert.equal(run('hash-model.js', ['--id', '--json', path]).status, 2);
   });
@@ -120,13 +128,28 @@ describe('scripts', () => {
   });
 
   it('validate arguments before connecting (usage errors exit 2)', async () => {
+    // Piece files: one leaf (right for a size up to 4 MiB), two leaves, and a bad line.
+    const one = join(dir, 'one.pieces');
+    const two = join(dir, 'two.pieces');
+    const bad = join(dir, 'bad.pieces');
+
+    writeFileSync(one, `${MODEL}\n`);
+    writeFileSync(two, `${MODEL}\n${MODEL}\n`);
+    writeFileSync(bad, `${MODEL}\n0x1234\n`);
+
     const cases = [
-      ['register-model.js', ['--sha256', '0x12', '--size', '1', '--source', 'http://x/']],
-      ['register-model.js', ['--sha256', MODEL, '--size', '1']],
-      ['register-model.js', ['--sha256', MODEL, '--size', '0', '--source', 'http://x/']],
-      ['register-model.js', ['--sha256', MODEL, '--size', '20000000000000000000', '--source', 'http://x/']],
-      ['register-model.js', ['--sha256', MODEL, '--size', '1', '--source', 'http://x/', '--wait-stored', '0']],
-      ['register-model.js', ['--sha256', MODEL, '--size', '1', '--source', 'http://x/', '--timeout', '1.5']],
+      ['register-model.js', ['--sha256', '0x12', '--size', '1', '--pieces', one, '--source', 'http://x/']],
+      ['register-model.js', ['--sha256', MODEL, '--size', '1', '--pieces', one]],
+      ['register-model.js', ['--sha256', MODEL, '--size', '0', '--pieces', one, '--source', 'http://x/']],
+      ['register-model.js', ['--sha256', MODEL, '--size', '20000000000000000000', '--pieces', one, '--source', 'http://x/']],
+      ['register-model.js', ['--sha256', MODEL, '--size', '1', '--pieces', one, '--source', 'http://x/', '--wait-stored', '0']],
+      ['register-model.js', ['--sha256', MODEL, '--size', '1', '--pieces', one, '--source', 'http://x/', '--timeout', '1.5']],
+      ['register-model.js', ['--sha256', MODEL, '--size', '1', '--source', 'http://x/']],
+      ['register-model.js', ['--sha256', MODEL, '--size', '1', '--pieces', two, '--source', 'http://x/']],
+      ['register-model.js', ['--sha256', MODEL, '--size', '5MiB', '--pieces', bad, '--source', 'http://x/']],
+      ['register-model.js', ['--sha256', MODEL, '--size', '1', '--pieces', join(dir, 'missing.pieces'), '--source', 'http://x/']],
+      ['register-model.js', ['--sha256', MODEL, '--size', '300GiB', '--pieces', one, '--source', 'http://x/']],
+      ['register-model.js', ['--file', one, '--pieces', one, '--source', 'http://x/']],
       ['create-task.js', ['--model', MODEL, '--fee', '1']],
       ['create-task.js', ['--model', MODEL, '--input', 'x', '--fee', 'lots']],
       ['create-task.js', ['--model', MODEL, '--input', 'x', '--fee', '1', '--verify', 'f']],
@@ -157,7 +180,7 @@ describe('scripts', () => {
       ['list-nodes.js', ['--page', '-2']],
       ['list-nodes.js', ['--url', 'ws://a', '--ws', 'ws://b']],
       ['serve-model.js', ['x', '--port', '65536']],
-      ['local-network.js', ['--storage', '4']]
+      ['local-network.js', ['--storage', '9']]
     ];
     const withUrl = (s, a) => (NO_CHAIN.includes(s) || a.includes('--url') || a.includes('--ws') ? a : [...a, ...NOWHERE]);
     const results = await runAll(cases.map(([s, a]) => [s, withUrl(s, a)]));

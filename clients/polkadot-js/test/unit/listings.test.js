@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { modelLines, modelRow, nodeLines, nodeRow, pageHeading, paginate, sortModelRows, sortNodeRows } from '../../lib/index.js';
+import { modelLines, modelRow, nodeLines, nodeRow, pageHeading, paginate, piecesSummary, sortModelRows, sortNodeRows } from '../../lib/index.js';
 
 const modelJson = (over = {}) => ({
   available: 2,
@@ -64,17 +64,22 @@ describe('listings', () => {
 
     page.items[0].holderList = [{ available: false, node: '5H' }];
     page.items[0].sources = ['http://x/m'];
+    page.items[0].pieces = piecesSummary({ pieceSize: 4194304, pieces: ['0x01', '0x02'], root: '0xroot' });
 
     const lines = modelLines(page, { details: true });
 
     assert.equal(lines[0], 'page 1/2: models 1-1 of 2');
-    assert.match(lines[1], /^MODEL +HOLDERS +TARGET/);
-    assert.match(lines[2], /^0xaa +2 +3 +2 +1 +4\/1 +3 +1\.00 MiB +sources-failing$/);
-    assert.deepEqual(lines.slice(3), ['    holder 5H (not available)', '    source http://x/m']);
+    assert.match(lines[1], /^MODEL +HOLDERS +TARGET.* PIECES +STATE$/);
+    assert.match(lines[2], /^0xaa +2 +3 +2 +1 +4\/1 +3 +1\.00 MiB +2x4\.00 MiB +sources-failing$/);
+    assert.deepEqual(lines.slice(3), ['    piece root 0xroot', '    holder 5H (not available)', '    source http://x/m']);
+    assert.match(modelLines(paginate(rows.slice(1), { page: 1, perPage: 1 }))[2], /1\.00 MiB +- +retiring$/, 'no manifest: a dash');
 
-    const nodes = nodeLines(paginate([nodeRow('5A', nodeJson({ status: 'Paused' }), 2, 1)], { page: 1, perPage: 50 }), (v) => `${v} planck`);
+    const row = { ...nodeRow('5A', nodeJson({ status: 'Paused' }), 2, 1), endpoint: 'http://10.0.0.1:8100' };
+    const nodes = nodeLines(paginate([row, nodeRow('5B', nodeJson(), 0, 0)], { page: 1, perPage: 50 }), (v) => `${v} planck`);
 
-    assert.match(nodes[2], /^5A +Paused +700 +2 +1 +0 B \/ 1\.00 GiB +0 B +100 planck$/);
+    assert.match(nodes[1], /STAKE +ENDPOINT$/);
+    assert.match(nodes[2], /^5A +Paused +700 +2 +1 +0 B \/ 1\.00 GiB +0 B +100 planck +http:\/\/10\.0\.0\.1:8100$/);
+    assert.match(nodes[3], /100 planck +-$/, 'no endpoint declared: a dash');
   });
 
   it('says when there is nothing to list', () => {

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { pseudoRandomBytes, sha256Hex } from '../support/fixtures.js';
@@ -81,5 +84,71 @@ describe('test model server', () => {
     assert.equal(again.status, 206);
     assert.ok(body.equals(data.subarray(1024 * 1024)));
     assert.equal(server.bytesServed('/d.bin'), data.length);
+  });
+
+  it('is stopped and restarted on the same port, counting bytes per path and since a mark', async () => {
+    server.add('/r.bin', data);
+
+    const port = server.port;
+    const mark = server.mark();
+
+    assert.equal((await get('/r.bin', { Range: 'bytes=0-999' })).body.length, 1000);
+    await server.stop();
+    assert.equal(server.up, false);
+    await assert.rejects(fetch(server.url('/r.bin')));
+    await server.restart();
+    assert.equal(server.port, port, 'same port');
+    assert.equal((await get('/r.bin', { Range: 'bytes=1000-1999' })).body.length, 1000);
+    assert.equal(server.bytesServed('/r.bin'), 2000);
+    assert.equal(server.bytesServed('/r.bin', { since: mark + 1 }), 1000);
+    assert.equal(server.totalBytesServed({ since: mark }), 2000);
+    assert.equal(server.bytesByPath()['/r.bin'], 2000);
+  });
+
+  it('serves a file from disk', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'modelnet-server-'));
+    const file = join(dir, 'f.bin');
+
+    try {
+      writeFileSync(file, data);
+      server.addFile('/f.bin', file);
+
+      const whole = await get('/f.bin');
+
+      assert.equal(sha256Hex(whole.body), sha256Hex(data));
+
+      const part = await get('/f.bin', { Range: 'bytes=5-' });
+
+      assert.ok(part.body.equals(data.subarray(5)));
+    } finally {
+      rmSync(dir, { force: true, recursive: true });
+    }
+  });
+
+  it('limits the rate over all requests', async () => {
+    const limited = await new ModelServer({ rateLimit: 4 * 1024 * 1024 }).start();
+
+    try {
+      limited.add('/l.bin', data);
+
+      const started = Date.now();
+      const bodies = await Promise.all([0, 1].map(() => fetch(limited.url('/l.bin'), { headers: { Range: 'bytes=0-1048575' } }).then((r) => r.arrayBuffer())));
+      const ms = Date.now() - started;
+
+      assert.deepEqual(bodies.map((b) => b.byteLength), [1048576, 1048576]);
+      // 2 MiB at 4 MiB/s: about 0.5 s (minus at most 0.1 s of burst).
+      assert.ok(ms >= 350, `2 MiB at 4 MiB/s took ${ms} ms`);
+      assert.ok(ms < 3_000, `2 MiB at 4 MiB/s took ${ms} ms`);
+      assert.equal(limited.rateLimit, 4 * 1024 * 1024);
+      limited.setRateLimit(0);
+
+      const fast = Date.now();
+
+      await fetch(limited.url('/l.bin')).then((r) => r.arrayBuffer());
+      assert.ok(Date.now() - fast < 1_000, 'no limit once lifted');
+      assert.throws(() => limited.setRateLimit(-1), RangeError);
+    } finally {
+      await limited.close();
+    }
   });
 });
