@@ -31,6 +31,7 @@ mod address;
 mod http;
 mod progress;
 mod retry;
+mod swarm;
 mod writer;
 
 use std::{
@@ -53,10 +54,12 @@ use self::{
 	writer::{load_partial, touch, Resume, Writer, CHUNK},
 };
 use crate::{
+	availability::Availability,
 	error::{FetchError, StoreError},
 	metrics::Metrics,
+	pieces::PieceManifest,
 	store::{ModelStore, Reservation},
-	types::{short, ModelId},
+	types::{short, ModelId, Nomination},
 };
 
 /// Download settings.
@@ -92,6 +95,13 @@ pub struct FetchConfig {
 	/// Non-public addresses (with their port) allowed even when
 	/// `allow_private_addresses` is off, e.g. a model mirror on the LAN.
 	pub trusted_addresses: Vec<SocketAddr>,
+	/// Pieces requested at once by a piece-wise download (spread over the senders).
+	pub piece_parallelism: usize,
+	/// A piece outside this node's share of the sources becomes fetchable from the sources
+	/// when no peer has gained any piece of its share for this long.
+	pub stall_timeout: Duration,
+	/// Interval between requests for a nominee's piece bitmap while pieces are missing.
+	pub peer_poll_interval: Duration,
 }
 
 impl Default for FetchConfig {
@@ -109,6 +119,9 @@ impl Default for FetchConfig {
 			recv_buffer_size: None,
 			allow_private_addresses: false,
 			trusted_addresses: Vec::new(),
+			piece_parallelism: 4,
+			stall_timeout: Duration::from_secs(10),
+			peer_poll_interval: Duration::from_secs(1),
 		}
 	}
 }
@@ -131,9 +144,10 @@ pub(crate) enum AttemptError {
 pub struct Fetcher {
 	client: HttpClient,
 	store: Arc<ModelStore>,
-	config: FetchConfig,
+	config: Arc<FetchConfig>,
 	metrics: Option<Metrics>,
 	permits: Semaphore,
+	availability: Arc<Availability>,
 }
 
 impl Fetcher {
@@ -145,7 +159,15 @@ impl Fetcher {
 	) -> Result<Self, FetchError> {
 		let client = http::build_client(&config)?;
 		let permits = Semaphore::new(config.max_parallel_downloads.max(1));
-		Ok(Self { client, store, config, metrics, permits })
+		let config = Arc::new(config);
+		let availability = Arc::new(Availability::new());
+		Ok(Self { client, store, config, metrics, permits, availability })
+	}
+
+	/// What this node may serve to other nodes: the verified pieces of the piece-wise
+	/// downloads in progress are published here (see [`serve`](crate::serve)).
+	pub fn availability(&self) -> &Arc<Availability> {
+		&self.availability
 	}
 
 	/// The store this fetcher writes into.
@@ -182,7 +204,41 @@ impl Fetcher {
 		if self.store.check(&model, size) {
 			return Ok(self.store.path_of(&model));
 		}
-		let result = self.fetch_reserved(model, size, sources, give_up_at).await;
+		let result = self.fetch_reserved(model, size, Plan::Whole(sources), give_up_at).await;
+		if let (Err(e), Some(metrics)) = (&result, &self.metrics) {
+			metrics.record_failure(e.reason());
+		}
+		if let Err(e) = &result {
+			log::warn!(target: "modelnet", "download of model {} failed: {e}", hex::encode(model));
+		}
+		result
+	}
+
+	/// Downloads a nominated model: piece by piece from peers and sources if the
+	/// nomination has a valid manifest, else the whole file from its sources as
+	/// [`Fetcher::fetch`] does. Verifies and stores it; returns the stored file's path.
+	pub async fn fetch_nomination(&self, nomination: &Nomination) -> Result<PathBuf, FetchError> {
+		let Some(manifest) = &nomination.manifest else {
+			return self
+				.fetch(nomination.model, nomination.size, &nomination.sources, nomination.deadline)
+				.await;
+		};
+		let (model, size) = (nomination.model, nomination.size);
+		if !manifest.check(size) {
+			log::warn!(
+				target: "modelnet",
+				"model {}: inconsistent piece manifest; downloading the whole file",
+				short(&model),
+			);
+			return self.fetch(model, size, &nomination.sources, nomination.deadline).await;
+		}
+		let _permit =
+			self.permits.acquire().await.map_err(|_| FetchError::Other("fetcher closed".into()))?;
+		if self.store.check(&model, size) {
+			return Ok(self.store.path_of(&model));
+		}
+		let result =
+			self.fetch_reserved(model, size, Plan::Pieces(nomination, manifest), None).await;
 		if let (Err(e), Some(metrics)) = (&result, &self.metrics) {
 			metrics.record_failure(e.reason());
 		}
@@ -196,7 +252,7 @@ impl Fetcher {
 		&self,
 		model: ModelId,
 		size: u64,
-		sources: &[String],
+		plan: Plan<'_>,
 		give_up_at: Option<Instant>,
 	) -> Result<PathBuf, FetchError> {
 		let reservation = match self.store.reserve(model, size) {
@@ -209,8 +265,14 @@ impl Fetcher {
 			Err(e) => return Err(e.into()),
 		};
 		let _active = self.metrics.as_ref().map(|m| ActiveGuard::new(m.clone()));
-		self.download(&reservation, sources, give_up_at).await?;
+		match plan {
+			Plan::Whole(sources) => self.download(&reservation, sources, give_up_at).await?,
+			Plan::Pieces(nomination, manifest) => {
+				self.swarm(&reservation, nomination, manifest).await?
+			}
+		}
 		let path = reservation.commit()?;
+		let _ = self.store.remove_piece_bitmap(&model);
 		if let Some(metrics) = &self.metrics {
 			metrics.verified.inc();
 		}
@@ -541,6 +603,14 @@ impl Fetcher {
 			actual: hex::encode(digest),
 		}))
 	}
+}
+
+/// How a reserved model is downloaded.
+enum Plan<'a> {
+	/// The whole file from these sources.
+	Whole(&'a [String]),
+	/// Piece by piece from peers and sources.
+	Pieces(&'a Nomination, &'a PieceManifest),
 }
 
 /// Keeps the active-downloads gauge up while a download runs.

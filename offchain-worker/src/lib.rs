@@ -80,18 +80,26 @@
 
 #![warn(missing_docs)]
 
+pub mod availability;
 pub mod coordinator;
 pub mod error;
 pub mod executor;
 pub mod fetch;
 pub mod metrics;
+pub mod pieces;
+pub mod serve;
 pub mod store;
 pub mod types;
 
+pub use availability::{Availability, PieceBitmap};
 pub use coordinator::{Coordinator, CoordinatorConfig, CoordinatorHandle, OutcomeSink};
 pub use error::{DeclineReason, ExecError, FetchError, FetchOutcome, InitError, StoreError};
 pub use executor::{spot_check, Executor, SpotCheckExecutor};
 pub use fetch::{FetchConfig, Fetcher};
 pub use metrics::Metrics;
+pub use pieces::{
+	leaf_hash, manifest_of_file, merkle_root, piece_count, piece_size, PieceManifest,
+};
+pub use serve::{ModelServer, ServeConfig};
 pub use store::{sha256_file, ModelStore, Reservation, ScanReport, StoreConfig};
-pub use types::{DesiredState, Holding, ModelId, Nomination, TaskId, TaskJob};
+pub use types::{DesiredState, Holding, ModelId, Nomination, Peer, PeerKind, TaskId, TaskJob};

@@ -4,7 +4,10 @@ use substrate_prometheus_endpoint::{
 	register, Counter, CounterVec, Gauge, Opts, PrometheusError, Registry, U64,
 };
 
-use crate::error::DeclineReason;
+use crate::{
+	error::DeclineReason,
+	types::{short, ModelId},
+};
 
 /// The crate's metrics. Cloning shares the underlying series.
 #[derive(Clone)]
@@ -25,6 +28,13 @@ pub struct Metrics {
 	pub evicted: Counter<U64>,
 	/// Task executions by result (`modelnet_tasks_executed_total{status}`).
 	pub tasks_executed: CounterVec<U64>,
+	/// Model bytes received by model and kind of sender: `source`, `holder` or `nominee`
+	/// (`modelnet_model_bytes_received_total{model, kind}`).
+	pub bytes_received: CounterVec<U64>,
+	/// Model bytes served to other nodes by model (`modelnet_model_bytes_served_total{model}`).
+	pub bytes_served: CounterVec<U64>,
+	/// Pieces that failed verification by kind of sender (`modelnet_bad_pieces_total{kind}`).
+	pub bad_pieces: CounterVec<U64>,
 }
 
 impl Metrics {
@@ -72,12 +82,55 @@ impl Metrics {
 				)?,
 				registry,
 			)?,
+			bytes_received: register(
+				CounterVec::new(
+					Opts::new(
+						"modelnet_model_bytes_received_total",
+						"Model bytes received by model and kind of sender",
+					),
+					&["model", "kind"],
+				)?,
+				registry,
+			)?,
+			bytes_served: register(
+				CounterVec::new(
+					Opts::new(
+						"modelnet_model_bytes_served_total",
+						"Model bytes served to other nodes by model",
+					),
+					&["model"],
+				)?,
+				registry,
+			)?,
+			bad_pieces: register(
+				CounterVec::new(
+					Opts::new(
+						"modelnet_bad_pieces_total",
+						"Model pieces that failed verification by kind of sender",
+					),
+					&["kind"],
+				)?,
+				registry,
+			)?,
 		})
 	}
 
 	/// Counts a failed download.
 	pub fn record_failure(&self, reason: DeclineReason) {
 		self.failed.with_label_values(&[reason.as_str()]).inc();
+	}
+
+	/// Counts `bytes` of `model` received from a sender of `kind`.
+	pub fn record_received(&self, model: &ModelId, kind: &str, bytes: u64) {
+		self.bytes_received.with_label_values(&[&short(model), kind]).inc_by(bytes);
+		if kind == "source" {
+			self.bytes_fetched.inc_by(bytes);
+		}
+	}
+
+	/// Counts `bytes` of `model` served to another node.
+	pub fn record_served(&self, model: &ModelId, bytes: u64) {
+		self.bytes_served.with_label_values(&[&short(model)]).inc_by(bytes);
 	}
 }
 
