@@ -254,7 +254,7 @@ impl<'a> Run<'a> {
 	/// The error to fail with if no piece can arrive any more.
 	fn stuck(&mut self, now: Instant, deadline_passed: bool) -> Option<FetchError> {
 		let sources_left = self.providers.iter().any(|p| p.kind == Kind::Source && !p.dropped);
-		let peers_left = self.providers.iter().any(|p| p.is_peer() && !p.dropped);
+		let peers_left = self.providers.iter().any(|p| p.is_live_peer());
 		let config = &self.fetcher.config;
 		let stalled = self.give_up_at.is_none()
 			&& !sources_left

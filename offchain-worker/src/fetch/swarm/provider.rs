@@ -124,8 +124,13 @@ impl Provider {
 		self.is_peer() && !self.dropped && self.failures < UNREACHABLE_AFTER
 	}
 
-	/// Records a failure and backs off exponentially (at most `max`).
+	/// Records a failure and backs off exponentially (at most `max`), unless it already
+	/// backs off.
 	pub fn back_off(&mut self, initial: Duration, max: Duration) {
+		if Instant::now() < self.not_before {
+			// A request started before an earlier failure: the same outage, counted once.
+			return;
+		}
 		self.failures = self.failures.saturating_add(1);
 		let factor = 1u32 << self.failures.min(16).saturating_sub(1);
 		self.not_before = Instant::now() + super::super::retry::jittered(initial * factor).min(max);
