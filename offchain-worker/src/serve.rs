@@ -57,6 +57,8 @@ use crate::{
 
 /// Chunk size of response bodies.
 const CHUNK: usize = 64 * 1024;
+/// Longest wait for a reader to take the next chunk of a body.
+const SEND_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a connection may take to send a request's headers.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -328,8 +330,14 @@ async fn stream_file(
 		if let Some(bandwidth) = &shared.bandwidth {
 			bandwidth.take(want as u64).await;
 		}
-		if tx.send(Ok(Bytes::from(buf))).await.is_err() {
-			return;
+		// A reader that stops reading is cut off instead of holding its slot forever.
+		match tokio::time::timeout(SEND_TIMEOUT, tx.send(Ok(Bytes::from(buf)))).await {
+			Ok(Ok(())) => {}
+			Ok(Err(_)) => return,
+			Err(_) => {
+				log::debug!(target: "modelnet", "model server: a reader of {} stalled", short(&model));
+				return;
+			}
 		}
 		left -= want as u64;
 		if let Some(metrics) = &shared.metrics {

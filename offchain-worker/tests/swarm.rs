@@ -284,8 +284,7 @@ async fn earlier_whole_file_prefix_is_reused() {
 	assert_eq!(sha256_file(&path).unwrap(), model);
 	let mut ranges: Vec<_> = source.requests().into_iter().filter_map(|r| r.range).collect();
 	ranges.sort();
-	let expected =
-		vec![format!("bytes={}-{}", 4 * MIB, 8 * MIB - 1), format!("bytes={}-", 8 * MIB)];
+	let expected = [format!("bytes={}-{}", 4 * MIB, 8 * MIB - 1), format!("bytes={}-", 8 * MIB)];
 	assert_eq!(ranges.len(), 2, "{ranges:?}");
 	assert_eq!(ranges[0], expected[0]);
 	assert!(ranges[1].starts_with(&expected[1]), "{ranges:?}");

@@ -40,7 +40,7 @@ use tokio::task::JoinSet;
 
 use self::{
 	piece::{fetch_piece, PieceError, PieceRequest},
-	provider::{poll_bitmap, Kind, Provider},
+	provider::{poll_bitmap, Kind, Poll, Provider},
 };
 use super::{blocking, retry::blame, AttemptError, Fetcher};
 use crate::{
@@ -59,7 +59,7 @@ const MAX_PEER_PAUSE: Duration = Duration::from_secs(5);
 /// A finished piece request or bitmap poll.
 enum Done {
 	Piece { index: usize, provider: usize, received: u64, result: Result<(), PieceError> },
-	Poll { provider: usize, result: Result<Option<Vec<bool>>, String> },
+	Poll { provider: usize, result: Poll },
 }
 
 /// Withdraws the download's bitmap from the model server when the download ends.
@@ -378,7 +378,7 @@ impl<'a> Run<'a> {
 				let p = &mut self.providers[provider];
 				p.polling = false;
 				match result {
-					Ok(Some(have)) => {
+					Poll::Have(have) => {
 						p.failures = 0;
 						for (i, has) in have.iter().enumerate() {
 							if *has && !p.have[i] {
@@ -388,11 +388,12 @@ impl<'a> Run<'a> {
 						}
 						p.have = have;
 					}
-					Ok(None) => {
+					Poll::NotServed => {
 						p.failures = 0;
 						p.have.iter_mut().for_each(|h| *h = false);
 					}
-					Err(e) => {
+					Poll::Busy => {}
+					Poll::Failed(e) => {
 						log::debug!(target: "modelnet", "no piece bitmap from {}: {e}", p.url);
 						let config = &self.fetcher.config;
 						p.back_off(config.initial_backoff, config.stall_timeout);

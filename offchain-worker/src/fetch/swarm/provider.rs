@@ -137,28 +137,43 @@ impl Provider {
 	}
 }
 
-/// Asks a nominee for its bitmap (`GET {base}/v1/models/{hex}/pieces`). `Ok(None)` if it
-/// does not serve the model (yet); `Err` if it could not be reached or answered nonsense.
+/// What a nominee said when asked for its bitmap.
+pub(super) enum Poll {
+	/// The pieces it has verified.
+	Have(Vec<bool>),
+	/// It does not serve the model (yet).
+	NotServed,
+	/// It is busy (`503`): nothing learnt, nothing wrong.
+	Busy,
+	/// It could not be reached or answered nonsense.
+	Failed(String),
+}
+
+/// Asks a nominee for its bitmap (`GET {base}/v1/models/{hex}/pieces`).
 pub(super) async fn poll_bitmap(
 	client: HttpClient,
 	config: Arc<FetchConfig>,
 	url: String,
 	count: usize,
-) -> Result<Option<Vec<bool>>, String> {
-	let response = http::get(&client, &config, &url, 0).await.map_err(|e| format!("{e:?}"))?;
+) -> Poll {
+	let response = match http::get(&client, &config, &url, 0).await {
+		Ok(response) => response,
+		Err(e) => return Poll::Failed(format!("{e:?}")),
+	};
 	match response.status() {
 		StatusCode::OK => {}
-		StatusCode::NOT_FOUND => return Ok(None),
-		s => return Err(format!("{url}: HTTP {s}")),
+		StatusCode::NOT_FOUND => return Poll::NotServed,
+		StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS => return Poll::Busy,
+		s => return Poll::Failed(format!("{url}: HTTP {s}")),
 	}
 	let body = http_body_util::Limited::new(response.into_body(), count + 1);
-	let bytes = tokio::time::timeout(config.read_timeout, body.collect())
-		.await
-		.map_err(|_| format!("{url}: timed out"))?
-		.map_err(|e| format!("{url}: {e}"))?
-		.to_bytes();
+	let bytes = match tokio::time::timeout(config.read_timeout, body.collect()).await {
+		Err(_) => return Poll::Failed(format!("{url}: timed out")),
+		Ok(Err(e)) => return Poll::Failed(format!("{url}: {e}")),
+		Ok(Ok(collected)) => collected.to_bytes(),
+	};
 	if bytes.len() != count {
-		return Err(format!("{url}: bitmap of {} bytes, expected {count}", bytes.len()));
+		return Poll::Failed(format!("{url}: bitmap of {} bytes, expected {count}", bytes.len()));
 	}
-	Ok(Some(bytes.iter().map(|b| *b == 1).collect()))
+	Poll::Have(bytes.iter().map(|b| *b == 1).collect())
 }
