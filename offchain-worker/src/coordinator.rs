@@ -173,6 +173,11 @@ impl Coordinator {
 		CoordinatorHandle { tx: Arc::clone(&self.tx) }
 	}
 
+	/// What the node serves to other nodes (the coordinator keeps it up to date).
+	pub fn availability(&self) -> Arc<crate::availability::Availability> {
+		Arc::clone(self.fetcher.availability())
+	}
+
 	/// The model store (e.g. for [`ModelStore::path_of`]).
 	pub fn store(&self) -> Arc<ModelStore> {
 		Arc::clone(&self.store)

@@ -150,6 +150,23 @@ mod tests {
 		assert!(names.contains(&"modelnet_fetch_failed_total".to_string()));
 		assert_eq!(metrics.bytes_fetched.get(), 42);
 		assert_eq!(metrics.failed.with_label_values(&["hash_mismatch"]).get(), 1);
+		let model = [0xab; 32];
+		metrics.record_received(&model, "source", 10);
+		metrics.record_received(&model, "nominee", 5);
+		metrics.record_served(&model, 7);
+		metrics.bad_pieces.with_label_values(&["holder"]).inc();
+		assert_eq!(metrics.bytes_fetched.get(), 52, "source bytes count as fetched");
+		let label = "abababababababab";
+		assert_eq!(metrics.bytes_received.with_label_values(&[label, "nominee"]).get(), 5);
+		assert_eq!(metrics.bytes_served.with_label_values(&[label]).get(), 7);
+		let names: Vec<_> = registry.gather().iter().map(|f| f.get_name().to_string()).collect();
+		for name in [
+			"modelnet_model_bytes_received_total",
+			"modelnet_model_bytes_served_total",
+			"modelnet_bad_pieces_total",
+		] {
+			assert!(names.contains(&name.to_string()), "{name}");
+		}
 		// A second registration of the same names is refused.
 		assert!(Metrics::register(&registry).is_err());
 	}

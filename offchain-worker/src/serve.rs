@@ -73,7 +73,7 @@ pub struct ServeConfig {
 	pub per_peer_concurrency: usize,
 	/// Connections open at once; further connections wait to be accepted.
 	pub max_connections: usize,
-	/// Test switch: flip a byte in every body served (a lying node).
+	/// Test switch: flip a byte in every model body served (a lying node).
 	pub corrupt: bool,
 }
 

@@ -213,13 +213,14 @@ impl ModelStore {
 			}
 		}
 		let mut partials = HashMap::new();
+		let mut bitmaps = Vec::new();
 		for (path, name, meta) in list_dir(&self.partial_dir)? {
 			if let Some(model) = name.strip_suffix(PIECES_EXT).and_then(parse_model_id) {
 				// A piece-wise download's bitmap: kept with its partial file.
-				if !meta.file_type().is_file() {
+				if meta.file_type().is_file() {
+					bitmaps.push((model, path));
+				} else {
 					report.ignored.push(path);
-				} else if stored.contains_key(&model) {
-					remove_stale(&path, &mut report.removed);
 				}
 				continue;
 			}
@@ -235,6 +236,12 @@ impl ModelStore {
 					}
 				}
 				_ => report.ignored.push(path),
+			}
+		}
+		for (model, path) in bitmaps {
+			let downloading = partials.contains_key(&model) || state.reserved.contains_key(&model);
+			if !downloading {
+				remove_stale(&path, &mut report.removed);
 			}
 		}
 		for (path, name, meta) in list_dir(&self.verified_dir)? {

@@ -35,7 +35,8 @@ pub struct Nomination {
 	/// piece from peers and sources, every piece verified on arrival; `None` fetches the
 	/// whole file from the sources.
 	pub manifest: Option<PieceManifest>,
-	/// Other nodes that hold the model or are nominated for it too, to fetch pieces from.
+	/// Other nodes (not this one) that hold the model or are nominated for it too, to
+	/// fetch pieces from. Used only with a manifest.
 	pub peers: Vec<Peer>,
 	/// This node's index among the model's current nominees and their number: the node
 	/// fetches from the sources the pieces `p` with `p % count == index` (and those no peer
