@@ -195,14 +195,14 @@ async fn interrupted_download_resumes_without_refetching_verified_pieces() {
 	assert_eq!(source.requests().len() - before, 4 - done.len());
 }
 
-#[tokio::test]
-async fn nominees_share_the_source() {
-	let data = test_data(17 * MIB, 45);
-	let model = sha256(&data);
-	let source = source(&data).await;
-	// Two nominees, each with a model server over its own store.
+/// `count` nominees download the model at once, each serving the others; returns the bytes
+/// the source served and the bytes the nominees exchanged.
+async fn nominees_at_once(data: &[u8], count: usize) -> (u64, u64) {
+	let model = sha256(data);
+	let source = source(data).await;
+	// Each nominee has a model server over its own store.
 	let mut nodes = Vec::new();
-	for _ in 0..2 {
+	for _ in 0..count {
 		let dir = tempfile::tempdir().unwrap();
 		let (fetcher, metrics) = new_fetcher(dir.path(), swarm_config());
 		fetcher.availability().set_allowed([model]);
@@ -220,13 +220,12 @@ async fn nominees_share_the_source() {
 	}
 	let mut downloads = Vec::new();
 	for (i, (_, fetcher, ..)) in nodes.iter().enumerate() {
-		let other = &nodes[1 - i].3;
-		let mut n = nomination(
-			&data,
-			vec![source.url("/model.bin")],
-			vec![Peer { url: other.clone(), kind: PeerKind::Nominee }],
-		);
-		n.source_share = (i as u32, 2);
+		let peers = (0..count)
+			.filter(|j| *j != i)
+			.map(|j| Peer { url: nodes[j].3.clone(), kind: PeerKind::Nominee })
+			.collect();
+		let mut n = nomination(data, vec![source.url("/model.bin")], peers);
+		n.source_share = (i as u32, count as u32);
 		let fetcher = Arc::clone(fetcher);
 		downloads.push(tokio::spawn(async move { fetcher.fetch_nomination(&n).await }));
 	}
@@ -234,16 +233,25 @@ async fn nominees_share_the_source() {
 		let path = download.await.unwrap().unwrap();
 		assert_eq!(sha256_file(&path).unwrap(), model);
 	}
-	let total = data.len() as u64;
-	assert!(
-		source.bytes_served() <= total * 3 / 2,
-		"the source served {} bytes for a {total}-byte model",
-		source.bytes_served()
-	);
-	let from_peers: u64 = nodes.iter().map(|n| received(&n.2, &model, "nominee")).sum();
-	assert!(from_peers > 0, "the nominees exchanged pieces");
+	let exchanged = nodes.iter().map(|n| received(&n.2, &model, "nominee")).sum();
 	for node in &nodes {
 		node.4.abort();
+	}
+	(source.bytes_served(), exchanged)
+}
+
+#[tokio::test]
+async fn nominees_share_the_source() {
+	let data = test_data(17 * MIB, 45);
+	let total = data.len() as u64;
+	for count in [2, 4] {
+		let (from_source, exchanged) = nominees_at_once(&data, count).await;
+		eprintln!("{count} nominees: source {from_source}, exchanged {exchanged}, size {total}");
+		assert!(
+			from_source <= total * 3 / 2,
+			"{count} nominees: the source served {from_source} bytes for a {total}-byte model",
+		);
+		assert!(exchanged >= total * (count as u64 - 2), "{count} nominees: {exchanged}");
 	}
 }
 
