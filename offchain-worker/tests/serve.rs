@@ -89,11 +89,8 @@ async fn per_peer_concurrency_is_limited() {
 	let data = test_data(8 * MIB, 33);
 	let model = sha256(&data);
 	// Slow enough that the first body cannot be buffered away by the sockets.
-	let config = ServeConfig {
-		per_peer_concurrency: 1,
-		upload_limit: Some(MIB as u64),
-		..serve_config()
-	};
+	let config =
+		ServeConfig { per_peer_concurrency: 1, upload_limit: Some(MIB as u64), ..serve_config() };
 	let node = ServingNode::holding(&data, config).await;
 	let url = node.model_url(&model);
 	// The first response stays open while its body is not read.

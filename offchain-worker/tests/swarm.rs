@@ -297,3 +297,22 @@ async fn earlier_whole_file_prefix_is_reused() {
 	assert_eq!(ranges[0], expected[0]);
 	assert!(ranges[1].starts_with(&expected[1]), "{ranges:?}");
 }
+
+#[tokio::test]
+async fn source_ignoring_range_is_read_once_whole() {
+	let data = test_data(9 * MIB, 48);
+	let model = sha256(&data);
+	let source = source(&data).await;
+	source.set(|b| b.ignore_range = true);
+	let dir = tempfile::tempdir().unwrap();
+	let (fetcher, metrics) = new_fetcher(dir.path(), swarm_config());
+	let n = nomination(&data, vec![source.url("/model.bin")], Vec::new());
+
+	let path = fetcher.fetch_nomination(&n).await.unwrap();
+
+	assert_eq!(sha256_file(&path).unwrap(), model);
+	assert_eq!(metrics.bad_pieces.with_label_values(&["source"]).get(), 0);
+	// The first ranged requests reveal it; then one request for the whole file.
+	let whole = source.requests().iter().filter(|r| r.range.is_none()).count();
+	assert_eq!(whole, 1, "{:?}", source.requests());
+}

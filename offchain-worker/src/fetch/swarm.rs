@@ -23,31 +23,31 @@
 //! the whole file's SHA-256 must equal the model id; if it does not (a corrupted store),
 //! every piece is checked again and the mismatching ones are fetched again, once.
 
+mod disk;
 mod piece;
 mod provider;
+mod whole;
 
 use std::{
-	fs::{File, OpenOptions},
-	io,
-	os::unix::fs::FileExt,
-	path::{Path, PathBuf},
+	path::PathBuf,
 	sync::{atomic::AtomicU64, Arc},
 	time::{Duration, Instant},
 };
 
-use sha2::{Digest, Sha256};
 use tokio::task::JoinSet;
 
 use self::{
+	disk::{prepare, whole_digest},
 	piece::{fetch_piece, PieceError, PieceRequest},
 	provider::{poll_bitmap, Kind, Poll, Provider},
+	whole::{fetch_whole, WholePass},
 };
 use super::{blocking, retry::blame, AttemptError, Fetcher};
 use crate::{
 	availability::{Availability, PieceBitmap},
 	error::FetchError,
 	pieces::{self, manifest_of_file, PieceManifest},
-	store::{hash_prefix, Reservation},
+	store::Reservation,
 	types::{short, ModelId, Nomination},
 };
 
@@ -60,6 +60,7 @@ const MAX_PEER_PAUSE: Duration = Duration::from_secs(5);
 enum Done {
 	Piece { index: usize, provider: usize, received: u64, result: Result<(), PieceError> },
 	Poll { provider: usize, result: Poll },
+	Whole { provider: usize, received: u64, result: Result<(), PieceError> },
 }
 
 /// Withdraws the download's bitmap from the model server when the download ends.
@@ -164,6 +165,8 @@ struct Run<'a> {
 	providers: Vec<Provider>,
 	in_flight: Vec<bool>,
 	running: usize,
+	/// A whole-file pass runs: nothing else is started.
+	whole_pass: bool,
 	/// This node's share of source pieces: (index, count).
 	share: (usize, usize),
 	/// When a peer last gained a piece of each share.
@@ -201,6 +204,7 @@ impl<'a> Run<'a> {
 			providers,
 			in_flight: vec![false; count],
 			running: 0,
+			whole_pass: false,
 			share,
 			class_gain: vec![now; share.1],
 			bytes: [0; 3],
@@ -316,6 +320,9 @@ impl<'a> Run<'a> {
 
 	/// Starts piece requests up to the parallelism, spread over the senders.
 	fn schedule(&mut self, now: Instant) {
+		if self.whole_pass {
+			return;
+		}
 		let parallel = self.fetcher.config.piece_parallelism.max(1);
 		for index in 0..self.bitmap.len() {
 			if self.running >= parallel {
@@ -345,6 +352,48 @@ impl<'a> Run<'a> {
 				self.start(index, provider);
 			}
 		}
+		if self.running == 0 {
+			self.start_whole_pass(now);
+		}
+	}
+
+	/// With nothing else to do, fetches the whole file from a source that ignores `Range`
+	/// if the sources may be asked for a missing piece.
+	fn start_whole_pass(&mut self, now: Instant) {
+		let Some(provider) =
+			self.providers.iter().position(|p| p.whole_only && !p.dropped && now >= p.not_before)
+		else {
+			return;
+		};
+		let wanted =
+			(0..self.bitmap.len()).any(|i| !self.bitmap.has(i) && self.source_eligible(i, now));
+		if !wanted {
+			return;
+		}
+		let p = &mut self.providers[provider];
+		p.busy += 1;
+		self.running += 1;
+		self.whole_pass = true;
+		log::info!(
+			target: "modelnet",
+			"{} ignores range requests: fetching the whole file of {} from it",
+			p.url,
+			short(&self.model),
+		);
+		let pass = WholePass {
+			url: p.url.clone(),
+			size: self.size,
+			leaves: Arc::new(self.manifest.pieces.clone()),
+			bitmap: Arc::clone(&self.bitmap),
+			path: self.path.clone(),
+		};
+		let (client, config) = (self.fetcher.client.clone(), Arc::clone(&self.fetcher.config));
+		self.tasks.spawn(async move {
+			let received = Arc::new(AtomicU64::new(0));
+			let result = fetch_whole(client, config, pass, Arc::clone(&received)).await;
+			let received = received.load(std::sync::atomic::Ordering::Relaxed);
+			Done::Whole { provider, received, result }
+		});
 	}
 
 	fn start(&mut self, index: usize, provider: usize) {
@@ -400,6 +449,23 @@ impl<'a> Run<'a> {
 					}
 				}
 			}
+			Done::Whole { provider, received, result } => {
+				self.whole_pass = false;
+				self.running -= 1;
+				let p = &mut self.providers[provider];
+				p.busy -= 1;
+				self.bytes[p.kind.index()] += received;
+				if let Some(metrics) = &self.fetcher.metrics {
+					metrics.record_received(&self.model, p.kind.as_str(), received);
+				}
+				if received > 0 {
+					self.last_progress = now;
+				}
+				match result {
+					Ok(()) => p.failures = 0,
+					Err(e) => self.failed(None, provider, e)?,
+				}
+			}
 			Done::Piece { index, provider, received, result } => {
 				self.in_flight[index] = false;
 				self.running -= 1;
@@ -420,7 +486,7 @@ impl<'a> Run<'a> {
 						}
 						self.last_progress = now;
 					}
-					Err(e) => self.failed(index, provider, e)?,
+					Err(e) => self.failed(Some(index), provider, e)?,
 				}
 			}
 		}
@@ -430,12 +496,13 @@ impl<'a> Run<'a> {
 	/// Deals with a failed piece request.
 	fn failed(
 		&mut self,
-		index: usize,
+		index: Option<usize>,
 		provider: usize,
 		error: PieceError,
 	) -> Result<(), FetchError> {
 		let config = &self.fetcher.config;
 		let model = short(&self.model);
+		let what = index.map_or_else(|| "the whole file".to_string(), |i| format!("piece {i}"));
 		let p = &mut self.providers[provider];
 		match error {
 			PieceError::Bad(e) => {
@@ -446,7 +513,7 @@ impl<'a> Run<'a> {
 				if p.is_peer() {
 					log::warn!(
 						target: "modelnet",
-						"{} {} served a bad piece {index} of model {model} ({e}): dropped",
+						"{} {} served a bad {what} of model {model} ({e}): dropped",
 						p.kind.as_str(),
 						p.url,
 					);
@@ -454,6 +521,13 @@ impl<'a> Run<'a> {
 					log::warn!(target: "modelnet", "source {} dropped: {e}", p.url);
 					p.failure = Some(e);
 				}
+			}
+			PieceError::NoRanges if p.is_peer() => {
+				p.back_off(config.initial_backoff, config.stall_timeout);
+			}
+			PieceError::NoRanges => {
+				log::info!(target: "modelnet", "source {} ignores range requests", p.url);
+				p.whole_only = true;
 			}
 			PieceError::Attempt(AttemptError::Fatal(e)) => return Err(e),
 			PieceError::Attempt(AttemptError::Throttled(e, after)) => {
@@ -465,7 +539,7 @@ impl<'a> Run<'a> {
 				}
 			}
 			PieceError::Attempt(AttemptError::Retry(e)) => {
-				log::info!(target: "modelnet", "piece {index} of {model} from {}: {e}", p.url);
+				log::info!(target: "modelnet", "{what} of {model} from {}: {e}", p.url);
 				if p.is_peer() {
 					p.back_off(config.initial_backoff, config.stall_timeout);
 				} else {
@@ -478,8 +552,8 @@ impl<'a> Run<'a> {
 			}
 			PieceError::Attempt(AttemptError::Source(e)) => {
 				if p.is_peer() {
-					log::debug!(target: "modelnet", "piece {index} of {model} from {}: {e}", p.url);
-					if p.kind == Kind::Nominee {
+					log::debug!(target: "modelnet", "{what} of {model} from {}: {e}", p.url);
+					if let (Kind::Nominee, Some(index)) = (p.kind, index) {
 						p.have[index] = false;
 					}
 					p.back_off(config.initial_backoff, config.stall_timeout);
@@ -504,67 +578,4 @@ impl<'a> Run<'a> {
 			self.bitmap.len(),
 		);
 	}
-}
-
-/// Opens the bitmap and preallocates the partial file (blocking).
-///
-/// A persisted bitmap is trusted (the final whole-file check catches a corrupted store).
-/// Without one, the full pieces of an existing partial file (e.g. from an earlier
-/// whole-file download) are checked against the manifest and kept if they match.
-fn prepare(
-	partial: &Path,
-	bitmap_path: &Path,
-	size: u64,
-	manifest: &PieceManifest,
-) -> io::Result<PieceBitmap> {
-	let count = manifest.pieces.len() as u64;
-	let trusted = std::fs::metadata(bitmap_path).is_ok_and(|m| m.len() == count);
-	let bitmap = PieceBitmap::open(bitmap_path, size)?;
-	let file =
-		OpenOptions::new().create(true).truncate(false).read(true).write(true).open(partial)?;
-	let len = file.metadata()?.len();
-	if len > size {
-		file.set_len(0)?;
-	}
-	for index in 0..bitmap.len() {
-		let (offset, piece_len) = pieces::piece_range(size, index as u64);
-		let on_disk = len <= size && offset + piece_len <= len;
-		let keep = if !on_disk {
-			false
-		} else if trusted {
-			bitmap.has(index)
-		} else {
-			leaf_at(&file, offset, piece_len)? == manifest.pieces[index]
-		};
-		if keep != bitmap.has(index) {
-			bitmap.set(index, keep)?;
-		}
-	}
-	file.set_len(size)?;
-	Ok(bitmap)
-}
-
-/// Leaf hash of `len` bytes of `file` at `offset`.
-fn leaf_at(file: &File, offset: u64, len: u64) -> io::Result<[u8; 32]> {
-	let mut buf = vec![0u8; (1 << 20).min(len as usize)];
-	let mut hasher = Sha256::new();
-	hasher.update([0u8]);
-	let mut done = 0u64;
-	while done < len {
-		let n = (len - done).min(buf.len() as u64) as usize;
-		file.read_exact_at(&mut buf[..n], offset + done)?;
-		hasher.update(&buf[..n]);
-		done += n as u64;
-	}
-	Ok(hasher.finalize().into())
-}
-
-/// SHA-256 of the complete partial file; synced to disk first if it matches and `sync`.
-fn whole_digest(path: &Path, size: u64, model: &ModelId, sync: bool) -> io::Result<[u8; 32]> {
-	let mut file = File::open(path)?;
-	let digest: [u8; 32] = hash_prefix(&mut file, size)?.finalize().into();
-	if sync && &digest == model {
-		file.sync_data()?;
-	}
-	Ok(digest)
 }

@@ -10,8 +10,9 @@ use std::{
 	},
 };
 
+use bytes::Bytes;
 use http_body_util::BodyExt;
-use hyper::StatusCode;
+use hyper::{body::Incoming, HeaderMap, StatusCode};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
@@ -45,6 +46,65 @@ pub(super) enum PieceError {
 	Attempt(AttemptError),
 	/// The sender delivered wrong bytes: a leaf mismatch or the wrong length.
 	Bad(FetchError),
+	/// The sender answered a range request with the whole file (`200`).
+	NoRanges,
+}
+
+/// Classifies an error status (anything but `200` / `206`) like the whole-file download.
+pub(super) fn status_error(url: &str, status: StatusCode, headers: &HeaderMap) -> PieceError {
+	if status.is_server_error()
+		|| status == StatusCode::TOO_MANY_REQUESTS
+		|| status == StatusCode::REQUEST_TIMEOUT
+	{
+		let error = FetchError::SourceUnavailable(format!("{url}: HTTP {status}"));
+		let throttled =
+			status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE;
+		return PieceError::Attempt(match retry_after(headers).filter(|_| throttled) {
+			Some(after) => AttemptError::Throttled(error, after),
+			None => AttemptError::Retry(error),
+		});
+	}
+	PieceError::Attempt(AttemptError::Source(FetchError::SourceUnavailable(format!(
+		"{url}: HTTP {status}"
+	))))
+}
+
+/// The next bytes of a body; `None` at its end.
+pub(super) async fn next_data(
+	body: &mut Incoming,
+	config: &FetchConfig,
+	url: &str,
+) -> Result<Option<Bytes>, PieceError> {
+	loop {
+		let frame = match tokio::time::timeout(config.read_timeout, body.frame()).await {
+			Err(_) => {
+				return Err(PieceError::Attempt(AttemptError::Retry(
+					FetchError::NetworkUnreachable(format!(
+						"{url}: no data for {:?}",
+						config.read_timeout
+					)),
+				)))
+			}
+			Ok(None) => return Ok(None),
+			Ok(Some(Err(e))) => {
+				let detail = format!("{url}: connection lost: {}", describe(&e));
+				return Err(PieceError::Attempt(AttemptError::Retry(if is_network_failure(&e) {
+					FetchError::NetworkUnreachable(detail)
+				} else {
+					FetchError::SourceUnavailable(detail)
+				})));
+			}
+			Ok(Some(Ok(frame))) => frame,
+		};
+		if let Ok(data) = frame.into_data() {
+			return Ok(Some(data));
+		}
+	}
+}
+
+/// A local I/O failure while writing pieces.
+pub(super) fn fatal(e: std::io::Error) -> PieceError {
+	PieceError::Attempt(AttemptError::Fatal(FetchError::local_io("writing a piece", e)))
 }
 
 /// Fetches one piece into the partial file. `received` counts body bytes as they arrive.
@@ -62,8 +122,6 @@ pub(super) async fn fetch_piece(
 	let headers = response.headers();
 	let wrong_size =
 		|detail: String| PieceError::Bad(FetchError::SizeMismatch { expected: req.size, detail });
-	// Bytes of the body to skip before the piece starts (a sender that ignores `Range`).
-	let mut skip = 0u64;
 	match status {
 		StatusCode::PARTIAL_CONTENT => {
 			let range = content_range(headers);
@@ -83,7 +141,10 @@ pub(super) async fn fetch_piece(
 			if let Some(len) = http::content_length(headers).filter(|len| *len != req.size) {
 				return Err(wrong_size(format!("has {len} bytes")));
 			}
-			skip = req.offset;
+			// The whole file: fine for the first piece (cut at its end), not for the others.
+			if req.offset > 0 {
+				return Err(PieceError::NoRanges);
+			}
 		}
 		StatusCode::RANGE_NOT_SATISFIABLE => {
 			if let Some(total) = content_range(headers).and_then(|r| r.total) {
@@ -95,27 +156,8 @@ pub(super) async fn fetch_piece(
 				format!("{}: range {}-{end} not satisfiable", req.url, req.offset),
 			))));
 		}
-		s if s.is_server_error()
-			|| s == StatusCode::TOO_MANY_REQUESTS
-			|| s == StatusCode::REQUEST_TIMEOUT =>
-		{
-			let error = FetchError::SourceUnavailable(format!("{}: HTTP {s}", req.url));
-			let throttled =
-				s == StatusCode::TOO_MANY_REQUESTS || s == StatusCode::SERVICE_UNAVAILABLE;
-			return Err(PieceError::Attempt(match retry_after(headers).filter(|_| throttled) {
-				Some(after) => AttemptError::Throttled(error, after),
-				None => AttemptError::Retry(error),
-			}));
-		}
-		s => {
-			return Err(PieceError::Attempt(AttemptError::Source(FetchError::SourceUnavailable(
-				format!("{}: HTTP {s}", req.url),
-			))))
-		}
+		s => return Err(status_error(&req.url, s, headers)),
 	}
-	let fatal = |e: std::io::Error| {
-		PieceError::Attempt(AttemptError::Fatal(FetchError::local_io("writing a piece", e)))
-	};
 	let mut file =
 		tokio::fs::OpenOptions::new().write(true).open(&req.path).await.map_err(fatal)?;
 	file.seek(SeekFrom::Start(req.offset)).await.map_err(fatal)?;
@@ -125,35 +167,10 @@ pub(super) async fn fetch_piece(
 	let mut buf = Vec::with_capacity(CHUNK);
 	let mut body = response.into_body();
 	while got < req.len {
-		let frame = match tokio::time::timeout(config.read_timeout, body.frame()).await {
-			Err(_) => {
-				return Err(PieceError::Attempt(AttemptError::Retry(
-					FetchError::NetworkUnreachable(format!(
-						"{}: no data for {:?}",
-						req.url, config.read_timeout
-					)),
-				)))
-			}
-			Ok(None) => break,
-			Ok(Some(Err(e))) => {
-				let detail = format!("{}: connection lost: {}", req.url, describe(&e));
-				return Err(PieceError::Attempt(AttemptError::Retry(if is_network_failure(&e) {
-					FetchError::NetworkUnreachable(detail)
-				} else {
-					FetchError::SourceUnavailable(detail)
-				})));
-			}
-			Ok(Some(Ok(frame))) => frame,
-		};
-		let Ok(mut data) = frame.into_data() else {
-			continue;
+		let Some(data) = next_data(&mut body, &config, &req.url).await? else {
+			break;
 		};
 		received.fetch_add(data.len() as u64, Ordering::Relaxed);
-		if skip > 0 {
-			let n = skip.min(data.len() as u64);
-			skip -= n;
-			let _ = data.split_to(n as usize);
-		}
 		if status == StatusCode::PARTIAL_CONTENT && got + data.len() as u64 > req.len {
 			return Err(wrong_size(format!("sent more than the {} bytes asked for", req.len)));
 		}

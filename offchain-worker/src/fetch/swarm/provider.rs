@@ -70,6 +70,8 @@ pub(super) struct Provider {
 	pub failure: Option<FetchError>,
 	/// A bitmap request is in flight.
 	pub polling: bool,
+	/// A source that ignores `Range`: used only for a whole-file pass.
+	pub whole_only: bool,
 	/// When the bitmap was last asked for.
 	pub last_poll: Option<Instant>,
 }
@@ -98,6 +100,7 @@ impl Provider {
 			dropped: false,
 			failure: None,
 			polling: false,
+			whole_only: false,
 			last_poll: None,
 		}
 	}
@@ -116,7 +119,10 @@ impl Provider {
 
 	/// Whether it may be asked for piece `index` now.
 	pub fn can_serve(&self, index: usize, now: Instant) -> bool {
-		!self.dropped && now >= self.not_before && self.have.get(index).copied().unwrap_or(false)
+		!self.dropped
+			&& !self.whole_only
+			&& now >= self.not_before
+			&& self.have.get(index).copied().unwrap_or(false)
 	}
 
 	/// A peer that is not dropped and answered recently.
