@@ -11,6 +11,8 @@
 //! - reports [`FetchOutcome::Missing`] for held models whose file is gone or has the wrong
 //!   size (or, with [`CoordinatorConfig::rehash_on_start`], the wrong hash); a file that
 //!   appears in the store without being downloaded is re-hashed before it is used;
+//! - serves the models it holds or is nominated for to other nodes, when
+//!   [`CoordinatorConfig::serve`] is set (see [`serve`](crate::serve));
 //! - executes assigned tasks on stored models on a blocking thread and reports each result
 //!   once.
 //!
@@ -40,6 +42,7 @@ use crate::{
 	executor::Executor,
 	fetch::{FetchConfig, Fetcher},
 	metrics::Metrics,
+	serve::{ModelServer, ServeConfig},
 	store::{ModelStore, StoreConfig},
 	types::{DesiredState, ModelId, TaskJob},
 };
@@ -88,6 +91,8 @@ pub struct CoordinatorConfig {
 	pub mass_eviction_percent: u8,
 	/// How long a held-back mass deletion must stay wanted before it is carried out.
 	pub mass_eviction_delay: Duration,
+	/// Serve model pieces to other nodes ([`serve`](crate::serve)); `None` serves nothing.
+	pub serve: Option<ServeConfig>,
 }
 
 impl CoordinatorConfig {
@@ -103,6 +108,7 @@ impl CoordinatorConfig {
 			tick: Duration::from_secs(5),
 			mass_eviction_percent: 25,
 			mass_eviction_delay: Duration::from_secs(600),
+			serve: None,
 		}
 	}
 }
@@ -167,6 +173,11 @@ impl Coordinator {
 		CoordinatorHandle { tx: Arc::clone(&self.tx) }
 	}
 
+	/// What the node serves to other nodes (the coordinator keeps it up to date).
+	pub fn availability(&self) -> Arc<crate::availability::Availability> {
+		Arc::clone(self.fetcher.availability())
+	}
+
 	/// The model store (e.g. for [`ModelStore::path_of`]).
 	pub fn store(&self) -> Arc<ModelStore> {
 		Arc::clone(&self.store)
@@ -178,6 +189,32 @@ impl Coordinator {
 	pub async fn run(self) {
 		let Coordinator { config, store, fetcher, executor, sink, metrics, tx, rx } = self;
 		drop(tx);
+		let server = match config.serve.clone() {
+			Some(serve) => {
+				let listen = serve.listen;
+				let availability = Arc::clone(fetcher.availability());
+				match ModelServer::bind(serve, Arc::clone(&store), availability, metrics.clone())
+					.await
+				{
+					Ok(server) => {
+						let addr = server.local_addr().map_or(listen, |addr| addr);
+						log::info!(target: "modelnet", "model server listening on {addr}");
+						Some(tokio::spawn(server.run()))
+					}
+					Err(e) => {
+						log::error!(
+							target: "modelnet",
+							"cannot serve models on {listen}: {e}; running without serving",
+						);
+						None
+					}
+				}
+			}
+			None => None,
+		};
 		Worker::new(config, store, fetcher, executor, sink, metrics).run(rx).await;
+		if let Some(server) = server {
+			server.abort();
+		}
 	}
 }

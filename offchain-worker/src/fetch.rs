@@ -28,13 +28,14 @@
 //! hop ([`FetchError::ForbiddenAddress`]).
 
 mod address;
+mod config;
 mod http;
 mod progress;
 mod retry;
+mod swarm;
 mod writer;
 
 use std::{
-	net::SocketAddr,
 	path::PathBuf,
 	sync::Arc,
 	time::{Duration, Instant},
@@ -45,6 +46,7 @@ use hyper::{body::Incoming, StatusCode};
 use sha2::Digest;
 use tokio::sync::Semaphore;
 
+pub use self::config::FetchConfig;
 use self::{
 	address::is_network_failure,
 	http::{content_length, content_range, describe, retry_after, HttpClient},
@@ -53,65 +55,13 @@ use self::{
 	writer::{load_partial, touch, Resume, Writer, CHUNK},
 };
 use crate::{
+	availability::Availability,
 	error::{FetchError, StoreError},
 	metrics::Metrics,
+	pieces::PieceManifest,
 	store::{ModelStore, Reservation},
-	types::{short, ModelId},
+	types::{short, ModelId, Nomination},
 };
-
-/// Download settings.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FetchConfig {
-	/// Downloads allowed at once (the fetcher queues the others).
-	pub max_parallel_downloads: usize,
-	/// Time allowed to open a TCP (and TLS) connection.
-	pub connect_timeout: Duration,
-	/// Longest silence tolerated while waiting for response headers or body bytes.
-	pub read_timeout: Duration,
-	/// Rounds over all sources retried after a round that made no progress, when the
-	/// caller gives no deadline (with a deadline, rounds go on until it is near).
-	pub retries: u32,
-	/// Pause before the first retry round; doubles every round (each pause is randomised
-	/// between half and all of it).
-	pub initial_backoff: Duration,
-	/// Upper bound of the pause between rounds (also of a `Retry-After` when the caller
-	/// gives no deadline).
-	pub max_backoff: Duration,
-	/// Interval between progress log lines.
-	pub progress_interval: Duration,
-	/// Redirects followed per request.
-	pub max_redirects: u32,
-	/// Whether to fsync the file before it is renamed into the store.
-	pub sync_on_complete: bool,
-	/// TCP receive buffer (`SO_RCVBUF`); `None` leaves the kernel's auto-tuning on.
-	pub recv_buffer_size: Option<usize>,
-	/// Allow connections to non-public addresses (loopback, RFC 1918, link-local, CGNAT,
-	/// IPv6 ULA, ...). Off by default: a model owner could otherwise point every
-	/// nominated node at its RPC port, the cloud metadata service or the LAN.
-	pub allow_private_addresses: bool,
-	/// Non-public addresses (with their port) allowed even when
-	/// `allow_private_addresses` is off, e.g. a model mirror on the LAN.
-	pub trusted_addresses: Vec<SocketAddr>,
-}
-
-impl Default for FetchConfig {
-	fn default() -> Self {
-		Self {
-			max_parallel_downloads: 2,
-			connect_timeout: Duration::from_secs(10),
-			read_timeout: Duration::from_secs(30),
-			retries: 5,
-			initial_backoff: Duration::from_secs(1),
-			max_backoff: Duration::from_secs(60),
-			progress_interval: Duration::from_secs(10),
-			max_redirects: 5,
-			sync_on_complete: true,
-			recv_buffer_size: None,
-			allow_private_addresses: false,
-			trusted_addresses: Vec::new(),
-		}
-	}
-}
 
 /// How one attempt against one source failed.
 #[derive(Debug)]
@@ -131,9 +81,10 @@ pub(crate) enum AttemptError {
 pub struct Fetcher {
 	client: HttpClient,
 	store: Arc<ModelStore>,
-	config: FetchConfig,
+	config: Arc<FetchConfig>,
 	metrics: Option<Metrics>,
 	permits: Semaphore,
+	availability: Arc<Availability>,
 }
 
 impl Fetcher {
@@ -145,7 +96,15 @@ impl Fetcher {
 	) -> Result<Self, FetchError> {
 		let client = http::build_client(&config)?;
 		let permits = Semaphore::new(config.max_parallel_downloads.max(1));
-		Ok(Self { client, store, config, metrics, permits })
+		let config = Arc::new(config);
+		let availability = Arc::new(Availability::new());
+		Ok(Self { client, store, config, metrics, permits, availability })
+	}
+
+	/// What this node may serve to other nodes: the verified pieces of the piece-wise
+	/// downloads in progress are published here (see [`serve`](crate::serve)).
+	pub fn availability(&self) -> &Arc<Availability> {
+		&self.availability
 	}
 
 	/// The store this fetcher writes into.
@@ -182,7 +141,41 @@ impl Fetcher {
 		if self.store.check(&model, size) {
 			return Ok(self.store.path_of(&model));
 		}
-		let result = self.fetch_reserved(model, size, sources, give_up_at).await;
+		let result = self.fetch_reserved(model, size, Plan::Whole(sources), give_up_at).await;
+		if let (Err(e), Some(metrics)) = (&result, &self.metrics) {
+			metrics.record_failure(e.reason());
+		}
+		if let Err(e) = &result {
+			log::warn!(target: "modelnet", "download of model {} failed: {e}", hex::encode(model));
+		}
+		result
+	}
+
+	/// Downloads a nominated model: piece by piece from peers and sources if the
+	/// nomination has a valid manifest, else the whole file from its sources as
+	/// [`Fetcher::fetch`] does. Verifies and stores it; returns the stored file's path.
+	pub async fn fetch_nomination(&self, nomination: &Nomination) -> Result<PathBuf, FetchError> {
+		let Some(manifest) = &nomination.manifest else {
+			return self
+				.fetch(nomination.model, nomination.size, &nomination.sources, nomination.deadline)
+				.await;
+		};
+		let (model, size) = (nomination.model, nomination.size);
+		if !manifest.check(size) {
+			log::warn!(
+				target: "modelnet",
+				"model {}: inconsistent piece manifest; downloading the whole file",
+				short(&model),
+			);
+			return self.fetch(model, size, &nomination.sources, nomination.deadline).await;
+		}
+		let _permit =
+			self.permits.acquire().await.map_err(|_| FetchError::Other("fetcher closed".into()))?;
+		if self.store.check(&model, size) {
+			return Ok(self.store.path_of(&model));
+		}
+		let result =
+			self.fetch_reserved(model, size, Plan::Pieces(nomination, manifest), None).await;
 		if let (Err(e), Some(metrics)) = (&result, &self.metrics) {
 			metrics.record_failure(e.reason());
 		}
@@ -196,7 +189,7 @@ impl Fetcher {
 		&self,
 		model: ModelId,
 		size: u64,
-		sources: &[String],
+		plan: Plan<'_>,
 		give_up_at: Option<Instant>,
 	) -> Result<PathBuf, FetchError> {
 		let reservation = match self.store.reserve(model, size) {
@@ -209,8 +202,14 @@ impl Fetcher {
 			Err(e) => return Err(e.into()),
 		};
 		let _active = self.metrics.as_ref().map(|m| ActiveGuard::new(m.clone()));
-		self.download(&reservation, sources, give_up_at).await?;
+		match plan {
+			Plan::Whole(sources) => self.download(&reservation, sources, give_up_at).await?,
+			Plan::Pieces(nomination, manifest) => {
+				self.swarm(&reservation, nomination, manifest).await?
+			}
+		}
 		let path = reservation.commit()?;
+		let _ = self.store.remove_piece_bitmap(&model);
 		if let Some(metrics) = &self.metrics {
 			metrics.verified.inc();
 		}
@@ -471,7 +470,7 @@ impl Fetcher {
 			offset += len;
 			*received += len;
 			if let Some(metrics) = &self.metrics {
-				metrics.bytes_fetched.inc_by(len);
+				metrics.record_received(res.model(), "source", len);
 			}
 			progress.update(offset);
 			buf.extend_from_slice(&data);
@@ -541,6 +540,14 @@ impl Fetcher {
 			actual: hex::encode(digest),
 		}))
 	}
+}
+
+/// How a reserved model is downloaded.
+enum Plan<'a> {
+	/// The whole file from these sources.
+	Whole(&'a [String]),
+	/// Piece by piece from peers and sources.
+	Pieces(&'a Nomination, &'a PieceManifest),
 }
 
 /// Keeps the active-downloads gauge up while a download runs.

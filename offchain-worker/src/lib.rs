@@ -22,6 +22,14 @@
 //!   at the declared size and verifies the hash before the file counts as stored. It
 //!   refuses non-public addresses (after DNS resolution, on every redirect) and tells
 //!   source faults from the node's own network failures.
+//!   A nomination with a [`PieceManifest`] ([`pieces`]) is downloaded piece by piece
+//!   instead, from other nodes ([`Peer`]s: holders and fellow nominees) and the sources,
+//!   every piece verified against the chain's leaf hash as it arrives; the sources are
+//!   asked only for this node's share of the pieces and for what no peer can provide.
+//! - [`ModelServer`] ([`serve`]): serves the models this node holds or is nominated for
+//!   (including the verified pieces of downloads in progress, published in
+//!   [`Availability`]) to other nodes over HTTP, within per-peer, connection and
+//!   bandwidth bounds. Run by the coordinator when [`CoordinatorConfig::serve`] is set.
 //! - [`Executor`] ([`executor`]): runs a task on a stored model. The default
 //!   [`SpotCheckExecutor`] computes the spec's deterministic spot-check digest.
 //! - [`Coordinator`] ([`coordinator`]): reconciles the store with a [`DesiredState`]:
@@ -80,18 +88,26 @@
 
 #![warn(missing_docs)]
 
+pub mod availability;
 pub mod coordinator;
 pub mod error;
 pub mod executor;
 pub mod fetch;
 pub mod metrics;
+pub mod pieces;
+pub mod serve;
 pub mod store;
 pub mod types;
 
+pub use availability::{Availability, PieceBitmap};
 pub use coordinator::{Coordinator, CoordinatorConfig, CoordinatorHandle, OutcomeSink};
 pub use error::{DeclineReason, ExecError, FetchError, FetchOutcome, InitError, StoreError};
 pub use executor::{spot_check, Executor, SpotCheckExecutor};
 pub use fetch::{FetchConfig, Fetcher};
 pub use metrics::Metrics;
+pub use pieces::{
+	leaf_hash, manifest_of_file, merkle_root, piece_count, piece_size, PieceManifest,
+};
+pub use serve::{ModelServer, ServeConfig};
 pub use store::{sha256_file, ModelStore, Reservation, ScanReport, StoreConfig};
-pub use types::{DesiredState, Holding, ModelId, Nomination, TaskId, TaskJob};
+pub use types::{DesiredState, Holding, ModelId, Nomination, Peer, PeerKind, TaskId, TaskJob};

@@ -46,6 +46,8 @@ const PARTIAL_DIR: &str = "partial";
 const VERIFIED_DIR: &str = "verified";
 /// Extension of partial downloads.
 const PARTIAL_EXT: &str = ".part";
+/// Extension of the verified-pieces bitmaps of piece-wise downloads.
+const PIECES_EXT: &str = ".pieces";
 /// Lock file, relative to the root.
 const LOCK_FILE: &str = ".modelnet-store.lock";
 
@@ -171,6 +173,12 @@ impl ModelStore {
 		self.partial_dir.join(format!("{}{PARTIAL_EXT}", hex::encode(model)))
 	}
 
+	/// Path of the verified-pieces bitmap of a model's piece-wise download (one byte per
+	/// piece, next to the partial file).
+	pub fn pieces_path_of(&self, model: &ModelId) -> PathBuf {
+		self.partial_dir.join(format!("{}{PIECES_EXT}", hex::encode(model)))
+	}
+
 	fn record_path_of(&self, model: &ModelId) -> PathBuf {
 		self.verified_dir.join(hex::encode(model))
 	}
@@ -205,7 +213,17 @@ impl ModelStore {
 			}
 		}
 		let mut partials = HashMap::new();
+		let mut bitmaps = Vec::new();
 		for (path, name, meta) in list_dir(&self.partial_dir)? {
+			if let Some(model) = name.strip_suffix(PIECES_EXT).and_then(parse_model_id) {
+				// A piece-wise download's bitmap: kept with its partial file.
+				if meta.file_type().is_file() {
+					bitmaps.push((model, path));
+				} else {
+					report.ignored.push(path);
+				}
+				continue;
+			}
 			let model = name.strip_suffix(PARTIAL_EXT).and_then(parse_model_id);
 			match model {
 				Some(model) if state.reserved.contains_key(&model) => {}
@@ -218,6 +236,12 @@ impl ModelStore {
 					}
 				}
 				_ => report.ignored.push(path),
+			}
+		}
+		for (model, path) in bitmaps {
+			let downloading = partials.contains_key(&model) || state.reserved.contains_key(&model);
+			if !downloading {
+				remove_stale(&path, &mut report.removed);
 			}
 		}
 		for (path, name, meta) in list_dir(&self.verified_dir)? {
@@ -382,8 +406,14 @@ impl ModelStore {
 	/// Deletes a model's partial download. Returns whether a file was deleted.
 	pub fn remove_partial(&self, model: &ModelId) -> Result<bool, StoreError> {
 		let removed = remove_file_if_exists(&self.partial_path_of(model))?;
+		self.remove_piece_bitmap(model)?;
 		self.state().partials.remove(model);
 		Ok(removed)
+	}
+
+	/// Deletes the verified-pieces bitmap of a model's piece-wise download, if any.
+	pub fn remove_piece_bitmap(&self, model: &ModelId) -> Result<bool, StoreError> {
+		remove_file_if_exists(&self.pieces_path_of(model))
 	}
 
 	/// Models that have a partial download on disk.

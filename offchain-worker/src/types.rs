@@ -4,6 +4,8 @@
 //! key (the union over the node's accounts) and hands it to the
 //! [`Coordinator`](crate::Coordinator).
 
+use crate::pieces::PieceManifest;
+
 /// A model's identifier: the SHA-256 of the model file (the chain's `ModelId`).
 pub type ModelId = [u8; 32];
 
@@ -29,6 +31,45 @@ pub struct Nomination {
 	///
 	/// [`FetchConfig::retries`]: crate::FetchConfig::retries
 	pub deadline: Option<std::time::Instant>,
+	/// The model's piece manifest from the chain. With it the file is downloaded piece by
+	/// piece from peers and sources, every piece verified on arrival; `None` fetches the
+	/// whole file from the sources.
+	pub manifest: Option<PieceManifest>,
+	/// Other nodes (not this one) that hold the model or are nominated for it too, to
+	/// fetch pieces from. Used only with a manifest.
+	pub peers: Vec<Peer>,
+	/// This node's index among the model's current nominees and their number: the node
+	/// fetches from the sources the pieces `p` with `p % count == index` (and those no peer
+	/// can provide). `(0, 1)` if unknown; a count of 0 (the default) counts as 1.
+	pub source_share: (u32, u32),
+}
+
+/// Another node serving model pieces.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Peer {
+	/// Base URL of the node's model server, e.g. `http://203.0.113.7:30401`.
+	pub url: String,
+	/// What the chain says the node has.
+	pub kind: PeerKind,
+}
+
+/// Why a peer may have a model's pieces.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PeerKind {
+	/// Recorded on chain as holding the model: has every piece.
+	Holder,
+	/// Nominated for the model too: has the pieces its `/pieces` bitmap says.
+	Nominee,
+}
+
+impl PeerKind {
+	/// Short stable name, used as a metrics label.
+	pub fn as_str(self) -> &'static str {
+		match self {
+			Self::Holder => "holder",
+			Self::Nominee => "nominee",
+		}
+	}
 }
 
 /// A model this node is recorded on chain as holding.

@@ -166,6 +166,10 @@ impl Worker {
 		};
 		let wanted = Wanted::new(&desired);
 		let now = Instant::now();
+		// The model server serves what the chain says this node holds or is nominated for.
+		self.fetcher
+			.availability()
+			.set_allowed(wanted.nominated.keys().chain(wanted.held.keys()).copied());
 		self.cancel_and_evict(&wanted);
 		self.check_holdings(&wanted);
 		self.start_downloads(&wanted, now);
@@ -282,17 +286,17 @@ impl Worker {
 			self.unverified.remove(model);
 			let fetcher = Arc::clone(&self.fetcher);
 			let (model, size, sources) = (*model, nomination.size, nomination.sources.clone());
-			let deadline = nomination.deadline;
+			let nomination = (*nomination).clone();
 			log::info!(
 				target: "modelnet",
-				"downloading model {} ({size} bytes) from {} source(s)",
+				"downloading model {} ({size} bytes) from {} source(s) and {} peer(s)",
 				hex::encode(model),
 				sources.len(),
+				nomination.peers.len(),
 			);
-			let handle = self.downloads.spawn({
-				let sources = sources.clone();
-				async move { (model, fetcher.fetch(model, size, &sources, deadline).await) }
-			});
+			let handle = self
+				.downloads
+				.spawn(async move { (model, fetcher.fetch_nomination(&nomination).await) });
 			self.download_ids.insert(handle.id(), model);
 			self.active.insert(model, (handle, sources));
 		}

@@ -71,6 +71,28 @@ pub(super) async fn get(
 	url: &str,
 	offset: u64,
 ) -> Result<Response<Incoming>, AttemptError> {
+	let range = (offset > 0).then(|| format!("bytes={offset}-"));
+	get_with_range(client, config, url, range).await
+}
+
+/// Sends `GET url` for the bytes `start..=end`, following redirects.
+pub(super) async fn get_range(
+	client: &HttpClient,
+	config: &FetchConfig,
+	url: &str,
+	start: u64,
+	end: u64,
+) -> Result<Response<Incoming>, AttemptError> {
+	get_with_range(client, config, url, Some(format!("bytes={start}-{end}"))).await
+}
+
+/// Sends `GET url` with an optional `Range` header, following redirects.
+async fn get_with_range(
+	client: &HttpClient,
+	config: &FetchConfig,
+	url: &str,
+	range: Option<String>,
+) -> Result<Response<Incoming>, AttemptError> {
 	let parsed = Url::parse(url).map_err(|e| {
 		AttemptError::Source(FetchError::SourceUnavailable(format!("invalid URL {url}: {e}")))
 	})?;
@@ -79,8 +101,8 @@ pub(super) async fn get(
 		let mut request = Request::get(uri.clone())
 			.header(USER_AGENT, concat!("modelnet-node/", env!("CARGO_PKG_VERSION")))
 			.header(ACCEPT_ENCODING, "identity");
-		if offset > 0 {
-			request = request.header(RANGE, format!("bytes={offset}-"));
+		if let Some(range) = &range {
+			request = request.header(RANGE, range.as_str());
 		}
 		let request = request
 			.body(Empty::new())

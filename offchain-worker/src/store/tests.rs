@@ -183,3 +183,29 @@ fn committed_files_are_trusted_after_a_restart() {
 	assert!(store.remove(&model).unwrap());
 	assert!(!store.record_path_of(&model).exists());
 }
+
+#[test]
+fn piece_bitmaps_stay_with_their_partial_files() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = open(dir.path(), 1 << 20);
+	let good = b"stored model";
+	let stored: ModelId = Sha256::digest(good).into();
+	fs::write(store.path_of(&stored), good).unwrap();
+	fs::write(store.pieces_path_of(&stored), [1u8]).unwrap();
+	let partial = put_partial(&store, b"half");
+	fs::write(store.pieces_path_of(&partial), [0u8]).unwrap();
+	let orphan = [5u8; 32];
+	fs::write(store.pieces_path_of(&orphan), [1u8]).unwrap();
+
+	let mut report = store.scan().unwrap();
+	report.removed.sort();
+	let mut stale = vec![store.pieces_path_of(&stored), store.pieces_path_of(&orphan)];
+	stale.sort();
+	assert_eq!(report.removed, stale);
+	assert!(report.ignored.is_empty(), "{:?}", report.ignored);
+	assert!(store.pieces_path_of(&partial).exists());
+	assert_eq!(store.partials().unwrap(), vec![partial]);
+	// Removing a partial download removes its bitmap too.
+	assert!(store.remove_partial(&partial).unwrap());
+	assert!(!store.pieces_path_of(&partial).exists());
+}
