@@ -158,7 +158,7 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Storage migrations run on runtime upgrade.
 #[allow(unused_parens)]
-type Migrations = ();
+type Migrations = (pallet_model_registry::migrations::MigrateV0ToV1<Runtime>,);
 
 /// Executive: dispatches calls to the pallets.
 pub type Executive = frame_executive::Executive<

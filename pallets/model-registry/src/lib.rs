@@ -13,6 +13,7 @@ mod demand;
 mod events;
 mod holdings;
 mod hooks;
+pub mod migrations;
 mod models;
 mod nodes;
 pub mod offchain;
@@ -63,6 +64,7 @@ pub mod pallet {
 	use sp_core::H256;
 
 	#[pallet::pallet]
+	#[pallet::storage_version(crate::migrations::STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	/// Configuration of the pallet.
