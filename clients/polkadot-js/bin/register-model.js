@@ -4,15 +4,15 @@
 import { readFile } from 'node:fs/promises';
 
 import {
-  callDocument, chainLimits, checkSourceLimits, connect, eventData, EventLog, eventHuman, eventsJson, field, formatBytes, formatEvent, MAX_TIMEOUT_SECONDS,
+  callDocument, chainLimits, checkSourceLimits, checkSourceSizes, connect, eventData, EventLog, eventHuman, eventsJson, field, formatBytes, formatEvent, MAX_TIMEOUT_SECONDS,
   MAX_PIECES, merkleRoot, Output, parseByteCount, parseCli, parseModelId, parsePieces, parseSources, parseUint, PALLET, pieceCount,
-  pieceManifest, pieceSize, requirePallet, runMain, sameValue, signAndWait, signerReady, UsageError
+  pieceManifest, pieceSize, placementVerdict, requirePallet, runMain, sameValue, signAndWait, signerReady, UsageError
 } from '../lib/index.js';
 
-const WATCHED = ['DownloadNominated', 'ModelStored', 'NominationDeclined', 'NominationExpired', 'ModelLost', 'ModelEvicted', 'ReplicationTargetChanged', 'ModelSourcesFailing'];
+const WATCHED = ['DownloadNominated', 'ModelStored', 'NominationDeclined', 'NominationExpired', 'ModelLost', 'ModelEvicted', 'ReplicationTargetChanged', 'ModelSourcesFailing', 'ModelSourcesUpdated'];
 
 const spec = {
-  description: 'Register a model (modelRegistry.register_model). The model id is the SHA-256 of the file:\ngive the file (--file, hashed locally by streaming) or its --sha256 and --size. A model is\nregistered with the leaf hash of each of its pieces: computed from --file in the same pass, or\nread from --pieces (the file written by hash-model --pieces-out). Storage nodes\nare nominated at once and fetch its pieces in parallel from the --source URLs (HTTP(S), Range\nrequests) and from each other, checking every piece against its leaf.\nThe signer pays the model deposit and owns the model (may deregister it).\nWith --wait, follows the model\'s placement events until --wait-stored nodes confirmed it.\nThe size and URLs are checked against the chain\'s MaxModelSize, MaxSources and MaxUrlLen\nbefore sending.',
+  description: 'Register a model (modelRegistry.register_model). The model id is the SHA-256 of the file:\ngive the file (--file, hashed locally by streaming) or its --sha256 and --size. A model is\nregistered with the leaf hash of each of its pieces: computed from --file in the same pass, or\nread from --pieces (the file written by hash-model --pieces-out). Storage nodes\nare nominated at once and fetch its pieces in parallel from the --source URLs (HTTP(S), Range\nrequests) and from each other, checking every piece against its leaf.\nThe signer pays the model deposit and owns the model (may deregister it).\nWith --wait, follows the model\'s placement events until --wait-stored nodes confirmed it; it\nstops early (exit 1) on ModelSourcesFailing, or when every nomination so far was declined or\nexpired and none is pending.\nBefore sending, every --source is asked with HEAD (redirects followed, 5s each): a\nContent-Length other than the size is a usage error; an unreachable source or one without\nContent-Length is a warning (--no-check-sources skips this). The size and URLs are checked\nagainst the chain\'s MaxModelSize, MaxSources and MaxUrlLen too.',
   examples: [
     'register-model --file ./model.bin --source http://127.0.0.1:8000/model.bin --min-vram 8GiB --wait',
     'register-model --sha256 0xabc... --size 4294967296 --pieces m.pieces --source https://example.org/m.bin --source https://mirror.example.org/m.bin'
@@ -21,6 +21,7 @@ const spec = {
   options: {
     file: { arg: 'FILE', description: 'model file to hash for the id and size', type: 'string' },
     'min-vram': { arg: 'BYTES', default: '0', description: 'minimum GPU memory to run the model (default 0)', type: 'string' },
+    'no-check-sources': { description: 'do not HEAD the --source URLs to compare their Content-Length with the size', type: 'boolean' },
     pieces: { arg: 'FILE', description: 'with --sha256 and --size: the piece leaf hashes (hash-model --pieces-out)', type: 'string' },
     sha256: { arg: 'HEX', description: 'model id (SHA-256 of the file) when --file is not given', type: 'string' },
     size: { arg: 'BYTES', description: 'file size in bytes when --file is not given', type: 'string' },
@@ -30,7 +31,7 @@ const spec = {
     'wait-stored': { arg: 'N', default: '1', description: 'with --wait: number of ModelStored events to wait for (default 1)', type: 'string' }
   },
   positionals: false,
-  synopsis: '(--file FILE | --sha256 HEX --size BYTES --pieces FILE) --source URL [--source URL]... [--min-vram BYTES] [--wait] [--json]'
+  synopsis: '(--file FILE | --sha256 HEX --size BYTES --pieces FILE) --source URL [--source URL]... [--min-vram BYTES] [--no-check-sources] [--wait] [--json]'
 };
 
 /**
@@ -107,6 +108,20 @@ runMain(spec.name, async () => {
   }
 
   const root = merkleRoot(pieces);
+  const warnings = [];
+
+  if (!values['no-check-sources']) {
+    const { mismatches, warnings: found } = await checkSourceSizes(sources, size);
+
+    if (mismatches.length) {
+      throw new UsageError(mismatches.map((m) => `--source ${m.url}: Content-Length ${m.contentLength} differs from the model's size ${m.size}`).join('\n'));
+    }
+
+    for (const w of found) {
+      warnings.push(w);
+      out.warn(`warning: --source ${w.url}: ${w.message}`);
+    }
+  }
 
   const api = await connect(values.url);
 
@@ -134,7 +149,7 @@ runMain(spec.name, async () => {
     }
 
     const doc = callDocument(`${PALLET}.registerModel`, signer, res, {
-      minVramBytes: minVram, model, pieceCount: pieces.length, pieceRoot, pieceSize: pieceSize(size), sizeBytes: size, sources
+      minVramBytes: minVram, model, pieceCount: pieces.length, pieceRoot, pieceSize: pieceSize(size), sizeBytes: size, sources, warnings
     });
 
     out.line(`registered ${model} in block #${blockNumber}`);
@@ -153,33 +168,77 @@ runMain(spec.name, async () => {
     }
 
     const forModel = (d) => sameValue(field(d, 'model', 'modelId', 'id'), model);
+    const mine = (r) => r.event.section === PALLET && forModel(r.data);
     const followed = [];
     const show = (r) => {
       followed.push(r);
       out.line(formatEvent(r));
     };
+    // Judged once the events of a whole block are in (a decline and the nomination of another
+    // node that it triggers come in the same block).
+    let judge = () => {};
+    let scheduled = false;
+    const schedule = () => {
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(() => {
+          scheduled = false;
+          judge();
+        });
+      }
+    };
     const unsub = log.onRecord((r) => {
-      if (r.event.section === PALLET && WATCHED.includes(r.event.method) && forModel(r.data)) {
-        show(r);
+      if (mine(r)) {
+        if (WATCHED.includes(r.event.method)) {
+          show(r);
+        }
+
+        schedule();
       }
     });
 
     for (const r of log.records) {
-      if (r.event.section === PALLET && WATCHED.includes(r.event.method) && forModel(r.data) && r.blockNumber !== blockNumber) {
+      if (mine(r) && WATCHED.includes(r.event.method) && r.blockNumber !== blockNumber) {
         show(r);
       }
     }
 
+    let verdict;
+
     try {
-      await log.waitFor(PALLET, 'ModelStored', forModel, timeoutSec * 1000, { count: want });
-      out.result({
-        ...doc,
-        followed: followed.map((r) => ({ block: r.blockNumber, ...eventsJson([r])[0] })),
-        storedOn: log.find(PALLET, 'ModelStored', forModel).map((r) => r.data.node)
-      }, `stored on ${want} node(s)`);
+      verdict = await new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          const v = placementVerdict(log.records.filter(mine).map((r) => ({ data: r.data, method: r.event.method })), { want });
+
+          reject(new Error(`timed out after ${timeoutSec}s waiting for ${want > 1 ? `${want}x ` : ''}${PALLET}.ModelStored (${v.message})`));
+        }, timeoutSec * 1000);
+
+        judge = () => {
+          const v = placementVerdict(log.records.filter(mine).map((r) => ({ data: r.data, method: r.event.method })), { want });
+
+          if (v.outcome !== 'waiting') {
+            clearTimeout(timer);
+            resolve(v);
+          }
+        };
+        judge();
+      });
     } finally {
       unsub();
       log.stop();
+    }
+
+    out.result({
+      ...doc,
+      followed: followed.map((r) => ({ block: r.blockNumber, ...eventsJson([r])[0] })),
+      nominations: verdict.nodes,
+      result: verdict.outcome,
+      ...(verdict.outcome === 'stored' ? {} : { reason: verdict.message }),
+      storedOn: verdict.stored
+    }, verdict.outcome === 'stored' ? `stored on ${verdict.stored.length} node(s)` : undefined);
+
+    if (verdict.outcome !== 'stored') {
+      throw new Error(`stopped waiting: ${verdict.message}`);
     }
 
     return 0;

@@ -1,15 +1,17 @@
 #!/usr/bin/env node
-// A minimal static file server with Range support, to serve model files to a local node.
-import { createReadStream } from 'node:fs';
+// A small static file server with Range support (the `send` library of the express project), to
+// serve model files to a local node.
 import { stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
-import { basename, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 
-import { formatBytes, Output, parseCli, parseRange, parseUint, runMain, UsageError } from '../lib/index.js';
+import send from 'send';
+
+import { formatBytes, Output, parseCli, parseUint, runMain, UsageError } from '../lib/index.js';
 
 const spec = {
   chain: false,
-  description: 'Serve files over HTTP with Range support (so downloads can resume), each at /<file name>.\nFor local testing: give the printed URL to register-model --source. Runs until Ctrl-C; with\n--json prints one document {host, port, files: [{url, path, size}]} once listening, and the\nrequest log goes to stderr.',
+  description: 'Serve files over HTTP with Range support (so downloads can resume), each at /<file name>.\nFor local testing: give the printed URL to register-model --source. Runs until Ctrl-C or\nSIGTERM (then exits 0); with --json prints one document {host, port, files: [{url, path, size}]}\nonce listening, and the request log goes to stderr.',
   examples: ['serve-model ./model.bin --port 8000'],
   name: 'serve-model',
   options: {
@@ -43,7 +45,15 @@ runMain(spec.name, async () => {
   }
 
   const server = createServer((req, res) => {
-    const entry = files.get(new URL(req.url, 'http://x').pathname);
+    let pathname;
+
+    try {
+      pathname = new URL(req.url, 'http://x').pathname;
+    } catch {
+      pathname = null;
+    }
+
+    const entry = pathname === null ? undefined : files.get(pathname);
 
     if (!entry || (req.method !== 'GET' && req.method !== 'HEAD')) {
       res.writeHead(entry ? 405 : 404).end();
@@ -51,31 +61,23 @@ runMain(spec.name, async () => {
       return;
     }
 
-    const range = parseRange(req.headers.range, entry.size);
-
-    if (range === 'unsatisfiable') {
-      res.writeHead(416, { 'Content-Range': `bytes */${entry.size}` }).end();
-
-      return;
-    }
-
-    const { end, start } = range ?? { end: entry.size - 1, start: 0 };
-    const headers = { 'Accept-Ranges': 'bytes', 'Content-Length': String(Math.max(0, end - start + 1)), 'Content-Type': 'application/octet-stream' };
-
-    if (range) {
-      headers['Content-Range'] = `bytes ${start}-${end}/${entry.size}`;
-    }
-
     out.line(`${new Date().toISOString()} ${req.method} ${req.url}${req.headers.range ? ` Range: ${req.headers.range}` : ''}`);
-    res.writeHead(range ? 206 : 200, headers);
+    // Every file is served as bytes, whatever its extension; `send` keeps a type already set.
+    res.setHeader('Content-Type', 'application/octet-stream');
+    send(req, `/${encodeURIComponent(basename(entry.path))}`, { cacheControl: false, dotfiles: 'allow', etag: true, index: false, root: dirname(entry.path) })
+      .on('error', (e) => {
+        // The file went away (404) or could not be read: answer if nothing was sent yet, else cut
+        // the connection so that the client sees a short body rather than a complete one.
+        out.warn(`${new Date().toISOString()} ${req.method} ${req.url}: ${e.status ?? 500} ${e.message}`);
 
-    if (req.method === 'HEAD' || entry.size === 0) {
-      res.end();
-
-      return;
-    }
-
-    createReadStream(entry.path, { end, start }).pipe(res);
+        if (res.headersSent) {
+          res.destroy();
+        } else {
+          res.removeHeader('Content-Type');
+          res.writeHead(e.status ?? 500).end();
+        }
+      })
+      .pipe(res);
   });
 
   await new Promise((resolveListen, reject) => {
@@ -90,6 +92,15 @@ runMain(spec.name, async () => {
   out.result({ files: served, host: values.host, port }, served.map((f) => `serving ${f.url} (${formatBytes(f.size)})`));
 
   return new Promise((resolveStop) => {
-    process.once('SIGINT', () => server.close(() => resolveStop(0)));
+    const stop = (signal) => {
+      out.line(`${signal}: closing the server`);
+      // Idle keep-alive connections are closed at once, busy ones after a grace period.
+      server.close(() => resolveStop(0));
+      server.closeIdleConnections();
+      setTimeout(() => server.closeAllConnections(), 2000).unref();
+    };
+
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
   });
 });

@@ -9,6 +9,8 @@ export * from './numbers.js';
 export * from './output.js';
 export * from './params.js';
 export * from './pieces.js';
+export * from './placement.js';
 export * from './range.js';
+export * from './sources.js';
 export * from './spotcheck.js';
 export * from './units.js';

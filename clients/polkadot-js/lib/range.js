@@ -1,4 +1,4 @@
-// HTTP Range header handling (single byte range), shared by the file server script and the tests.
+// HTTP Range header handling (single byte range), for the test model server (test/support).
 
 /**
  * Parse a `Range` header against a resource of `size` bytes.
