@@ -53,6 +53,7 @@ pub trait WeightInfo {
 	fn join() -> Weight;
 	/// Change a node's declared capacity (`update_capacity`), with a full VRAM list to check.
 	fn update_capacity() -> Weight;
+	fn set_endpoint() -> Weight;
 	/// Pause a node (`pause`); its availability update is queued for the cleanup queue.
 	fn pause() -> Weight;
 	/// Resume a node (`resume`); its availability update is queued for the cleanup queue.
@@ -61,6 +62,7 @@ pub trait WeightInfo {
 	fn leave() -> Weight;
 	/// Register a model (`register_model`) with `s` sources of the maximum length.
 	/// Component `s` was measured on `[1, 4]`.
+	/// Component `p` was measured on `[1, 1024]`.
 	fn register_model(s: u32, p: u32, ) -> Weight;
 	/// Replace a model's sources (`update_sources`) with `s` sources of the maximum length, queueing it for nominations.
 	/// Component `s` was measured on `[1, 4]`.
@@ -86,7 +88,6 @@ pub trait WeightInfo {
 	fn cancel_task() -> Weight;
 	/// Replace the parameters (`set_params`).
 	fn set_params() -> Weight;
-	fn set_endpoint() -> Weight;
 	/// Hook: `on_initialize` with nothing queued (fixed reads and the block's randomness).
 	fn on_initialize_base() -> Weight;
 	/// Hook: a nomination expires (QoS penalty without kick-out, model queued).
@@ -142,8 +143,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `455`
 		//  Estimated: `3832`
-		// Minimum execution time: 109_605_000 picoseconds.
-		Weight::from_parts(181_701_000, 3832)
+		// Minimum execution time: 109_866_000 picoseconds.
+		Weight::from_parts(118_602_000, 3832)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -155,10 +156,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `582`
 		//  Estimated: `3832`
-		// Minimum execution time: 29_456_000 picoseconds.
-		Weight::from_parts(53_921_000, 3832)
+		// Minimum execution time: 29_706_000 picoseconds.
+		Weight::from_parts(51_146_000, 3832)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
+	}
+	/// Storage: `ModelRegistry::Nodes` (r:1 w:0)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::NodeEndpoints` (r:0 w:1)
+	/// Proof: `ModelRegistry::NodeEndpoints` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
+	fn set_endpoint() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `281`
+		//  Estimated: `3832`
+		// Minimum execution time: 28_253_000 picoseconds.
+		Weight::from_parts(47_108_000, 3832)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
@@ -172,8 +186,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1398`
 		//  Estimated: `4538`
-		// Minimum execution time: 36_589_000 picoseconds.
-		Weight::from_parts(65_273_000, 4538)
+		// Minimum execution time: 37_450_000 picoseconds.
+		Weight::from_parts(41_658_000, 4538)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -191,8 +205,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1442`
 		//  Estimated: `4538`
-		// Minimum execution time: 40_506_000 picoseconds.
-		Weight::from_parts(53_901_000, 4538)
+		// Minimum execution time: 41_638_000 picoseconds.
+		Weight::from_parts(72_737_000, 4538)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -222,8 +236,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `869`
 		//  Estimated: `6674`
-		// Minimum execution time: 135_213_000 picoseconds.
-		Weight::from_parts(173_265_000, 6674)
+		// Minimum execution time: 142_707_000 picoseconds.
+		Weight::from_parts(283_852_000, 6674)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(12_u64))
 	}
@@ -247,16 +261,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ModelSources` (r:0 w:1)
 	/// Proof: `ModelRegistry::ModelSources` (`max_values`: None, `max_size`: Some(2105), added: 4580, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::ModelPieces` (r:0 w:1)
+	/// Proof: `ModelRegistry::ModelPieces` (`max_values`: None, `max_size`: Some(32858), added: 35333, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 4]`.
-	fn register_model(s: u32, p: u32, ) -> Weight {
+	/// The range of component `p` is `[1, 1024]`.
+	fn register_model(_s: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `407`
+		//  Measured:  `440`
 		//  Estimated: `3637`
-		// Minimum execution time: 118_142_000 picoseconds.
-		Weight::from_parts(185_172_516, 3637)
-			// Standard Error: 423_781
-			.saturating_add(Weight::from_parts(6_709_198, 0).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(1_000_000, 32).saturating_mul(p.into()))
+		// Minimum execution time: 200_916_000 picoseconds.
+		Weight::from_parts(228_178_000, 3637)
+			// Standard Error: 193_820
+			.saturating_add(Weight::from_parts(2_844_000, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -273,12 +289,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `s` is `[1, 4]`.
 	fn update_sources(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `440`
+		//  Measured:  `473`
 		//  Estimated: `3637`
-		// Minimum execution time: 47_129_000 picoseconds.
-		Weight::from_parts(76_709_020, 3637)
-			// Standard Error: 133_137
-			.saturating_add(Weight::from_parts(4_638_080, 0).saturating_mul(s.into()))
+		// Minimum execution time: 47_099_000 picoseconds.
+		Weight::from_parts(79_184_576, 3637)
+			// Standard Error: 278_085
+			.saturating_add(Weight::from_parts(5_702_898, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -294,10 +310,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::CleanupQueue` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
 	fn deregister_model() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `637`
+		//  Measured:  `670`
 		//  Estimated: `6284`
-		// Minimum execution time: 54_282_000 picoseconds.
-		Weight::from_parts(81_022_000, 6284)
+		// Minimum execution time: 56_957_000 picoseconds.
+		Weight::from_parts(95_829_000, 6284)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -317,10 +333,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
 	fn confirm_stored() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5476`
+		//  Measured:  `5509`
 		//  Estimated: `7739`
-		// Minimum execution time: 133_460_000 picoseconds.
-		Weight::from_parts(226_645_000, 7739)
+		// Minimum execution time: 155_732_000 picoseconds.
+		Weight::from_parts(245_781_000, 7739)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -340,10 +356,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn decline_nomination() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1006`
+		//  Measured:  `1039`
 		//  Estimated: `4538`
-		// Minimum execution time: 68_549_000 picoseconds.
-		Weight::from_parts(98_685_000, 4538)
+		// Minimum execution time: 71_063_000 picoseconds.
+		Weight::from_parts(128_651_000, 4538)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -359,10 +375,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
 	fn report_lost() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5239`
+		//  Measured:  `5272`
 		//  Estimated: `7739`
-		// Minimum execution time: 118_903_000 picoseconds.
-		Weight::from_parts(195_617_000, 7739)
+		// Minimum execution time: 116_559_000 picoseconds.
+		Weight::from_parts(163_947_000, 7739)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -382,10 +398,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	fn announce_stored() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5187`
+		//  Measured:  `5220`
 		//  Estimated: `85694`
-		// Minimum execution time: 204_343_000 picoseconds.
-		Weight::from_parts(277_771_000, 85694)
+		// Minimum execution time: 392_315_000 picoseconds.
+		Weight::from_parts(488_285_000, 85694)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -395,26 +411,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::TaskQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::PendingTaskSlots` (r:0 w:1)
-	/// Proof: `ModelRegistry::PendingTaskSlots` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::PendingTasks` (r:0 w:1)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:0 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4796), added: 7271, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
 	/// The range of component `i` is `[0, 4096]`.
 	fn create_task(i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `412`
+		//  Measured:  `445`
 		//  Estimated: `3637`
-		// Minimum execution time: 100_759_000 picoseconds.
-		Weight::from_parts(203_121_025, 3637)
-			// Standard Error: 521
-			.saturating_add(Weight::from_parts(6_116, 0).saturating_mul(i.into()))
+		// Minimum execution time: 101_911_000 picoseconds.
+		Weight::from_parts(200_230_898, 3637)
+			// Standard Error: 1_012
+			.saturating_add(Weight::from_parts(6_558, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4796), added: 7271, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
@@ -425,44 +439,44 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	fn commit_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5197`
-		//  Estimated: `8261`
-		// Minimum execution time: 63_008_000 picoseconds.
-		Weight::from_parts(78_868_000, 8261)
+		//  Measured:  `5234`
+		//  Estimated: `8265`
+		// Minimum execution time: 65_843_000 picoseconds.
+		Weight::from_parts(112_771_000, 8265)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4796), added: 7271, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:0 w:1)
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	fn reveal_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5167`
-		//  Estimated: `8261`
-		// Minimum execution time: 50_214_000 picoseconds.
-		Weight::from_parts(92_663_000, 8261)
+		//  Measured:  `5204`
+		//  Estimated: `8265`
+		// Minimum execution time: 57_287_000 picoseconds.
+		Weight::from_parts(127_750_000, 8265)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4796), added: 7271, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::PendingTaskSlots` (r:1 w:1)
-	/// Proof: `ModelRegistry::PendingTaskSlots` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::TaskQueue` (r:1 w:1)
 	/// Proof: `ModelRegistry::TaskQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::PendingTasks` (r:1 w:0)
+	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn cancel_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4643`
-		//  Estimated: `8261`
-		// Minimum execution time: 140_594_000 picoseconds.
-		Weight::from_parts(254_478_000, 8261)
+		//  Measured:  `4712`
+		//  Estimated: `8265`
+		// Minimum execution time: 139_892_000 picoseconds.
+		Weight::from_parts(154_670_000, 8265)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `ModelRegistry::Params` (r:0 w:1)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
@@ -470,15 +484,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 11_802_000 picoseconds.
-		Weight::from_parts(22_472_000, 0)
-			.saturating_add(T::DbWeight::get().writes(1_u64))
-	}
-	/// Storage: `ModelRegistry::Nodes` (r:1 w:0)
-	/// Storage: `ModelRegistry::NodeEndpoints` (r:0 w:1)
-	fn set_endpoint() -> Weight {
-		Weight::from_parts(60_000_000, 3_000)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
+		// Minimum execution time: 11_411_000 picoseconds.
+		Weight::from_parts(20_879_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ModelRegistry::RandomnessMix` (r:1 w:1)
@@ -503,8 +510,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `412`
 		//  Estimated: `3481`
-		// Minimum execution time: 32_621_000 picoseconds.
-		Weight::from_parts(55_824_000, 3481)
+		// Minimum execution time: 33_342_000 picoseconds.
+		Weight::from_parts(57_347_000, 3481)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -530,10 +537,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn expire_nomination() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1114`
+		//  Measured:  `1147`
 		//  Estimated: `4538`
-		// Minimum execution time: 81_192_000 picoseconds.
-		Weight::from_parts(134_993_000, 4538)
+		// Minimum execution time: 83_166_000 picoseconds.
+		Weight::from_parts(140_323_000, 4538)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -544,7 +551,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::Deadlines` (r:1 w:2)
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4796), added: 7271, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
@@ -556,17 +563,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[1, 5]`.
 	fn end_commit_phase(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5015 + k * (207 ±0)`
-		//  Estimated: `8261 + k * (1152 ±42)`
-		// Minimum execution time: 63_559_000 picoseconds.
-		Weight::from_parts(92_395_379, 8261)
-			// Standard Error: 234_269
-			.saturating_add(Weight::from_parts(27_405_471, 0).saturating_mul(k.into()))
+		//  Measured:  `5052 + k * (207 ±0)`
+		//  Estimated: `8265 + k * (1149 ±39)`
+		// Minimum execution time: 64_521_000 picoseconds.
+		Weight::from_parts(68_430_709, 8265)
+			// Standard Error: 448_090
+			.saturating_add(Weight::from_parts(19_898_958, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 1152).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(0, 1149).saturating_mul(k.into()))
 	}
 	/// Storage: `ModelRegistry::DeadlineCursor` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -575,7 +582,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::Deadlines` (r:1 w:4)
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4796), added: 7271, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
@@ -601,12 +608,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `k` is `[1, 5]`.
 	fn resolve_task(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4824 + k * (847 ±0)`
-		//  Estimated: `8261 + k * (2842 ±92)`
-		// Minimum execution time: 180_699_000 picoseconds.
-		Weight::from_parts(10_924_261, 8261)
-			// Standard Error: 2_026_540
-			.saturating_add(Weight::from_parts(222_828_315, 0).saturating_mul(k.into()))
+		//  Measured:  `4861 + k * (847 ±0)`
+		//  Estimated: `8265 + k * (2842 ±0)`
+		// Minimum execution time: 180_047_000 picoseconds.
+		Weight::from_parts(39_233_541, 8265)
+			// Standard Error: 807_102
+			.saturating_add(Weight::from_parts(152_364_707, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
@@ -620,13 +627,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::Deadlines` (r:1 w:1)
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4796), added: 7271, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
 	fn prune_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4860`
-		//  Estimated: `8261`
-		// Minimum execution time: 34_184_000 picoseconds.
-		Weight::from_parts(61_695_000, 8261)
+		//  Measured:  `4897`
+		//  Estimated: `8265`
+		// Minimum execution time: 35_397_000 picoseconds.
+		Weight::from_parts(61_606_000, 8265)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -656,8 +663,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `869`
 		//  Estimated: `6674`
-		// Minimum execution time: 121_708_000 picoseconds.
-		Weight::from_parts(195_547_000, 6674)
+		// Minimum execution time: 123_592_000 picoseconds.
+		Weight::from_parts(194_875_000, 6674)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(12_u64))
 	}
@@ -668,7 +675,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::PendingTasks` (r:8 w:0)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:8 w:8)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4796), added: 7271, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:8 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:8 w:8)
@@ -679,21 +686,19 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:0 w:1)
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::PendingTaskSlots` (r:0 w:8)
-	/// Proof: `ModelRegistry::PendingTaskSlots` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 8]`.
 	fn assign_executors(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `522 + n * (9838 ±0)`
+		//  Measured:  `518 + n * (9842 ±0)`
 		//  Estimated: `3481 + n * (28420 ±0)`
-		// Minimum execution time: 170_420_000 picoseconds.
-		Weight::from_parts(204_674_000, 3481)
-			// Standard Error: 2_223_893
-			.saturating_add(Weight::from_parts(187_286_150, 0).saturating_mul(n.into()))
+		// Minimum execution time: 246_502_000 picoseconds.
+		Weight::from_parts(85_051_208, 3481)
+			// Standard Error: 2_278_530
+			.saturating_add(Weight::from_parts(241_763_822, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((14_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 28420).saturating_mul(n.into()))
 	}
 	/// Storage: `ModelRegistry::TaskQueue` (r:1 w:1)
@@ -703,28 +708,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::PendingTasks` (r:8 w:8)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:8 w:8)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4796), added: 7271, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:8 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:8 w:0)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:80 w:0)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::PendingTaskSlots` (r:0 w:8)
-	/// Proof: `ModelRegistry::PendingTaskSlots` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 8]`.
 	fn assign_unserved(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `522 + n * (9838 ±0)`
+		//  Measured:  `518 + n * (9842 ±0)`
 		//  Estimated: `1545 + n * (28420 ±0)`
-		// Minimum execution time: 154_380_000 picoseconds.
-		Weight::from_parts(59_118_259, 1545)
-			// Standard Error: 3_414_955
-			.saturating_add(Weight::from_parts(195_293_312, 0).saturating_mul(n.into()))
+		// Minimum execution time: 150_573_000 picoseconds.
+		Weight::from_parts(43_558_252, 1545)
+			// Standard Error: 974_506
+			.saturating_add(Weight::from_parts(144_913_882, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((14_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 28420).saturating_mul(n.into()))
 	}
 	/// Storage: `ModelRegistry::TaskQueue` (r:1 w:1)
@@ -734,7 +737,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::PendingTasks` (r:1 w:0)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4796), added: 7271, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -749,16 +752,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ReplicationQueue` (r:0 w:1)
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::PendingTaskSlots` (r:0 w:1)
-	/// Proof: `ModelRegistry::PendingTaskSlots` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn fail_waiting_task() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `5112`
-		//  Estimated: `8261`
-		// Minimum execution time: 136_075_000 picoseconds.
-		Weight::from_parts(245_480_000, 8261)
+		//  Estimated: `8265`
+		// Minimum execution time: 131_918_000 picoseconds.
+		Weight::from_parts(189_625_000, 8265)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
-			.saturating_add(T::DbWeight::get().writes(10_u64))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
@@ -791,12 +792,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `d` is `[1, 128]`.
 	fn replicate_model(d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `638 + d * (167 ±0)`
-		//  Estimated: `63956 + d * (2842 ±0)`
-		// Minimum execution time: 62_748_000 picoseconds.
-		Weight::from_parts(443_941_474, 63956)
-			// Standard Error: 1_945_949
-			.saturating_add(Weight::from_parts(70_784_161, 0).saturating_mul(d.into()))
+		//  Measured:  `671 + d * (167 ±0)`
+		//  Estimated: `63956 + d * (2842 ±147)`
+		// Minimum execution time: 62_217_000 picoseconds.
+		Weight::from_parts(273_975_723, 63956)
+			// Standard Error: 2_089_880
+			.saturating_add(Weight::from_parts(66_116_915, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(36_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(d.into())))
 			.saturating_add(T::DbWeight::get().writes(77_u64))
@@ -822,12 +823,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `e` is `[1, 8]`.
 	fn review_model(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6376 + e * (147 ±0)`
+		//  Measured:  `6410 + e * (147 ±0)`
 		//  Estimated: `23726 + e * (3548 ±0)`
-		// Minimum execution time: 173_495_000 picoseconds.
-		Weight::from_parts(212_398_962, 23726)
-			// Standard Error: 1_929_180
-			.saturating_add(Weight::from_parts(57_391_152, 0).saturating_mul(e.into()))
+		// Minimum execution time: 193_313_000 picoseconds.
+		Weight::from_parts(188_041_373, 23726)
+			// Standard Error: 2_083_120
+			.saturating_add(Weight::from_parts(56_785_853, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -851,12 +852,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `s` is `[1, 32]`.
 	fn cleanup_node(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `800 + s * (295 ±0)`
+		//  Measured:  `833 + s * (295 ±0)`
 		//  Estimated: `4538 + s * (6749 ±0)`
 		// Minimum execution time: 67_757_000 picoseconds.
-		Weight::from_parts(111_859_000, 4538)
-			// Standard Error: 347_567
-			.saturating_add(Weight::from_parts(63_564_794, 0).saturating_mul(s.into()))
+		Weight::from_parts(37_659_840, 4538)
+			// Standard Error: 862_415
+			.saturating_add(Weight::from_parts(60_743_885, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -874,12 +875,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `s` is `[1, 64]`.
 	fn cleanup_model(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1496 + s * (247 ±0)`
+		//  Measured:  `1529 + s * (247 ±0)`
 		//  Estimated: `7739 + s * (3548 ±0)`
-		// Minimum execution time: 54_553_000 picoseconds.
-		Weight::from_parts(84_309_000, 7739)
-			// Standard Error: 501_169
-			.saturating_add(Weight::from_parts(46_328_612, 0).saturating_mul(s.into()))
+		// Minimum execution time: 55_995_000 picoseconds.
+		Weight::from_parts(93_670_595, 7739)
+			// Standard Error: 615_811
+			.saturating_add(Weight::from_parts(38_205_290, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -906,8 +907,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `455`
 		//  Estimated: `3832`
-		// Minimum execution time: 109_605_000 picoseconds.
-		Weight::from_parts(181_701_000, 3832)
+		// Minimum execution time: 109_866_000 picoseconds.
+		Weight::from_parts(118_602_000, 3832)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
@@ -919,10 +920,23 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `582`
 		//  Estimated: `3832`
-		// Minimum execution time: 29_456_000 picoseconds.
-		Weight::from_parts(53_921_000, 3832)
+		// Minimum execution time: 29_706_000 picoseconds.
+		Weight::from_parts(51_146_000, 3832)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
+	}
+	/// Storage: `ModelRegistry::Nodes` (r:1 w:0)
+	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::NodeEndpoints` (r:0 w:1)
+	/// Proof: `ModelRegistry::NodeEndpoints` (`max_values`: None, `max_size`: Some(562), added: 3037, mode: `MaxEncodedLen`)
+	fn set_endpoint() -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `281`
+		//  Estimated: `3832`
+		// Minimum execution time: 28_253_000 picoseconds.
+		Weight::from_parts(47_108_000, 3832)
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
@@ -936,8 +950,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1398`
 		//  Estimated: `4538`
-		// Minimum execution time: 36_589_000 picoseconds.
-		Weight::from_parts(65_273_000, 4538)
+		// Minimum execution time: 37_450_000 picoseconds.
+		Weight::from_parts(41_658_000, 4538)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -955,8 +969,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1442`
 		//  Estimated: `4538`
-		// Minimum execution time: 40_506_000 picoseconds.
-		Weight::from_parts(53_901_000, 4538)
+		// Minimum execution time: 41_638_000 picoseconds.
+		Weight::from_parts(72_737_000, 4538)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
@@ -986,8 +1000,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `869`
 		//  Estimated: `6674`
-		// Minimum execution time: 135_213_000 picoseconds.
-		Weight::from_parts(173_265_000, 6674)
+		// Minimum execution time: 142_707_000 picoseconds.
+		Weight::from_parts(283_852_000, 6674)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(12_u64))
 	}
@@ -1011,16 +1025,18 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ModelSources` (r:0 w:1)
 	/// Proof: `ModelRegistry::ModelSources` (`max_values`: None, `max_size`: Some(2105), added: 4580, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::ModelPieces` (r:0 w:1)
+	/// Proof: `ModelRegistry::ModelPieces` (`max_values`: None, `max_size`: Some(32858), added: 35333, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 4]`.
-	fn register_model(s: u32, p: u32, ) -> Weight {
+	/// The range of component `p` is `[1, 1024]`.
+	fn register_model(_s: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `407`
+		//  Measured:  `440`
 		//  Estimated: `3637`
-		// Minimum execution time: 118_142_000 picoseconds.
-		Weight::from_parts(185_172_516, 3637)
-			// Standard Error: 423_781
-			.saturating_add(Weight::from_parts(6_709_198, 0).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(1_000_000, 32).saturating_mul(p.into()))
+		// Minimum execution time: 200_916_000 picoseconds.
+		Weight::from_parts(228_178_000, 3637)
+			// Standard Error: 193_820
+			.saturating_add(Weight::from_parts(2_844_000, 0).saturating_mul(p.into()))
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
@@ -1037,12 +1053,12 @@ impl WeightInfo for () {
 	/// The range of component `s` is `[1, 4]`.
 	fn update_sources(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `440`
+		//  Measured:  `473`
 		//  Estimated: `3637`
-		// Minimum execution time: 47_129_000 picoseconds.
-		Weight::from_parts(76_709_020, 3637)
-			// Standard Error: 133_137
-			.saturating_add(Weight::from_parts(4_638_080, 0).saturating_mul(s.into()))
+		// Minimum execution time: 47_099_000 picoseconds.
+		Weight::from_parts(79_184_576, 3637)
+			// Standard Error: 278_085
+			.saturating_add(Weight::from_parts(5_702_898, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
@@ -1058,10 +1074,10 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::CleanupQueue` (`max_values`: None, `max_size`: Some(45), added: 2520, mode: `MaxEncodedLen`)
 	fn deregister_model() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `637`
+		//  Measured:  `670`
 		//  Estimated: `6284`
-		// Minimum execution time: 54_282_000 picoseconds.
-		Weight::from_parts(81_022_000, 6284)
+		// Minimum execution time: 56_957_000 picoseconds.
+		Weight::from_parts(95_829_000, 6284)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
@@ -1081,10 +1097,10 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
 	fn confirm_stored() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5476`
+		//  Measured:  `5509`
 		//  Estimated: `7739`
-		// Minimum execution time: 133_460_000 picoseconds.
-		Weight::from_parts(226_645_000, 7739)
+		// Minimum execution time: 155_732_000 picoseconds.
+		Weight::from_parts(245_781_000, 7739)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -1104,10 +1120,10 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn decline_nomination() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1006`
+		//  Measured:  `1039`
 		//  Estimated: `4538`
-		// Minimum execution time: 68_549_000 picoseconds.
-		Weight::from_parts(98_685_000, 4538)
+		// Minimum execution time: 71_063_000 picoseconds.
+		Weight::from_parts(128_651_000, 4538)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
@@ -1123,10 +1139,10 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
 	fn report_lost() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5239`
+		//  Measured:  `5272`
 		//  Estimated: `7739`
-		// Minimum execution time: 118_903_000 picoseconds.
-		Weight::from_parts(195_617_000, 7739)
+		// Minimum execution time: 116_559_000 picoseconds.
+		Weight::from_parts(163_947_000, 7739)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
@@ -1146,10 +1162,10 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	fn announce_stored() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5187`
+		//  Measured:  `5220`
 		//  Estimated: `85694`
-		// Minimum execution time: 204_343_000 picoseconds.
-		Weight::from_parts(277_771_000, 85694)
+		// Minimum execution time: 392_315_000 picoseconds.
+		Weight::from_parts(488_285_000, 85694)
 			.saturating_add(ParityDbWeight::get().reads(38_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -1159,26 +1175,24 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::TaskQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::PendingTaskSlots` (r:0 w:1)
-	/// Proof: `ModelRegistry::PendingTaskSlots` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::PendingTasks` (r:0 w:1)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:0 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4796), added: 7271, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
 	/// The range of component `i` is `[0, 4096]`.
 	fn create_task(i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `412`
+		//  Measured:  `445`
 		//  Estimated: `3637`
-		// Minimum execution time: 100_759_000 picoseconds.
-		Weight::from_parts(203_121_025, 3637)
-			// Standard Error: 521
-			.saturating_add(Weight::from_parts(6_116, 0).saturating_mul(i.into()))
+		// Minimum execution time: 101_911_000 picoseconds.
+		Weight::from_parts(200_230_898, 3637)
+			// Standard Error: 1_012
+			.saturating_add(Weight::from_parts(6_558, 0).saturating_mul(i.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
-			.saturating_add(ParityDbWeight::get().writes(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4796), added: 7271, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
@@ -1189,44 +1203,44 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	fn commit_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5197`
-		//  Estimated: `8261`
-		// Minimum execution time: 63_008_000 picoseconds.
-		Weight::from_parts(78_868_000, 8261)
+		//  Measured:  `5234`
+		//  Estimated: `8265`
+		// Minimum execution time: 65_843_000 picoseconds.
+		Weight::from_parts(112_771_000, 8265)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4796), added: 7271, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:0 w:1)
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	fn reveal_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5167`
-		//  Estimated: `8261`
-		// Minimum execution time: 50_214_000 picoseconds.
-		Weight::from_parts(92_663_000, 8261)
+		//  Measured:  `5204`
+		//  Estimated: `8265`
+		// Minimum execution time: 57_287_000 picoseconds.
+		Weight::from_parts(127_750_000, 8265)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4796), added: 7271, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::PendingTaskSlots` (r:1 w:1)
-	/// Proof: `ModelRegistry::PendingTaskSlots` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::TaskQueue` (r:1 w:1)
 	/// Proof: `ModelRegistry::TaskQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::PendingTasks` (r:1 w:0)
+	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn cancel_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4643`
-		//  Estimated: `8261`
-		// Minimum execution time: 140_594_000 picoseconds.
-		Weight::from_parts(254_478_000, 8261)
+		//  Measured:  `4712`
+		//  Estimated: `8265`
+		// Minimum execution time: 139_892_000 picoseconds.
+		Weight::from_parts(154_670_000, 8265)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	/// Storage: `ModelRegistry::Params` (r:0 w:1)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
@@ -1234,13 +1248,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 11_802_000 picoseconds.
-		Weight::from_parts(22_472_000, 0)
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
-	}
-	fn set_endpoint() -> Weight {
-		Weight::from_parts(60_000_000, 3_000)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
+		// Minimum execution time: 11_411_000 picoseconds.
+		Weight::from_parts(20_879_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ModelRegistry::RandomnessMix` (r:1 w:1)
@@ -1265,8 +1274,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `412`
 		//  Estimated: `3481`
-		// Minimum execution time: 32_621_000 picoseconds.
-		Weight::from_parts(55_824_000, 3481)
+		// Minimum execution time: 33_342_000 picoseconds.
+		Weight::from_parts(57_347_000, 3481)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1292,10 +1301,10 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn expire_nomination() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1114`
+		//  Measured:  `1147`
 		//  Estimated: `4538`
-		// Minimum execution time: 81_192_000 picoseconds.
-		Weight::from_parts(134_993_000, 4538)
+		// Minimum execution time: 83_166_000 picoseconds.
+		Weight::from_parts(140_323_000, 4538)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
@@ -1306,7 +1315,7 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::Deadlines` (r:1 w:2)
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4796), added: 7271, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
@@ -1318,17 +1327,17 @@ impl WeightInfo for () {
 	/// The range of component `k` is `[1, 5]`.
 	fn end_commit_phase(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5015 + k * (207 ±0)`
-		//  Estimated: `8261 + k * (1152 ±42)`
-		// Minimum execution time: 63_559_000 picoseconds.
-		Weight::from_parts(92_395_379, 8261)
-			// Standard Error: 234_269
-			.saturating_add(Weight::from_parts(27_405_471, 0).saturating_mul(k.into()))
+		//  Measured:  `5052 + k * (207 ±0)`
+		//  Estimated: `8265 + k * (1149 ±39)`
+		// Minimum execution time: 64_521_000 picoseconds.
+		Weight::from_parts(68_430_709, 8265)
+			// Standard Error: 448_090
+			.saturating_add(Weight::from_parts(19_898_958, 0).saturating_mul(k.into()))
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(k.into())))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 1152).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(0, 1149).saturating_mul(k.into()))
 	}
 	/// Storage: `ModelRegistry::DeadlineCursor` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
@@ -1337,7 +1346,7 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::Deadlines` (r:1 w:4)
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4796), added: 7271, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
@@ -1363,12 +1372,12 @@ impl WeightInfo for () {
 	/// The range of component `k` is `[1, 5]`.
 	fn resolve_task(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4824 + k * (847 ±0)`
-		//  Estimated: `8261 + k * (2842 ±92)`
-		// Minimum execution time: 180_699_000 picoseconds.
-		Weight::from_parts(10_924_261, 8261)
-			// Standard Error: 2_026_540
-			.saturating_add(Weight::from_parts(222_828_315, 0).saturating_mul(k.into()))
+		//  Measured:  `4861 + k * (847 ±0)`
+		//  Estimated: `8265 + k * (2842 ±0)`
+		// Minimum execution time: 180_047_000 picoseconds.
+		Weight::from_parts(39_233_541, 8265)
+			// Standard Error: 807_102
+			.saturating_add(Weight::from_parts(152_364_707, 0).saturating_mul(k.into()))
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(k.into())))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
@@ -1382,13 +1391,13 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::Deadlines` (r:1 w:1)
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4796), added: 7271, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
 	fn prune_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4860`
-		//  Estimated: `8261`
-		// Minimum execution time: 34_184_000 picoseconds.
-		Weight::from_parts(61_695_000, 8261)
+		//  Measured:  `4897`
+		//  Estimated: `8265`
+		// Minimum execution time: 35_397_000 picoseconds.
+		Weight::from_parts(61_606_000, 8265)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
@@ -1418,8 +1427,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `869`
 		//  Estimated: `6674`
-		// Minimum execution time: 121_708_000 picoseconds.
-		Weight::from_parts(195_547_000, 6674)
+		// Minimum execution time: 123_592_000 picoseconds.
+		Weight::from_parts(194_875_000, 6674)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(12_u64))
 	}
@@ -1430,7 +1439,7 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::PendingTasks` (r:8 w:0)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:8 w:8)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4796), added: 7271, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:8 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:8 w:8)
@@ -1441,21 +1450,19 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:0 w:1)
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::PendingTaskSlots` (r:0 w:8)
-	/// Proof: `ModelRegistry::PendingTaskSlots` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 8]`.
 	fn assign_executors(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `522 + n * (9838 ±0)`
+		//  Measured:  `518 + n * (9842 ±0)`
 		//  Estimated: `3481 + n * (28420 ±0)`
-		// Minimum execution time: 170_420_000 picoseconds.
-		Weight::from_parts(204_674_000, 3481)
-			// Standard Error: 2_223_893
-			.saturating_add(Weight::from_parts(187_286_150, 0).saturating_mul(n.into()))
+		// Minimum execution time: 246_502_000 picoseconds.
+		Weight::from_parts(85_051_208, 3481)
+			// Standard Error: 2_278_530
+			.saturating_add(Weight::from_parts(241_763_822, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((14_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
-			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 28420).saturating_mul(n.into()))
 	}
 	/// Storage: `ModelRegistry::TaskQueue` (r:1 w:1)
@@ -1465,28 +1472,26 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::PendingTasks` (r:8 w:8)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:8 w:8)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4796), added: 7271, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:8 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:8 w:0)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:80 w:0)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::PendingTaskSlots` (r:0 w:8)
-	/// Proof: `ModelRegistry::PendingTaskSlots` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// The range of component `n` is `[1, 8]`.
 	fn assign_unserved(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `522 + n * (9838 ±0)`
+		//  Measured:  `518 + n * (9842 ±0)`
 		//  Estimated: `1545 + n * (28420 ±0)`
-		// Minimum execution time: 154_380_000 picoseconds.
-		Weight::from_parts(59_118_259, 1545)
-			// Standard Error: 3_414_955
-			.saturating_add(Weight::from_parts(195_293_312, 0).saturating_mul(n.into()))
+		// Minimum execution time: 150_573_000 picoseconds.
+		Weight::from_parts(43_558_252, 1545)
+			// Standard Error: 974_506
+			.saturating_add(Weight::from_parts(144_913_882, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((14_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
-			.saturating_add(ParityDbWeight::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 28420).saturating_mul(n.into()))
 	}
 	/// Storage: `ModelRegistry::TaskQueue` (r:1 w:1)
@@ -1496,7 +1501,7 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::PendingTasks` (r:1 w:0)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4796), added: 7271, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -1511,16 +1516,14 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ReplicationQueue` (r:0 w:1)
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::PendingTaskSlots` (r:0 w:1)
-	/// Proof: `ModelRegistry::PendingTaskSlots` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	fn fail_waiting_task() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `5112`
-		//  Estimated: `8261`
-		// Minimum execution time: 136_075_000 picoseconds.
-		Weight::from_parts(245_480_000, 8261)
+		//  Estimated: `8265`
+		// Minimum execution time: 131_918_000 picoseconds.
+		Weight::from_parts(189_625_000, 8265)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
-			.saturating_add(ParityDbWeight::get().writes(10_u64))
+			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
@@ -1553,12 +1556,12 @@ impl WeightInfo for () {
 	/// The range of component `d` is `[1, 128]`.
 	fn replicate_model(d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `638 + d * (167 ±0)`
-		//  Estimated: `63956 + d * (2842 ±0)`
-		// Minimum execution time: 62_748_000 picoseconds.
-		Weight::from_parts(443_941_474, 63956)
-			// Standard Error: 1_945_949
-			.saturating_add(Weight::from_parts(70_784_161, 0).saturating_mul(d.into()))
+		//  Measured:  `671 + d * (167 ±0)`
+		//  Estimated: `63956 + d * (2842 ±147)`
+		// Minimum execution time: 62_217_000 picoseconds.
+		Weight::from_parts(273_975_723, 63956)
+			// Standard Error: 2_089_880
+			.saturating_add(Weight::from_parts(66_116_915, 0).saturating_mul(d.into()))
 			.saturating_add(ParityDbWeight::get().reads(36_u64))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(d.into())))
 			.saturating_add(ParityDbWeight::get().writes(77_u64))
@@ -1584,12 +1587,12 @@ impl WeightInfo for () {
 	/// The range of component `e` is `[1, 8]`.
 	fn review_model(e: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `6376 + e * (147 ±0)`
+		//  Measured:  `6410 + e * (147 ±0)`
 		//  Estimated: `23726 + e * (3548 ±0)`
-		// Minimum execution time: 173_495_000 picoseconds.
-		Weight::from_parts(212_398_962, 23726)
-			// Standard Error: 1_929_180
-			.saturating_add(Weight::from_parts(57_391_152, 0).saturating_mul(e.into()))
+		// Minimum execution time: 193_313_000 picoseconds.
+		Weight::from_parts(188_041_373, 23726)
+			// Standard Error: 2_083_120
+			.saturating_add(Weight::from_parts(56_785_853, 0).saturating_mul(e.into()))
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
@@ -1613,12 +1616,12 @@ impl WeightInfo for () {
 	/// The range of component `s` is `[1, 32]`.
 	fn cleanup_node(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `800 + s * (295 ±0)`
+		//  Measured:  `833 + s * (295 ±0)`
 		//  Estimated: `4538 + s * (6749 ±0)`
 		// Minimum execution time: 67_757_000 picoseconds.
-		Weight::from_parts(111_859_000, 4538)
-			// Standard Error: 347_567
-			.saturating_add(Weight::from_parts(63_564_794, 0).saturating_mul(s.into()))
+		Weight::from_parts(37_659_840, 4538)
+			// Standard Error: 862_415
+			.saturating_add(Weight::from_parts(60_743_885, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
@@ -1636,12 +1639,12 @@ impl WeightInfo for () {
 	/// The range of component `s` is `[1, 64]`.
 	fn cleanup_model(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1496 + s * (247 ±0)`
+		//  Measured:  `1529 + s * (247 ±0)`
 		//  Estimated: `7739 + s * (3548 ±0)`
-		// Minimum execution time: 54_553_000 picoseconds.
-		Weight::from_parts(84_309_000, 7739)
-			// Standard Error: 501_169
-			.saturating_add(Weight::from_parts(46_328_612, 0).saturating_mul(s.into()))
+		// Minimum execution time: 55_995_000 picoseconds.
+		Weight::from_parts(93_670_595, 7739)
+			// Standard Error: 615_811
+			.saturating_add(Weight::from_parts(38_205_290, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
