@@ -32,8 +32,12 @@ for c in rustfmt clippy; do
   fi
 done
 
-if [ -f clients/polkadot-js/package.json ] && [ ! -d clients/polkadot-js/node_modules ]; then
+# Installed once, and again whenever package-lock.json changed since (a copy of the lock file
+# the packages were installed from is kept in node_modules).
+if [ -f clients/polkadot-js/package.json ] &&
+  ! cmp -s clients/polkadot-js/package-lock.json clients/polkadot-js/node_modules/.modelnet-installed-lock; then
   log "installing polkadot.js client packages"
-  (cd clients/polkadot-js && npm ci --no-audit --no-fund --loglevel=error)
+  (cd clients/polkadot-js && npm ci --no-audit --no-fund --loglevel=error &&
+    cp package-lock.json node_modules/.modelnet-installed-lock)
 fi
 log "ready"
