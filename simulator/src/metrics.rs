@@ -139,6 +139,8 @@ pub struct RunMetrics {
 	pub models: Vec<ModelStats>,
 	/// Calls that failed, by error.
 	pub call_errors: std::collections::BTreeMap<String, u64>,
+	/// Blocks simulated.
+	pub blocks: u64,
 	/// Blocks after which the invariants were checked (and held).
 	pub blocks_checked: u64,
 	/// Wall-clock seconds of the run.

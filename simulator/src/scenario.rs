@@ -15,6 +15,10 @@ pub struct Scenario {
 	pub blocks: u64,
 	/// Blocks between two samples of the time series.
 	pub sample_every: u64,
+	/// Check the registry's invariants after every this many blocks (and after the last one).
+	/// 1, the default, checks after every block.
+	#[serde(default = "one")]
+	pub invariants_every: u64,
 	/// The nodes.
 	pub nodes: NodeMix,
 	/// The models.
@@ -26,6 +30,10 @@ pub struct Scenario {
 	/// Whether to run the Helium-like and Crynux-relay-like baselines.
 	#[serde(default = "yes")]
 	pub baselines: bool,
+}
+
+fn one() -> u64 {
+	1
 }
 
 fn yes() -> bool {
@@ -143,8 +151,13 @@ impl Scenario {
 		if n.disk_gb.len() != n.disk_weights.len() || n.vram_gb.len() != n.vram_weights.len() {
 			return Err("each size list needs as many weights".into());
 		}
-		if n.count == 0 || self.models.count == 0 || self.blocks == 0 || self.sample_every == 0 {
-			return Err("nodes, models, blocks and sample_every must be positive".into());
+		if n.count == 0
+			|| self.models.count == 0
+			|| self.blocks == 0
+			|| self.sample_every == 0
+			|| self.invariants_every == 0
+		{
+			return Err("nodes, models, blocks and the intervals must be positive".into());
 		}
 		if !(0.0..1.0).contains(&n.attacker_share) || n.min_mbps <= 0.0 || n.max_mbps < n.min_mbps {
 			return Err("attacker_share must be in [0, 1) and bandwidths positive".into());

@@ -22,6 +22,8 @@ const OWNER: AccountId = 10_000_000;
 const FIRST_CREATOR: AccountId = 20_000_000;
 /// Accounts that create tasks.
 const CREATORS: u64 = 64;
+/// Blocks between two compactions of the state.
+const COMPACT_EVERY: u64 = 100;
 /// Joins dispatched per block while the network starts.
 const JOINS_PER_BLOCK: u64 = 100;
 
@@ -103,41 +105,51 @@ pub fn run(
 		sim.agenda.at(m.launch_block.max(join_blocks + 1), Action::Register(i));
 	}
 	let mut arrivals = Arrivals::new(s.tasks.per_block, s.tasks.start_block);
-	ext.execute_with(|| {
-		for n in 1..=variant.blocks {
-			let clock = std::time::Instant::now();
-			let hook = chain::begin_block(n);
-			sim.metrics.timing[0] += clock.elapsed().as_secs_f64();
-			let clock = std::time::Instant::now();
-			sim.sample.hook_max = sim.sample.hook_max.max(hook.ref_time());
-			sim.sample.hook_sum += hook.ref_time();
-			sim.sample.blocks += 1;
-			for action in sim.agenda.take(n) {
-				sim.act(n, action);
+	let mut first = 1;
+	while first <= variant.blocks {
+		let last = (first + COMPACT_EVERY - 1).min(variant.blocks);
+		ext.execute_with(|| {
+			for n in first..=last {
+				let clock = std::time::Instant::now();
+				let hook = chain::begin_block(n);
+				sim.metrics.timing[0] += clock.elapsed().as_secs_f64();
+				let clock = std::time::Instant::now();
+				sim.sample.hook_max = sim.sample.hook_max.max(hook.ref_time());
+				sim.sample.hook_sum += hook.ref_time();
+				sim.sample.blocks += 1;
+				for action in sim.agenda.take(n) {
+					sim.act(n, action);
+				}
+				for model in arrivals.draw(catalog, n, &mut sim.rng) {
+					sim.create_task(model);
+				}
+				if break_at == Some(n) {
+					crate::sabotage::corrupt();
+				}
+				sim.metrics.timing[1] += clock.elapsed().as_secs_f64();
+				let clock = std::time::Instant::now();
+				chain::end_block(n);
+				if n % s.invariants_every == 0 || n == variant.blocks {
+					chain::check_invariants()
+						.map_err(|e| InvariantBroken { block: n, error: format!("{e:?}") })?;
+					sim.metrics.blocks_checked += 1;
+				}
+				sim.metrics.timing[2] += clock.elapsed().as_secs_f64();
+				let clock = std::time::Instant::now();
+				sim.metrics.blocks = n;
+				for event in chain::events() {
+					sim.on_event(n, event);
+				}
+				if n % s.sample_every == 0 || n == variant.blocks {
+					sim.take_sample(n);
+				}
+				sim.metrics.timing[3] += clock.elapsed().as_secs_f64();
 			}
-			for model in arrivals.draw(catalog, n, &mut sim.rng) {
-				sim.create_task(model);
-			}
-			if break_at == Some(n) {
-				crate::sabotage::corrupt();
-			}
-			sim.metrics.timing[1] += clock.elapsed().as_secs_f64();
-			let clock = std::time::Instant::now();
-			chain::end_block(n)
-				.map_err(|e| InvariantBroken { block: n, error: format!("{e:?}") })?;
-			sim.metrics.timing[2] += clock.elapsed().as_secs_f64();
-			let clock = std::time::Instant::now();
-			sim.metrics.blocks_checked = n;
-			for event in chain::events() {
-				sim.on_event(n, event);
-			}
-			if n % s.sample_every == 0 || n == variant.blocks {
-				sim.take_sample(n);
-			}
-			sim.metrics.timing[3] += clock.elapsed().as_secs_f64();
-		}
-		Ok::<(), InvariantBroken>(())
-	})?;
+			Ok::<(), InvariantBroken>(())
+		})?;
+		ext = chain::compact(ext);
+		first = last + 1;
+	}
 	sim.metrics.seconds = started.elapsed().as_secs_f64();
 	Ok(sim.metrics)
 }
