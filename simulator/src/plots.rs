@@ -82,8 +82,8 @@ fn line_plot(
 	Ok(Plot {
 		file: file.into(),
 		title: title.into(),
-		x: format!("{x_name}, {x0:.3}–{x1:.3} (grid: 10 steps)"),
-		y: format!("{y_name}, 0–{y1:.3} (grid: 10 steps)"),
+		x: format!("{x_name}, {x0:.3}–{x1:.3}"),
+		y: format!("{y_name}, 0–{y1:.3}"),
 		legend: series
 			.iter()
 			.enumerate()

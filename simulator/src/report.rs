@@ -189,6 +189,45 @@ fn sybil_tables(runs: &[Finished]) -> String {
 	t
 }
 
+/// All-attacker tasks and slashes in the first and last quarter of each main run.
+fn sybil_trend(runs: &[Finished]) -> String {
+	let mut t = String::from(
+		"Over time in the main runs (first quarter → last quarter of the run): share of tasks \
+		 whose executors were all attackers, and executors slashed (honest / attackers):\n\n\
+		 | run | all-attacker tasks | slashed honest | slashed attackers |\n|---|---:|---:|---:|\n",
+	);
+	for f in runs.iter().filter(|f| f.variant.kind != Kind::Sybil) {
+		let q = (f.metrics.samples.len() / 4).max(1);
+		let sum = |part: &[crate::metrics::Sample]| {
+			let mut total = crate::metrics::Sample::new();
+			for s in part {
+				total.add(s);
+			}
+			total
+		};
+		let first = sum(&f.metrics.samples[..q.min(f.metrics.samples.len())]);
+		let last = sum(&f.metrics.samples[f.metrics.samples.len().saturating_sub(q)..]);
+		let _ = writeln!(
+			t,
+			"| {} | {} → {} | {} → {} | {} → {} |",
+			f.variant.label,
+			pct(ratio(first.all_attackers, first.assigned)),
+			pct(ratio(last.all_attackers, last.assigned)),
+			first.slashed.0,
+			last.slashed.0,
+			first.slashed.1,
+			last.slashed.1,
+		);
+	}
+	t.push_str(
+		"\nA colluding minority that cheats only where it holds a majority of a task's executors \
+		 is never slashed, while each honest executor it outvotes is slashed and may not hold \
+		 the model for `COOLDOWN_WINDOWS` windows; replacements are drawn among all nodes, so \
+		 the attackers' share of a busy model's holders ratchets up.\n",
+	);
+	t
+}
+
 fn cost(f: &Finished) -> String {
 	let s = f.metrics.total();
 	format!(
@@ -265,7 +304,10 @@ pub fn write(
 		 draw. A draw about a task created in block c mixes the randomness of \
 		 `RandomnessDepth` blocks after c, so no task can be assigned sooner than the floor \
 		 (the shortest wait observed: {} blocks in `{}`). Disk used is sampled every {} \
-		 blocks; downloads count every completed download (confirmed or not).\n",
+		 blocks; downloads count every completed download (confirmed or not). The chain draws \
+		 executors for at most `MaxAssignmentsPerBlock` = 8 waiting tasks per block and queues \
+		 at most 256: near that rate, waits are mostly queueing and creations are refused \
+		 (`TaskQueueFull`).\n",
 		floor(main),
 		main.variant.label,
 		s.sample_every
@@ -287,6 +329,7 @@ pub fn write(
 	);
 	let _ = writeln!(r, "## Copies per model against demand\n\n{}", copies_table(runs));
 	let _ = writeln!(r, "## Sybil risk\n\n{}", sybil_tables(runs));
+	let _ = writeln!(r, "{}", sybil_trend(runs));
 	let _ = writeln!(
 		r,
 		"Attackers reveal an agreed wrong answer ({:?}: {}); honest executors reveal the right \
@@ -300,7 +343,11 @@ pub fn write(
 		s.sybil.blocks
 	);
 	let _ = writeln!(r, "## Cost\n\n{}", cost(main));
-	let _ = writeln!(r, "## Plots\n\nPlots have no text; axes, ranges and colours:\n");
+	let _ = writeln!(
+		r,
+		"## Plots\n\nPlots have no text (no font is linked in); grid lines sit at round values \
+		 of each axis. Axes, ranges and colours:\n"
+	);
 	for p in plots {
 		let legend: Vec<String> = p.legend.iter().map(|(n, c)| format!("{c}: {n}")).collect();
 		let _ = writeln!(

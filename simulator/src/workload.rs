@@ -58,7 +58,7 @@ impl Catalog {
 		ranks.shuffle(rng);
 		let start = s.tasks.start_block;
 		let mut models = Vec::with_capacity(count);
-		for i in 0..count {
+		for (i, &base_rank) in ranks.iter().enumerate() {
 			let image = rng.gen_bool(m.image_share.clamp(0.0, 1.0));
 			let size = if image {
 				(2.0 + rng.gen::<f64>() * 5.0) * GB
@@ -74,7 +74,7 @@ impl Catalog {
 			} else {
 				1 + (i as u64) / 20
 			};
-			let rank = if is_launch { rng.gen_range(1..=10) } else { ranks[i] };
+			let rank = if is_launch { rng.gen_range(1..=10) } else { base_rank };
 			models.push(Model {
 				id: H256(rng.gen()),
 				size_bytes: size as u64,
