@@ -50,7 +50,8 @@ impl<T: Config> Pallet<T> {
 		for task in Tasks::<T>::iter_values() {
 			if matches!(task.status, TaskStatus::Commit { .. } | TaskStatus::Reveal { .. }) {
 				for e in task.executors.iter().filter(|e| e.commitment.is_some()) {
-					*open_commitments.entry(e.node.clone()).or_default() += 1;
+					let count = open_commitments.entry(e.node.clone()).or_default();
+					*count = count.saturating_add(1);
 				}
 			}
 		}
