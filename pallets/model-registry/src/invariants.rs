@@ -45,6 +45,16 @@ impl<T: Config> Pallet<T> {
 			ensure!(node.status != NodeStatus::Leaving, "leaving node indexed");
 		}
 		let cleanup = Cleanup::<T>::items();
+		// Open commitments per node, counted in one pass over the tasks.
+		let mut open_commitments: BTreeMap<T::AccountId, u32> = BTreeMap::new();
+		for task in Tasks::<T>::iter_values() {
+			if matches!(task.status, TaskStatus::Commit { .. } | TaskStatus::Reveal { .. }) {
+				for e in task.executors.iter().filter(|e| e.commitment.is_some()) {
+					let count = open_commitments.entry(e.node.clone()).or_default();
+					*count = count.saturating_add(1);
+				}
+			}
+		}
 		for (who, node) in Nodes::<T>::iter() {
 			let held = NodeHoldings::<T>::get(&who);
 			let nominated = NodeNominations::<T>::get(&who);
@@ -95,12 +105,7 @@ impl<T: Config> Pallet<T> {
 				node.model_count() as usize == held.len().saturating_add(nominated.len()),
 				"VRAM needs mismatch"
 			);
-			let open = Tasks::<T>::iter_values()
-				.filter(|t| {
-					matches!(t.status, TaskStatus::Commit { .. } | TaskStatus::Reveal { .. })
-				})
-				.filter(|t| t.executors.iter().any(|e| e.node == who && e.commitment.is_some()))
-				.count() as u32;
+			let open = open_commitments.get(&who).copied().unwrap_or(0);
 			ensure!(node.open_commitments == open, "open commitment count mismatch");
 		}
 		for who in NodeHoldings::<T>::iter_keys()

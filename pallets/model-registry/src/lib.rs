@@ -30,7 +30,9 @@ mod tasks;
 pub mod types;
 pub mod weights;
 
-#[cfg(any(feature = "try-runtime", test))]
+// Also compiled with `std`, so that native drivers (tests, the simulator) check the invariants
+// after every block without `try-runtime`.
+#[cfg(any(feature = "try-runtime", feature = "std", test))]
 mod invariants;
 #[cfg(test)]
 mod mock;
