@@ -15,8 +15,8 @@ use common::{
 	sha256, test_data,
 };
 use modelnet_offchain_worker::{
-	sha256_file, FetchConfig, Fetcher, Metrics, ModelServer, Nomination, Peer, PeerKind,
-	ServeConfig,
+	sha256_file, FetchConfig, FetchError, Fetcher, Metrics, ModelServer, Nomination, Peer,
+	PeerKind, ServeConfig,
 };
 use substrate_prometheus_endpoint::Registry;
 
@@ -315,4 +315,55 @@ async fn source_ignoring_range_is_read_once_whole() {
 	// The first ranged requests reveal it; then one request for the whole file.
 	let whole = source.requests().iter().filter(|r| r.range.is_none()).count();
 	assert_eq!(whole, 1, "{:?}", source.requests());
+}
+
+/// Nominees whose only source serves a tampered file lose the source at its bad piece and
+/// have nothing to give each other: they fail with the source's fault soon after, not when
+/// their nominations' deadlines come (which would cost them QoS and never blame the source).
+#[tokio::test]
+async fn nominees_of_a_tampered_source_blame_it_before_their_deadline() {
+	let data = test_data(9 * MIB, 46);
+	let model = sha256(&data);
+	let mut tampered = data.clone();
+	tampered[5 * MIB] ^= 0xff;
+	let source = source(&tampered).await;
+	let mut nodes = Vec::new();
+	for _ in 0..2 {
+		let dir = tempfile::tempdir().unwrap();
+		let (fetcher, _) = new_fetcher(dir.path(), swarm_config());
+		fetcher.availability().set_allowed([model]);
+		let server = ModelServer::bind(
+			serve_config(),
+			Arc::clone(fetcher.store()),
+			Arc::clone(fetcher.availability()),
+			None,
+		)
+		.await
+		.unwrap();
+		let url = format!("http://{}", server.local_addr().unwrap());
+		let task = tokio::spawn(server.run());
+		nodes.push((dir, Arc::new(fetcher), url, task));
+	}
+	let mut downloads = Vec::new();
+	for i in 0..2 {
+		let peer = Peer { url: nodes[1 - i].2.clone(), kind: PeerKind::Nominee };
+		let mut n = nomination(&data, vec![source.url("/model.bin")], vec![peer]);
+		n.source_share = (i as u32, 2);
+		n.deadline = Some(Instant::now() + Duration::from_secs(600));
+		let fetcher = Arc::clone(&nodes[i].1);
+		downloads.push(tokio::spawn(async move { fetcher.fetch_nomination(&n).await }));
+	}
+	for download in downloads {
+		let result = tokio::time::timeout(Duration::from_secs(60), download)
+			.await
+			.expect("the download ends long before its deadline")
+			.unwrap();
+		match result {
+			Err(FetchError::HashMismatch { .. }) => {}
+			other => panic!("expected the source to be blamed, got {other:?}"),
+		}
+	}
+	for node in &nodes {
+		node.3.abort();
+	}
 }

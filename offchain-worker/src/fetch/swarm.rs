@@ -260,8 +260,10 @@ impl<'a> Run<'a> {
 		let sources_left = self.providers.iter().any(|p| p.kind == Kind::Source && !p.dropped);
 		let peers_left = self.providers.iter().any(|p| p.is_live_peer());
 		let config = &self.fetcher.config;
-		let stalled = self.give_up_at.is_none()
-			&& !sources_left
+		// Without a source left, peers that stop delivering end the download (also before the
+		// deadline): nominees that all lost their sources to a bad file would otherwise wait on
+		// each other until their nominations expire, and the sources would never be blamed.
+		let stalled = !sources_left
 			&& now.duration_since(self.last_progress) > config.stall_timeout * (config.retries + 1);
 		if !deadline_passed && !stalled && (sources_left || peers_left) {
 			return None;

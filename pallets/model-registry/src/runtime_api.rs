@@ -74,25 +74,45 @@ impl<T: Config> Pallet<T> {
 
 	/// The peers `node` may fetch `model`'s pieces from (holders with an available copy, then
 	/// the other nominees, those with an endpoint), and `node`'s share among the nominees.
+	///
+	/// Accounts that declared `node`'s own endpoint (several accounts of one machine) are not
+	/// peers of it, and count once among the nominees.
 	fn peers_of(model: ModelId, node: &T::AccountId) -> (Vec<PeerWork>, (u32, u32)) {
-		let mut peers = Vec::new();
+		let own = NodeEndpoints::<T>::get(node);
+		let mut peers: Vec<PeerWork> = Vec::new();
+		let add = |url: UrlOf<T>, holder: bool, peers: &mut Vec<PeerWork>| {
+			let known = peers.iter().any(|p| p.endpoint == url[..]);
+			if own.as_ref() != Some(&url) && !known {
+				peers.push(PeerWork { endpoint: url.into_inner(), holder });
+			}
+		};
 		for holder in Holders::<T>::get(model) {
 			if holder.available && &holder.node != node {
 				if let Some(url) = NodeEndpoints::<T>::get(&holder.node) {
-					peers.push(PeerWork { endpoint: url.into_inner(), holder: true });
+					add(url, true, &mut peers);
 				}
 			}
 		}
+		// The nominees, one per machine: accounts with the same endpoint count once.
+		let mut machines: Vec<Result<UrlOf<T>, T::AccountId>> = Vec::new();
 		let mut index = 0u32;
-		let mut count = 0u32;
 		for (nominee, _) in Nominations::<T>::iter_prefix(model) {
+			let url = NodeEndpoints::<T>::get(&nominee);
+			let machine = url.clone().ok_or_else(|| nominee.clone());
+			let position = match machines.iter().position(|m| *m == machine) {
+				Some(position) => position,
+				None => {
+					machines.push(machine);
+					machines.len() - 1
+				}
+			};
 			if &nominee == node {
-				index = count;
-			} else if let Some(url) = NodeEndpoints::<T>::get(&nominee) {
-				peers.push(PeerWork { endpoint: url.into_inner(), holder: false });
+				index = position as u32;
+			} else if let Some(url) = url {
+				add(url, false, &mut peers);
 			}
-			count = count.saturating_add(1);
 		}
+		let count = machines.len() as u32;
 		(peers, (index, count.max(1)))
 	}
 

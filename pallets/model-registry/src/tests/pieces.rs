@@ -156,3 +156,37 @@ fn pending_work_lists_peers_and_source_shares() {
 		assert_eq!(nomination(1).source_share.1, 3);
 	});
 }
+
+/// Accounts of one machine (same endpoint) are not each other's peers and share one part of
+/// the source pieces, so a node never waits for pieces from itself.
+#[test]
+fn accounts_of_one_machine_are_one_nominee() {
+	new_test_ext().execute_with(|| {
+		join_all(1..=3);
+		for who in 1..=2u64 {
+			assert_ok!(ModelRegistry::set_endpoint(
+				RuntimeOrigin::signed(who),
+				Some(endpoint("http://10.0.0.1:30400"))
+			));
+		}
+		assert_ok!(ModelRegistry::set_endpoint(
+			RuntimeOrigin::signed(3),
+			Some(endpoint("http://10.0.0.3:30400"))
+		));
+		let model = register(1);
+		run_blocks(2);
+		assert_eq!(nominees(model), vec![1, 2, 3]);
+		let nomination = |who: AccountId| {
+			ModelRegistry::pending_work(who).unwrap().nominations.into_iter().next().unwrap()
+		};
+		for who in [1, 2] {
+			let n = nomination(who);
+			let peers: Vec<Vec<u8>> = n.peers.into_iter().map(|p| p.endpoint).collect();
+			assert_eq!(peers, vec![b"http://10.0.0.3:30400".to_vec()]);
+			assert_eq!(n.source_share.1, 2);
+		}
+		assert_eq!(nomination(1).source_share, nomination(2).source_share);
+		assert_ne!(nomination(1).source_share.0, nomination(3).source_share.0);
+		assert_eq!(nomination(3).peers.len(), 1);
+	});
+}
