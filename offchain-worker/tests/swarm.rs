@@ -195,6 +195,27 @@ async fn interrupted_download_resumes_without_refetching_verified_pieces() {
 	assert_eq!(source.requests().len() - before, 4 - done.len());
 }
 
+/// A nominee of `model`: a fetcher over its own store and a model server serving what it
+/// verified; returns its directory, fetcher, metrics, base URL and server task.
+async fn serving_nominee(
+	model: [u8; 32],
+) -> (tempfile::TempDir, Arc<Fetcher>, Metrics, String, tokio::task::JoinHandle<()>) {
+	let dir = tempfile::tempdir().unwrap();
+	let (fetcher, metrics) = new_fetcher(dir.path(), swarm_config());
+	fetcher.availability().set_allowed([model]);
+	let server = ModelServer::bind(
+		serve_config(),
+		Arc::clone(fetcher.store()),
+		Arc::clone(fetcher.availability()),
+		None,
+	)
+	.await
+	.unwrap();
+	let url = format!("http://{}", server.local_addr().unwrap());
+	let task = tokio::spawn(server.run());
+	(dir, Arc::new(fetcher), metrics, url, task)
+}
+
 /// `count` nominees download the model at once, each serving the others; returns the bytes
 /// the source served and the bytes the nominees exchanged.
 async fn nominees_at_once(data: &[u8], count: usize) -> (u64, u64) {
@@ -203,20 +224,7 @@ async fn nominees_at_once(data: &[u8], count: usize) -> (u64, u64) {
 	// Each nominee has a model server over its own store.
 	let mut nodes = Vec::new();
 	for _ in 0..count {
-		let dir = tempfile::tempdir().unwrap();
-		let (fetcher, metrics) = new_fetcher(dir.path(), swarm_config());
-		fetcher.availability().set_allowed([model]);
-		let server = ModelServer::bind(
-			serve_config(),
-			Arc::clone(fetcher.store()),
-			Arc::clone(fetcher.availability()),
-			None,
-		)
-		.await
-		.unwrap();
-		let url = format!("http://{}", server.local_addr().unwrap());
-		let task = tokio::spawn(server.run());
-		nodes.push((dir, Arc::new(fetcher), metrics, url, task));
+		nodes.push(serving_nominee(model).await);
 	}
 	let mut downloads = Vec::new();
 	for (i, (_, fetcher, ..)) in nodes.iter().enumerate() {
@@ -329,24 +337,11 @@ async fn nominees_of_a_tampered_source_blame_it_before_their_deadline() {
 	let source = source(&tampered).await;
 	let mut nodes = Vec::new();
 	for _ in 0..2 {
-		let dir = tempfile::tempdir().unwrap();
-		let (fetcher, _) = new_fetcher(dir.path(), swarm_config());
-		fetcher.availability().set_allowed([model]);
-		let server = ModelServer::bind(
-			serve_config(),
-			Arc::clone(fetcher.store()),
-			Arc::clone(fetcher.availability()),
-			None,
-		)
-		.await
-		.unwrap();
-		let url = format!("http://{}", server.local_addr().unwrap());
-		let task = tokio::spawn(server.run());
-		nodes.push((dir, Arc::new(fetcher), url, task));
+		nodes.push(serving_nominee(model).await);
 	}
 	let mut downloads = Vec::new();
 	for i in 0..2 {
-		let peer = Peer { url: nodes[1 - i].2.clone(), kind: PeerKind::Nominee };
+		let peer = Peer { url: nodes[1 - i].3.clone(), kind: PeerKind::Nominee };
 		let mut n = nomination(&data, vec![source.url("/model.bin")], vec![peer]);
 		n.source_share = (i as u32, 2);
 		n.deadline = Some(Instant::now() + Duration::from_secs(600));
@@ -364,6 +359,6 @@ async fn nominees_of_a_tampered_source_blame_it_before_their_deadline() {
 		}
 	}
 	for node in &nodes {
-		node.3.abort();
+		node.4.abort();
 	}
 }

@@ -285,6 +285,17 @@ impl<'a> Run<'a> {
 		})
 	}
 
+	/// Books a finished transfer of `received` bytes from `provider`.
+	fn finished(&mut self, provider: usize, received: u64) {
+		self.running -= 1;
+		let p = &mut self.providers[provider];
+		p.busy -= 1;
+		self.bytes[p.kind.index()] += received;
+		if let Some(metrics) = &self.fetcher.metrics {
+			metrics.record_received(&self.model, p.kind.as_str(), received);
+		}
+	}
+
 	/// Starts bitmap requests to nominees that are due.
 	fn poll_peers(&mut self, now: Instant) {
 		let interval = self.fetcher.config.peer_poll_interval;
@@ -453,35 +464,24 @@ impl<'a> Run<'a> {
 			}
 			Done::Whole { provider, received, result } => {
 				self.whole_pass = false;
-				self.running -= 1;
-				let p = &mut self.providers[provider];
-				p.busy -= 1;
-				self.bytes[p.kind.index()] += received;
-				if let Some(metrics) = &self.fetcher.metrics {
-					metrics.record_received(&self.model, p.kind.as_str(), received);
-				}
+				self.finished(provider, received);
 				if received > 0 {
 					self.last_progress = now;
 				}
 				match result {
-					Ok(()) => p.failures = 0,
+					Ok(()) => self.providers[provider].failures = 0,
 					Err(e) => self.failed(None, provider, e)?,
 				}
 			}
 			Done::Piece { index, provider, received, result } => {
 				self.in_flight[index] = false;
-				self.running -= 1;
-				let p = &mut self.providers[provider];
-				p.busy -= 1;
-				self.bytes[p.kind.index()] += received;
-				if let Some(metrics) = &self.fetcher.metrics {
-					metrics.record_received(&self.model, p.kind.as_str(), received);
-				}
+				self.finished(provider, received);
 				match result {
 					Ok(()) => {
 						self.bitmap
 							.set(index, true)
 							.map_err(|e| FetchError::local_io("writing the piece bitmap", e))?;
+						let p = &mut self.providers[provider];
 						p.failures = 0;
 						if p.is_peer() {
 							self.class_gain[index % self.share.1] = now;
