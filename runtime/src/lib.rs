@@ -72,7 +72,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("modelnet"),
 	impl_name: alloc::borrow::Cow::Borrowed("modelnet"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -158,7 +158,10 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Storage migrations run on runtime upgrade.
 #[allow(unused_parens)]
-type Migrations = (pallet_model_registry::migrations::MigrateV0ToV1<Runtime>,);
+type Migrations = (
+	pallet_model_registry::migrations::MigrateV0ToV1<Runtime>,
+	pallet_model_registry::migrations::MigrateV1ToV2<Runtime>,
+);
 
 /// Executive: dispatches calls to the pallets.
 pub type Executive = frame_executive::Executive<

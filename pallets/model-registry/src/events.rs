@@ -97,6 +97,10 @@ mod events {
 		ResultRevealed { task: TaskId, executor: T::AccountId, result: H256 },
 		/// A task resolved with a majority result; `paid` shared the fee.
 		TaskCompleted { task: TaskId, result: H256, paid: ExecutorsOf<T> },
+		/// The first round's executors disagreed: nobody is paid or slashed yet; a jury of up
+		/// to `jury` other holders will be drawn in a later block to answer the same task, and
+		/// its majority decides (see the pallet's `appeal` module).
+		TaskAppealed { task: TaskId, jury: u32 },
 		/// A task ended without result; the fee was refunded.
 		TaskFailed { task: TaskId, reason: TaskFailure },
 		/// A task was cancelled by its creator.
@@ -178,7 +182,8 @@ mod errors {
 		TaskQueueFull,
 		/// No such task.
 		TaskNotFound,
-		/// The caller is not an executor of the task.
+		/// The caller is not an executor of the task's current round (after an appeal, only
+		/// the jury answers).
 		NotExecutor,
 		/// The task is not in the phase this call belongs to.
 		WrongPhase,

@@ -48,7 +48,11 @@ impl<T: Config> Pallet<T> {
 		// Open commitments per node, counted in one pass over the tasks.
 		let mut open_commitments: BTreeMap<T::AccountId, u32> = BTreeMap::new();
 		for task in Tasks::<T>::iter_values() {
-			if matches!(task.status, TaskStatus::Commit { .. } | TaskStatus::Reveal { .. }) {
+			// Unresolved: in flight, or a first round waiting for its appeal jury.
+			if matches!(
+				task.status,
+				TaskStatus::Waiting | TaskStatus::Commit { .. } | TaskStatus::Reveal { .. }
+			) {
 				for e in task.executors.iter().filter(|e| e.commitment.is_some()) {
 					let count = open_commitments.entry(e.node.clone()).or_default();
 					*count = count.saturating_add(1);

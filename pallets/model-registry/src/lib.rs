@@ -5,6 +5,7 @@ extern crate alloc;
 
 pub use pallet::*;
 
+pub mod appeal;
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
 mod cleanup;

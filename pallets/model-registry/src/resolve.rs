@@ -9,6 +9,10 @@
 //! - Quorum: a result wins if strictly more than half of the *assigned* executors revealed it
 //!   (2 of 3 by default). Ties and results short of that quorum fail the task (`NoQuorum`, or
 //!   `NoAnswers` when nobody revealed) and the creator is refunded; nobody is slashed then.
+//! - A winning result that an executor contradicted (it revealed another result, or committed
+//!   and withheld) is appealed first: a larger jury of other holders answers the same task and
+//!   its majority decides; the rules below then apply to both rounds, against the jury's
+//!   result (see [`crate::appeal`]). Only a unanimous first round resolves at once.
 //! - The winners share the fee equally (the indivisible remainder returns to the creator) and
 //!   receive QoS samples by reveal order (1000, 900, 600).
 //! - Executors that revealed another result are slashed by `slash_fraction` of their held
@@ -59,13 +63,13 @@ impl<T: Config> Pallet<T> {
 				));
 				let model_exists = Self::model_is_live(task.model);
 				let silent: Vec<T::AccountId> = task
-					.executors
+					.current_round()
 					.iter()
 					.filter(|e| e.commitment.is_none())
 					.map(|e| e.node.clone())
 					.collect();
 				Self::release_executors(task.model, id, &silent);
-				if task.executors.iter().all(|e| e.commitment.is_none()) {
+				if task.current_round().iter().all(|e| e.commitment.is_none()) {
 					Self::resolve_task(id, task, now, weight);
 				} else {
 					Self::start_reveal(id, &mut task, now);
@@ -126,7 +130,8 @@ impl<T: Config> Pallet<T> {
 		Models::<T>::get(model).is_some_and(|m| !m.retiring)
 	}
 
-	/// Fail a task without result, refund its creator and store it.
+	/// Fail a task without result, refund its creator and store it. Commitments still open
+	/// (a first round waiting for its appeal jury) are closed; nobody is slashed.
 	pub(crate) fn fail_task(
 		id: TaskId,
 		mut task: TaskInfoOf<T>,
@@ -136,9 +141,30 @@ impl<T: Config> Pallet<T> {
 		Self::refund_fee(&task.creator, task.fee);
 		let executors: Vec<T::AccountId> = task.executors.iter().map(|e| e.node.clone()).collect();
 		Self::release_executors(task.model, id, &executors);
+		let committed = Self::close_commitments(&task);
 		task.status = TaskStatus::Failed { reason };
 		Self::store_resolved(id, task, now);
 		Self::deposit_event(Event::TaskFailed { task: id, reason });
+		for who in committed.iter() {
+			Self::settle_departed(who);
+		}
+	}
+
+	/// Count down the open commitments of the task's executors that committed (in either
+	/// round); returns them.
+	fn close_commitments(task: &TaskInfoOf<T>) -> Vec<T::AccountId> {
+		let committed: Vec<T::AccountId> = task
+			.executors
+			.iter()
+			.filter(|e| e.commitment.is_some())
+			.map(|e| e.node.clone())
+			.collect();
+		for who in committed.iter() {
+			Nodes::<T>::mutate_extant(who, |node| {
+				node.open_commitments = node.open_commitments.saturating_sub(1)
+			});
+		}
+		committed
 	}
 
 	/// Resolve a task (see the module documentation) and store it.
@@ -152,9 +178,11 @@ impl<T: Config> Pallet<T> {
 		weight.saturating_accrue(T::WeightInfo::resolve_task(assigned));
 		let model_exists = Self::model_is_live(task.model);
 
-		// Tally revealed results.
+		// Tally the current round's revealed results (the jury's after an appeal).
+		let round = task.current_round();
+		let voters = round.len() as u32;
 		let mut tally: Vec<(H256, u32)> = Vec::new();
-		for result in task.executors.iter().filter_map(|e| e.result) {
+		for result in round.iter().filter_map(|e| e.result) {
 			match tally.iter_mut().find(|(r, _)| *r == result) {
 				Some((_, n)) => *n += 1,
 				None => tally.push((result, 1)),
@@ -166,15 +194,15 @@ impl<T: Config> Pallet<T> {
 			.iter()
 			.find(|(_, n)| *n == best)
 			.map(|(r, _)| *r)
-			.filter(|_| leaders == 1 && best > assigned / 2);
+			.filter(|_| leaders == 1 && best > voters / 2);
+		if winner.is_some_and(|result| Self::contradicted(&task, result)) {
+			Self::appeal(id, task, now, weight);
+			return;
+		}
 
 		let executors: Vec<T::AccountId> = task.executors.iter().map(|e| e.node.clone()).collect();
 		Self::release_executors(task.model, id, &executors);
-		for e in task.executors.iter().filter(|e| e.commitment.is_some()) {
-			Nodes::<T>::mutate_extant(&e.node, |node| {
-				node.open_commitments = node.open_commitments.saturating_sub(1)
-			});
-		}
+		let committed = Self::close_commitments(&task);
 
 		// QoS samples are applied last: a kick-out must not interfere with the bookkeeping.
 		let mut samples: Vec<(T::AccountId, u32)> = Vec::new();
@@ -221,12 +249,6 @@ impl<T: Config> Pallet<T> {
 				Self::deposit_event(Event::TaskFailed { task: id, reason });
 			}
 		}
-		let committed: Vec<T::AccountId> = task
-			.executors
-			.iter()
-			.filter(|e| e.commitment.is_some())
-			.map(|e| e.node.clone())
-			.collect();
 		Self::store_resolved(id, task, now);
 		for (who, sample) in samples {
 			if model_exists || sample > 0 {

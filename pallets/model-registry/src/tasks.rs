@@ -72,7 +72,7 @@ pub(crate) type Pending<T> = Ring<PendingTasks<T>, <T as Config>::MaxQueuedTasks
 impl<T: Config> Pallet<T> {
 	/// Put task `id` at the back of the pending ring and record its slot in `task`, which the
 	/// caller writes (nothing happens if the ring is full; callers check for room first).
-	fn queue_pending(pending: &mut RingRange, id: TaskId, task: &mut TaskInfoOf<T>) {
+	pub(crate) fn queue_pending(pending: &mut RingRange, id: TaskId, task: &mut TaskInfoOf<T>) {
 		if let Some(slot) = Pending::<T>::push_slot(pending, id) {
 			task.queue_slot = slot;
 		}
@@ -111,6 +111,7 @@ impl<T: Config> Pallet<T> {
 			executors: BoundedVec::new(),
 			waiting_notified: false,
 			queue_slot: 0,
+			appeal: None,
 		};
 		Self::queue_pending(&mut queue.pending, id, &mut task);
 		queue.next_task = id.saturating_add(1);
@@ -123,7 +124,12 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_cancel_task(who: T::AccountId, id: TaskId) -> DispatchResult {
 		let task = Tasks::<T>::get(id).ok_or(Error::<T>::TaskNotFound)?;
 		ensure!(task.creator == who, Error::<T>::NotTaskCreator);
-		ensure!(task.status == TaskStatus::Waiting, Error::<T>::TaskAlreadyAssigned);
+		// A task waiting for its appeal jury was assigned once: its executors' commitments
+		// are open until the jury decides.
+		ensure!(
+			task.status == TaskStatus::Waiting && task.appeal.is_none(),
+			Error::<T>::TaskAlreadyAssigned
+		);
 		// Free the task's place in the queue at once: the last waiting task moves into it.
 		let mut queue = TaskQueue::<T>::get();
 		let slot = task.queue_slot;
@@ -206,18 +212,31 @@ impl<T: Config> Pallet<T> {
 				Self::fail_task(id, task, TaskFailure::ModelGone, now);
 				continue;
 			};
-			if now.saturating_sub(task.created_at) > p.demand_window {
+			// A first round waits from the task's creation, a jury from the dispute.
+			let (since, reason) = match task.appeal {
+				None => (task.created_at, TaskFailure::NoHolders),
+				Some(appeal) => (appeal.disputed_at, TaskFailure::Disputed),
+			};
+			if now.saturating_sub(since) > p.demand_window {
 				weight.saturating_accrue(T::WeightInfo::fail_waiting_task());
-				Self::fail_task(id, task, TaskFailure::NoHolders, now);
+				Self::fail_task(id, task, reason, now);
 				continue;
 			}
-			// Randomness known when the task was created must not serve it: the task waits.
-			let Some(seed) = randomness.fresh_seed(task.created_at) else {
+			// Randomness known when the task was created (or disputed) must not serve it: the
+			// task waits.
+			let Some(seed) = randomness.fresh_seed(since) else {
 				// Room is certain: the entry was just popped.
 				Self::queue_pending(&mut queue.pending, id, &mut task);
 				Tasks::<T>::insert(id, task);
 				continue;
 			};
+			if task.appeal.is_some() {
+				// A jury of up to 2k + 1 costs at most two more examinations at their worst.
+				weight.saturating_accrue(
+					T::WeightInfo::assign_executors(2)
+						.saturating_sub(T::WeightInfo::assign_executors(0)),
+				);
+			}
 			if Self::try_assign(id, &mut task, &info, &p, deadline, seed) {
 				Tasks::<T>::insert(id, task);
 				assigned.push(id);
@@ -244,7 +263,10 @@ impl<T: Config> Pallet<T> {
 	///
 	/// A drawn holder is accepted if its copy is available, it has room for another task of
 	/// this model, its node is active and it passes the QoS roll. Only holders passing the
-	/// first two checks (read from the holder list) cost a node read.
+	/// first two checks (read from the holder list) cost a node read. A first round needs
+	/// `executors_per_task` executors; an appeal jury (see [`crate::appeal`]) takes up to
+	/// [`crate::appeal::jury_size`] holders outside the first round, at least one, and keeps
+	/// the first round's challenge.
 	pub(crate) fn try_assign(
 		id: TaskId,
 		task: &mut TaskInfoOf<T>,
@@ -253,23 +275,29 @@ impl<T: Config> Pallet<T> {
 		deadline: BlockNumberFor<T>,
 		seed: &BlockSeed,
 	) -> bool {
-		let k = p.executors_per_task;
-		if info.available < k {
+		let (wanted, needed) = match task.appeal {
+			None => (p.executors_per_task, p.executors_per_task),
+			Some(appeal) => (crate::appeal::jury_size::<T>(appeal.jury_from), 1),
+		};
+		if info.available < needed {
 			return false;
 		}
 		let model = task.model;
 		let mut holders = Holders::<T>::get(model);
 		let mut draws = DrawOrder::new(seed, id, holders.len() as u32)
-			.take(k.saturating_mul(DRAWS_PER_EXECUTOR) as usize);
+			.take(wanted.saturating_mul(DRAWS_PER_EXECUTOR) as usize);
 		let mut chosen: Vec<usize> = Vec::new();
-		while (chosen.len() as u32) < k {
+		while (chosen.len() as u32) < wanted {
 			let Some((position, roll)) = draws.next() else {
 				break;
 			};
 			let Some(entry) = holders.get(position as usize) else {
 				continue;
 			};
-			if !entry.available || entry.tasks.is_full() {
+			if !entry.available
+				|| entry.tasks.is_full()
+				|| task.executors.iter().any(|e| e.node == entry.node)
+			{
 				continue;
 			}
 			let accepted = Nodes::<T>::get(&entry.node).is_some_and(|node| {
@@ -279,7 +307,7 @@ impl<T: Config> Pallet<T> {
 				chosen.push(position as usize);
 			}
 		}
-		if (chosen.len() as u32) < k {
+		if (chosen.len() as u32) < needed {
 			return false;
 		}
 		let mut executors: Vec<T::AccountId> = Vec::new();
@@ -291,11 +319,14 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		Holders::<T>::insert(model, holders);
-		task.executors = BoundedVec::truncate_from(
-			executors.iter().cloned().map(Executor::new).collect::<Vec<_>>(),
-		);
+		for node in executors.iter() {
+			// The bound leaves room for a first round and its largest jury.
+			let _ = task.executors.try_push(Executor::new(node.clone()));
+		}
 		task.status = TaskStatus::Commit { deadline };
-		task.challenge = seed.challenge(id);
+		if task.appeal.is_none() {
+			task.challenge = seed.challenge(id);
+		}
 		Self::deposit_event(Event::ExecutorsAssigned {
 			task: id,
 			executors: BoundedVec::truncate_from(executors),
@@ -316,8 +347,11 @@ impl<T: Config> Pallet<T> {
 			matches!(task.status, TaskStatus::Commit { deadline } if now < deadline),
 			Error::<T>::WrongPhase
 		);
-		let slot =
-			task.executors.iter_mut().find(|e| e.node == who).ok_or(Error::<T>::NotExecutor)?;
+		let slot = task
+			.current_round_mut()
+			.iter_mut()
+			.find(|e| e.node == who)
+			.ok_or(Error::<T>::NotExecutor)?;
 		ensure!(slot.commitment.is_none(), Error::<T>::AlreadyCommitted);
 		let mut node = Nodes::<T>::get(&who).ok_or(Error::<T>::NotExecutor)?;
 		ensure!(node.status != NodeStatus::Leaving, Error::<T>::NodeLeaving);
@@ -325,7 +359,7 @@ impl<T: Config> Pallet<T> {
 		Nodes::<T>::insert(&who, node);
 		slot.commitment = Some(commitment);
 		Self::deposit_event(Event::ResultCommitted { task: id, executor: who });
-		if task.executors.iter().all(|e| e.commitment.is_some()) {
+		if task.current_round().iter().all(|e| e.commitment.is_some()) {
 			Self::start_reveal(id, &mut task, now);
 		}
 		Tasks::<T>::insert(id, task);
@@ -353,8 +387,11 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::WrongPhase
 		);
 		let rank = task.executors.iter().filter(|e| e.result.is_some()).count() as u32;
-		let slot =
-			task.executors.iter_mut().find(|e| e.node == who).ok_or(Error::<T>::NotExecutor)?;
+		let slot = task
+			.current_round_mut()
+			.iter_mut()
+			.find(|e| e.node == who)
+			.ok_or(Error::<T>::NotExecutor)?;
 		let commitment = slot.commitment.ok_or(Error::<T>::NotCommitted)?;
 		ensure!(slot.result.is_none(), Error::<T>::AlreadyRevealed);
 		ensure!(
@@ -365,7 +402,8 @@ impl<T: Config> Pallet<T> {
 		slot.reveal_rank = Some(rank);
 		Self::deposit_event(Event::ResultRevealed { task: id, executor: who, result });
 
-		let complete = task.executors.iter().all(|e| e.commitment.is_none() || e.result.is_some());
+		let complete =
+			task.current_round().iter().all(|e| e.commitment.is_none() || e.result.is_some());
 		if complete {
 			// The reveal phase ends now; the resolution (payments, slashes, QoS) runs in the
 			// next block's `on_initialize`, where its cost is bounded per block.

@@ -380,6 +380,10 @@ pub enum TaskFailure {
 	ModelGone,
 	/// The task waited for holders longer than one demand window.
 	NoHolders,
+	/// The executors disagreed and no appeal jury could be drawn (the model had no other
+	/// available holder, or none within one demand window of the task's creation): the result
+	/// is not confirmed, nobody is slashed. See [`crate::appeal`].
+	Disputed,
 }
 
 /// Lifecycle of a task.
@@ -467,13 +471,54 @@ pub struct TaskInfo<AccountId, Balance, BlockNumber, MaxInput: Get<u32>, MaxExec
 	pub created_at: BlockNumber,
 	/// Current status.
 	pub status: TaskStatus<BlockNumber>,
-	/// Drawn executors (empty while waiting).
+	/// Drawn executors (empty while waiting): the first round's, then, after an appeal, the
+	/// jury's (from [`Appeal::jury_from`]).
 	pub executors: BoundedVec<Executor<AccountId>, MaxExecutors>,
 	/// Whether `TaskWaitingForHolders` was already emitted.
 	pub waiting_notified: bool,
 	/// While the task waits: its slot in [`crate::PendingTasks`], so that cancelling it frees
 	/// the slot at once (meaningless once executors are assigned).
 	pub queue_slot: u32,
+	/// Once the first round's executors disagreed: the appeal (see [`crate::appeal`]).
+	/// `None` in the first round.
+	pub appeal: Option<Appeal<BlockNumber>>,
+}
+
+/// The appeal of a task whose first round was contradicted.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub struct Appeal<BlockNumber> {
+	/// Index in the task's executor list where the jury starts (the first round's size).
+	pub jury_from: u32,
+	/// Block in which the dispute arose: the jury is drawn with randomness unknown then, and
+	/// the task fails `Disputed` if none is drawn within one demand window of it.
+	pub disputed_at: BlockNumber,
+}
+
+impl<AccountId, Balance, BlockNumber, MaxInput: Get<u32>, MaxExecutors: Get<u32>>
+	TaskInfo<AccountId, Balance, BlockNumber, MaxInput, MaxExecutors>
+{
+	/// The executors of the current round: the first round's, or the appeal jury.
+	pub fn current_round(&self) -> &[Executor<AccountId>] {
+		let from = self.appeal.as_ref().map_or(0, |a| a.jury_from) as usize;
+		self.executors.get(from..).unwrap_or(&[])
+	}
+
+	/// Mutable [`Self::current_round`].
+	pub fn current_round_mut(&mut self) -> &mut [Executor<AccountId>] {
+		let from = self.appeal.as_ref().map_or(0, |a| a.jury_from) as usize;
+		self.executors.get_mut(from..).unwrap_or(&mut [])
+	}
 }
 
 /// How a model file is cut into pieces, each verifiable on its own (see [`crate::pieces`]).
@@ -608,8 +653,23 @@ pub type TaskInfoOf<T> = TaskInfo<
 	BalanceOf<T>,
 	BlockNumberFor<T>,
 	<T as Config>::MaxTaskInputLen,
-	<T as Config>::MaxExecutorsPerTask,
+	MaxTaskExecutors<T>,
 >;
+/// Bound of a task's executor list: a first round of at most `MaxExecutorsPerTask` executors
+/// and an appeal jury of at most `2 × MaxExecutorsPerTask + 1` (see [`crate::appeal`]).
+#[derive(
+	frame_support::CloneNoBound,
+	frame_support::PartialEqNoBound,
+	frame_support::EqNoBound,
+	frame_support::DebugNoBound,
+)]
+pub struct MaxTaskExecutors<T>(core::marker::PhantomData<T>);
+
+impl<T: Config> Get<u32> for MaxTaskExecutors<T> {
+	fn get() -> u32 {
+		T::MaxExecutorsPerTask::get().saturating_mul(3).saturating_add(1)
+	}
+}
 /// Registry parameters with the chain's block number type.
 pub type ParamsOf<T> = RegistryParams<BlockNumberFor<T>>;
 /// One source URL.
@@ -621,8 +681,7 @@ pub type SourcesOf<T> = BoundedVec<UrlOf<T>, <T as Config>::MaxSources>;
 /// Task input.
 pub type InputOf<T> = BoundedVec<u8, <T as Config>::MaxTaskInputLen>;
 /// Executor accounts of a task.
-pub type ExecutorsOf<T> =
-	BoundedVec<<T as frame_system::Config>::AccountId, <T as Config>::MaxExecutorsPerTask>;
+pub type ExecutorsOf<T> = BoundedVec<<T as frame_system::Config>::AccountId, MaxTaskExecutors<T>>;
 /// Models held by (or nominated to) one node.
 pub type NodeModelsOf<T> = BoundedVec<ModelId, <T as Config>::MaxModelsPerNode>;
 pub use crate::{

@@ -313,7 +313,8 @@ mod benchmarks {
 	#[benchmark]
 	fn commit_result() {
 		set_up_block::<T>();
-		let k = T::MaxExecutorsPerTask::get();
+		// The longest executor list: a first round and its largest jury.
+		let k = MaxTaskExecutors::<T>::get();
 		let deadline = now::<T>().saturating_add(5u32.into());
 		let (task, _, executors) = task_with_executors::<T>(k, TaskStatus::Commit { deadline });
 		// Everybody but the last executor committed: the call starts the reveal phase.
@@ -332,7 +333,7 @@ mod benchmarks {
 	#[benchmark]
 	fn reveal_result() {
 		set_up_block::<T>();
-		let k = T::MaxExecutorsPerTask::get();
+		let k = MaxTaskExecutors::<T>::get();
 		let deadline = now::<T>().saturating_add(5u32.into());
 		let (task, _, executors) = task_with_executors::<T>(k, TaskStatus::Reveal { deadline });
 		// Everybody committed; all but the last revealed: the call ends the reveal phase.
@@ -420,7 +421,7 @@ mod benchmarks {
 	/// The commit phase of a task with `k` executors ends: one committed, the others are
 	/// released and penalised; the reveal phase starts.
 	#[benchmark]
-	fn end_commit_phase(k: Linear<1, { T::MaxExecutorsPerTask::get() }>) {
+	fn end_commit_phase(k: Linear<1, { MaxTaskExecutors::<T>::get() }>) {
 		set_up_block::<T>();
 		let block = now::<T>();
 		let (task, _, _) = task_with_executors::<T>(k, TaskStatus::Commit { deadline: block });
@@ -441,12 +442,19 @@ mod benchmarks {
 
 	/// A task with `k` executors resolves: a majority agrees and is paid, the minority (kicked
 	/// out while its commitments were open) is slashed, drops the model, starts a cool-down and
-	/// gets the rest of its stake back (no kick-out; see `kick_out`).
+	/// gets the rest of its stake back (no kick-out; see `kick_out`). The task is an appeal
+	/// (a contradicted first round is appealed instead, which costs less), with every executor
+	/// voting as a juror: the longest lists are a first round and its jury.
 	#[benchmark]
-	fn resolve_task(k: Linear<1, { T::MaxExecutorsPerTask::get() }>) {
+	fn resolve_task(k: Linear<1, { MaxTaskExecutors::<T>::get() }>) {
 		set_up_block::<T>();
 		let block = now::<T>();
 		let (task, model, _) = task_with_executors::<T>(k, TaskStatus::Reveal { deadline: block });
+		Tasks::<T>::mutate(task, |t| {
+			if let Some(t) = t {
+				t.appeal = Some(Appeal { jury_from: 0, disputed_at: block });
+			}
+		});
 		let majority = (k / 2 + 1) as usize;
 		let nodes = answer::<T>(task, &[], true, |i| if i < majority { AGREED } else { ODD });
 		// The minority was kicked out meanwhile: its stake is slashed, then released.
@@ -477,7 +485,7 @@ mod benchmarks {
 		set_up_block::<T>();
 		let block = now::<T>();
 		let failed = TaskStatus::Failed { reason: TaskFailure::NoAnswers };
-		let (task, _, _) = task_with_executors::<T>(T::MaxExecutorsPerTask::get(), failed);
+		let (task, _, _) = task_with_executors::<T>(MaxTaskExecutors::<T>::get(), failed);
 		Pallet::<T>::schedule_deadline(block, DeadlineItem::Prune { task });
 		DeadlineCursor::<T>::put((block, 0));
 		let mut weight = Weight::zero();

@@ -276,6 +276,7 @@ pub(super) fn task_with_executors<T: Config>(
 		),
 		waiting_notified: false,
 		queue_slot: 0,
+		appeal: None,
 	};
 	Tasks::<T>::insert(id, task);
 	(id, model, executors)

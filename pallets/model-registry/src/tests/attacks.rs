@@ -15,6 +15,11 @@ fn three_node_params() -> ParamsOf<Test> {
 	}
 }
 
+/// Four holders: a first round of three executors and one holder left for an appeal jury.
+fn four_node_params() -> ParamsOf<Test> {
+	RegistryParams { initial_replicas: 4, min_replicas: 4, ..three_node_params() }
+}
+
 /// Create a task on `model` and run blocks until its executors are drawn.
 fn assigned(model: ModelId) -> TaskId {
 	let task = create_task(model);
@@ -89,8 +94,8 @@ fn confirm_speed_is_a_free_qos_reward() {
 /// kicked out) and rejoining does not reset its QoS.
 #[test]
 fn re_entry_after_punishment() {
-	new_test_ext_with(three_node_params()).execute_with(|| {
-		join_all(1..=3);
+	new_test_ext_with(four_node_params()).execute_with(|| {
+		join_all(1..=4);
 		let model = placed_model(1);
 		let task = assigned(model);
 		let (good, bad) = (H256::repeat_byte(1), H256::repeat_byte(2));
@@ -99,6 +104,8 @@ fn re_entry_after_punishment() {
 		commit_all(task, &answers);
 		reveal_all(task, &answers);
 		run_blocks(1);
+		// The split vote goes to the fourth holder, which confirms the majority.
+		jury_answers(task, good);
 		assert_eq!(Nodes::<Test>::get(odd).unwrap().stake, 900);
 		assert!(!holders(model).contains(&odd));
 		// It cannot announce its way back, and the refill never draws it (it is the only
@@ -148,8 +155,8 @@ fn re_entry_after_punishment() {
 /// by not revealing.
 #[test]
 fn withholding_the_reveal() {
-	new_test_ext_with(three_node_params()).execute_with(|| {
-		join_all(1..=3);
+	new_test_ext_with(four_node_params()).execute_with(|| {
+		join_all(1..=4);
 		let model = placed_model(1);
 		let task = assigned(model);
 		let ex = executors(task);
@@ -158,6 +165,9 @@ fn withholding_the_reveal() {
 		reveal_all(task, &[Some(good), Some(good), None]);
 		take_events();
 		run_to_block(reveal_deadline(task));
+		// Withholding contradicts the majority: the fourth holder is asked and agrees.
+		assert!(take_events().contains(&Event::TaskAppealed { task, jury: 1 }));
+		jury_answers(task, good);
 		let events = take_events();
 		assert!(events.contains(&Event::ExecutorSlashed { task, node: ex[2], amount: 100 }));
 		assert!(events.contains(&Event::ModelEvicted { model, node: ex[2] }));
@@ -175,8 +185,8 @@ fn withholding_the_reveal() {
 /// for the model must not keep that nomination when the slash comes: the cool-down drops it.
 #[test]
 fn renominated_before_the_slash() {
-	new_test_ext_with(three_node_params()).execute_with(|| {
-		join_all(1..=3);
+	new_test_ext_with(four_node_params()).execute_with(|| {
+		join_all(1..=4);
 		let model = placed_model(1);
 		let task = assigned(model);
 		let ex = executors(task);
@@ -196,6 +206,7 @@ fn renominated_before_the_slash() {
 		reveal_all(task, &answers);
 		take_events();
 		run_blocks(1);
+		jury_answers(task, good);
 		let events = take_events();
 		assert!(events.contains(&Event::ExecutorSlashed { task, node: odd, amount: 100 }));
 		assert!(events.contains(&Event::ModelEvicted { model, node: odd }));
@@ -215,8 +226,8 @@ fn renominated_before_the_slash() {
 /// task resolves, and is slashed if its result is in the minority.
 #[test]
 fn kick_out_with_open_commitments() {
-	new_test_ext_with(three_node_params()).execute_with(|| {
-		join_all(1..=3);
+	new_test_ext_with(four_node_params()).execute_with(|| {
+		join_all(1..=4);
 		let model = placed_model(1);
 		let task = assigned(model);
 		let ex = executors(task);
@@ -238,6 +249,9 @@ fn kick_out_with_open_commitments() {
 		assert!(ModelRegistry::join(RuntimeOrigin::signed(odd), big(), 1_000).is_err());
 		reveal_all(task, &answers);
 		run_blocks(1);
+		// The appeal keeps its commitment open: the stake stays held until the jury decides.
+		assert_eq!(held(HoldReason::NodeStake, odd), 1_000);
+		jury_answers(task, good);
 		let events = take_events();
 		assert!(events.contains(&Event::ExecutorSlashed { task, node: odd, amount: 100 }));
 		assert!(events.contains(&Event::StakeReleased { node: odd, amount: 900 }));
@@ -275,5 +289,179 @@ fn replaying_past_answers() {
 		let work = ModelRegistry::pending_work(executors(first)[0]).unwrap();
 		let item = work.tasks.iter().find(|t| t.task == first).unwrap();
 		assert_eq!(item.challenge, a.challenge);
+	});
+}
+
+/// Two colluding executors of three reveal the same wrong result; the honest one contradicts
+/// them. Slashing the minority at once would evict the honest holder and let the colluders take
+/// the model over; instead a jury of other holders is drawn, and it is the colluders who lose.
+#[test]
+fn colluding_majority_outvoting_the_honest_executor() {
+	new_test_ext().execute_with(|| {
+		join_all(1..=10);
+		let model = placed_model(1);
+		let task = assigned(model);
+		let ex = executors(task);
+		let (right, forged) = (H256::repeat_byte(1), H256::repeat_byte(2));
+		let (colluders, honest) = ([ex[0], ex[1]], ex[2]);
+		let answers = [Some(forged), Some(forged), Some(right)];
+		commit_all(task, &answers);
+		reveal_all(task, &answers);
+		take_events();
+		run_blocks(1);
+		let events = take_events();
+		assert!(!events.iter().any(|e| matches!(e, Event::ExecutorSlashed { .. })));
+		assert!(events.contains(&Event::TaskAppealed { task, jury: 7 }));
+		assert!(holders(model).contains(&honest));
+
+		let jury = jury_answers(task, right);
+		let events = take_events();
+		for c in colluders {
+			assert!(events.contains(&Event::ExecutorSlashed { task, node: c, amount: 100 }));
+			assert!(!holders(model).contains(&c));
+			assert!(ModelRegistry::cooling_down(model, &c));
+		}
+		assert!(!events
+			.iter()
+			.any(|e| matches!(e, Event::ExecutorSlashed { node, .. } if *node == honest)));
+		assert!(holders(model).contains(&honest));
+		let mut paid = vec![honest];
+		paid.extend(jury);
+		assert!(events.contains(&Event::TaskCompleted {
+			task,
+			result: right,
+			paid: BoundedVec::truncate_from(paid)
+		}));
+		assert_ok!(ModelRegistry::do_try_state());
+	});
+}
+
+/// When a model's only holders are the executors, a split vote cannot be checked by anyone
+/// else: the task fails `Disputed`, the creator is refunded, and neither side is slashed.
+#[test]
+fn split_vote_among_a_models_only_holders() {
+	new_test_ext_with(three_node_params()).execute_with(|| {
+		join_all(1..=3);
+		let model = placed_model(1);
+		let task = assigned(model);
+		let ex = executors(task);
+		let answers =
+			[Some(H256::repeat_byte(2)), Some(H256::repeat_byte(2)), Some(H256::repeat_byte(1))];
+		commit_all(task, &answers);
+		reveal_all(task, &answers);
+		take_events();
+		run_blocks(1);
+		let events = take_events();
+		assert!(events.contains(&Event::TaskFailed { task, reason: TaskFailure::Disputed }));
+		assert!(!events.iter().any(|e| matches!(
+			e,
+			Event::ExecutorSlashed { .. } | Event::TaskAppealed { .. } | Event::ModelEvicted { .. }
+		)));
+		assert_eq!(free(79), INITIAL_BALANCE);
+		for n in ex {
+			let node = Nodes::<Test>::get(n).unwrap();
+			assert_eq!((node.stake, node.open_commitments), (1_000, 0));
+			assert!(holders(model).contains(&n));
+		}
+		assert_ok!(ModelRegistry::do_try_state());
+	});
+}
+
+/// Once a task is appealed only the jury answers: a first-round executor cannot commit or
+/// reveal again to change sides, and the creator cannot cancel the task to spare a colluder.
+#[test]
+fn first_round_executors_answering_for_the_jury() {
+	new_test_ext().execute_with(|| {
+		join_all(1..=10);
+		let model = placed_model(1);
+		let task = assigned(model);
+		let first_round = executors(task);
+		let (right, forged) = (H256::repeat_byte(1), H256::repeat_byte(2));
+		commit_all(task, &[Some(forged), Some(forged), Some(right)]);
+		reveal_all(task, &[Some(forged), Some(forged), Some(right)]);
+		run_blocks(1);
+		assert_noop!(
+			ModelRegistry::cancel_task(RuntimeOrigin::signed(79), task),
+			Error::<Test>::TaskAlreadyAssigned
+		);
+		let jury = jury_drawn(task);
+		for n in first_round.iter() {
+			assert_noop!(
+				ModelRegistry::commit_result(
+					RuntimeOrigin::signed(*n),
+					task,
+					commitment(*n, right, salt(*n))
+				),
+				Error::<Test>::NotExecutor
+			);
+		}
+		commit_all(task, &vec![Some(right); jury.len()]);
+		for n in first_round.iter() {
+			assert_noop!(
+				ModelRegistry::reveal_result(RuntimeOrigin::signed(*n), task, right, salt(*n)),
+				Error::<Test>::NotExecutor
+			);
+		}
+	});
+}
+
+/// A jury that cannot agree decides nothing: the task fails and nobody is slashed.
+#[test]
+fn jury_that_cannot_agree() {
+	new_test_ext().execute_with(|| {
+		join_all(1..=10);
+		let model = placed_model(1);
+		let task = assigned(model);
+		let answers =
+			[Some(H256::repeat_byte(1)), Some(H256::repeat_byte(1)), Some(H256::repeat_byte(2))];
+		commit_all(task, &answers);
+		reveal_all(task, &answers);
+		run_blocks(1);
+		let jury = jury_drawn(task);
+		// Every juror answers something different.
+		let split: Vec<Option<H256>> =
+			(0..jury.len()).map(|i| Some(H256::repeat_byte(10 + i as u8))).collect();
+		commit_all(task, &split);
+		reveal_all(task, &split);
+		take_events();
+		run_blocks(1);
+		let events = take_events();
+		assert!(events.contains(&Event::TaskFailed { task, reason: TaskFailure::NoQuorum }));
+		assert!(!events.iter().any(|e| matches!(e, Event::ExecutorSlashed { .. })));
+		assert_eq!(free(79), INITIAL_BALANCE);
+		for n in executors(task) {
+			assert_eq!(Nodes::<Test>::get(n).unwrap().open_commitments, 0);
+		}
+		assert_ok!(ModelRegistry::do_try_state());
+	});
+}
+
+/// An appeal whose jury cannot be drawn (the only other holder paused) fails `Disputed` one
+/// demand window after the dispute; the first round's commitments are closed, nobody slashed.
+#[test]
+fn appeal_left_without_a_jury() {
+	new_test_ext_with(four_node_params()).execute_with(|| {
+		join_all(1..=4);
+		let model = placed_model(1);
+		let task = assigned(model);
+		let ex = executors(task);
+		let other = (1..=4).find(|n| !ex.contains(n)).unwrap();
+		let answers =
+			[Some(H256::repeat_byte(1)), Some(H256::repeat_byte(1)), Some(H256::repeat_byte(2))];
+		commit_all(task, &answers);
+		reveal_all(task, &answers);
+		run_blocks(1);
+		assert!(Tasks::<Test>::get(task).unwrap().appeal.is_some());
+		assert_ok!(ModelRegistry::pause(RuntimeOrigin::signed(other)));
+		take_events();
+		run_blocks(Params::<Test>::get().demand_window + 2);
+		let events = take_events();
+		assert!(events.contains(&Event::TaskFailed { task, reason: TaskFailure::Disputed }));
+		assert!(!events.iter().any(|e| matches!(e, Event::ExecutorSlashed { .. })));
+		assert_eq!(free(79), INITIAL_BALANCE);
+		for n in ex {
+			assert_eq!(Nodes::<Test>::get(n).unwrap().open_commitments, 0);
+		}
+		assert_ok!(ModelRegistry::do_try_state());
 	});
 }

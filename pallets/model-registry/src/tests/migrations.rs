@@ -2,8 +2,8 @@
 
 use super::*;
 use crate::migrations::{
-	v1::{PendingTaskSlots, TaskInfoV0Of},
-	MigrateV0ToV1, STORAGE_VERSION,
+	v1::{self, PendingTaskSlots, TaskInfoV0Of, TaskInfoV1Of},
+	MigrateV0ToV1, MigrateV1ToV2, STORAGE_VERSION,
 };
 use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
 
@@ -38,20 +38,63 @@ fn v1_moves_the_queue_slots_into_the_task_records() {
 
 		MigrateV0ToV1::<Test>::on_runtime_upgrade();
 
-		assert_eq!(ModelRegistry::on_chain_storage_version(), STORAGE_VERSION);
+		assert_eq!(ModelRegistry::on_chain_storage_version(), StorageVersion::new(1));
 		for (id, slot) in waiting {
-			let task = Tasks::<Test>::get(id).expect("decodes in the new layout");
+			let task = v1::Tasks::<Test>::get(id).expect("decodes in the v1 layout");
 			assert_eq!(task.queue_slot, slot);
 			assert_eq!(task.fee, 300);
 			assert!(task.waiting_notified);
 			assert_eq!(task.input.to_vec(), b"prompt".to_vec());
 		}
-		assert_eq!(Tasks::<Test>::get(9).map(|t| (t.queue_slot, t.status)), Some((0, done)));
+		assert_eq!(v1::Tasks::<Test>::get(9).map(|t| (t.queue_slot, t.status)), Some((0, done)));
 		assert_eq!(PendingTaskSlots::<Test>::iter().count(), 0);
 
 		// Run again: the version guard makes it a no-op.
-		Tasks::<Test>::mutate(4, |t| t.as_mut().map(|t| t.queue_slot = 11));
+		v1::Tasks::<Test>::mutate(4, |t| t.as_mut().map(|t| t.queue_slot = 11));
 		MigrateV0ToV1::<Test>::on_runtime_upgrade();
-		assert_eq!(Tasks::<Test>::get(4).map(|t| t.queue_slot), Some(11));
+		assert_eq!(v1::Tasks::<Test>::get(4).map(|t| t.queue_slot), Some(11));
+
+		// Then v2: the records gain `appeal`, and keep everything else.
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(ModelRegistry::on_chain_storage_version(), STORAGE_VERSION);
+		assert_eq!(Tasks::<Test>::get(4).map(|t| (t.queue_slot, t.appeal)), Some((11, None)));
+		assert_eq!(Tasks::<Test>::get(5).map(|t| t.queue_slot), Some(2));
+	});
+}
+
+#[test]
+fn v2_adds_no_appeal_to_every_task_record() {
+	new_test_ext().execute_with(|| {
+		StorageVersion::new(1).put::<ModelRegistry>();
+		let executors = vec![Executor::new(1u64), Executor::new(2), Executor::new(3)];
+		let old: TaskInfoV1Of<Test> = v1::TaskInfoV1 {
+			model: model_id(1),
+			creator: 79,
+			fee: 300,
+			deposit: 6,
+			input: BoundedVec::truncate_from(b"prompt".to_vec()),
+			challenge: H256::repeat_byte(7),
+			created_at: 1,
+			status: TaskStatus::Commit { deadline: 9 },
+			executors: BoundedVec::truncate_from(executors.clone()),
+			waiting_notified: false,
+			queue_slot: 3,
+		};
+		v1::Tasks::<Test>::insert(6, old);
+
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+
+		assert_eq!(ModelRegistry::on_chain_storage_version(), STORAGE_VERSION);
+		let task = Tasks::<Test>::get(6).expect("decodes in the v2 layout");
+		assert_eq!(task.appeal, None);
+		assert_eq!(task.executors.into_inner(), executors);
+		assert_eq!(task.status, TaskStatus::Commit { deadline: 9 });
+		assert_eq!((task.queue_slot, task.challenge), (3, H256::repeat_byte(7)));
+
+		// Run again: the version guard makes it a no-op (a v2 record is no v1 record).
+		let appeal = Appeal { jury_from: 3, disputed_at: 8 };
+		Tasks::<Test>::mutate(6, |t| t.as_mut().map(|t| t.appeal = Some(appeal)));
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(Tasks::<Test>::get(6).and_then(|t| t.appeal), Some(appeal));
 	});
 }

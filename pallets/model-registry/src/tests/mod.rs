@@ -146,9 +146,14 @@ pub fn executors(task: TaskId) -> Vec<AccountId> {
 	Tasks::<Test>::get(task).unwrap().executors.iter().map(|e| e.node).collect()
 }
 
-/// Commit and reveal `results[i]` for the i-th executor (None = stays silent).
+/// The executors of the task's current round (the appeal jury once there is one).
+pub fn current_round(task: TaskId) -> Vec<AccountId> {
+	Tasks::<Test>::get(task).unwrap().current_round().iter().map(|e| e.node).collect()
+}
+
+/// Commit `results[i]` for the i-th executor of the current round (None = stays silent).
 pub fn commit_all(task: TaskId, results: &[Option<H256>]) {
-	for (who, result) in executors(task).into_iter().zip(results) {
+	for (who, result) in current_round(task).into_iter().zip(results) {
 		if let Some(r) = result {
 			assert_ok!(ModelRegistry::commit_result(
 				RuntimeOrigin::signed(who),
@@ -159,9 +164,9 @@ pub fn commit_all(task: TaskId, results: &[Option<H256>]) {
 	}
 }
 
-/// Reveal `results[i]` for the i-th executor (None = stays silent).
+/// Reveal `results[i]` for the i-th executor of the current round (None = stays silent).
 pub fn reveal_all(task: TaskId, results: &[Option<H256>]) {
-	for (who, result) in executors(task).into_iter().zip(results) {
+	for (who, result) in current_round(task).into_iter().zip(results) {
 		if let Some(r) = result {
 			assert_ok!(ModelRegistry::reveal_result(
 				RuntimeOrigin::signed(who),
@@ -171,6 +176,29 @@ pub fn reveal_all(task: TaskId, results: &[Option<H256>]) {
 			));
 		}
 	}
+}
+
+/// Run blocks until the appealed task's jury is drawn; returns the jurors.
+pub fn jury_drawn(task: TaskId) -> Vec<AccountId> {
+	for _ in 0..20 {
+		let info = Tasks::<Test>::get(task).unwrap();
+		if info.appeal.is_some() && matches!(info.status, TaskStatus::Commit { .. }) {
+			return current_round(task);
+		}
+		run_blocks(1);
+	}
+	panic!("no jury drawn for task {task}");
+}
+
+/// The appealed task's jury is drawn, every juror answers `result`, and the task resolves in
+/// the next block. Returns the jurors.
+pub fn jury_answers(task: TaskId, result: H256) -> Vec<AccountId> {
+	let jury = jury_drawn(task);
+	let answers = vec![Some(result); jury.len()];
+	commit_all(task, &answers);
+	reveal_all(task, &answers);
+	run_blocks(1);
+	jury
 }
 
 /// Held amount of `who` for `reason`.

@@ -404,6 +404,7 @@ fn deadlines_beyond_the_per_block_limit_are_handled_in_the_next_block() {
 				executors: BoundedVec::new(),
 				waiting_notified: false,
 				queue_slot: 0,
+				appeal: None,
 			};
 			Tasks::<Test>::insert(t, task);
 			ModelRegistry::schedule_deadline(5, DeadlineItem::Prune { task: t });

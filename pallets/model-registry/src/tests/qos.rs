@@ -86,8 +86,13 @@ fn no_shows_are_penalised_until_kicked_out() {
 
 #[test]
 fn kick_out_releases_stake_minus_slashes() {
-	new_test_ext_with(three_node_params()).execute_with(|| {
-		join_all(1..=3);
+	new_test_ext_with(RegistryParams {
+		initial_replicas: 4,
+		min_replicas: 4,
+		..three_node_params()
+	})
+	.execute_with(|| {
+		join_all(1..=4);
 		let model = placed_model(1);
 		let task = create_task(model);
 		run_blocks(5);
@@ -97,6 +102,7 @@ fn kick_out_releases_stake_minus_slashes() {
 		commit_all(task, &answers);
 		reveal_all(task, &answers);
 		run_blocks(1);
+		jury_answers(task, good);
 		let odd = ex[2];
 		assert_eq!(Nodes::<Test>::get(odd).unwrap().stake, 900);
 		Nodes::<Test>::mutate(odd, |n| n.as_mut().unwrap().qos = 210);

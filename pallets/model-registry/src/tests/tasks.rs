@@ -210,7 +210,7 @@ fn agreeing_executors_share_fee_and_gain_qos() {
 }
 
 #[test]
-fn two_to_one_disagreement_slashes_and_drops_the_odd_one() {
+fn two_to_one_disagreement_is_appealed_then_the_odd_one_is_slashed_and_dropped() {
 	new_test_ext().execute_with(|| {
 		let model = setup();
 		let task = assigned_task(model);
@@ -221,20 +221,45 @@ fn two_to_one_disagreement_slashes_and_drops_the_odd_one() {
 		take_events();
 		reveal_all(task, &[Some(R1), Some(R2), Some(R1)]);
 		run_blocks(1);
+		// Nobody is paid or slashed on a split vote: a jury of up to 2k + 1 = 7 is asked.
+		let events = take_events();
+		assert!(events.contains(&Event::TaskAppealed { task, jury: 7 }));
+		assert!(!events.iter().any(|e| matches!(
+			e,
+			Event::ExecutorSlashed { .. } | Event::TaskCompleted { .. } | Event::TaskFailed { .. }
+		)));
+		assert_eq!(Tasks::<Test>::get(task).unwrap().status, TaskStatus::Waiting);
+		for n in ex.iter() {
+			assert_eq!(Nodes::<Test>::get(n).unwrap().open_commitments, 1, "still answerable");
+			assert!(node_tasks(*n).is_empty(), "the first round no longer executes it");
+		}
+		assert_eq!(held(HoldReason::TaskFee, 79), 300);
+		assert_ok!(ModelRegistry::do_try_state());
+
+		let jury = jury_answers(task, R1);
+		assert!(!jury.is_empty() && jury.iter().all(|j| !ex.contains(j)), "other holders judge");
 		let events = take_events();
 		assert!(events.contains(&Event::ExecutorSlashed { task, node: odd, amount: 100 }));
 		assert!(events.contains(&Event::ModelEvicted { model, node: odd }));
+		let mut paid = vec![ex[0], ex[2]];
+		paid.extend(jury.iter().copied());
 		assert!(events.contains(&Event::TaskCompleted {
 			task,
 			result: R1,
-			paid: BoundedVec::truncate_from(vec![ex[0], ex[2]])
+			paid: BoundedVec::truncate_from(paid.clone())
 		}));
 		assert_eq!(held(HoldReason::NodeStake, odd), 900);
 		assert_eq!(Nodes::<Test>::get(odd).unwrap().stake, 900);
 		assert!(!holders(model).contains(&odd));
 		assert!(!NodeHoldings::<Test>::get(odd).contains(&model));
-		assert_eq!(free(ex[0]), INITIAL_BALANCE - 1_000 + 150);
-		assert_eq!(free(ex[2]), INITIAL_BALANCE - 1_000 + 150);
+		let share = 300 / paid.len() as Balance;
+		for n in paid.iter() {
+			assert_eq!(free(*n), INITIAL_BALANCE - 1_000 + share);
+		}
+		assert_eq!(free(79), INITIAL_BALANCE - share * paid.len() as Balance);
+		for n in ex.iter().chain(jury.iter()) {
+			assert_eq!(Nodes::<Test>::get(n).map_or(0, |n| n.open_commitments), 0);
+		}
 		// The slash is burnt.
 		assert_eq!(Balances::total_issuance(), issuance - 100);
 		// A replacement holder is wanted.

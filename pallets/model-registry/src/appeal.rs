@@ -1,0 +1,109 @@
+//! Appeals: a split vote is settled by a larger jury of other holders before anyone is slashed.
+//!
+//! Why: a task's executors are public once drawn, so a party running several holders of a
+//! model knows when its nodes form a majority of a task's executors. If that majority's
+//! result simply won and the minority were slashed, dropped as holders and barred from the
+//! model, such a party could answer wrongly whenever it holds a majority, have every honest
+//! executor that contradicts it removed, and take over the model's holders step by step (the
+//! simulator's Sybil sweep shows it: with a tenth of the nodes colluding, the share of tasks
+//! executed by colluders only grew from 15 % to 66 % within a simulated day). Now a split vote
+//! is only a reason to ask more holders.
+//!
+//! Rules:
+//! - A first round with a winning result (see [`crate::resolve`]) that some executor
+//!   contradicted — it revealed another result, or committed and withheld its result — is
+//!   appealed (`TaskAppealed`): nobody is paid, slashed or sampled for QoS yet. The first
+//!   round's executors stop executing the task, but their commitments stay open: none of them
+//!   can leave before the appeal resolves.
+//! - The jury: up to `2k + 1` executors, `k` the size of the first round, drawn like
+//!   first-round executors (available copy, room for the task, active node, QoS roll; the same
+//!   number of draws per wanted executor) among the model's holders **other than the first
+//!   round's**, in a later block, with randomness unknown when the dispute arose. Any number
+//!   from one up is accepted, so that small networks can appeal too. Until then the task waits
+//!   in the pending ring like a new task, and its creator cannot cancel it.
+//! - The jury answers the same task (same input, same challenge) through the usual commit and
+//!   reveal phases.
+//! - The jury's votes alone decide: a result revealed by strictly more than half of the jury
+//!   wins. The jury was drawn after the dispute arose from holders that took no side, so a
+//!   party that held the first round's majority would need a majority of the jury as well.
+//! - With a jury winner, the rules of a resolved first round apply to **both** rounds: everyone
+//!   who revealed the winning result shares the fee and gains QoS by reveal order; everyone who
+//!   revealed another result, or committed and withheld, is slashed, dropped as holder and
+//!   cooled down; silent executors get a QoS sample of 0.
+//! - Without a jury winner the task fails (`NoQuorum`, or `NoAnswers` when no juror revealed)
+//!   and nobody is slashed.
+//! - No jury: if, when the dispute arises, the model has no available holder outside the
+//!   first round (or the model is being deregistered, or the pending ring is full), or if no
+//!   jury could be drawn within one demand window of the task's creation, the task fails
+//!   `Disputed`: its creator is refunded and nobody is paid or slashed. A majority of a model's
+//!   only holders is not proof enough to slash anyone.
+//! - A jury is never appealed.
+//!
+//! Known limit: the first round's results are public when the jury answers. A juror without
+//! the file cannot tell which one is right, but it could copy the first round's majority;
+//! first rounds, where commitments hide every answer, remain the check that a holder keeps its
+//! file.
+
+use crate::{pallet::*, tasks::Pending, types::*};
+use alloc::vec::Vec;
+use frame_support::{pallet_prelude::*, traits::Get};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_core::H256;
+
+/// The largest jury for a first round of `first_round` executors: `2k + 1`, within the bound
+/// of a task's executor list.
+pub fn jury_size<T: Config>(first_round: u32) -> u32 {
+	first_round
+		.saturating_mul(2)
+		.saturating_add(1)
+		.min(MaxTaskExecutors::<T>::get().saturating_sub(first_round))
+}
+
+impl<T: Config> Pallet<T> {
+	/// Whether a first round whose winning result is `winner` must be appealed: some executor
+	/// that committed revealed another result or withheld its own.
+	pub(crate) fn contradicted(task: &TaskInfoOf<T>, winner: H256) -> bool {
+		task.appeal.is_none()
+			&& task.executors.iter().any(|e| e.commitment.is_some() && e.result != Some(winner))
+	}
+
+	/// Appeal a contradicted first round (see the module documentation): queue the task for a
+	/// jury, or fail it `Disputed` if no jury can be drawn.
+	pub(crate) fn appeal(
+		id: TaskId,
+		mut task: TaskInfoOf<T>,
+		now: BlockNumberFor<T>,
+		weight: &mut Weight,
+	) {
+		// The queue, the holder list and the model record.
+		weight.saturating_accrue(T::DbWeight::get().reads_writes(3, 2));
+		let first_round: Vec<T::AccountId> =
+			task.executors.iter().map(|e| e.node.clone()).collect();
+		// Release the first round from the holder list and count who else could sit.
+		let mut others = 0u32;
+		Holders::<T>::mutate_exists(task.model, |holders| {
+			for entry in holders.iter_mut().flatten() {
+				if first_round.contains(&entry.node) {
+					entry.tasks.retain(|t| *t != id);
+				} else if entry.available {
+					others = others.saturating_add(1);
+				}
+			}
+		});
+		let mut queue = TaskQueue::<T>::get();
+		let room = Pending::<T>::len(&queue.pending) < T::MaxQueuedTasks::get();
+		if others == 0 || !room || !Self::model_is_live(task.model) {
+			Self::fail_task(id, task, TaskFailure::Disputed, now);
+			return;
+		}
+		let jury = jury_size::<T>(first_round.len() as u32).min(others);
+		task.appeal = Some(Appeal { jury_from: first_round.len() as u32, disputed_at: now });
+		task.status = TaskStatus::Waiting;
+		// The creator heard of the task when it was assigned: no "waiting for holders" notice.
+		task.waiting_notified = true;
+		Self::queue_pending(&mut queue.pending, id, &mut task);
+		TaskQueue::<T>::put(queue);
+		Tasks::<T>::insert(id, task);
+		Self::deposit_event(Event::TaskAppealed { task: id, jury });
+	}
+}
