@@ -269,7 +269,7 @@ fn rejects_missing_unexpected_and_mistyped_tensors() {
 	let w1 = f32_tensor("layers.1.weight", &[1, 2], &[1.0; 2]);
 	let b1 = f32_tensor("layers.1.bias", &[1], &[0.0]);
 	assert_eq!(model_error(&safetensors_file(&[])), ModelError::NoLayers);
-	assert_eq!(model_error(&safetensors_file(&[b0.clone()])), ModelError::NoLayers);
+	assert_eq!(model_error(&safetensors_file(std::slice::from_ref(&b0))), ModelError::NoLayers);
 	assert_eq!(
 		model_error(&safetensors_file(&[w0.clone(), w1.clone(), b1.clone()])),
 		ModelError::MissingTensor("layers.0.bias".into())
