@@ -266,6 +266,42 @@ export function parseLayerDims (text) {
 }
 
 /**
+ * A safetensors file of F32 tensors, in the given order and contiguous, with
+ * `{"__metadata__":{"format":"modelnet-mlp-v1"}}` first and the JSON header padded with spaces
+ * to a multiple of 8 bytes.
+ *
+ * @param {{ name: string, shape: number[], values: ArrayLike<number> }[]} tensors
+ * @returns {Buffer}
+ */
+export function encodeSafetensors (tensors) {
+  const header = { __metadata__: { format: MLP_FORMAT } };
+  let offset = 0;
+
+  for (const { name, shape, values } of tensors) {
+    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + 4 * values.length] };
+    offset += 4 * values.length;
+  }
+
+  let json = JSON.stringify(header);
+
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+
+  const out = Buffer.alloc(8 + Buffer.byteLength(json) + offset);
+
+  out.writeBigUInt64LE(BigInt(Buffer.byteLength(json)), 0);
+
+  let pos = 8 + out.write(json, 8, 'utf8');
+
+  for (const { values } of tensors) {
+    for (let i = 0; i < values.length; i++, pos += 4) {
+      out.writeFloatLE(values[i], pos);
+    }
+  }
+
+  return out;
+}
+
+/**
  * A seeded model file. Values are consecutive i16 (little-endian) of the stream
  * sha256(sha256("modelnet-mlp-gen-v1" ++ u64_le(seed)) ++ u64_le(k)), k = 0, 1, ...; per
  * layer the weights row by row, then the biases. A weight is v / 2^(15 + s) where 4^s is the
@@ -276,28 +312,6 @@ export function parseLayerDims (text) {
  */
 export function generateMlpModel ({ layers, seed }) {
   const key = sha256(MLP_GEN_DOMAIN, u64le(seed));
-  const header = { __metadata__: { format: MLP_FORMAT } };
-  let offset = 0;
-
-  for (let i = 0; i + 1 < layers.length; i++) {
-    const [inputs, outputs] = [layers[i], layers[i + 1]];
-
-    header[`layers.${i}.weight`] = { dtype: 'F32', shape: [outputs, inputs], data_offsets: [offset, offset + 4 * outputs * inputs] };
-    offset += 4 * outputs * inputs;
-    header[`layers.${i}.bias`] = { dtype: 'F32', shape: [outputs], data_offsets: [offset, offset + 4 * outputs] };
-    offset += 4 * outputs;
-  }
-
-  let json = JSON.stringify(header);
-
-  json += ' '.repeat((8 - (json.length % 8)) % 8);
-
-  const out = Buffer.alloc(8 + json.length + offset);
-
-  out.writeBigUInt64LE(BigInt(json.length), 0);
-  out.write(json, 8, 'utf8');
-
-  let pos = 8 + json.length;
   let block = Buffer.alloc(0);
   let used = 32;
   let counter = 0n;
@@ -313,6 +327,7 @@ export function generateMlpModel ({ layers, seed }) {
 
     return v;
   };
+  const tensors = [];
 
   for (let i = 0; i + 1 < layers.length; i++) {
     const [inputs, outputs] = [layers[i], layers[i + 1]];
@@ -323,15 +338,20 @@ export function generateMlpModel ({ layers, seed }) {
     }
 
     const scale = 2 ** (15 + s);
+    const weight = new Float32Array(outputs * inputs);
+    const bias = new Float32Array(outputs);
 
-    for (let k = 0; k < outputs * inputs; k++, pos += 4) {
-      out.writeFloatLE(next() / scale, pos);
+    for (let k = 0; k < weight.length; k++) {
+      weight[k] = next() / scale;
     }
 
-    for (let k = 0; k < outputs; k++, pos += 4) {
-      out.writeFloatLE(next() / 2 ** 19, pos);
+    for (let k = 0; k < outputs; k++) {
+      bias[k] = next() / 2 ** 19;
     }
+
+    tensors.push({ name: `layers.${i}.weight`, shape: [outputs, inputs], values: weight });
+    tensors.push({ name: `layers.${i}.bias`, shape: [outputs], values: bias });
   }
 
-  return out;
+  return encodeSafetensors(tensors);
 }
