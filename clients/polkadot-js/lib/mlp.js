@@ -81,7 +81,9 @@ export function mlpInputVector (input, dim) {
 }
 
 /**
- * Parse and validate a model file (the same rules as the Rust engine; throws on any violation).
+ * Parse and validate a model file: the format's rules on tensor names, dtypes and shapes, as the
+ * Rust engine checks them (the safetensors crate there also checks that the data offsets are
+ * contiguous). Throws on any violation.
  *
  * @param {Uint8Array} bytes the safetensors file
  * @returns {{ inputs: number, outputs: number, weight: Float32Array, bias: Float32Array }[]} the layers
@@ -140,15 +142,15 @@ export function parseMlpModel (bytes) {
     }
 
     const [start, end] = info.data_offsets;
-    const count = info.shape.reduce((a, b) => a * b, 1);
+    const elements = info.shape.reduce((a, b) => a * b, 1);
 
-    if (end - start !== 4 * count || start < 0 || end > data.length) {
+    if (end - start !== 4 * elements || start < 0 || end > data.length) {
       throw new Error(`tensor ${name}: data offsets do not match its shape`);
     }
 
-    const values = new Float32Array(count);
+    const values = new Float32Array(elements);
 
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; i < elements; i++) {
       values[i] = data.readFloatLE(start + 4 * i);
     }
 

@@ -12,7 +12,7 @@
 //!
 //! Executors, by [`ExecutorKind`]:
 //!
-//! - [`SpotCheckExecutor`] ([`spot_check`]): the spec's spot check, a digest over samples of
+//! - [`SpotCheckExecutor`] ([`mod@spot_check`]): the spec's spot check, a digest over samples of
 //!   the model's bytes at offsets derived from the input. Runs any file.
 //! - [`MlpExecutor`] ([`mlp`]): a deterministic CPU inference engine for feed-forward
 //!   networks (dense layers and ReLU, f32) stored as safetensors files.
