@@ -246,6 +246,110 @@ pub enum ExecError {
 	/// The inference engine failed.
 	#[error("engine error: {0}")]
 	Engine(String),
+	/// The model file is not a valid model for the engine.
+	#[error("invalid model: {0}")]
+	Model(#[from] ModelError),
+	/// The external program failed.
+	#[error("external program: {0}")]
+	Process(#[from] ProcessError),
+	/// This node has no executor of the kind the model needs.
+	#[error("this node cannot run {0:?} models")]
+	Unsupported(crate::executor::ExecutorKind),
+}
+
+/// Why a model file is rejected by the safetensors MLP engine
+/// ([`MlpExecutor`](crate::executor::MlpExecutor)).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+	/// The file is not a well-formed safetensors file.
+	#[error("not a safetensors file: {0}")]
+	Format(String),
+	/// The file has no `layers.0.weight` tensor.
+	#[error("the model has no layers")]
+	NoLayers,
+	/// The file has more layers than the engine accepts.
+	#[error("the model has {layers} layers, at most {max} are accepted")]
+	TooManyLayers {
+		/// Layers in the file.
+		layers: usize,
+		/// The limit.
+		max: usize,
+	},
+	/// A tensor the format requires is absent.
+	#[error("tensor {0} is missing")]
+	MissingTensor(String),
+	/// The file holds a tensor the format does not define.
+	#[error("unexpected tensor {0}")]
+	UnexpectedTensor(String),
+	/// A tensor is not `F32`.
+	#[error("tensor {name} has dtype {dtype}, expected F32")]
+	WrongDtype {
+		/// Tensor name.
+		name: String,
+		/// Its dtype, as named in the file.
+		dtype: String,
+	},
+	/// A tensor's shape does not fit the network.
+	#[error("tensor {name} has shape {actual:?}, expected {expected}")]
+	ShapeMismatch {
+		/// Tensor name.
+		name: String,
+		/// What the format requires here (e.g. `[2048, 1024]` or `[*, 1024]`).
+		expected: String,
+		/// The shape in the file.
+		actual: Vec<usize>,
+	},
+	/// The network has more parameters (or its data more bytes) than the configured limit.
+	#[error("the model has {params} parameters, at most {max} are accepted")]
+	TooManyParameters {
+		/// Parameters in the file (data bytes / 4 when the header was not read yet).
+		params: u64,
+		/// The limit.
+		max: u64,
+	},
+}
+
+/// How an external program ([`ExternalExecutor`](crate::executor::ExternalExecutor)) failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+	/// The program could not be started.
+	#[error("cannot start {program}: {source}")]
+	Spawn {
+		/// The program.
+		program: PathBuf,
+		/// Underlying error.
+		#[source]
+		source: io::Error,
+	},
+	/// The program ran longer than the time limit and was killed.
+	#[error("killed after the time limit of {limit:?}")]
+	Timeout {
+		/// The limit.
+		limit: std::time::Duration,
+	},
+	/// The program wrote more than the output limit to stdout and was killed.
+	#[error("killed for writing more than {limit} bytes to stdout")]
+	OutputTooLarge {
+		/// The limit in bytes.
+		limit: usize,
+	},
+	/// The program exited unsuccessfully (non-zero status or a signal).
+	#[error("exited with {status}; stderr tail: {stderr_tail:?}")]
+	Failed {
+		/// The exit status, as printed by the platform (`exit status: 3`, `signal: 9`).
+		status: String,
+		/// Exit code, if the program exited normally.
+		code: Option<i32>,
+		/// The last bytes the program wrote to stderr (lossy UTF-8, bounded).
+		stderr_tail: String,
+	},
+	/// The program exited, but its stdout stayed open (a process it started outside its
+	/// process group still holds it).
+	#[error("stdout still open after the program exited")]
+	OutputNotClosed,
+	/// Supervising the program failed (starting a helper thread, waiting, reading a pipe).
+	#[error("I/O error supervising the program: {0}")]
+	Io(#[source] io::Error),
 }
 
 #[cfg(test)]

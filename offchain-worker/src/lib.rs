@@ -31,7 +31,10 @@
 //!   [`Availability`]) to other nodes over HTTP, within per-peer, connection and
 //!   bandwidth bounds. Run by the coordinator when [`CoordinatorConfig::serve`] is set.
 //! - [`Executor`] ([`executor`]): runs a task on a stored model. The default
-//!   [`SpotCheckExecutor`] computes the spec's deterministic spot-check digest.
+//!   [`SpotCheckExecutor`] computes the spec's deterministic spot-check digest;
+//!   [`MlpExecutor`] runs safetensors feed-forward networks bit-exactly on the CPU;
+//!   [`ExternalExecutor`] runs an operator-configured program. [`Executors`] holds the
+//!   ones a node can run, by [`ExecutorKind`].
 //! - [`Coordinator`] ([`coordinator`]): reconciles the store with a [`DesiredState`]:
 //!   downloads nominations, evicts what the chain no longer wants, reports lost files and
 //!   runs tasks; outcomes go to an [`OutcomeSink`].
@@ -76,7 +79,8 @@
 //!
 //! # Plugging in a real inference engine
 //!
-//! Implement [`Executor`] for the engine and pass it to [`Coordinator::new`] instead of
+//! [`MlpExecutor`] and [`ExternalExecutor`] are two ready engines. For another one,
+//! implement [`Executor`] for the engine and pass it to [`Coordinator::new`] instead of
 //! [`SpotCheckExecutor`]. `execute` receives the path of the verified model file, its size
 //! and the task input, and must return a 32-byte digest of the *deterministic* output
 //! (for example the SHA-256 of the generated tokens with a fixed seed and greedy
@@ -101,8 +105,14 @@ pub mod types;
 
 pub use availability::{Availability, PieceBitmap};
 pub use coordinator::{Coordinator, CoordinatorConfig, CoordinatorHandle, OutcomeSink};
-pub use error::{DeclineReason, ExecError, FetchError, FetchOutcome, InitError, StoreError};
-pub use executor::{spot_check, Executor, SpotCheckExecutor};
+pub use error::{
+	DeclineReason, ExecError, FetchError, FetchOutcome, InitError, ModelError, ProcessError,
+	StoreError,
+};
+pub use executor::{
+	spot_check, Executor, ExecutorKind, Executors, ExternalConfig, ExternalExecutor, MlpConfig,
+	MlpExecutor, SpotCheckExecutor,
+};
 pub use fetch::{FetchConfig, Fetcher};
 pub use metrics::Metrics;
 pub use pieces::{

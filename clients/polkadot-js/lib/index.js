@@ -5,6 +5,7 @@ export * from './cli.js';
 export * from './events.js';
 export * from './hash.js';
 export * from './listings.js';
+export * from './mlp.js';
 export * from './numbers.js';
 export * from './output.js';
 export * from './params.js';

@@ -36,7 +36,7 @@ function runAll (cases) {
 }
 
 const scripts = readdirSync(BIN).filter((f) => f.endsWith('.js'));
-const NO_CHAIN = ['hash-model.js', 'serve-model.js', 'local-network.js'];
+const NO_CHAIN = ['hash-model.js', 'make-mlp-model.js', 'serve-model.js', 'local-network.js'];
 
 describe('scripts', () => {
   it('all have --help, --json, and (chain scripts) --url, --ws and --suri', async () => {

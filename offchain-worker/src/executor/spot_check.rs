@@ -1,9 +1,4 @@
-//! Task execution on stored models.
-//!
-//! An [`Executor`] turns (model file, task input) into a 32-byte result digest. Nodes
-//! assigned the same task commit to their digests and the majority wins, so an executor
-//! must be deterministic: every honest node with the right file must return the same
-//! digest. See the crate documentation for plugging in a real inference engine.
+//! The spot-check executor: a deterministic digest over samples of the model's bytes.
 
 use std::{
 	fs::File,
@@ -13,6 +8,7 @@ use std::{
 
 use sha2::{Digest, Sha256};
 
+use super::Executor;
 use crate::error::ExecError;
 
 /// Domain separator of the spot-check digest.
@@ -21,20 +17,6 @@ pub const SPOT_CHECK_DOMAIN: &[u8] = b"modelnet-spot-check-v1";
 pub const SPOT_CHECK_SAMPLE: u64 = 4096;
 /// Number of samples read by the spot check.
 pub const SPOT_CHECK_SAMPLES: u32 = 16;
-
-/// Runs a task on a stored model and returns the digest of its deterministic output.
-///
-/// Called on a blocking thread (never on the async runtime), one call per task.
-pub trait Executor: Send + Sync + 'static {
-	/// Executes `input` on the model at `model_path` (verified, `model_size` bytes) and
-	/// returns a 32-byte digest of the output.
-	fn execute(
-		&self,
-		model_path: &Path,
-		model_size: u64,
-		input: &[u8],
-	) -> Result<[u8; 32], ExecError>;
-}
 
 /// The default executor: a deterministic spot check that needs the model's bytes.
 ///
