@@ -70,6 +70,11 @@ fn run(cli: &Cli) -> Result<(), String> {
 		&mut ChaCha8Rng::seed_from_u64(scenario.seed ^ 0x5eed),
 	);
 	let mut runs = variants::variants(&scenario, catalog.mean_exec_seconds());
+	for v in runs.iter().filter(|v| v.kind == variants::Kind::Candidate) {
+		pallet_model_registry::Pallet::<runtime::Runtime>::validate_params(&v.params).map_err(
+			|e| format!("candidate {}: parameters refused by the pallet: {e:?}", v.label),
+		)?;
+	}
 	if let Some(only) = &cli.only {
 		runs.retain(|v| v.label.contains(only.as_str()));
 	}

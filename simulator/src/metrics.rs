@@ -29,6 +29,10 @@ pub struct Sample {
 	pub failed_other: u64,
 	/// Assigned tasks whose executors were all attackers.
 	pub all_attackers: u64,
+	/// First rounds appealed (contradicted results) and juries drawn for them.
+	pub appeals: (u64, u64),
+	/// Tasks failed `Disputed` (a contradicted first round without a jury).
+	pub disputed: u64,
 	/// Bytes downloaded by nominated nodes.
 	pub downloaded: u64,
 	/// Copies evicted.
@@ -76,6 +80,9 @@ impl Sample {
 		self.failed_no_holders += o.failed_no_holders;
 		self.failed_other += o.failed_other;
 		self.all_attackers += o.all_attackers;
+		self.appeals.0 += o.appeals.0;
+		self.appeals.1 += o.appeals.1;
+		self.disputed += o.disputed;
 		self.downloaded += o.downloaded;
 		self.evictions += o.evictions;
 		self.expired += o.expired;

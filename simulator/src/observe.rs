@@ -46,10 +46,24 @@ impl Sim<'_> {
 				let all_bad =
 					!executors.is_empty() && executors.iter().all(|e| self.is_attacker(*e));
 				let Some(t) = self.tasks.get_mut(&task) else { return };
+				// A second assignment is an appeal's jury: it answers the same task; the
+				// attackers among it cheat by the same rule, on the jury alone.
+				let jury = !t.executors.is_empty();
 				t.executors = executors.clone();
+				t.answers.clear();
 				let (model, wait) = (t.model, n - t.created);
 				let exec_blocks =
 					(self.catalog.models[model].exec_seconds / BLOCK_SECONDS as f64).ceil() as u64;
+				if jury {
+					self.sample.appeals.1 += 1;
+					for e in executors {
+						if self.online(e) {
+							let at = n + exec_blocks.max(1) + self.rng.gen_range(0..=1);
+							self.agenda.at(at, Action::Commit(e, task));
+						}
+					}
+					return;
+				}
 				self.sample.assigned += 1;
 				self.sample.wait_sum += wait;
 				self.sample.waits[(wait as usize).min(MAX_WAIT)] += 1;
@@ -87,6 +101,9 @@ impl Sim<'_> {
 			}
 			RegistryEvent::TaskFailed { task, reason } => {
 				let t = self.tasks.remove(&task);
+				if reason == TaskFailure::Disputed {
+					self.sample.disputed += 1;
+				}
 				if reason == TaskFailure::NoHolders {
 					self.sample.failed_no_holders += 1;
 					if let Some(t) = t {
@@ -96,6 +113,7 @@ impl Sim<'_> {
 					self.sample.failed_other += 1;
 				}
 			}
+			RegistryEvent::TaskAppealed { .. } => self.sample.appeals.0 += 1,
 			RegistryEvent::TaskCancelled { task } => {
 				self.tasks.remove(&task);
 			}

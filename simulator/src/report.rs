@@ -17,8 +17,8 @@ fn pct(x: f64) -> String {
 /// The main comparison table: one row per main run.
 pub fn main_table(runs: &[Finished]) -> String {
 	let mut t = String::from(
-		"| run | tasks created | locality (assigned ≤ floor+1 blocks) | mean wait (blocks) | failed: no holders | mean disk used (TB) | downloaded (TB) | GB/h | evictions | all-attacker tasks | wrong results |\n\
-		 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+		"| run | tasks created | locality (assigned ≤ floor+1 blocks) | mean wait (blocks) | failed: no holders | mean disk used (TB) | downloaded (TB) | GB/h | evictions | all-attacker tasks | appeals (disputed) | wrong results |\n\
+		 |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
 	);
 	for f in runs.iter().filter(|f| f.variant.kind != Kind::Sybil) {
 		let s = f.metrics.total();
@@ -26,7 +26,7 @@ pub fn main_table(runs: &[Finished]) -> String {
 		let disk = f.metrics.samples.iter().map(|x| x.disk_used as f64).sum::<f64>() / n / 1e12;
 		let _ = writeln!(
 			t,
-			"| {} | {} | {} | {:.2} | {} ({}) | {:.1} | {:.1} | {:.0} | {} | {} | {} |",
+			"| {} | {} | {} | {:.2} | {} ({}) | {:.1} | {:.1} | {:.0} | {} | {} | {} ({}) | {} |",
 			f.variant.label,
 			s.created,
 			pct(ratio(s.assigned_within(floor(f)), s.assigned)),
@@ -38,6 +38,8 @@ pub fn main_table(runs: &[Finished]) -> String {
 			s.downloaded as f64 / 1e9 / hours(s.blocks),
 			s.evictions,
 			pct(ratio(s.all_attackers, s.assigned)),
+			s.appeals.0,
+			s.disputed,
 			s.wrong,
 		);
 	}
@@ -194,7 +196,7 @@ fn sybil_trend(runs: &[Finished]) -> String {
 	let mut t = String::from(
 		"Over time in the main runs (first quarter → last quarter of the run): share of tasks \
 		 whose executors were all attackers, and executors slashed (honest / attackers):\n\n\
-		 | run | all-attacker tasks | slashed honest | slashed attackers |\n|---|---:|---:|---:|\n",
+		 | run | all-attacker tasks | slashed honest | slashed attackers | wrong results |\n|---|---:|---:|---:|---:|\n",
 	);
 	for f in runs.iter().filter(|f| f.variant.kind != Kind::Sybil) {
 		let q = (f.metrics.samples.len() / 4).max(1);
@@ -209,7 +211,7 @@ fn sybil_trend(runs: &[Finished]) -> String {
 		let last = sum(&f.metrics.samples[f.metrics.samples.len().saturating_sub(q)..]);
 		let _ = writeln!(
 			t,
-			"| {} | {} → {} | {} → {} | {} → {} |",
+			"| {} | {} → {} | {} → {} | {} → {} | {} → {} |",
 			f.variant.label,
 			pct(ratio(first.all_attackers, first.assigned)),
 			pct(ratio(last.all_attackers, last.assigned)),
@@ -217,13 +219,18 @@ fn sybil_trend(runs: &[Finished]) -> String {
 			last.slashed.0,
 			first.slashed.1,
 			last.slashed.1,
+			first.wrong,
+			last.wrong,
 		);
 	}
 	t.push_str(
-		"\nA colluding minority that cheats only where it holds a majority of a task's executors \
-		 is never slashed, while each honest executor it outvotes is slashed and may not hold \
-		 the model for `COOLDOWN_WINDOWS` windows; replacements are drawn among all nodes, so \
-		 the attackers' share of a busy model's holders ratchets up.\n",
+		"\nAttackers cheat only where they hold a majority of a task's executors (or of its \
+		 jury). Were the outvoted honest executor slashed at once, it would also lose the model \
+		 for `COOLDOWN_WINDOWS` windows while the attackers are never slashed, and their share \
+		 of a busy model's holders would ratchet up. A contradicted result is appealed instead: \
+		 a jury of up to 2k + 1 other holders answers the same task and its majority decides, so \
+		 the attackers are slashed unless they also hold the jury's majority (pallet module \
+		 `appeal`).\n",
 	);
 	t
 }

@@ -30,6 +30,36 @@ pub struct Scenario {
 	/// Whether to run the Helium-like and Crynux-relay-like baselines.
 	#[serde(default = "yes")]
 	pub baselines: bool,
+	/// Other parameter sets to try on the main workload beside modelnet's defaults
+	/// (`[[candidates]]` tables), each a main run of the report.
+	#[serde(default)]
+	pub candidates: Vec<Candidate>,
+}
+
+/// A parameter set to compare with modelnet's defaults; fields not given keep the default.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Candidate {
+	/// Name of the run in tables and file names.
+	pub label: String,
+	/// `RegistryParams::initial_replicas`.
+	pub initial_replicas: Option<u32>,
+	/// `RegistryParams::low_watermark`.
+	pub low_watermark: Option<u32>,
+	/// `RegistryParams::refill_batch`.
+	pub refill_batch: Option<u32>,
+	/// `RegistryParams::min_replicas`.
+	pub min_replicas: Option<u32>,
+	/// `RegistryParams::max_replicas`.
+	pub max_replicas: Option<u32>,
+	/// `RegistryParams::demand_window` (blocks).
+	pub demand_window: Option<u64>,
+	/// `RegistryParams::tasks_per_replica`.
+	pub tasks_per_replica: Option<u32>,
+	/// `RegistryParams::headroom_percent`.
+	pub headroom_percent: Option<u32>,
+	/// `RegistryParams::scale_down_hysteresis_percent`.
+	pub scale_down_hysteresis_percent: Option<u32>,
 }
 
 fn one() -> u64 {

@@ -1,7 +1,7 @@
 //! The runs of a scenario: modelnet's default parameters, the baselines expressed as parameter
 //! sets of the same pallet, and the Sybil sweep.
 
-use crate::scenario::{AttackStrategy, Scenario};
+use crate::scenario::{AttackStrategy, Candidate, Scenario};
 use pallet_model_registry::RegistryParams;
 
 /// Registry parameters of the simulation runtime.
@@ -14,6 +14,8 @@ pub enum Kind {
 	Modelnet,
 	/// A baseline on the main workload.
 	Baseline,
+	/// Another parameter set of modelnet on the main workload (a scenario's `candidates`).
+	Candidate,
 	/// One cell of the Sybil sweep.
 	Sybil,
 }
@@ -70,6 +72,27 @@ pub fn crynux(mut p: Params, mean_exec_seconds: f64) -> Params {
 	p
 }
 
+/// `defaults` with the fields a candidate sets.
+pub fn candidate(mut p: Params, c: &Candidate) -> Params {
+	let set = |field: &mut u32, value: Option<u32>| {
+		if let Some(v) = value {
+			*field = v;
+		}
+	};
+	set(&mut p.initial_replicas, c.initial_replicas);
+	set(&mut p.low_watermark, c.low_watermark);
+	set(&mut p.refill_batch, c.refill_batch);
+	set(&mut p.min_replicas, c.min_replicas);
+	set(&mut p.max_replicas, c.max_replicas);
+	set(&mut p.tasks_per_replica, c.tasks_per_replica);
+	set(&mut p.headroom_percent, c.headroom_percent);
+	set(&mut p.scale_down_hysteresis_percent, c.scale_down_hysteresis_percent);
+	if let Some(window) = c.demand_window {
+		p.demand_window = window;
+	}
+	p
+}
+
 /// modelnet's defaults with another `min_replicas` (the watermark kept below it).
 pub fn with_min_replicas(mut p: Params, min: u32) -> Params {
 	p.min_replicas = min.max(p.executors_per_task);
@@ -94,6 +117,9 @@ pub fn variants(s: &Scenario, mean_exec_seconds: f64) -> Vec<Variant> {
 	if s.baselines {
 		runs.push(main("helium", Kind::Baseline, helium(defaults.clone())));
 		runs.push(main("crynux", Kind::Baseline, crynux(defaults.clone(), mean_exec_seconds)));
+	}
+	for c in &s.candidates {
+		runs.push(main(&c.label, Kind::Candidate, candidate(defaults.clone(), c)));
 	}
 	for &min in &s.sybil.min_replicas {
 		for &share in &s.sybil.attacker_shares {

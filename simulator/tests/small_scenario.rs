@@ -23,7 +23,7 @@ fn small_scenario_writes_report_plots_and_csv() {
 	for heading in ["modelnet beside the baselines", "Sybil risk", "Cost", "Plots"] {
 		assert!(report.contains(heading), "report lacks {heading}");
 	}
-	for run in ["| modelnet |", "| helium |", "| crynux |"] {
+	for run in ["| modelnet |", "| helium |", "| crynux |", "| initial-5 |"] {
 		assert!(report.contains(run), "report lacks the row {run}");
 	}
 

@@ -8,19 +8,20 @@
 //      QoS, and the model is re-replicated on a node that did not hold it;
 //   4. a holder restarts (SIGINT, same base path and store): nothing is downloaded or confirmed
 //      again, the file is untouched;
-//   3. a holder's file is overwritten on disk (same size): its result disagrees, it is slashed
-//      and evicted, and the model is re-replicated.
+//   3. a holder's file is overwritten on disk (same size): its result contradicts the two
+//      others, the task is appealed to a fourth holder, which confirms the majority; the
+//      corrupt holder is slashed and evicted, and the model is re-replicated.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { eventData, executorInput, field, formatEvent, PALLET, pieceManifestOf, runtimeApi, sameValue, sha256File, signAndWait, signerFrom, spotCheckFile } from '../../lib/index.js';
+import { eventData, executorInput, field, formatEvent, mergeParams, PALLET, pieceManifestOf, readParams, runtimeApi, sameValue, sha256File, signAndWait, signerFrom, spotCheckFile, sudoAndWait } from '../../lib/index.js';
 import { NODE_BINARY, SKIP, tail, until } from '../support/e2e.js';
 import { pseudoRandomBytes, sha256Hex } from '../support/fixtures.js';
 import { ModelServer } from '../support/model-server.js';
-import { LocalNetwork, USER_SURI } from '../support/network.js';
+import { LocalNetwork, SUDO_SURI, USER_SURI } from '../support/network.js';
 
 const MIB = 1024 * 1024;
 /** Storage nodes besides the three validators (`MODELNET_E2E_STORAGE_NODES`, 2 or 3). */
@@ -166,6 +167,13 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
   /** Balance transfers of the fee (from the held fee of the task creator) in a block. */
   const feeTransfers = (blockNumber) => net.log.records.filter((r) => r.blockNumber === blockNumber &&
     r.event.section === 'balances' && r.event.method === 'TransferOnHold' && hex(r.data.source) === hex(user.address));
+
+  /** Set registry parameters through sudo (fields not given keep their value). */
+  async function setParams (overrides) {
+    const { params: current } = await readParams(net.api);
+
+    await sudoAndWait(net.api, net.api.tx[PALLET].setParams(mergeParams(net.api, current, overrides)), signerFrom(SUDO_SURI));
+  }
 
   /** Wrap a scenario: time it; on failure add the recent events and each node's log tail. */
   function scenario (title, fn) {
@@ -481,12 +489,16 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
     a.restarted = node;
   });
 
-  scenario('3. a holder with a corrupted file answers wrong: slashed, evicted, and the model is re-replicated', async () => {
+  scenario('3. a holder with a corrupted file answers wrong: a jury of another holder confirms the majority; it is slashed, evicted, and the model is re-replicated', async () => {
     const a = models.shared;
 
     assert.ok(a?.holders, 'needs scenario 1');
 
-    const status = await storesMatchChain(a, { holders: 3 });
+    // A contradicted result is appealed to holders outside the first round: a fourth copy
+    // gives the network one such holder.
+    await setParams({ max_replicas: 4, min_replicas: 4 });
+
+    const status = await storesMatchChain(a, { holders: 4, timeoutMs: blocks(PARAMS.download_deadline + 10) });
     const holders = status.holders.map((h) => net.nodeOf(h));
     // Not the node restarted in scenario 4: that one must still answer right.
     const bad = holders.find((n) => n !== a.restarted);
@@ -500,18 +512,50 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
 
     const stakeBefore = big((await nodeView(bad)).stake);
     const mark = net.log.records.length;
-    const input = Buffer.from(`is ${bad.name}'s copy intact?`);
-    const [task] = await createTasks(a.id, [input]);
+    const phases = blocks(PARAMS.commit_deadline + PARAMS.reveal_deadline + 4);
+    // Three executors are drawn among four holders: create tasks until one draws the corrupt
+    // holder (each does with probability 3/4); the others complete normally.
+    let task;
+    let input;
+    let assigned;
+
+    for (let i = 0; i < 8 && task === undefined; i++) {
+      const text = Buffer.from(`is ${bad.name}'s copy intact? (${i})`);
+      const [t] = await createTasks(a.id, [text]);
+      const failOn = [{ filter: forTask(t), method: 'TaskFailed', section: PALLET }];
+      const [drawn] = await net.log.waitFor(PALLET, 'ExecutorsAssigned', forTask(t), blocks(6), { failOn });
+
+      if (drawn.data.executors.map(hex).includes(bad.accountHex)) {
+        [task, input, assigned] = [t, text, drawn];
+      } else {
+        await net.log.waitFor(PALLET, 'TaskCompleted', forTask(t), phases, { failOn });
+      }
+    }
+
+    assert.ok(task !== undefined, `${bad.name} was drawn for one of 8 tasks`);
+
     const failOn = [{ filter: forTask(task), method: 'TaskFailed', section: PALLET }];
-    const [assigned] = await net.log.waitFor(PALLET, 'ExecutorsAssigned', forTask(task), blocks(6), { failOn });
     const expected = await spotCheckFile(a.file, executorInput(String(assigned.data.challenge), input));
+    const firstRound = assigned.data.executors.map(hex);
+    const [appealed] = await net.log.waitFor(PALLET, 'TaskAppealed', forTask(task), phases, { failOn });
 
-    assert.deepEqual(new Set(assigned.data.executors.map(hex)), new Set(status.holders), 'the three holders execute it');
+    assert.equal(Number(appealed.data.jury), 1, 'one holder outside the first round can judge');
+    assert.equal(since(mark, 'ExecutorSlashed', forTask(task)).length, 0, 'nobody is slashed on the split vote itself');
 
-    const [completed] = await net.log.waitFor(PALLET, 'TaskCompleted', forTask(task), blocks(PARAMS.commit_deadline + PARAMS.reveal_deadline + 4), { failOn });
+    const [jury] = await net.log.waitFor(PALLET, 'ExecutorsAssigned', forTask(task), blocks(6), { failOn, since: net.log.records.indexOf(appealed) });
+    const jurors = jury.data.executors.map(hex);
+    const outside = status.holders.filter((h) => !firstRound.includes(h));
 
-    assert.equal(String(completed.data.result).toLowerCase(), expected, 'the majority has the right result');
-    assert.deepEqual(new Set(completed.data.paid.map(hex)), new Set(good.map((n) => n.accountHex)), `the two intact holders are paid (${names(completed.data.paid)})`);
+    assert.deepEqual(jurors, outside, `the holder outside the first round (${names(outside)}) is the jury`);
+    assert.equal(String(jury.data.challenge), String(assigned.data.challenge), 'the jury answers the same challenge');
+
+    const [completed] = await net.log.waitFor(PALLET, 'TaskCompleted', forTask(task), phases, { failOn });
+
+    assert.equal(String(completed.data.result).toLowerCase(), expected, 'the jury confirms the right result');
+
+    const paidExpected = good.filter((n) => firstRound.includes(n.accountHex) || jurors.includes(n.accountHex));
+
+    assert.deepEqual(new Set(completed.data.paid.map(hex)), new Set(paidExpected.map((n) => n.accountHex)), `the intact executors and the juror are paid (${names(completed.data.paid)})`);
 
     const [badReveal] = net.log.find(PALLET, 'ResultRevealed', (d) => sameValue(d.task, task) && hex(d.executor) === bad.accountHex);
 
@@ -522,7 +566,7 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
     const amount = big(slashed.data.amount);
 
     assert.ok(amount > 0n, 'a nonzero slash');
-    assert.equal(slashed.blockNumber, completed.blockNumber, 'slashed when the task resolved');
+    assert.equal(slashed.blockNumber, completed.blockNumber, 'slashed when the jury decided');
     assert.equal(since(mark, 'ExecutorSlashed').length, 1, 'only the corrupt holder is slashed');
 
     const [evicted] = await net.log.waitFor(PALLET, 'ModelEvicted', (d) => sameValue(d.model, a.id) && hex(d.node) === bad.accountHex, blocks(2), { since: mark });
@@ -535,7 +579,7 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
       failOn: [{ filter: forModel(a.id), method: 'NominationExpired', section: PALLET }],
       since: evictedAt
     });
-    const after = await storesMatchChain(a, { holders: 3, timeoutMs: blocks(8) });
+    const after = await storesMatchChain(a, { holders: 4, timeoutMs: blocks(8) });
 
     assert.ok(after.holders.includes(hex(replica.data.node)), `re-replicated on ${net.nodeOf(replica.data.node).name}`);
 
