@@ -13,7 +13,7 @@ export const SPEC_PARAMS = {
   demand_window: 100,
   tasks_per_replica: 10,
   headroom_percent: 200,
-  scale_down_hysteresis_percent: 25,
+  scale_down_hysteresis_percent: 50,
   executors_per_task: 3,
   commit_deadline: 20,
   reveal_deadline: 20,

@@ -41,14 +41,15 @@ fn target_has_hysteresis() {
 	new_test_ext().execute_with(|| {
 		let p = Params::<Test>::get();
 		let now = 1_000;
-		// Desired 8 is within 25% of 10: no change.
-		let mut info = info_with(10, 13, 0);
+		assert_eq!(p.scale_down_hysteresis_percent, 50);
+		// Desired 14 is 30 % below 20: no change.
+		let mut info = info_with(20, 23, 0);
+		ModelRegistry::update_target(model_id(1), &mut info, &p, now, true);
+		assert_eq!(info.target, 20);
+		// Desired 10 is half of 20: lowered.
+		let mut info = info_with(20, 16, 0);
 		ModelRegistry::update_target(model_id(1), &mut info, &p, now, true);
 		assert_eq!(info.target, 10);
-		// Desired 7 is 30% below 10: lowered.
-		let mut info = info_with(10, 11, 0);
-		ModelRegistry::update_target(model_id(1), &mut info, &p, now, true);
-		assert_eq!(info.target, 7);
 		// Raising is immediate.
 		let mut info = info_with(10, 17, 0);
 		ModelRegistry::update_target(model_id(1), &mut info, &p, now, false);
@@ -60,7 +61,7 @@ fn target_has_hysteresis() {
 		assert_eq!(
 			take_events(),
 			vec![
-				Event::ReplicationTargetChanged { model: model_id(1), old: 10, new: 7 },
+				Event::ReplicationTargetChanged { model: model_id(1), old: 20, new: 10 },
 				Event::ReplicationTargetChanged { model: model_id(1), old: 10, new: 11 },
 			]
 		);
