@@ -370,6 +370,10 @@ mod tests {
 		);
 		assert_eq!(FetchOutcome::Failed(DeclineReason::Other).to_scale_bytes(), vec![1, 5]);
 		assert_eq!(
+			FetchOutcome::Failed(DeclineReason::UnsupportedExecutor).to_scale_bytes(),
+			vec![1, 7]
+		);
+		assert_eq!(
 			FetchOutcome::Failed(DeclineReason::NetworkUnreachable).to_scale_bytes(),
 			vec![1, 6]
 		);

@@ -149,6 +149,7 @@ fn to_chain_outcome(outcome: FetchOutcome) -> ChainOutcome {
 			Native::InsufficientVram => Reason::InsufficientVram,
 			Native::Other => Reason::Other,
 			Native::NetworkUnreachable => Reason::NetworkUnreachable,
+			Native::UnsupportedExecutor => Reason::UnsupportedExecutor,
 		}),
 	}
 }
@@ -176,7 +177,12 @@ mod tests {
 	#[test]
 	fn leftovers_of_a_previous_run_are_swept_at_start_up() {
 		let model = [3u8; 32];
-		let job = TaskJob { task: 4, model, input: b"x".to_vec() };
+		let job = TaskJob {
+			task: 4,
+			model,
+			input: b"x".to_vec(),
+			executor: modelnet_offchain_worker::ExecutorKind::SpotCheck,
+		};
 		let sink = OffchainDbSink::open(InMemOffchainStorage::default());
 		sink.set_nominations(BTreeMap::from([(model, vec![17])]));
 		sink.fetch_outcome(model, FetchOutcome::Stored, 17);
