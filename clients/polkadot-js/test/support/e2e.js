@@ -107,11 +107,12 @@ export function accountHex (api, a) {
 /**
  * Start a node and prepare the chain.
  *
- * @param {{ name: string, maxBytes?: number }} opts
+ * @param {{ name: string, maxBytes?: number, extraArgs?: string[] }} opts `extraArgs`: more
+ *   node arguments
  */
-export async function setupChain ({ maxBytes, name }) {
+export async function setupChain ({ extraArgs = [], maxBytes, name }) {
   const storeDir = mkdtempSync(join(tmpdir(), `modelnet-e2e-${name}-store-`));
-  const node = await startNode({ binary: NODE_BINARY, maxBytes, modelStore: storeDir, name });
+  const node = await startNode({ binary: NODE_BINARY, extraArgs, maxBytes, modelStore: storeDir, name });
   const ctx = { api: null, log: null, node, storeDir };
 
   try {
