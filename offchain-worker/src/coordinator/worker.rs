@@ -272,8 +272,11 @@ impl Worker {
 			}
 			if !self.executors.can_run(&nomination.executor) {
 				let outcome = FetchOutcome::Failed(DeclineReason::UnsupportedExecutor);
-				if !matches!(self.reported.get(model), Some((o, r, _)) if *o == outcome && *r == nomination.round)
-				{
+				let said = self
+					.reported
+					.get(model)
+					.is_some_and(|(o, r, _)| *o == outcome && *r == nomination.round);
+				if !said {
 					log::warn!(
 						target: "modelnet",
 						"declining model {}: its tasks run on {}, which this node cannot run \
