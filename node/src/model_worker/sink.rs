@@ -218,4 +218,29 @@ mod tests {
 			.expect("decodes");
 		assert_eq!(index, vec![fetch_outcome_key(&H256(model))]);
 	}
+
+	#[test]
+	fn every_native_outcome_encodes_as_the_chain_reads_it() {
+		use modelnet_offchain_worker::DeclineReason as Native;
+		let reasons = [
+			Native::HashMismatch,
+			Native::SizeMismatch,
+			Native::DiskBudgetExceeded,
+			Native::SourceUnavailable,
+			Native::InsufficientVram,
+			Native::Other,
+			Native::NetworkUnreachable,
+			Native::UnsupportedExecutor,
+		];
+		let outcomes = [FetchOutcome::Stored, FetchOutcome::Missing]
+			.into_iter()
+			.chain(reasons.into_iter().map(FetchOutcome::Failed));
+		for outcome in outcomes {
+			assert_eq!(to_chain_outcome(outcome).encode(), outcome.to_scale_bytes(), "{outcome:?}");
+		}
+		assert_eq!(
+			to_chain_outcome(FetchOutcome::Failed(Native::UnsupportedExecutor)),
+			ChainOutcome::Failed(pallet_model_registry::DeclineReason::UnsupportedExecutor)
+		);
+	}
 }
