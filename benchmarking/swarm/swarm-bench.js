@@ -202,7 +202,7 @@ runMain(spec.name, async () => {
     const register = async (m) => {
       const t0 = Date.now();
 
-      await signAndWait(net.api, net.api.tx[PALLET].registerModel(m.id, m.size, [m.url], BIG_VRAM, m.pieces), user);
+      await signAndWait(net.api, net.api.tx[PALLET].registerModel(m.id, m.size, [m.url], BIG_VRAM, m.pieces, 'SpotCheck'), user);
 
       return { included: Date.now(), submitted: t0 };
     };

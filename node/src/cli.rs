@@ -57,6 +57,59 @@ pub struct ModelStoreParams {
 	/// checks.
 	#[arg(long, hide = true)]
 	pub model_serve_corrupt: bool,
+
+	/// An external executor: models registered with kind `external:NAME` run `PROGRAM` (with
+	/// the given arguments, split at whitespace, then the model file's path; the task input on
+	/// stdin; the result on stdout). Repeat for several engines. Without a program of a
+	/// model's engine name the node declines its nominations (`UnsupportedExecutor`).
+	#[arg(long, value_name = "NAME=PROGRAM[ ARGS...]", value_parser = parse_executor)]
+	pub model_executor: Vec<ExternalEngine>,
+
+	/// Time limit of one task of an external executor, in seconds; a program still running
+	/// then is killed and the task reports no result.
+	#[arg(long, value_name = "SECS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+	pub model_executor_timeout: u64,
+
+	/// Most bytes an external executor may print for one task; a program printing more is
+	/// killed and the task reports no result.
+	#[arg(long, value_name = "BYTES", default_value_t = 1 << 20, value_parser = clap::value_parser!(u64).range(1..=(1 << 30)))]
+	pub model_executor_max_output: u64,
+
+	/// Most parameters (weights and biases, 4 bytes each, read into memory) of a model the
+	/// built-in safetensors MLP engine runs; a larger model fails its tasks.
+	#[arg(long, value_name = "N", default_value_t = 1 << 28, value_parser = clap::value_parser!(u64).range(1..))]
+	pub model_mlp_max_params: u64,
+}
+
+/// An external executor from `--model-executor`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExternalEngine {
+	/// The engine name models are registered with (`external:NAME`).
+	pub name: String,
+	/// The program.
+	pub program: PathBuf,
+	/// Fixed arguments, before the model path.
+	pub args: Vec<String>,
+}
+
+/// Parse `NAME=PROGRAM[ ARGS...]`: a valid engine name (`[a-z0-9-]`, at most 32 bytes, not
+/// starting with `-`) and a program.
+fn parse_executor(value: &str) -> Result<ExternalEngine, String> {
+	let (name, command) =
+		value.split_once('=').ok_or("expected NAME=PROGRAM[ ARGS...]".to_string())?;
+	if !pallet_model_registry::is_valid_engine_name(name.as_bytes()) {
+		return Err(format!(
+			"invalid engine name {name:?}: 1 to {} bytes of [a-z0-9-], not starting with '-'",
+			pallet_model_registry::MAX_ENGINE_NAME_LEN
+		));
+	}
+	let mut words = command.split_whitespace();
+	let program = words.next().ok_or(format!("no program given for {name}"))?;
+	Ok(ExternalEngine {
+		name: name.to_string(),
+		program: program.into(),
+		args: words.map(str::to_string).collect(),
+	})
 }
 
 /// Check `--model-public-url`: an `http://` or `https://` URL with a host and a port.
@@ -127,4 +180,25 @@ pub enum Subcommand {
 
 	/// Db meta columns information.
 	ChainInfo(sc_cli::ChainInfoCmd),
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn executor_flags_name_an_engine_and_a_program() {
+		assert_eq!(
+			parse_executor("llama-3=/opt/llama/run --greedy  --seed 1"),
+			Ok(ExternalEngine {
+				name: "llama-3".into(),
+				program: "/opt/llama/run".into(),
+				args: vec!["--greedy".into(), "--seed".into(), "1".into()],
+			})
+		);
+		assert_eq!(parse_executor("x=prog").map(|e| e.args.len()), Ok(0));
+		for bad in ["llama", "=prog", "Llama=prog", "-x=prog", "llama=", "llama=  ", "a_b=prog"] {
+			assert!(parse_executor(bad).is_err(), "{bad}");
+		}
+	}
 }

@@ -283,6 +283,7 @@ pub fn new_full<
 				allow_private_sources: model_store.allow_private_model_sources || is_dev,
 				serve: crate::model_worker::serve_config(&model_store),
 				public_url: model_store.model_public_url.clone(),
+				executors: crate::model_worker::executors(&model_store),
 			},
 			prometheus_registry.as_ref(),
 		)?;

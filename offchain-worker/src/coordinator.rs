@@ -13,8 +13,15 @@
 //!   appears in the store without being downloaded is re-hashed before it is used;
 //! - serves the models it holds or is nominated for to other nodes, when
 //!   [`CoordinatorConfig::serve`] is set (see [`serve`](crate::serve));
-//! - executes assigned tasks on stored models on a blocking thread and reports each result
-//!   once.
+//! - declines nominations of models whose [`ExecutorKind`](crate::ExecutorKind) this node
+//!   cannot run ([`DeclineReason::UnsupportedExecutor`](crate::DeclineReason), without
+//!   downloading them);
+//! - executes assigned tasks on stored models with the [`Executors`] of their kind, on a
+//!   blocking thread, and reports each result once. A task whose executor fails (an external
+//!   program that crashed or ran out of time, a model the engine rejects) reports nothing:
+//!   no result is committed, and the chain treats the node like any executor that stays
+//!   silent. It is tried again after [`CoordinatorConfig::retry_failed_after`] while the
+//!   task is still assigned.
 //!
 //! Deletions are guarded: models in [`DesiredState::retain`] (what the finalized chain still
 //! wants) are never deleted, and an update that would delete more than
@@ -39,7 +46,7 @@ use tokio::sync::watch;
 use self::worker::Worker;
 use crate::{
 	error::{FetchOutcome, InitError},
-	executor::Executor,
+	executor::Executors,
 	fetch::{FetchConfig, Fetcher},
 	metrics::Metrics,
 	serve::{ModelServer, ServeConfig},
@@ -135,7 +142,7 @@ pub struct Coordinator {
 	config: CoordinatorConfig,
 	store: Arc<ModelStore>,
 	fetcher: Arc<Fetcher>,
-	executor: Arc<dyn Executor>,
+	executors: Arc<Executors>,
 	sink: Arc<dyn OutcomeSink>,
 	metrics: Option<Metrics>,
 	tx: Arc<watch::Sender<Desired>>,
@@ -143,13 +150,14 @@ pub struct Coordinator {
 }
 
 impl Coordinator {
-	/// Opens the store (running its start-up scan) and creates the fetcher.
+	/// Opens the store (running its start-up scan) and creates the fetcher. Tasks run on
+	/// `executors`, by their model's kind.
 	///
 	/// Metrics are registered on `registry` if given; a registration failure is logged
 	/// and the coordinator runs without metrics.
 	pub fn new(
 		config: CoordinatorConfig,
-		executor: Arc<dyn Executor>,
+		executors: Executors,
 		sink: Arc<dyn OutcomeSink>,
 		registry: Option<&Registry>,
 	) -> Result<Self, InitError> {
@@ -164,7 +172,8 @@ impl Coordinator {
 		let fetcher =
 			Arc::new(Fetcher::new(Arc::clone(&store), config.fetch.clone(), metrics.clone())?);
 		let (tx, rx) = watch::channel(None);
-		Ok(Self { config, store, fetcher, executor, sink, metrics, tx: Arc::new(tx), rx })
+		let executors = Arc::new(executors);
+		Ok(Self { config, store, fetcher, executors, sink, metrics, tx: Arc::new(tx), rx })
 	}
 
 	/// A handle to feed desired states. [`Coordinator::run`] ends once every handle is
@@ -187,7 +196,7 @@ impl Coordinator {
 	/// downloaded before the first desired state arrives. Feed it only once the node is
 	/// not major-syncing: an outdated state evicts models the chain wants.
 	pub async fn run(self) {
-		let Coordinator { config, store, fetcher, executor, sink, metrics, tx, rx } = self;
+		let Coordinator { config, store, fetcher, executors, sink, metrics, tx, rx } = self;
 		drop(tx);
 		let server = match config.serve.clone() {
 			Some(serve) => {
@@ -212,7 +221,7 @@ impl Coordinator {
 			}
 			None => None,
 		};
-		Worker::new(config, store, fetcher, executor, sink, metrics).run(rx).await;
+		Worker::new(config, store, fetcher, executors, sink, metrics).run(rx).await;
 		if let Some(server) = server {
 			server.abort();
 		}

@@ -31,6 +31,9 @@ pub enum DeclineReason {
 	/// timeouts on every source): most likely the node's own network. Not the sources'
 	/// fault.
 	NetworkUnreachable = 6,
+	/// The node cannot run the model's executor kind (no external program of the model's
+	/// engine name is configured). Not the sources' fault.
+	UnsupportedExecutor = 7,
 }
 
 impl DeclineReason {
@@ -49,6 +52,7 @@ impl DeclineReason {
 			Self::InsufficientVram => "insufficient_vram",
 			Self::Other => "other",
 			Self::NetworkUnreachable => "network_unreachable",
+			Self::UnsupportedExecutor => "unsupported_executor",
 		}
 	}
 }
@@ -253,7 +257,7 @@ pub enum ExecError {
 	#[error("external program: {0}")]
 	Process(#[from] ProcessError),
 	/// This node has no executor of the kind the model needs.
-	#[error("this node cannot run {0:?} models")]
+	#[error("this node cannot run {0} models")]
 	Unsupported(crate::executor::ExecutorKind),
 }
 
@@ -365,6 +369,10 @@ mod tests {
 			vec![1, 3]
 		);
 		assert_eq!(FetchOutcome::Failed(DeclineReason::Other).to_scale_bytes(), vec![1, 5]);
+		assert_eq!(
+			FetchOutcome::Failed(DeclineReason::UnsupportedExecutor).to_scale_bytes(),
+			vec![1, 7]
+		);
 		assert_eq!(
 			FetchOutcome::Failed(DeclineReason::NetworkUnreachable).to_scale_bytes(),
 			vec![1, 6]

@@ -34,7 +34,9 @@
 //!   [`SpotCheckExecutor`] computes the spec's deterministic spot-check digest;
 //!   [`MlpExecutor`] runs safetensors feed-forward networks bit-exactly on the CPU;
 //!   [`ExternalExecutor`] runs an operator-configured program. [`Executors`] holds the
-//!   ones a node can run, by [`ExecutorKind`].
+//!   ones a node can run, by [`ExecutorKind`] (the kind the chain records for each model);
+//!   the coordinator runs each task with its model's kind and declines nominations of
+//!   kinds the node cannot run.
 //! - [`Coordinator`] ([`coordinator`]): reconciles the store with a [`DesiredState`]:
 //!   downloads nominations, evicts what the chain no longer wants, reports lost files and
 //!   runs tasks; outcomes go to an [`OutcomeSink`].
@@ -45,8 +47,8 @@
 //! ```no_run
 //! use std::sync::Arc;
 //! use modelnet_offchain_worker::{
-//!     Coordinator, CoordinatorConfig, DesiredState, FetchOutcome, ModelId, OutcomeSink,
-//!     SpotCheckExecutor, StoreConfig, TaskJob,
+//!     Coordinator, CoordinatorConfig, DesiredState, Executors, ExternalConfig, FetchOutcome,
+//!     MlpConfig, ModelId, OutcomeSink, StoreConfig, TaskJob,
 //! };
 //!
 //! struct Sink;
@@ -67,8 +69,12 @@
 //!     root: "/var/lib/modelnet/models".into(),
 //!     max_bytes: 500 << 30,
 //! });
-//! let coordinator =
-//!     Coordinator::new(config, Arc::new(SpotCheckExecutor), Arc::new(Sink), None)?;
+//! // The built-in engines, plus an external program for models of kind `External("llama")`.
+//! let executors = Executors::new(
+//!     MlpConfig::default(),
+//!     [("llama".to_string(), ExternalConfig::new("/opt/llama/run"))],
+//! );
+//! let coordinator = Coordinator::new(config, executors, Arc::new(Sink), None)?;
 //! let handle = coordinator.handle();
 //! tokio::spawn(coordinator.run());
 //! // On every new best block (once the node is not major-syncing):
@@ -79,9 +85,10 @@
 //!
 //! # Plugging in a real inference engine
 //!
-//! [`MlpExecutor`] and [`ExternalExecutor`] are two ready engines. For another one,
-//! implement [`Executor`] for the engine and pass it to [`Coordinator::new`] instead of
-//! [`SpotCheckExecutor`]. `execute` receives the path of the verified model file, its size
+//! [`MlpExecutor`] and [`ExternalExecutor`] are two ready engines; an operator plugs any
+//! program in as an external engine under a name, and models registered with that name run
+//! on it. For an engine inside the node, implement [`Executor`] and add it to the
+//! [`Executors`] given to [`Coordinator::new`] ([`Executors::with`]). `execute` receives the path of the verified model file, its size
 //! and the task input, and must return a 32-byte digest of the *deterministic* output
 //! (for example the SHA-256 of the generated tokens with a fixed seed and greedy
 //! decoding, or of the image produced with a fixed seed). Executors of the same task on

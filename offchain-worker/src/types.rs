@@ -4,7 +4,7 @@
 //! key (the union over the node's accounts) and hands it to the
 //! [`Coordinator`](crate::Coordinator).
 
-use crate::pieces::PieceManifest;
+use crate::{executor::ExecutorKind, pieces::PieceManifest};
 
 /// A model's identifier: the SHA-256 of the model file (the chain's `ModelId`).
 pub type ModelId = [u8; 32];
@@ -42,6 +42,11 @@ pub struct Nomination {
 	/// fetches from the sources the pieces `p` with `p % count == index` (and those no peer
 	/// can provide). `(0, 1)` if unknown; a count of 0 (the default) counts as 1.
 	pub source_share: (u32, u32),
+	/// How the model's tasks are executed. A node that cannot run this kind does not
+	/// download the model and reports [`DeclineReason::UnsupportedExecutor`] instead.
+	///
+	/// [`DeclineReason::UnsupportedExecutor`]: crate::DeclineReason::UnsupportedExecutor
+	pub executor: ExecutorKind,
 }
 
 /// Another node serving model pieces.
@@ -94,6 +99,8 @@ pub struct TaskJob {
 	/// (32 bytes drawn by the chain when it assigned the executors) followed by the task's
 	/// input, so that no result can be known before the task is assigned.
 	pub input: Vec<u8>,
+	/// The engine that runs the task (its model's kind).
+	pub executor: ExecutorKind,
 }
 
 /// Everything the chain currently wants from this node.

@@ -14,9 +14,9 @@ use common::{
 	sha256, test_data, wait_until,
 };
 use modelnet_offchain_worker::{
-	Coordinator, CoordinatorConfig, CoordinatorHandle, DeclineReason, DesiredState, FetchConfig,
-	FetchOutcome, Holding, ModelId, ModelStore, Nomination, OutcomeSink, SpotCheckExecutor,
-	StoreConfig, TaskId, TaskJob,
+	executor::external, Coordinator, CoordinatorConfig, CoordinatorHandle, DeclineReason,
+	DesiredState, ExecutorKind, Executors, ExternalConfig, FetchConfig, FetchOutcome, Holding,
+	MlpConfig, ModelId, ModelStore, Nomination, OutcomeSink, StoreConfig, TaskId, TaskJob,
 };
 use sha2::{Digest, Sha256};
 use substrate_prometheus_endpoint::Registry;
@@ -78,9 +78,16 @@ fn start(config: CoordinatorConfig) -> Node {
 }
 
 fn start_with(config: CoordinatorConfig, registry: Option<&Registry>) -> Node {
+	start_full(config, registry, Executors::default())
+}
+
+fn start_full(
+	config: CoordinatorConfig,
+	registry: Option<&Registry>,
+	executors: Executors,
+) -> Node {
 	let sink = Arc::new(Recorder::default());
-	let coordinator =
-		Coordinator::new(config, Arc::new(SpotCheckExecutor), sink.clone(), registry).unwrap();
+	let coordinator = Coordinator::new(config, executors, sink.clone(), registry).unwrap();
 	let handle = coordinator.handle();
 	let store = coordinator.store();
 	let task = tokio::spawn(coordinator.run());
@@ -249,7 +256,12 @@ async fn corrupt_file_found_by_rehash_on_start_is_reported_missing() {
 	});
 	node.handle.update(DesiredState {
 		holdings: vec![Holding { model, size: data.len() as u64 }],
-		tasks: vec![TaskJob { task: 1, model, input: b"x".to_vec() }],
+		tasks: vec![TaskJob {
+			task: 1,
+			model,
+			input: b"x".to_vec(),
+			executor: ExecutorKind::SpotCheck,
+		}],
 		..Default::default()
 	});
 	let missing = Event::Fetch(model, FetchOutcome::Missing);
@@ -274,10 +286,10 @@ async fn tasks_run_once_with_the_spot_check_result() {
 			Holding { model: mb, size: b.len() as u64 },
 		],
 		tasks: vec![
-			TaskJob { task: 7, model: ma, input: input.clone() },
-			TaskJob { task: 8, model: mb, input: input.clone() },
+			TaskJob { task: 7, model: ma, input: input.clone(), executor: ExecutorKind::SpotCheck },
+			TaskJob { task: 8, model: mb, input: input.clone(), executor: ExecutorKind::SpotCheck },
 			// The same task for a second local account: executed once.
-			TaskJob { task: 7, model: ma, input: input.clone() },
+			TaskJob { task: 7, model: ma, input: input.clone(), executor: ExecutorKind::SpotCheck },
 		],
 		..Default::default()
 	};
@@ -524,7 +536,12 @@ async fn results_are_kept_per_job_not_per_task_id() {
 	let (node, holdings) = node_holding(1, config(dir.path(), 1 << 30, fast_fetch_config())).await;
 	let model = holdings[0].model;
 	let data = test_data(1000, 100);
-	let first = TaskJob { task: 9, model, input: b"first fork".to_vec() };
+	let first = TaskJob {
+		task: 9,
+		model,
+		input: b"first fork".to_vec(),
+		executor: ExecutorKind::SpotCheck,
+	};
 	node.handle.update(DesiredState {
 		holdings: holdings.clone(),
 		tasks: vec![first.clone()],
@@ -534,7 +551,12 @@ async fn results_are_kept_per_job_not_per_task_id() {
 	assert!(wait_until(WAIT, || node.sink.count(&r1) == 1).await, "{:?}", node.sink.events());
 
 	// After a re-organisation task 9 is another task: it is executed afresh.
-	let second = TaskJob { task: 9, model, input: b"second fork".to_vec() };
+	let second = TaskJob {
+		task: 9,
+		model,
+		input: b"second fork".to_vec(),
+		executor: ExecutorKind::SpotCheck,
+	};
 	node.handle.update(DesiredState {
 		holdings,
 		tasks: vec![second.clone()],
@@ -569,4 +591,74 @@ async fn outcomes_of_models_the_chain_dropped_are_forgotten() {
 	node.handle.update(DesiredState::default());
 	let forget = Event::ForgetModel(model);
 	assert!(wait_until(WAIT, || node.sink.count(&forget) == 1).await, "{:?}", node.sink.events());
+}
+
+#[tokio::test]
+async fn nominations_of_a_kind_the_node_cannot_run_are_declined_without_a_download() {
+	let dir = tempfile::tempdir().unwrap();
+	let server = TestServer::start().await.unwrap();
+	let data = test_data(200_000, 31);
+	let llama = sha256(&data);
+	server.add("/m", Content::Memory(Arc::new(data.clone())));
+	let node = start(config(dir.path(), 1 << 30, fast_fetch_config()));
+	let external = ExecutorKind::External("llama".into());
+	node.handle.update(DesiredState {
+		nominations: vec![Nomination {
+			executor: external,
+			round: 5,
+			..nomination(llama, &data, server.url("/m"))
+		}],
+		..Default::default()
+	});
+	let declined = Event::Fetch(llama, FetchOutcome::Failed(DeclineReason::UnsupportedExecutor));
+	assert!(wait_until(WAIT, || node.sink.count(&declined) == 1).await, "{:?}", node.sink.events());
+	tokio::time::sleep(Duration::from_millis(300)).await;
+	assert!(server.requests().is_empty(), "nothing is downloaded");
+	assert_eq!(node.sink.events(), vec![declined]);
+	assert!(!node.store.is_stored(&llama));
+
+	// The same file as an MLP model: every node runs the built-in engine, so it is fetched.
+	node.handle.update(DesiredState {
+		nominations: vec![Nomination {
+			executor: ExecutorKind::SafetensorsMlp,
+			round: 6,
+			..nomination(llama, &data, server.url("/m"))
+		}],
+		..Default::default()
+	});
+	let stored = Event::Fetch(llama, FetchOutcome::Stored);
+	assert!(wait_until(WAIT, || node.sink.count(&stored) == 1).await, "{:?}", node.sink.events());
+}
+
+#[tokio::test]
+async fn tasks_run_on_their_kind_and_a_failing_program_reports_no_result() {
+	let dir = tempfile::tempdir().unwrap();
+	let data = test_data(50_000, 32);
+	let model = sha256(&data);
+	// `cat <model path>` prints the model; `false` fails.
+	let executors = Executors::new(
+		MlpConfig::default(),
+		[
+			("cat".to_string(), ExternalConfig::new("cat")),
+			("broken".to_string(), ExternalConfig::new("false")),
+		],
+	);
+	let node = start_full(config(dir.path(), 1 << 30, fast_fetch_config()), None, executors);
+	std::fs::write(node.store.path_of(&model), &data).unwrap();
+	let job = |task, kind: &str| TaskJob {
+		task,
+		model,
+		input: b"challenge and input".to_vec(),
+		executor: ExecutorKind::External(kind.into()),
+	};
+	node.handle.update(DesiredState {
+		holdings: vec![Holding { model, size: data.len() as u64 }],
+		tasks: vec![job(1, "cat"), job(2, "broken"), job(3, "missing")],
+		..Default::default()
+	});
+	let printed = Event::Task(1, external::output_digest(b"challenge and input", &data));
+	assert!(wait_until(WAIT, || node.sink.count(&printed) == 1).await, "{:?}", node.sink.events());
+	tokio::time::sleep(Duration::from_millis(500)).await;
+	// The failed and the unsupported task report nothing (no result is committed).
+	assert_eq!(node.sink.events(), vec![printed]);
 }

@@ -15,8 +15,8 @@ use common::{
 };
 use hyper::StatusCode;
 use modelnet_offchain_worker::{
-	Coordinator, CoordinatorConfig, CoordinatorHandle, DesiredState, FetchConfig, FetchOutcome,
-	ModelId, Nomination, OutcomeSink, Peer, PeerKind, ServeConfig, SpotCheckExecutor, StoreConfig,
+	Coordinator, CoordinatorConfig, CoordinatorHandle, DesiredState, Executors, FetchConfig,
+	FetchOutcome, ModelId, Nomination, OutcomeSink, Peer, PeerKind, ServeConfig, StoreConfig,
 	TaskJob,
 };
 
@@ -54,8 +54,7 @@ fn start(
 		..CoordinatorConfig::new(StoreConfig { root: dir.to_path_buf(), max_bytes: 1 << 32 })
 	};
 	let sink = Arc::new(Recorder::default());
-	let coordinator =
-		Coordinator::new(config, Arc::new(SpotCheckExecutor), sink.clone(), None).unwrap();
+	let coordinator = Coordinator::new(config, Executors::default(), sink.clone(), None).unwrap();
 	let handle = coordinator.handle();
 	let task = tokio::spawn(coordinator.run());
 	(handle, sink, task)

@@ -275,6 +275,7 @@ impl Sim<'_> {
 						.expect("one source fits"),
 					min_vram_bytes: m.vram_bytes,
 					pieces: pieces.try_into().expect("piece count fits"),
+					executor: Default::default(),
 				};
 				self.call(OWNER, call);
 			}

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Writes a seeded feed-forward network as a safetensors file for the MLP executor (executor
-// kind 1); needs no chain.
+// Writes a seeded feed-forward network as a safetensors file for the MLP executor (models
+// registered with `--executor mlp`); needs no chain.
 import { createHash } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 

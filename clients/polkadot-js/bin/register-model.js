@@ -5,20 +5,22 @@ import { readFile } from 'node:fs/promises';
 
 import {
   callDocument, chainLimits, checkSourceLimits, checkSourceSizes, connect, eventData, EventLog, eventHuman, eventsJson, field, formatBytes, formatEvent, MAX_TIMEOUT_SECONDS,
-  MAX_PIECES, merkleRoot, Output, parseByteCount, parseCli, parseModelId, parsePieces, parseSources, parseUint, PALLET, pieceCount,
+  formatExecutor, MAX_PIECES, merkleRoot, Output, parseByteCount, parseCli, parseExecutor, parseModelId, parsePieces, parseSources, parseUint, PALLET, pieceCount,
   pieceManifest, pieceSize, placementVerdict, requirePallet, runMain, sameValue, signAndWait, signerReady, UsageError
 } from '../lib/index.js';
 
 const WATCHED = ['DownloadNominated', 'ModelStored', 'NominationDeclined', 'NominationExpired', 'ModelLost', 'ModelEvicted', 'ReplicationTargetChanged', 'ModelSourcesFailing', 'ModelSourcesUpdated'];
 
 const spec = {
-  description: 'Register a model (modelRegistry.register_model). The model id is the SHA-256 of the file:\ngive the file (--file, hashed locally by streaming) or its --sha256 and --size. A model is\nregistered with the leaf hash of each of its pieces: computed from --file in the same pass, or\nread from --pieces (the file written by hash-model --pieces-out). Storage nodes\nare nominated at once and fetch its pieces in parallel from the --source URLs (HTTP(S), Range\nrequests) and from each other, checking every piece against its leaf.\nThe signer pays the model deposit and owns the model (may deregister it).\nWith --wait, follows the model\'s placement events until --wait-stored nodes confirmed it; it\nstops early (exit 1) on ModelSourcesFailing, or when every nomination so far was declined or\nexpired and none is pending.\nBefore sending, every --source is asked with HEAD (redirects followed, 5s each): a\nContent-Length other than the size is a usage error; an unreachable source or one without\nContent-Length is a warning (--no-check-sources skips this). The size and URLs are checked\nagainst the chain\'s MaxModelSize, MaxSources and MaxUrlLen too.',
+  description: 'Register a model (modelRegistry.register_model). The model id is the SHA-256 of the file:\ngive the file (--file, hashed locally by streaming) or its --sha256 and --size. A model is\nregistered with the leaf hash of each of its pieces: computed from --file in the same pass, or\nread from --pieces (the file written by hash-model --pieces-out). Storage nodes\nare nominated at once and fetch its pieces in parallel from the --source URLs (HTTP(S), Range\nrequests) and from each other, checking every piece against its leaf.\nThe signer pays the model deposit and owns the model (may deregister it).\n--executor says how the model\'s tasks run: spot-check (the default: a digest of the task\ninput and bytes sampled from the file, any file), mlp (the nodes\' built-in engine for\nsafetensors feed-forward networks, see make-mlp-model) or external:NAME (a program the node\noperators configure as --model-executor NAME=PROGRAM; nodes without it decline the model).\nWith --wait, follows the model\'s placement events until --wait-stored nodes confirmed it; it\nstops early (exit 1) on ModelSourcesFailing, or when every nomination so far was declined or\nexpired and none is pending.\nBefore sending, every --source is asked with HEAD (redirects followed, 5s each): a\nContent-Length other than the size is a usage error; an unreachable source or one without\nContent-Length is a warning (--no-check-sources skips this). The size and URLs are checked\nagainst the chain\'s MaxModelSize, MaxSources and MaxUrlLen too.',
   examples: [
     'register-model --file ./model.bin --source http://127.0.0.1:8000/model.bin --min-vram 8GiB --wait',
+    'register-model --file ./mlp.safetensors --executor mlp --source http://127.0.0.1:8000/mlp.safetensors --wait',
     'register-model --sha256 0xabc... --size 4294967296 --pieces m.pieces --source https://example.org/m.bin --source https://mirror.example.org/m.bin'
   ],
   name: 'register-model',
   options: {
+    executor: { arg: 'KIND', default: 'spot-check', description: 'how tasks run: spot-check, mlp or external:NAME (default spot-check)', type: 'string' },
     file: { arg: 'FILE', description: 'model file to hash for the id and size', type: 'string' },
     'min-vram': { arg: 'BYTES', default: '0', description: 'minimum GPU memory to run the model (default 0)', type: 'string' },
     'no-check-sources': { description: 'do not HEAD the --source URLs to compare their Content-Length with the size', type: 'boolean' },
@@ -31,7 +33,7 @@ const spec = {
     'wait-stored': { arg: 'N', default: '1', description: 'with --wait: number of ModelStored events to wait for (default 1)', type: 'string' }
   },
   positionals: false,
-  synopsis: '(--file FILE | --sha256 HEX --size BYTES --pieces FILE) --source URL [--source URL]... [--min-vram BYTES] [--no-check-sources] [--wait] [--json]'
+  synopsis: '(--file FILE | --sha256 HEX --size BYTES --pieces FILE) --source URL [--source URL]... [--min-vram BYTES] [--executor KIND] [--no-check-sources] [--wait] [--json]'
 };
 
 /**
@@ -89,6 +91,7 @@ runMain(spec.name, async () => {
 
   const sources = parseSources(values.source);
   const minVram = parseByteCount('--min-vram', values['min-vram']);
+  const executor = parseExecutor(values.executor);
   const timeoutSec = parseUint('--timeout', values.timeout, { max: MAX_TIMEOUT_SECONDS, min: 1 });
   const want = parseUint('--wait-stored', values['wait-stored'], { min: 1 });
   const signer = await signerReady(values.suri);
@@ -137,7 +140,7 @@ runMain(spec.name, async () => {
     }
 
     const log = values.wait ? await new EventLog(api).start() : null;
-    const tx = api.tx[PALLET].registerModel(model, size, sources, minVram, pieces);
+    const tx = api.tx[PALLET].registerModel(model, size, sources, minVram, pieces, executor);
     const res = await signAndWait(api, tx, signer);
     const { blockNumber, events } = res;
     const registered = events.find(({ event }) => event.section === PALLET && event.method === 'ModelRegistered');
@@ -149,10 +152,10 @@ runMain(spec.name, async () => {
     }
 
     const doc = callDocument(`${PALLET}.registerModel`, signer, res, {
-      minVramBytes: minVram, model, pieceCount: pieces.length, pieceRoot, pieceSize: pieceSize(size), sizeBytes: size, sources, warnings
+      executor: formatExecutor(executor), minVramBytes: minVram, model, pieceCount: pieces.length, pieceRoot, pieceSize: pieceSize(size), sizeBytes: size, sources, warnings
     });
 
-    out.line(`registered ${model} in block #${blockNumber}`);
+    out.line(`registered ${model} in block #${blockNumber} (executor ${formatExecutor(executor)})`);
     out.line(`  piece root ${pieceRoot} (${pieces.length} pieces of ${formatBytes(pieceSize(size))})`);
 
     for (const { event } of events) {

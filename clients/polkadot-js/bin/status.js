@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Show the state of a model, a node or a task through the ModelRegistryApi runtime API.
 import {
-  connect, formatBytes, modelPieces, nodeEndpoint, Output, parseCli, parseModelId, parseUintBig, readParams, requirePallet, runMain, runtimeApi, signerReady, UsageError
+  connect, formatBytes, formatExecutor, modelPieces, nodeEndpoint, Output, parseCli, parseModelId, parseUintBig, readParams, requirePallet, runMain, runtimeApi, signerReady, UsageError
 } from '../lib/index.js';
 
 const spec = {
-  description: 'Show chain state through the runtime API (api.call.modelRegistryApi):\n  model <HEX>       replication of a model: holders, pending nominations, demand, target\n                    (modelStatus), and its piece manifest: root, piece size and count\n                    (storage modelPieces)\n  node <ACCOUNT>    a node\'s stake, capacity, QoS (nodeInfo), its pending work:\n                    nominations, holdings, tasks (pendingWork), and the endpoint it serves\n                    model pieces at (storage nodeEndpoints). ACCOUNT is an SS58 address,\n                    a 0x account id, or a secret URI such as //Bob\n  task <ID>         a task\'s status, executors and result (taskStatus)\n  params            the current registry parameters\nExits with 1 when the object does not exist. With --json, one document: the view itself for\nmodel (with "pieces": {root, pieceSize, pieceCount} or null) and task, {account, info,\npendingWork, endpoint} for node, {source, params} for params.',
+  description: 'Show chain state through the runtime API (api.call.modelRegistryApi):\n  model <HEX>       replication of a model: holders, pending nominations, demand, target,\n                    executor kind (modelStatus), and its piece manifest: root, piece size and count\n                    (storage modelPieces)\n  node <ACCOUNT>    a node\'s stake, capacity, QoS (nodeInfo), its pending work:\n                    nominations, holdings, tasks (pendingWork), and the endpoint it serves\n                    model pieces at (storage nodeEndpoints). ACCOUNT is an SS58 address,\n                    a 0x account id, or a secret URI such as //Bob\n  task <ID>         a task\'s status, executors and result (taskStatus)\n  params            the current registry parameters\nExits with 1 when the object does not exist. With --json, one document: the view itself for\nmodel (with "pieces": {root, pieceSize, pieceCount} or null) and task, {account, info,\npendingWork, endpoint} for node, {source, params} for params.',
   examples: ['status model 0xabc...', 'status node //Alice', 'status node 5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY', 'status task 0 --json'],
   name: 'status',
   options: {
@@ -79,8 +79,11 @@ runMain(spec.name, async () => {
 
       const pieces = await modelPieces(api, model);
 
-      out.result({ ...status.toJSON(), pieces }, () => [
+      const json = status.toJSON();
+
+      out.result({ ...json, executorName: formatExecutor(json.executor), pieces }, () => [
         human(status),
+        `executor: ${formatExecutor(json.executor)}`,
         pieces ? `pieces: ${pieces.pieceCount} of ${formatBytes(pieces.pieceSize)}, root ${pieces.root}` : 'pieces: none on chain'
       ]);
 

@@ -3,6 +3,7 @@ export * from './calls.js';
 export * from './chain.js';
 export * from './cli.js';
 export * from './events.js';
+export * from './executor.js';
 export * from './hash.js';
 export * from './listings.js';
 export * from './mlp.js';

@@ -1,6 +1,7 @@
 // Listings of models and nodes from the pallet's storage: rows shaped from the records' JSON,
 // sorted deterministically, paged, and rendered as text tables.
 import { PALLET } from './chain.js';
+import { formatExecutor } from './executor.js';
 import { compareKeys, paginate } from './numbers.js';
 import { formatBytes } from './units.js';
 
@@ -78,6 +79,7 @@ export function modelRow (id, info) {
     available: int(info.available),
     demand: { current: int(info.demandCurrent), previous: int(info.demandPrevious), window: int(info.demandWindowIndex) },
     deposit: big(info.deposit),
+    executor: formatExecutor(info.executor),
     holders: int(info.holders),
     id,
     minVramBytes: big(info.minVramBytes),
@@ -201,10 +203,10 @@ export function modelLines (page, { details = false } = {}) {
     return lines;
   }
 
-  const header = ['MODEL', 'HOLDERS', 'TARGET', 'AVAIL', 'NOMINATED', 'DEMAND', 'SRC-FAIL', 'SIZE', 'PIECES', 'STATE'];
+  const header = ['MODEL', 'HOLDERS', 'TARGET', 'AVAIL', 'NOMINATED', 'DEMAND', 'SRC-FAIL', 'SIZE', 'PIECES', 'EXECUTOR', 'STATE'];
   const rows = page.items.map((r) => [
     r.id, r.holders, r.target, r.available, r.nominated, `${r.demand.current}/${r.demand.previous}`, r.sourceFailures,
-    formatBytes(r.sizeBytes), r.pieces ? `${r.pieces.pieceCount}x${formatBytes(r.pieces.pieceSize)}` : '-', modelState(r)
+    formatBytes(r.sizeBytes), r.pieces ? `${r.pieces.pieceCount}x${formatBytes(r.pieces.pieceSize)}` : '-', r.executor ?? 'spot-check', modelState(r)
   ]);
   const rendered = textTable(header, rows);
 

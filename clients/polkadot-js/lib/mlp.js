@@ -1,4 +1,4 @@
-// Reference implementation of the safetensors MLP executor (`MlpExecutor`, executor kind 1 of
+// Reference implementation of the safetensors MLP executor (`MlpExecutor`, executor kind `mlp` of
 // the off-chain worker: offchain-worker/src/executor/mlp.rs), bit for bit, and the seeded
 // generator of its model files.
 //

@@ -17,9 +17,9 @@
 
 use futures::{future, stream, StreamExt};
 use modelnet_offchain_worker::{
-	Coordinator, CoordinatorConfig, DesiredState, Executor, FetchConfig, Holding, ModelId,
-	Nomination, Peer, PeerKind, PieceManifest, ServeConfig, SpotCheckExecutor, StoreConfig,
-	TaskJob,
+	Coordinator, CoordinatorConfig, DesiredState, ExecutorKind, Executors, ExternalConfig,
+	FetchConfig, Holding, MlpConfig, ModelId, Nomination, Peer, PeerKind, PieceManifest,
+	ServeConfig, StoreConfig, TaskJob,
 };
 use modelnet_runtime::{opaque::Block, AccountId, Balance, BlockNumber, MILLI_SECS_PER_BLOCK};
 use pallet_model_registry::{
@@ -59,6 +59,34 @@ pub struct ModelWorkerConfig {
 	pub serve: Option<ServeConfig>,
 	/// The URL declared on chain for the piece server (`None`: not serving).
 	pub public_url: Option<String>,
+	/// The engines tasks run on.
+	pub executors: Executors,
+}
+
+/// The executors from the command line: the built-in engines and every `--model-executor`.
+pub fn executors(params: &crate::cli::ModelStoreParams) -> Executors {
+	let mlp = MlpConfig { max_params: params.model_mlp_max_params, ..MlpConfig::default() };
+	let external = params.model_executor.iter().map(|engine| {
+		let config = ExternalConfig {
+			args: engine.args.iter().map(Into::into).collect(),
+			timeout: Duration::from_secs(params.model_executor_timeout),
+			max_output: usize::try_from(params.model_executor_max_output).unwrap_or(usize::MAX),
+			..ExternalConfig::new(engine.program.clone())
+		};
+		(engine.name.clone(), config)
+	});
+	Executors::new(mlp, external)
+}
+
+/// The worker's view of a model's executor kind.
+fn kind_of(kind: &pallet_model_registry::ExecutorKind) -> ExecutorKind {
+	use pallet_model_registry::ExecutorKind as Chain;
+	match kind {
+		Chain::SpotCheck => ExecutorKind::SpotCheck,
+		Chain::SafetensorsMlp => ExecutorKind::SafetensorsMlp,
+		// The chain admits only ASCII names.
+		Chain::External(name) => ExecutorKind::External(String::from_utf8_lossy(name).into()),
+	}
 }
 
 /// The piece server's settings from the command line (`None` without `--model-public-url`).
@@ -127,6 +155,7 @@ fn union_of(works: impl IntoIterator<Item = NodeWork<BlockNumber>>, now: BlockNu
 					})
 					.collect(),
 				source_share: n.source_share,
+				executor: kind_of(&n.executor),
 			});
 			// Several local accounts nominated for one model: the latest deadline counts.
 			if u64::from(n.deadline) >= entry.round {
@@ -138,7 +167,8 @@ fn union_of(works: impl IntoIterator<Item = NodeWork<BlockNumber>>, now: BlockNu
 			holdings.insert(h.model.0, Holding { model: h.model.0, size: h.size_bytes });
 		}
 		for t in work.tasks {
-			tasks.insert((t.task, t.model.0, executor_input(&t.challenge, &t.input)));
+			let input = executor_input(&t.challenge, &t.input);
+			tasks.insert((t.task, t.model.0, input, kind_of(&t.executor)));
 		}
 	}
 	Work {
@@ -147,7 +177,7 @@ fn union_of(works: impl IntoIterator<Item = NodeWork<BlockNumber>>, now: BlockNu
 			holdings: holdings.into_values().collect(),
 			tasks: tasks
 				.into_iter()
-				.map(|(task, model, input)| TaskJob { task, model, input })
+				.map(|(task, model, input, executor)| TaskJob { task, model, input, executor })
 				.collect(),
 			retain: Vec::new(),
 		},
@@ -212,7 +242,11 @@ where
 {
 	let sink = Arc::new(OffchainDbSink::open(offchain_db));
 	sink.set_endpoint(config.public_url.as_deref());
-	let executor: Arc<dyn Executor> = Arc::new(SpotCheckExecutor);
+	log::info!(
+		target: LOG_TARGET,
+		"executors: {}",
+		config.executors.kinds().iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+	);
 	let coordinator_config = CoordinatorConfig {
 		fetch: FetchConfig {
 			max_parallel_downloads: config.max_parallel_downloads.max(1),
@@ -225,13 +259,14 @@ where
 			max_bytes: config.max_bytes,
 		})
 	};
-	let coordinator = Coordinator::new(coordinator_config, executor, sink.clone(), prometheus)
-		.map_err(|e| {
-			sc_service::Error::Other(format!(
-				"cannot open the model store at {}: {e}",
-				config.store_dir.display()
-			))
-		})?;
+	let coordinator =
+		Coordinator::new(coordinator_config, config.executors.clone(), sink.clone(), prometheus)
+			.map_err(|e| {
+				sc_service::Error::Other(format!(
+					"cannot open the model store at {}: {e}",
+					config.store_dir.display()
+				))
+			})?;
 	let handle = coordinator.handle();
 	log::info!(
 		target: LOG_TARGET,

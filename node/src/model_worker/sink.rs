@@ -149,6 +149,7 @@ fn to_chain_outcome(outcome: FetchOutcome) -> ChainOutcome {
 			Native::InsufficientVram => Reason::InsufficientVram,
 			Native::Other => Reason::Other,
 			Native::NetworkUnreachable => Reason::NetworkUnreachable,
+			Native::UnsupportedExecutor => Reason::UnsupportedExecutor,
 		}),
 	}
 }
@@ -176,7 +177,12 @@ mod tests {
 	#[test]
 	fn leftovers_of_a_previous_run_are_swept_at_start_up() {
 		let model = [3u8; 32];
-		let job = TaskJob { task: 4, model, input: b"x".to_vec() };
+		let job = TaskJob {
+			task: 4,
+			model,
+			input: b"x".to_vec(),
+			executor: modelnet_offchain_worker::ExecutorKind::SpotCheck,
+		};
 		let sink = OffchainDbSink::open(InMemOffchainStorage::default());
 		sink.set_nominations(BTreeMap::from([(model, vec![17])]));
 		sink.fetch_outcome(model, FetchOutcome::Stored, 17);
@@ -211,5 +217,30 @@ mod tests {
 		let index = Vec::<Vec<u8>>::decode(&mut &read(&mut db, INDEX_KEY).expect("index")[..])
 			.expect("decodes");
 		assert_eq!(index, vec![fetch_outcome_key(&H256(model))]);
+	}
+
+	#[test]
+	fn every_native_outcome_encodes_as_the_chain_reads_it() {
+		use modelnet_offchain_worker::DeclineReason as Native;
+		let reasons = [
+			Native::HashMismatch,
+			Native::SizeMismatch,
+			Native::DiskBudgetExceeded,
+			Native::SourceUnavailable,
+			Native::InsufficientVram,
+			Native::Other,
+			Native::NetworkUnreachable,
+			Native::UnsupportedExecutor,
+		];
+		let outcomes = [FetchOutcome::Stored, FetchOutcome::Missing]
+			.into_iter()
+			.chain(reasons.into_iter().map(FetchOutcome::Failed));
+		for outcome in outcomes {
+			assert_eq!(to_chain_outcome(outcome).encode(), outcome.to_scale_bytes(), "{outcome:?}");
+		}
+		assert_eq!(
+			to_chain_outcome(FetchOutcome::Failed(Native::UnsupportedExecutor)),
+			ChainOutcome::Failed(pallet_model_registry::DeclineReason::UnsupportedExecutor)
+		);
 	}
 }

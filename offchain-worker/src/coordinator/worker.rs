@@ -16,7 +16,7 @@ use tokio::{
 use super::{CoordinatorConfig, Desired, OutcomeSink};
 use crate::{
 	error::{DeclineReason, ExecError, FetchError, FetchOutcome, StoreError},
-	executor::Executor,
+	executor::Executors,
 	fetch::Fetcher,
 	metrics::Metrics,
 	store::ModelStore,
@@ -32,7 +32,7 @@ pub(super) struct Worker {
 	config: CoordinatorConfig,
 	store: Arc<ModelStore>,
 	fetcher: Arc<Fetcher>,
-	executor: Arc<dyn Executor>,
+	executors: Arc<Executors>,
 	sink: Arc<dyn OutcomeSink>,
 	metrics: Option<Metrics>,
 	desired: Desired,
@@ -101,7 +101,7 @@ impl Worker {
 		config: CoordinatorConfig,
 		store: Arc<ModelStore>,
 		fetcher: Arc<Fetcher>,
-		executor: Arc<dyn Executor>,
+		executors: Arc<Executors>,
 		sink: Arc<dyn OutcomeSink>,
 		metrics: Option<Metrics>,
 	) -> Self {
@@ -118,7 +118,7 @@ impl Worker {
 			config,
 			store,
 			fetcher,
-			executor,
+			executors,
 			sink,
 			metrics,
 			desired: None,
@@ -262,11 +262,30 @@ impl Worker {
 		}
 	}
 
-	/// Confirms nominated models already stored; downloads the others.
+	/// Declines nominations of models this node cannot run; confirms nominated models already
+	/// stored; downloads the others.
 	fn start_downloads(&mut self, wanted: &Wanted, now: Instant) {
 		let limit = self.config.fetch.max_parallel_downloads.max(1);
 		for (model, nomination) in &wanted.nominated {
 			if self.active.contains_key(model) {
+				continue;
+			}
+			if !self.executors.can_run(&nomination.executor) {
+				let outcome = FetchOutcome::Failed(DeclineReason::UnsupportedExecutor);
+				let said = self
+					.reported
+					.get(model)
+					.is_some_and(|(o, r, _)| *o == outcome && *r == nomination.round);
+				if !said {
+					log::warn!(
+						target: "modelnet",
+						"declining model {}: its tasks run on {}, which this node cannot run \
+						 (configure it with --model-executor)",
+						hex::encode(model),
+						nomination.executor,
+					);
+				}
+				self.report(*model, outcome, nomination.round, false);
 				continue;
 			}
 			if self.present(model, nomination.size) {
@@ -325,14 +344,20 @@ impl Worker {
 			if !self.present(&job.model, size) || self.unverified.contains(&job.model) {
 				continue;
 			}
-			let executor = Arc::clone(&self.executor);
+			let executors = Arc::clone(&self.executors);
 			let path = self.store.path_of(&job.model);
 			let job = (*job).clone();
-			log::debug!(target: "modelnet", "executing task {} on {}", job.task, short(&job.model));
+			log::debug!(
+				target: "modelnet",
+				"executing task {} on {} with {}",
+				job.task,
+				short(&job.model),
+				job.executor
+			);
 			let handle = self.execs.spawn_blocking({
 				let job = job.clone();
 				move || {
-					let result = executor.execute(&path, size, &job.input);
+					let result = executors.execute(&job.executor, &path, size, &job.input);
 					(job, result)
 				}
 			});
@@ -483,7 +508,14 @@ impl Worker {
 				}
 			}
 			Err(e) => {
-				log::warn!(target: "modelnet", "task {task} failed: {e}");
+				log::error!(
+					target: "modelnet",
+					"task {task} on model {} failed in the {} executor, no result is committed \
+					 (retried in {:?} while assigned): {e}",
+					short(&job.model),
+					job.executor,
+					self.config.retry_failed_after,
+				);
 				self.exec_failed.insert(job, Instant::now());
 			}
 		}

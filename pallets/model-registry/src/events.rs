@@ -32,13 +32,15 @@ mod events {
 		/// A model was registered; `deposit` is held from its owner until its copies are
 		/// evicted after deregistration.
 		/// `piece_root` is the root of the hash tree over its pieces' hashes, against which
-		/// nodes verify every piece they receive from each other.
+		/// nodes verify every piece they receive from each other. `executor` is how its tasks
+		/// are executed.
 		ModelRegistered {
 			model: ModelId,
 			owner: T::AccountId,
 			size_bytes: u64,
 			deposit: BalanceOf<T>,
 			piece_root: H256,
+			executor: ExecutorKind,
 		},
 		/// A model was deregistered; every copy is evicted in the following blocks, then the
 		/// deposit is released (`ModelDepositReleased`).
@@ -224,5 +226,8 @@ mod errors {
 		/// A node endpoint is not an `http://` or `https://` URL with a host, or contains
 		/// spaces or control characters.
 		InvalidEndpoint,
+		/// The name of an external executor is empty, or not made of `[a-z0-9-]` (not starting
+		/// with `-`).
+		InvalidEngineName,
 	}
 }

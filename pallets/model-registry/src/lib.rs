@@ -485,8 +485,15 @@ pub mod pallet {
 		/// (`InvalidSize`) or above `MaxModelSize` (`ModelTooLarge`), a source that is not an
 		/// `http://` or `https://` URL (`UnsupportedSourceScheme`) or has no host or contains
 		/// spaces or control characters (`MalformedSource`), a wrong number of piece hashes
-		/// (`PieceCountMismatch`). A model no node can take is accepted but parked
-		/// (`ReplicationParked`).
+		/// (`PieceCountMismatch`), an `executor` naming an external engine whose name is empty
+		/// or not `[a-z0-9-]` (`InvalidEngineName`). A model no node can take is accepted but
+		/// parked (`ReplicationParked`).
+		///
+		/// `executor` is how the model's tasks run: `SpotCheck` (every node), `SafetensorsMlp`
+		/// (the built-in engine for safetensors feed-forward networks) or `External(name)`, an
+		/// external program that node operators configure under `name`; nodes that cannot run
+		/// the kind decline their nominations (`UnsupportedExecutor`), which does not count
+		/// against the sources.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::register_model(sources.len() as u32, pieces.len() as u32))]
 		pub fn register_model(
@@ -496,11 +503,12 @@ pub mod pallet {
 			sources: SourcesOf<T>,
 			min_vram_bytes: u64,
 			pieces: PiecesOf,
+			executor: ExecutorKind,
 		) -> DispatchResult {
 			Self::do_register_model(
 				ensure_signed(origin)?,
 				model,
-				ModelSpec { size_bytes, sources, min_vram_bytes, pieces },
+				ModelSpec { size_bytes, sources, min_vram_bytes, pieces, executor },
 			)
 		}
 

@@ -9,11 +9,14 @@
 //!
 //! - **v2**: task records gain [`TaskInfo::appeal`] (`None`: no task was appealed before
 //!   appeals existed). Executor lists may grow to [`MaxTaskExecutors`]; the old bound is
-//!   smaller, so old records decode unchanged.
+//!   smaller, so old records decode unchanged. Model records gain [`ModelInfo::executor`]:
+//!   models registered before executor kinds existed keep running on the spot check
+//!   ([`ExecutorKind::SpotCheck`]). The number of model records is bounded by `MaxModels`
+//!   plus the deregistered ones awaiting cleanup.
 //!
 //! Models registered before built-in storage have no [`crate::ModelPieces`] entry: nodes fetch
 //! them whole from their sources, as before, and peers do not serve them. No migration is
-//! needed for that (the model record did not change).
+//! needed for that.
 
 use crate::{pallet::*, types::*};
 use codec::{Decode, Encode};
@@ -173,10 +176,61 @@ pub mod v1 {
 	}
 }
 
-/// Migration to v2: task records gain `appeal`.
+/// Migration to v2: task records gain `appeal`, model records gain `executor`.
 pub mod v2 {
 	use super::*;
 	use v1::TaskInfoV1Of;
+
+	/// A model record before v2 (no `executor`).
+	#[derive(Encode, Decode)]
+	pub struct ModelInfoV1<AccountId, Balance, BlockNumber> {
+		/// Owner.
+		pub owner: AccountId,
+		/// Deposit held.
+		pub deposit: Balance,
+		/// File size.
+		pub size_bytes: u64,
+		/// VRAM needed.
+		pub min_vram_bytes: u64,
+		/// Dense index position.
+		pub index: u32,
+		/// Holders.
+		pub holders: u32,
+		/// Available holders.
+		pub available: u32,
+		/// Pending nominations.
+		pub nominated: u32,
+		/// Replication target.
+		pub target: u32,
+		/// In the replication queue.
+		pub queued: bool,
+		/// Deregistered.
+		pub retiring: bool,
+		/// Demand window index.
+		pub demand_window_index: BlockNumber,
+		/// Tasks this window.
+		pub demand_current: u32,
+		/// Tasks last window.
+		pub demand_previous: u32,
+		/// Block of registration.
+		pub registered_at: BlockNumber,
+		/// Source failures in a row.
+		pub source_failures: u32,
+		/// Last clearing of the failures.
+		pub sources_reset_at: Option<BlockNumber>,
+		/// Empty replication passes in a row.
+		pub empty_passes: u32,
+		/// Parking epoch and block.
+		pub parked_at: Option<(u32, BlockNumber)>,
+	}
+
+	/// [`ModelInfoV1`] of a runtime.
+	pub type ModelInfoV1Of<T> =
+		ModelInfoV1<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+
+	/// The model map in the v1 layout.
+	#[storage_alias]
+	pub type Models<T: Config> = StorageMap<Pallet<T>, Blake2_128Concat, ModelId, ModelInfoV1Of<T>>;
 
 	/// The v1 → v2 step (wrapped in [`MigrateV1ToV2`], which checks and bumps the version).
 	pub struct MigrateToV2<T>(PhantomData<T>);
@@ -202,7 +256,35 @@ pub mod v2 {
 					appeal: None,
 				})
 			});
-			T::DbWeight::get().reads_writes(tasks, tasks)
+			let mut models: u64 = 0;
+			crate::Models::<T>::translate::<ModelInfoV1Of<T>, _>(|_, old| {
+				models = models.saturating_add(1);
+				Some(ModelInfo {
+					owner: old.owner,
+					deposit: old.deposit,
+					size_bytes: old.size_bytes,
+					min_vram_bytes: old.min_vram_bytes,
+					index: old.index,
+					holders: old.holders,
+					available: old.available,
+					nominated: old.nominated,
+					target: old.target,
+					queued: old.queued,
+					retiring: old.retiring,
+					demand_window_index: old.demand_window_index,
+					demand_current: old.demand_current,
+					demand_previous: old.demand_previous,
+					registered_at: old.registered_at,
+					source_failures: old.source_failures,
+					sources_reset_at: old.sources_reset_at,
+					empty_passes: old.empty_passes,
+					parked_at: old.parked_at,
+					// Models registered before kinds existed ran on the spot check.
+					executor: ExecutorKind::SpotCheck,
+				})
+			});
+			let records = tasks.saturating_add(models);
+			T::DbWeight::get().reads_writes(records, records)
 		}
 	}
 }

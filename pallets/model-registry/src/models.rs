@@ -35,6 +35,8 @@ pub(crate) struct ModelSpec<T: Config> {
 	pub min_vram_bytes: u64,
 	/// Leaf hash of every piece (see [`crate::pieces`]).
 	pub pieces: PiecesOf,
+	/// How the model's tasks are executed.
+	pub executor: ExecutorKind,
 }
 
 impl<T: Config> Pallet<T> {
@@ -43,9 +45,10 @@ impl<T: Config> Pallet<T> {
 		model: ModelId,
 		spec: ModelSpec<T>,
 	) -> DispatchResult {
-		let ModelSpec { size_bytes, sources, min_vram_bytes, pieces } = spec;
+		let ModelSpec { size_bytes, sources, min_vram_bytes, pieces, executor } = spec;
 		ensure!(!Models::<T>::contains_key(model), Error::<T>::ModelAlreadyRegistered);
 		Self::check_model(Some(size_bytes), &sources)?;
+		ensure!(executor.is_valid(), Error::<T>::InvalidEngineName);
 		let manifest = Self::manifest_of(size_bytes, pieces)?;
 		let piece_root = manifest.root;
 		let index = ModelCount::<T>::get();
@@ -76,6 +79,7 @@ impl<T: Config> Pallet<T> {
 			sources_reset_at: None,
 			empty_passes: 0,
 			parked_at: None,
+			executor: executor.clone(),
 		};
 		// A model no node ever declared enough capacity for is parked at once: it burns no
 		// draws. (Without any node yet, it is parked after its empty passes.)
@@ -97,6 +101,7 @@ impl<T: Config> Pallet<T> {
 			size_bytes,
 			deposit,
 			piece_root,
+			executor,
 		});
 		Ok(())
 	}

@@ -54,6 +54,7 @@ impl<T: Config> Pallet<T> {
 			target: info.target,
 			registered_at: info.registered_at,
 			source_failures: info.source_failures,
+			executor: info.executor,
 		})
 	}
 
@@ -136,15 +137,18 @@ impl<T: Config> Pallet<T> {
 					manifest: ModelPieces::<T>::get(model),
 					peers,
 					source_share,
+					executor: info.executor,
 				})
 			})
 			.collect();
 		let holdings = NodeHoldings::<T>::get(&node)
 			.into_iter()
 			.filter_map(|model| {
-				Models::<T>::get(model)
-					.filter(|m| !m.retiring)
-					.map(|info| HoldingWork { model, size_bytes: info.size_bytes })
+				Models::<T>::get(model).filter(|m| !m.retiring).map(|info| HoldingWork {
+					model,
+					size_bytes: info.size_bytes,
+					executor: info.executor,
+				})
 			})
 			.collect();
 		let tasks = Self::tasks_of(&node)
@@ -157,10 +161,14 @@ impl<T: Config> Pallet<T> {
 					_ => return None,
 				};
 				let me = task.executors.iter().find(|e| e.node == node)?;
+				// The node holds the model (the task is listed in its holder entry), so the
+				// record exists; without it the engine is unknown and the task is not listed.
+				let executor = Models::<T>::get(task.model)?.executor;
 				Some(TaskWork {
 					task: id,
 					model: task.model,
 					input: task.input.clone().into_inner(),
+					executor,
 					challenge: task.challenge,
 					phase,
 					committed: me.commitment.is_some(),

@@ -87,12 +87,70 @@ pub enum DeclineReason {
 	/// reset, timeouts, name resolution). Not the sources' fault, so it does not count towards
 	/// `ModelSourcesFailing`.
 	NetworkUnreachable,
+	/// The node cannot run the model's [`ExecutorKind`] (for an external engine: its operator
+	/// configured no program of that name). Not the sources' fault.
+	UnsupportedExecutor,
 }
 
 impl DeclineReason {
 	/// Whether the reason points at the model's sources rather than at the node.
 	pub fn blames_sources(&self) -> bool {
 		matches!(self, Self::HashMismatch | Self::SizeMismatch | Self::SourceUnavailable)
+	}
+}
+
+/// Longest [`EngineName`], in bytes.
+pub const MAX_ENGINE_NAME_LEN: u32 = 32;
+
+/// Name of the external program a model's tasks run on (see [`ExecutorKind::External`]): 1 to
+/// [`MAX_ENGINE_NAME_LEN`] bytes of `[a-z0-9-]`, not starting with `-`.
+pub type EngineName = BoundedVec<u8, ConstU32<MAX_ENGINE_NAME_LEN>>;
+
+/// Whether `name` is a well-formed [`EngineName`]: non-empty, at most [`MAX_ENGINE_NAME_LEN`]
+/// bytes of lowercase ASCII letters, digits and `-`, not starting with `-`.
+pub fn is_valid_engine_name(name: &[u8]) -> bool {
+	!name.is_empty()
+		&& name.len() <= MAX_ENGINE_NAME_LEN as usize
+		&& name.first() != Some(&b'-')
+		&& name.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
+}
+
+/// How a model's tasks are executed: every executor of a task runs the same engine, so that
+/// honest nodes agree on the result digest. A node that cannot run a model's kind declines its
+/// nominations ([`DeclineReason::UnsupportedExecutor`]).
+#[derive(
+	Clone,
+	PartialEq,
+	Eq,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+pub enum ExecutorKind {
+	/// The deterministic spot check over the model's bytes (every node runs it). The kind of
+	/// models registered before kinds existed.
+	#[default]
+	SpotCheck,
+	/// The built-in engine for feed-forward networks (dense layers and ReLU, f32) stored as
+	/// safetensors files.
+	SafetensorsMlp,
+	/// An external program that node operators configure under this name: only nodes with a
+	/// program of that name take the model.
+	External(EngineName),
+}
+
+impl ExecutorKind {
+	/// Whether the kind is well-formed (an external engine's name passes
+	/// [`is_valid_engine_name`]).
+	pub fn is_valid(&self) -> bool {
+		match self {
+			Self::External(name) => is_valid_engine_name(name),
+			Self::SpotCheck | Self::SafetensorsMlp => true,
+		}
 	}
 }
 
@@ -290,6 +348,8 @@ pub struct ModelInfo<AccountId, Balance, BlockNumber> {
 	/// parked. A parked model is not queued for nominations until the largest capacity seen can
 	/// take it and either the epoch moved on or a demand window has passed.
 	pub parked_at: Option<(u32, BlockNumber)>,
+	/// How the model's tasks are executed.
+	pub executor: ExecutorKind,
 }
 
 /// What the registry knows about node capacity changes, to wake parked models up without

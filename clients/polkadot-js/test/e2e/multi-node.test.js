@@ -257,7 +257,7 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
     const b = makeModel('big-vram', 8 * MIB + 3, BIG_VRAM);
     const nonce = (await net.api.rpc.system.accountNextIndex(user.address)).toNumber();
 
-    await Promise.all([a, b].map((m, i) => signAndWait(net.api, net.api.tx[PALLET].registerModel(m.id, m.size, [m.url], m.minVram, m.pieces), user, { nonce: nonce + i })));
+    await Promise.all([a, b].map((m, i) => signAndWait(net.api, net.api.tx[PALLET].registerModel(m.id, m.size, [m.url], m.minVram, m.pieces, 'SpotCheck'), user, { nonce: nonce + i })));
 
     const nominated = await net.log.waitFor(PALLET, 'DownloadNominated', forModel(a.id), blocks(5), { count: PARAMS.initial_replicas });
     const stored = await net.log.waitFor(PALLET, 'ModelStored', forModel(a.id), blocks(PARAMS.download_deadline), {

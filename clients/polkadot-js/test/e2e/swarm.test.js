@@ -122,7 +122,7 @@ describe(`pieces fetched from peers on a network of 3 validators and ${STORAGE} 
 
   /** Register as the user; returns the ModelRegistered event's data. */
   async function register (m) {
-    const { events } = await signAndWait(net.api, net.api.tx[PALLET].registerModel(m.id, m.size, [m.url], m.minVram, m.pieces), user);
+    const { events } = await signAndWait(net.api, net.api.tx[PALLET].registerModel(m.id, m.size, [m.url], m.minVram, m.pieces, 'SpotCheck'), user);
     const registered = events.find(({ event }) => event.section === PALLET && event.method === 'ModelRegistered');
 
     assert.ok(registered, `ModelRegistered for ${m.name}`);

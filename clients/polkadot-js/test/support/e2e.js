@@ -107,11 +107,12 @@ export function accountHex (api, a) {
 /**
  * Start a node and prepare the chain.
  *
- * @param {{ name: string, maxBytes?: number }} opts
+ * @param {{ name: string, maxBytes?: number, extraArgs?: string[] }} opts `extraArgs`: more
+ *   node arguments
  */
-export async function setupChain ({ maxBytes, name }) {
+export async function setupChain ({ extraArgs = [], maxBytes, name }) {
   const storeDir = mkdtempSync(join(tmpdir(), `modelnet-e2e-${name}-store-`));
-  const node = await startNode({ binary: NODE_BINARY, maxBytes, modelStore: storeDir, name });
+  const node = await startNode({ binary: NODE_BINARY, extraArgs, maxBytes, modelStore: storeDir, name });
   const ctx = { api: null, log: null, node, storeDir };
 
   try {
@@ -240,15 +241,16 @@ export function filesOfModel (ctx, model) {
  * @param {string} model
  * @param {number | bigint} size
  * @param {string[]} urls
- * @param {{ pieces: string[], minVram?: number | bigint }} opts `pieces`: the leaves
- *   (`pieceManifestOf(data).pieces`)
+ * @param {{ pieces: string[], minVram?: number | bigint, executor?: any }} opts `pieces`: the leaves
+ *   (`pieceManifestOf(data).pieces`); `executor`: the chain's `ExecutorKind` (`parseExecutor`),
+ *   `SpotCheck` by default
  */
-export function registerModel (ctx, model, size, urls, { minVram = 0, pieces }) {
+export function registerModel (ctx, model, size, urls, { executor = 'SpotCheck', minVram = 0, pieces }) {
   if (!Array.isArray(pieces)) {
     throw new TypeError('registerModel: the piece leaf hashes are required');
   }
 
-  return signAndWait(ctx.api, ctx.api.tx[PALLET].registerModel(model, size, urls, minVram, pieces), ctx.user);
+  return signAndWait(ctx.api, ctx.api.tx[PALLET].registerModel(model, size, urls, minVram, pieces, executor), ctx.user);
 }
 
 /** Deregister a model as its owner (the user). */

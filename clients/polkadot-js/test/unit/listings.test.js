@@ -42,6 +42,8 @@ describe('listings', () => {
     assert.deepEqual(r.demand, { current: 4, previous: 1, window: 3 });
     assert.equal(r.parked, false);
     assert.equal(modelRow('0xaa', modelJson({ parkedAt: [1, 2] })).parked, true);
+    assert.equal(r.executor, 'spot-check', 'a record without the field');
+    assert.equal(modelRow('0xaa', modelJson({ executor: { safetensorsMlp: null } })).executor, 'mlp');
   });
 
   it('sorts models by registration then id, nodes by joining then account', () => {
@@ -59,7 +61,8 @@ describe('listings', () => {
   });
 
   it('renders pages as tables', () => {
-    const rows = sortModelRows([modelRow('0xaa', modelJson({ sourceFailures: 3 })), modelRow('0xbb', modelJson({ retiring: true }))]);
+    const llama = { external: `0x${Buffer.from('llama').toString('hex')}` };
+    const rows = sortModelRows([modelRow('0xaa', modelJson({ executor: llama, sourceFailures: 3 })), modelRow('0xbb', modelJson({ retiring: true }))]);
     const page = paginate(rows, { page: 1, perPage: 1 });
 
     page.items[0].holderList = [{ available: false, node: '5H' }];
@@ -69,10 +72,10 @@ describe('listings', () => {
     const lines = modelLines(page, { details: true });
 
     assert.equal(lines[0], 'page 1/2: models 1-1 of 2');
-    assert.match(lines[1], /^MODEL +HOLDERS +TARGET.* PIECES +STATE$/);
-    assert.match(lines[2], /^0xaa +2 +3 +2 +1 +4\/1 +3 +1\.00 MiB +2x4\.00 MiB +sources-failing$/);
+    assert.match(lines[1], /^MODEL +HOLDERS +TARGET.* PIECES +EXECUTOR +STATE$/);
+    assert.match(lines[2], /^0xaa +2 +3 +2 +1 +4\/1 +3 +1\.00 MiB +2x4\.00 MiB +external:llama +sources-failing$/);
     assert.deepEqual(lines.slice(3), ['    piece root 0xroot', '    holder 5H (not available)', '    source http://x/m']);
-    assert.match(modelLines(paginate(rows.slice(1), { page: 1, perPage: 1 }))[2], /1\.00 MiB +- +retiring$/, 'no manifest: a dash');
+    assert.match(modelLines(paginate(rows.slice(1), { page: 1, perPage: 1 }))[2], /1\.00 MiB +- +spot-check +retiring$/, 'no manifest: a dash');
 
     const row = { ...nodeRow('5A', nodeJson({ status: 'Paused' }), 2, 1), endpoint: 'http://10.0.0.1:8100' };
     const nodes = nodeLines(paginate([row, nodeRow('5B', nodeJson(), 0, 0)], { page: 1, perPage: 50 }), (v) => `${v} planck`);

@@ -157,9 +157,23 @@ mod benchmarks {
 		let model = model_id(0);
 		let pieces = pieces(p);
 		let root = crate::pieces::merkle_root(&pieces);
+		// The worst case: an external engine with the longest name.
+		let executor = ExecutorKind::External(BoundedVec::truncate_from(vec![
+			b'e';
+			MAX_ENGINE_NAME_LEN
+				as usize
+		]));
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(caller.clone()), model, size, sources::<T>(s), 1, pieces);
+		_(
+			RawOrigin::Signed(caller.clone()),
+			model,
+			size,
+			sources::<T>(s),
+			1,
+			pieces,
+			executor.clone(),
+		);
 
 		assert_last_event::<T>(Event::ModelRegistered {
 			model,
@@ -167,7 +181,9 @@ mod benchmarks {
 			size_bytes: size,
 			deposit,
 			piece_root: root,
+			executor: executor.clone(),
 		});
+		assert_eq!(Models::<T>::get(model).map(|m| m.executor), Some(executor));
 		assert_eq!(ModelSources::<T>::get(model).len() as u32, s);
 		assert_eq!(ModelPieces::<T>::get(model).map(|m| m.pieces.len() as u32), Some(p));
 	}

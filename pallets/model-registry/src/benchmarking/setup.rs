@@ -128,6 +128,7 @@ pub(super) fn registered_model<T: Config>(i: u32) -> ModelId {
 		sources: sources::<T>(1),
 		min_vram_bytes: 1,
 		pieces: pieces(1),
+		executor: ExecutorKind::SpotCheck,
 	};
 	assert!(Pallet::<T>::do_register_model(owner, model, spec).is_ok());
 	unqueue::<T>(model);

@@ -21,6 +21,7 @@ fn info_with(target: u32, current: u32, previous: u32) -> ModelInfoOf<Test> {
 		sources_reset_at: None,
 		empty_passes: 0,
 		parked_at: None,
+		executor: ExecutorKind::SpotCheck,
 	}
 }
 

@@ -3,6 +3,7 @@
 use super::*;
 use crate::migrations::{
 	v1::{self, PendingTaskSlots, TaskInfoV0Of, TaskInfoV1Of},
+	v2::{self, ModelInfoV1Of},
 	MigrateV0ToV1, MigrateV1ToV2, STORAGE_VERSION,
 };
 use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
@@ -96,5 +97,66 @@ fn v2_adds_no_appeal_to_every_task_record() {
 		Tasks::<Test>::mutate(6, |t| t.as_mut().map(|t| t.appeal = Some(appeal)));
 		MigrateV1ToV2::<Test>::on_runtime_upgrade();
 		assert_eq!(Tasks::<Test>::get(6).and_then(|t| t.appeal), Some(appeal));
+	});
+}
+
+fn v1_model(index: u32, parked_at: Option<(u32, u64)>) -> ModelInfoV1Of<Test> {
+	v2::ModelInfoV1 {
+		owner: 80,
+		deposit: 1234,
+		size_bytes: 4096,
+		min_vram_bytes: 1 << 30,
+		index,
+		holders: 2,
+		available: 1,
+		nominated: 3,
+		target: 5,
+		queued: true,
+		retiring: false,
+		demand_window_index: 4,
+		demand_current: 7,
+		demand_previous: 6,
+		registered_at: 2,
+		source_failures: 1,
+		sources_reset_at: Some(3),
+		empty_passes: 2,
+		parked_at,
+	}
+}
+
+#[test]
+fn v2_gives_every_model_record_the_spot_check_kind() {
+	new_test_ext().execute_with(|| {
+		StorageVersion::new(1).put::<ModelRegistry>();
+		v2::Models::<Test>::insert(model_id(1), v1_model(0, None));
+		v2::Models::<Test>::insert(model_id(2), v1_model(1, Some((9, 12))));
+		// Before the migration the records do not decode in the current layout.
+		assert_eq!(Models::<Test>::get(model_id(1)), None);
+
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+
+		assert_eq!(ModelRegistry::on_chain_storage_version(), STORAGE_VERSION);
+		let one = Models::<Test>::get(model_id(1)).expect("decodes in the v2 layout");
+		assert_eq!(one.executor, ExecutorKind::SpotCheck);
+		assert_eq!(
+			(one.owner, one.deposit, one.size_bytes, one.min_vram_bytes, one.index),
+			(80, 1234, 4096, 1 << 30, 0)
+		);
+		assert_eq!((one.holders, one.available, one.nominated, one.target), (2, 1, 3, 5));
+		assert!(one.queued && !one.retiring);
+		assert_eq!((one.demand_window_index, one.demand_current, one.demand_previous), (4, 7, 6));
+		assert_eq!((one.registered_at, one.source_failures, one.sources_reset_at), (2, 1, Some(3)));
+		assert_eq!((one.empty_passes, one.parked_at), (2, None));
+		let two = Models::<Test>::get(model_id(2)).expect("decodes in the v2 layout");
+		assert_eq!(
+			(two.index, two.parked_at, two.executor),
+			(1, Some((9, 12)), ExecutorKind::SpotCheck)
+		);
+
+		// Run again: the version guard makes it a no-op.
+		let engine = ExecutorKind::External(BoundedVec::truncate_from(b"llama".to_vec()));
+		Models::<Test>::mutate(model_id(1), |m| m.as_mut().map(|m| m.executor = engine.clone()));
+		MigrateV1ToV2::<Test>::on_runtime_upgrade();
+		assert_eq!(Models::<Test>::get(model_id(1)).map(|m| m.executor), Some(engine));
 	});
 }

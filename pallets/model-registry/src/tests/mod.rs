@@ -59,7 +59,8 @@ pub fn register(n: u8) -> ModelId {
 		1_000,
 		sources(),
 		100,
-		pieces(1_000)
+		pieces(1_000),
+		ExecutorKind::SpotCheck
 	));
 	model
 }

@@ -20,6 +20,7 @@ fn register_holds_deposit_and_queues_placement() {
 				size_bytes: 1_000,
 				deposit: 50,
 				piece_root: crate::pieces::merkle_root(&pieces(1_000)),
+				executor: ExecutorKind::SpotCheck,
 			}]
 		);
 	});
@@ -36,13 +37,22 @@ fn register_errors() {
 				1,
 				BoundedVec::new(),
 				0,
-				pieces(1)
+				pieces(1),
+				ExecutorKind::SpotCheck
 			),
 			Error::<Test>::NoSources
 		);
 		let empty: SourcesOf<Test> = BoundedVec::truncate_from(vec![BoundedVec::new()]);
 		assert_noop!(
-			ModelRegistry::register_model(origin(), model_id(1), 1, empty, 0, pieces(1)),
+			ModelRegistry::register_model(
+				origin(),
+				model_id(1),
+				1,
+				empty,
+				0,
+				pieces(1),
+				ExecutorKind::SpotCheck
+			),
 			Error::<Test>::EmptySource
 		);
 		assert_noop!(
@@ -52,20 +62,37 @@ fn register_errors() {
 				1,
 				sources(),
 				0,
-				pieces(1)
+				pieces(1),
+				ExecutorKind::SpotCheck
 			),
 			Error::<Test>::InsufficientBalance
 		);
 		register(1);
 		assert_noop!(
-			ModelRegistry::register_model(origin(), model_id(1), 1, sources(), 0, pieces(1)),
+			ModelRegistry::register_model(
+				origin(),
+				model_id(1),
+				1,
+				sources(),
+				0,
+				pieces(1),
+				ExecutorKind::SpotCheck
+			),
 			Error::<Test>::ModelAlreadyRegistered
 		);
 		for n in 2..=16 {
 			register(n);
 		}
 		assert_noop!(
-			ModelRegistry::register_model(origin(), model_id(17), 1, sources(), 0, pieces(1)),
+			ModelRegistry::register_model(
+				origin(),
+				model_id(17),
+				1,
+				sources(),
+				0,
+				pieces(1),
+				ExecutorKind::SpotCheck
+			),
 			Error::<Test>::TooManyModels
 		);
 	});
@@ -263,6 +290,90 @@ fn failing_sources_stop_nominations_until_the_owner_replaces_them() {
 		assert_eq!(Models::<Test>::get(model).unwrap().source_failures, 1);
 		assert_ok!(ModelRegistry::confirm_stored(RuntimeOrigin::signed(nominees(model)[0]), model));
 		assert_eq!(Models::<Test>::get(model).unwrap().source_failures, 0);
+		assert_ok!(ModelRegistry::do_try_state());
+	});
+}
+
+fn engine(name: &str) -> ExecutorKind {
+	ExecutorKind::External(BoundedVec::truncate_from(name.as_bytes().to_vec()))
+}
+
+fn register_kind(n: u8, executor: ExecutorKind) -> sp_runtime::DispatchResult {
+	ModelRegistry::register_model(
+		RuntimeOrigin::signed(80),
+		model_id(n),
+		1_000,
+		sources(),
+		100,
+		pieces(1_000),
+		executor,
+	)
+}
+
+#[test]
+fn a_model_records_its_executor_kind() {
+	new_test_ext().execute_with(|| {
+		let longest = "a".repeat(MAX_ENGINE_NAME_LEN as usize);
+		let kinds =
+			[ExecutorKind::SafetensorsMlp, engine("llama-3-8b"), engine(&longest), engine("7")];
+		for (n, kind) in (1u8..).zip(kinds) {
+			take_events();
+			assert_ok!(register_kind(n, kind.clone()));
+			let model = model_id(n);
+			assert_eq!(Models::<Test>::get(model).map(|m| m.executor), Some(kind.clone()));
+			assert_eq!(ModelRegistry::model_status(model).map(|s| s.executor), Some(kind.clone()));
+			assert!(matches!(
+				take_events().last(),
+				Some(Event::ModelRegistered { executor, .. }) if *executor == kind
+			));
+		}
+		assert_ok!(ModelRegistry::do_try_state());
+	});
+}
+
+#[test]
+fn malformed_engine_names_are_refused() {
+	new_test_ext().execute_with(|| {
+		for bad in ["", "Llama", "-llama", "llama_3", "llama 3", "llama.cpp", "lläma"] {
+			assert_noop!(register_kind(1, engine(bad)), Error::<Test>::InvalidEngineName);
+		}
+		assert!(is_valid_engine_name(&[b'x'; MAX_ENGINE_NAME_LEN as usize]));
+		assert!(!is_valid_engine_name(&[b'x'; MAX_ENGINE_NAME_LEN as usize + 1]));
+		assert!(is_valid_engine_name(b"a-"));
+		assert_eq!(held(HoldReason::ModelDeposit, 80), 0);
+		assert!(Models::<Test>::get(model_id(1)).is_none());
+	});
+}
+
+#[test]
+fn declines_for_an_unsupported_executor_do_not_blame_the_sources() {
+	new_test_ext().execute_with(|| {
+		join_all(1..=12);
+		assert_ok!(register_kind(1, engine("llama")));
+		let model = model_id(1);
+		run_blocks(5);
+		let nominated = nominees(model);
+		assert_eq!(nominated.len(), 10);
+		assert!(!DeclineReason::UnsupportedExecutor.blames_sources());
+		take_events();
+		for who in &nominated[..MAX_SOURCE_FAILURES as usize + 1] {
+			assert_ok!(ModelRegistry::decline_nomination(
+				RuntimeOrigin::signed(*who),
+				model,
+				DeclineReason::UnsupportedExecutor
+			));
+		}
+		let events = take_events();
+		assert!(events.contains(&Event::NominationDeclined {
+			model,
+			node: nominated[0],
+			reason: DeclineReason::UnsupportedExecutor
+		}));
+		assert!(!events.iter().any(|e| matches!(e, Event::ModelSourcesFailing { .. })));
+		assert_eq!(Models::<Test>::get(model).map(|m| m.source_failures), Some(0));
+		// The declined places are nominated again (other nodes may run the engine).
+		run_blocks(5);
+		assert!(take_events().iter().any(|e| matches!(e, Event::DownloadNominated { .. })));
 		assert_ok!(ModelRegistry::do_try_state());
 	});
 }

@@ -361,6 +361,33 @@ fn one_node_with_many_keys_blames_the_sources_once() {
 }
 
 #[test]
+fn every_local_key_declines_a_kind_the_node_cannot_run() {
+	let (mut ext, pool) = ocw_ext();
+	ext.execute_with(|| {
+		join_all(1..=3);
+		let model = register(1);
+		run_blocks(1);
+		let local = nominees(model);
+		assert!(local.len() >= 2, "several local nominees: {local:?}");
+		local_keys(&local);
+
+		native_outcome(model, FetchOutcome::Failed(DeclineReason::UnsupportedExecutor), &local);
+		run_ocw();
+		let reasons: Vec<DeclineReason> = take_submitted(&pool)
+			.into_iter()
+			.map(|(_, call)| match call {
+				RuntimeCall::ModelRegistry(crate::Call::decline_nomination { reason, .. }) => {
+					reason
+				}
+				other => panic!("expected a decline, got {other:?}"),
+			})
+			.collect();
+		// Not the sources' fault: no need to count the machine once.
+		assert_eq!(reasons, vec![DeclineReason::UnsupportedExecutor; local.len()]);
+	});
+}
+
+#[test]
 fn result_of_another_task_under_the_same_id_is_never_committed() {
 	let (mut ext, pool) = ocw_ext();
 	ext.execute_with(|| {

@@ -51,7 +51,8 @@ fn registration_keeps_the_manifest_until_the_record_goes() {
 				size,
 				sources(),
 				0,
-				wrong
+				wrong,
+				ExecutorKind::SpotCheck
 			),
 			Error::<Test>::PieceCountMismatch
 		);
@@ -63,7 +64,8 @@ fn registration_keeps_the_manifest_until_the_record_goes() {
 			size,
 			sources(),
 			0,
-			leaves.clone()
+			leaves.clone(),
+			ExecutorKind::SpotCheck
 		));
 		let manifest = ModelPieces::<Test>::get(model_id(1)).unwrap();
 		assert_eq!(manifest.pieces, leaves);

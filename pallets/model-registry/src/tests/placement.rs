@@ -372,7 +372,8 @@ fn announce_stored_capacity_rules() {
 				10,
 				sources(),
 				0,
-				pieces(10)
+				pieces(10),
+				ExecutorKind::SpotCheck
 			));
 			assert_ok!(ModelRegistry::announce_stored(RuntimeOrigin::signed(3), m));
 		}

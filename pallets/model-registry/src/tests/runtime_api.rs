@@ -45,7 +45,14 @@ fn node_info_and_pending_work() {
 			}
 		}
 		let work = ModelRegistry::pending_work(1).unwrap();
-		assert_eq!(work.holdings, vec![HoldingWork { model: held_model, size_bytes: 1_000 }]);
+		assert_eq!(
+			work.holdings,
+			vec![HoldingWork {
+				model: held_model,
+				size_bytes: 1_000,
+				executor: ExecutorKind::SpotCheck
+			}]
+		);
 		// Node 1 (a holder of the other model, with room) is nominated.
 		let deadline = Nominations::<Test>::get(pending_model, 1).expect("nominated").deadline;
 		let share = work.nominations.first().map(|n| n.source_share).expect("one nomination");
@@ -59,6 +66,7 @@ fn node_info_and_pending_work() {
 				manifest: ModelPieces::<Test>::get(pending_model),
 				peers: vec![],
 				source_share: share,
+				executor: ExecutorKind::SpotCheck,
 			}]
 		);
 		assert_eq!(share.1, nominees(pending_model).len() as u32);
@@ -73,6 +81,7 @@ fn node_info_and_pending_work() {
 				task,
 				model: held_model,
 				input: b"prompt".to_vec(),
+				executor: ExecutorKind::SpotCheck,
 				challenge: Tasks::<Test>::get(task).unwrap().challenge,
 				phase: TaskPhase::Commit,
 				committed: false,
@@ -138,5 +147,46 @@ fn hooks_charge_weight_for_their_work() {
 		System::set_block_number(3);
 		let busy = ModelRegistry::on_initialize(3);
 		assert!(busy.all_gt(idle));
+	});
+}
+
+#[test]
+fn pending_work_names_the_executor_of_nominations_holdings_and_tasks() {
+	new_test_ext().execute_with(|| {
+		join_all(1..=3);
+		let kind = ExecutorKind::External(BoundedVec::truncate_from(b"llama".to_vec()));
+		assert_ok!(ModelRegistry::register_model(
+			RuntimeOrigin::signed(80),
+			model_id(5),
+			1_000,
+			sources(),
+			100,
+			pieces(1_000),
+			kind.clone(),
+		));
+		run_blocks(5);
+		let nominated = nominees(model_id(5));
+		assert!(!nominated.is_empty());
+		for who in &nominated {
+			let work = ModelRegistry::pending_work(*who).expect("a node");
+			assert_eq!(work.nominations.len(), 1);
+			assert_eq!(work.nominations[0].executor, kind);
+			assert_ok!(ModelRegistry::confirm_stored(RuntimeOrigin::signed(*who), model_id(5)));
+			let work = ModelRegistry::pending_work(*who).expect("a node");
+			assert_eq!(work.holdings.iter().map(|h| &h.executor).collect::<Vec<_>>(), vec![&kind]);
+		}
+		let task = create_task(model_id(5));
+		for _ in 0..30 {
+			run_blocks(1);
+			if !executors(task).is_empty() {
+				break;
+			}
+		}
+		let executor = *executors(task).first().expect("executors drawn");
+		let work = ModelRegistry::pending_work(executor).expect("a node");
+		assert_eq!(
+			work.tasks.iter().map(|t| (t.task, &t.executor)).collect::<Vec<_>>(),
+			vec![(task, &kind)]
+		);
 	});
 }

@@ -63,7 +63,8 @@ fn models_nobody_can_host() {
 			1_000,
 			sources(),
 			1_000_000,
-			pieces(1_000)
+			pieces(1_000),
+			ExecutorKind::SpotCheck
 		));
 		let huge = model_id(1);
 		assert!(take_events().contains(&Event::ReplicationParked { model: huge }));
@@ -250,7 +251,8 @@ fn fixed_deadline_for_a_large_model() {
 			500_000,
 			sources(),
 			100,
-			pieces(500_000)
+			pieces(500_000),
+			ExecutorKind::SpotCheck
 		));
 		run_blocks(1);
 		let now = System::block_number();
@@ -272,6 +274,7 @@ fn registration_of_unservable_models() {
 				url(src),
 				0,
 				pieces(size),
+				ExecutorKind::SpotCheck,
 			)
 		};
 		assert_noop!(reg(0, "https://h/m"), Error::<Test>::InvalidSize);

@@ -1,6 +1,6 @@
 //! Views of the registry returned by its runtime API (see [`crate::runtime_api`]).
 
-use super::{ModelId, NodeCapacity, NodeStatus, PieceManifest, TaskId, TaskStatus};
+use super::{ExecutorKind, ModelId, NodeCapacity, NodeStatus, PieceManifest, TaskId, TaskStatus};
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use scale_info::TypeInfo;
@@ -47,6 +47,8 @@ pub struct ModelStatus<AccountId, Balance, BlockNumber> {
 	/// Nominations declined in a row because of the sources; from `MAX_SOURCE_FAILURES` on
 	/// the model gets no nominations until the owner replaces its sources.
 	pub source_failures: u32,
+	/// How the model's tasks are executed.
+	pub executor: ExecutorKind,
 }
 
 /// Node view (runtime API).
@@ -99,6 +101,10 @@ pub struct NominationWork<BlockNumber> {
 	/// Nominees fetching together take the pieces `i` with `i % count == index` from the
 	/// registered sources and the others from each other, so the sources serve about one copy.
 	pub source_share: (u32, u32),
+	/// How the model's tasks are executed: a node that cannot run this kind declines the
+	/// nomination ([`DeclineReason::UnsupportedExecutor`](super::DeclineReason)) instead of
+	/// downloading.
+	pub executor: ExecutorKind,
 }
 
 /// A model the node must keep.
@@ -108,6 +114,8 @@ pub struct HoldingWork {
 	pub model: ModelId,
 	/// Its size.
 	pub size_bytes: u64,
+	/// How the model's tasks are executed.
+	pub executor: ExecutorKind,
 }
 
 /// A task the node must execute.
@@ -119,6 +127,8 @@ pub struct TaskWork<BlockNumber> {
 	pub model: ModelId,
 	/// Its input.
 	pub input: Vec<u8>,
+	/// The engine that runs it (the model's kind).
+	pub executor: ExecutorKind,
 	/// Challenge of the task: the executor computes the spot-check over
 	/// `challenge (32 bytes) ‖ input` (see [`TaskInfo::challenge`]).
 	pub challenge: H256,

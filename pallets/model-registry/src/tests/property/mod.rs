@@ -366,6 +366,7 @@ fn register_call(model: ModelId, size: u64, vram: u64) -> crate::Call<Test> {
 		sources: sources(),
 		min_vram_bytes: vram,
 		pieces: pieces(size),
+		executor: ExecutorKind::SpotCheck,
 	}
 }
 

@@ -1,0 +1,191 @@
+// End to end: models name the engine their tasks run on. A dev node (three storage accounts)
+// configured with one external program runs a safetensors MLP model's task on its built-in
+// engine and an external model's task on the program, and declines the nominations of a model
+// whose engine it does not have, without blaming the model's sources.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import {
+  enumName, eventData, executorInput, field, formatExecutor, mlpResultOfFile, PALLET, parseExecutor, pieceManifestOf, runtimeApi, signAndWait
+} from '../../lib/index.js';
+import {
+  deregisterModel, EXECUTORS, forModel, forTask, LOCAL_KEYS, recentEvents, registerModel, setupChain, SKIP, storedPath, tail, teardownChain
+} from '../support/e2e.js';
+import { pseudoRandomBytes, sha256Hex } from '../support/fixtures.js';
+import { ModelServer } from '../support/model-server.js';
+
+const N = LOCAL_KEYS.length;
+const BIN = new URL('../../bin/', import.meta.url).pathname;
+/** The engine name the node is configured with, and one it does not have. */
+const ENGINE = 'head-sum';
+const MISSING = 'no-such-engine';
+/** Bytes of the model the external program reads. */
+const HEAD = 4096;
+
+const sha256 = (...parts) => {
+  const h = createHash('sha256');
+
+  for (const p of parts) {
+    h.update(p);
+  }
+
+  return h.digest();
+};
+
+/** Run a script of bin/; rejects on a nonzero exit. */
+function script (name, args) {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [join(BIN, name), ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
+      if (err) {
+        reject(Object.assign(err, { stderr, stdout }));
+      } else {
+        resolve({ stderr, stdout });
+      }
+    });
+  });
+}
+
+/**
+ * What the node commits for the external program below: `sha256("modelnet-external-v1" ‖
+ * sha256(input) ‖ stdout)`, where the program prints the hex SHA-256 of the model's first
+ * bytes followed by its stdin, and a newline.
+ */
+function externalResult (modelBytes, input) {
+  const stdout = `${sha256(modelBytes.subarray(0, HEAD), input).toString('hex')}\n`;
+
+  return `0x${sha256(Buffer.from('modelnet-external-v1'), sha256(input), Buffer.from(stdout)).toString('hex')}`;
+}
+
+describe('executor kinds on a dev node', () => {
+  let ctx;
+  let server;
+  let failed = false;
+  const dir = mkdtempSync(join(tmpdir(), 'modelnet-e2e-executor-'));
+  const models = {};
+
+  async function step (fn) {
+    try {
+      await fn();
+    } catch (e) {
+      failed = true;
+      e.message += `\n--- recent ModelRegistry events ---\n${ctx ? recentEvents(ctx) : ''}\n--- node log tail (${ctx?.node.logFile}) ---\n${ctx ? tail(ctx.node.logFile, 40) : ''}`;
+      throw e;
+    }
+  }
+
+  /** Serve `data` and remember it as model `name` of `kind`. */
+  function addModel (name, data, kind) {
+    const file = join(dir, name);
+
+    writeFileSync(file, data);
+    models[name] = { data, executor: parseExecutor(kind), file, id: sha256Hex(data), kind, path: `/${name}`, pieces: pieceManifestOf(data).pieces, size: data.length, url: server.add(`/${name}`, data) };
+
+    return models[name];
+  }
+
+  /** Create a task on `m`; returns its id and input. */
+  async function createTask (m, text) {
+    const input = Buffer.from(text, 'utf8');
+    const { events } = await signAndWait(ctx.api, ctx.api.tx[PALLET].createTask(m.id, `0x${input.toString('hex')}`, ctx.fee), ctx.user);
+    const created = events.find(({ event }) => event.section === PALLET && event.method === 'TaskCreated');
+
+    return { input, task: field(eventData(created.event), 'task', 'taskId') };
+  }
+
+  /** Wait for a task's completion; returns its result and the executor input. */
+  async function completion ({ input, task }) {
+    const failOn = [{ filter: forTask(task), method: 'TaskFailed', section: PALLET }];
+    const [assigned] = await ctx.log.waitFor(PALLET, 'ExecutorsAssigned', forTask(task), ctx.blocks(10), { failOn });
+    const blocks = (ctx.params.commitDeadline ?? 20) + (ctx.params.revealDeadline ?? 20) + 10;
+    const [completed] = await ctx.log.waitFor(PALLET, 'TaskCompleted', forTask(task), ctx.blocks(blocks), { failOn });
+
+    assert.equal(ctx.log.find(PALLET, 'ResultRevealed', forTask(task)).length, EXECUTORS, 'every executor revealed');
+    assert.equal(ctx.log.find(PALLET, 'ExecutorSlashed', forTask(task)).length, 0, 'nobody slashed');
+
+    return {
+      input: executorInput(String(field(assigned.data, 'challenge')), input),
+      result: String(field(completed.data, 'result')).toLowerCase()
+    };
+  }
+
+  before(async () => {
+    if (SKIP) {
+      return;
+    }
+
+    // The external program: the SHA-256 of the model's first bytes and the task input.
+    const program = join(dir, `${ENGINE}.sh`);
+
+    writeFileSync(program, `#!/bin/sh\n{ head -c ${HEAD} "$1"; cat; } | sha256sum | cut -c1-64\n`);
+    chmodSync(program, 0o755);
+    server = await new ModelServer().start();
+    ctx = await setupChain({
+      extraArgs: ['--model-executor', `${ENGINE}=${program}`, '--model-executor-timeout', '30', '--model-mlp-max-params', '4000000'],
+      name: 'executor'
+    });
+  });
+
+  after(async () => {
+    await teardownChain(ctx, { failed });
+    await server?.stop();
+    rmSync(dir, { force: true, recursive: true });
+  });
+
+  it('stores models of the kinds the node runs and declines the other without blaming its sources', { skip: SKIP, timeout: 300_000 }, () => step(async () => {
+    const mlpFile = join(dir, 'mlp.safetensors');
+
+    await script('make-mlp-model.js', ['--out', mlpFile, '--seed', '14', '--layers', '256,512,512,64']);
+
+    const mlp = addModel('mlp', readFileSync(mlpFile), 'mlp');
+    const ext = addModel('external', pseudoRandomBytes('e2e-external', 2 * 1024 * 1024 + 5), `external:${ENGINE}`);
+    const missing = addModel('missing', pseudoRandomBytes('e2e-missing', 1024 * 1024), `external:${MISSING}`);
+
+    assert.ok(mlp.size > 1024 * 1024 && mlp.size < 8 * 1024 * 1024, `a small model: ${mlp.size} bytes`);
+
+    for (const m of [mlp, ext, missing]) {
+      const { events } = await registerModel(ctx, m.id, m.size, [m.url], { executor: m.executor, pieces: m.pieces });
+      const registered = events.find(({ event }) => event.section === PALLET && event.method === 'ModelRegistered');
+
+      assert.equal(formatExecutor(field(eventData(registered.event), 'executor')), m.kind, 'ModelRegistered carries the kind');
+    }
+
+    const declined = await ctx.log.waitFor(PALLET, 'NominationDeclined', forModel(missing.id), ctx.blocks(20), { count: N });
+
+    assert.deepEqual([...new Set(declined.map((r) => enumName(field(r.data, 'reason'))))], ['UnsupportedExecutor']);
+
+    await Promise.all([mlp, ext].map((m) => ctx.log.waitFor(PALLET, 'ModelStored', forModel(m.id), ctx.blocks(30), {
+      count: N,
+      failOn: [{ filter: forModel(m.id), method: 'NominationDeclined', section: PALLET }]
+    })));
+
+    const status = (await runtimeApi(ctx.api).modelStatus(missing.id)).unwrap().toJSON();
+
+    assert.equal(formatExecutor(status.executor), `external:${MISSING}`);
+    assert.equal(status.sourceFailures, 0, 'declines for the engine do not count against the sources');
+    assert.equal(ctx.log.find(PALLET, 'ModelSourcesFailing', forModel(missing.id)).length, 0);
+    assert.equal(server.requestsFor(missing.path).filter((r) => r.method === 'GET').length, 0, 'the model was never downloaded');
+    // Stop its nominations (every local node would decline again).
+    await deregisterModel(ctx, missing.id);
+  }));
+
+  it('runs each task on its engine: MLP = the JS forward pass over challenge ‖ input, external = the program\'s digest', { skip: SKIP, timeout: 300_000 }, () => step(async () => {
+    const m = models.mlp;
+    const ext = models.external;
+
+    assert.ok(m && ext, 'needs the stored models of the previous test');
+
+    // Both tasks run at the same time (created one after the other: one account's nonces).
+    const mlpTask = await createTask(m, 'modelnet e2e: a forward pass');
+    const extTask = await createTask(ext, 'modelnet e2e: an external program');
+    const [mlpRun, extRun] = await Promise.all([completion(mlpTask), completion(extTask)]);
+
+    assert.equal(mlpRun.result, await mlpResultOfFile(m.file, mlpRun.input), 'MLP result');
+    assert.equal(mlpRun.result, await mlpResultOfFile(storedPath(ctx, m.id), mlpRun.input));
+    assert.equal(extRun.result, externalResult(ext.data, extRun.input), 'external program result');
+  }));
+});
