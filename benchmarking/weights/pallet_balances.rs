@@ -45,8 +45,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 87_383_000 picoseconds.
-		Weight::from_parts(143_209_000, 0)
+		// Minimum execution time: 89_488_000 picoseconds.
+		Weight::from_parts(166_362_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -57,8 +57,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 68_900_000 picoseconds.
-		Weight::from_parts(121_207_000, 0)
+		// Minimum execution time: 70_713_000 picoseconds.
+		Weight::from_parts(117_982_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -69,8 +69,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `39`
 		//  Estimated: `3593`
-		// Minimum execution time: 37_280_000 picoseconds.
-		Weight::from_parts(41_758_000, 0)
+		// Minimum execution time: 37_721_000 picoseconds.
+		Weight::from_parts(64_010_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -81,8 +81,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `174`
 		//  Estimated: `3593`
-		// Minimum execution time: 38_984_000 picoseconds.
-		Weight::from_parts(44_654_000, 0)
+		// Minimum execution time: 39_154_000 picoseconds.
+		Weight::from_parts(60_613_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -93,8 +93,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `103`
 		//  Estimated: `6196`
-		// Minimum execution time: 88_746_000 picoseconds.
-		Weight::from_parts(97_894_000, 0)
+		// Minimum execution time: 91_882_000 picoseconds.
+		Weight::from_parts(158_116_000, 0)
 			.saturating_add(Weight::from_parts(0, 6196))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -105,8 +105,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `3593`
-		// Minimum execution time: 86_402_000 picoseconds.
-		Weight::from_parts(135_675_000, 0)
+		// Minimum execution time: 87_584_000 picoseconds.
+		Weight::from_parts(152_907_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -117,8 +117,8 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `174`
 		//  Estimated: `3593`
-		// Minimum execution time: 32_902_000 picoseconds.
-		Weight::from_parts(55_434_000, 0)
+		// Minimum execution time: 32_521_000 picoseconds.
+		Weight::from_parts(53_850_000, 0)
 			.saturating_add(Weight::from_parts(0, 3593))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -130,11 +130,11 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0 + u * (85 ±0)`
 		//  Estimated: `990 + u * (2603 ±0)`
-		// Minimum execution time: 31_599_000 picoseconds.
-		Weight::from_parts(948_606_445, 0)
+		// Minimum execution time: 49_683_000 picoseconds.
+		Weight::from_parts(265_153_064, 0)
 			.saturating_add(Weight::from_parts(0, 990))
-			// Standard Error: 1_499_751
-			.saturating_add(Weight::from_parts(32_060_943, 0).saturating_mul(u.into()))
+			// Standard Error: 1_363_704
+			.saturating_add(Weight::from_parts(34_585_175, 0).saturating_mul(u.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(u.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(u.into())))
 			.saturating_add(Weight::from_parts(0, 2603).saturating_mul(u.into()))
@@ -143,24 +143,24 @@ impl<T: frame_system::Config> pallet_balances::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 11_701_000 picoseconds.
-		Weight::from_parts(13_856_000, 0)
+		// Minimum execution time: 12_062_000 picoseconds.
+		Weight::from_parts(16_200_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn burn_allow_death() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 55_444_000 picoseconds.
-		Weight::from_parts(82_154_000, 0)
+		// Minimum execution time: 57_517_000 picoseconds.
+		Weight::from_parts(98_956_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 	fn burn_keep_alive() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 37_160_000 picoseconds.
-		Weight::from_parts(42_409_000, 0)
+		// Minimum execution time: 38_011_000 picoseconds.
+		Weight::from_parts(67_026_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 	}
 }

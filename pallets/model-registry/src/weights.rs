@@ -93,10 +93,10 @@ pub trait WeightInfo {
 	/// Hook: a nomination expires (QoS penalty without kick-out, model queued).
 	fn expire_nomination() -> Weight;
 	/// Hook: the commit phase of a task with `k` executors ends (silent executors released and penalised).
-	/// Component `k` was measured on `[1, 5]`.
+	/// Component `k` was measured on `[1, 16]`.
 	fn end_commit_phase(k: u32, ) -> Weight;
 	/// Hook: a task with `k` executors resolves (majority paid, minority slashed and evicted).
-	/// Component `k` was measured on `[1, 5]`.
+	/// Component `k` was measured on `[1, 16]`.
 	fn resolve_task(k: u32, ) -> Weight;
 	/// Hook: a resolved task record is removed.
 	fn prune_task() -> Weight;
@@ -143,8 +143,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `455`
 		//  Estimated: `3832`
-		// Minimum execution time: 109_866_000 picoseconds.
-		Weight::from_parts(118_602_000, 3832)
+		// Minimum execution time: 107_913_000 picoseconds.
+		Weight::from_parts(151_043_000, 3832)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -156,8 +156,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `582`
 		//  Estimated: `3832`
-		// Minimum execution time: 29_706_000 picoseconds.
-		Weight::from_parts(51_146_000, 3832)
+		// Minimum execution time: 30_297_000 picoseconds.
+		Weight::from_parts(50_535_000, 3832)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -169,8 +169,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `281`
 		//  Estimated: `3832`
-		// Minimum execution time: 28_253_000 picoseconds.
-		Weight::from_parts(47_108_000, 3832)
+		// Minimum execution time: 27_792_000 picoseconds.
+		Weight::from_parts(48_411_000, 3832)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -186,8 +186,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1398`
 		//  Estimated: `4538`
-		// Minimum execution time: 37_450_000 picoseconds.
-		Weight::from_parts(41_658_000, 4538)
+		// Minimum execution time: 36_518_000 picoseconds.
+		Weight::from_parts(61_776_000, 4538)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -205,8 +205,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1442`
 		//  Estimated: `4538`
-		// Minimum execution time: 41_638_000 picoseconds.
-		Weight::from_parts(72_737_000, 4538)
+		// Minimum execution time: 42_309_000 picoseconds.
+		Weight::from_parts(75_601_000, 4538)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -236,8 +236,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `869`
 		//  Estimated: `6674`
-		// Minimum execution time: 142_707_000 picoseconds.
-		Weight::from_parts(283_852_000, 6674)
+		// Minimum execution time: 135_955_000 picoseconds.
+		Weight::from_parts(172_213_000, 6674)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(12_u64))
 	}
@@ -265,14 +265,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::ModelPieces` (`max_values`: None, `max_size`: Some(32858), added: 35333, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 4]`.
 	/// The range of component `p` is `[1, 1024]`.
-	fn register_model(_s: u32, p: u32, ) -> Weight {
+	fn register_model(s: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `440`
 		//  Estimated: `3637`
-		// Minimum execution time: 200_916_000 picoseconds.
-		Weight::from_parts(228_178_000, 3637)
-			// Standard Error: 193_820
-			.saturating_add(Weight::from_parts(2_844_000, 0).saturating_mul(p.into()))
+		// Minimum execution time: 134_603_000 picoseconds.
+		Weight::from_parts(159_279_035, 3637)
+			// Standard Error: 3_484_995
+			.saturating_add(Weight::from_parts(6_650_841, 0).saturating_mul(s.into()))
+			// Standard Error: 12_073
+			.saturating_add(Weight::from_parts(771_876, 0).saturating_mul(p.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -291,10 +293,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `473`
 		//  Estimated: `3637`
-		// Minimum execution time: 47_099_000 picoseconds.
-		Weight::from_parts(79_184_576, 3637)
-			// Standard Error: 278_085
-			.saturating_add(Weight::from_parts(5_702_898, 0).saturating_mul(s.into()))
+		// Minimum execution time: 47_139_000 picoseconds.
+		Weight::from_parts(73_083_120, 3637)
+			// Standard Error: 212_370
+			.saturating_add(Weight::from_parts(5_172_229, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -312,8 +314,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `670`
 		//  Estimated: `6284`
-		// Minimum execution time: 56_957_000 picoseconds.
-		Weight::from_parts(95_829_000, 6284)
+		// Minimum execution time: 54_673_000 picoseconds.
+		Weight::from_parts(98_185_000, 6284)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -335,8 +337,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5509`
 		//  Estimated: `7739`
-		// Minimum execution time: 155_732_000 picoseconds.
-		Weight::from_parts(245_781_000, 7739)
+		// Minimum execution time: 146_565_000 picoseconds.
+		Weight::from_parts(250_890_000, 7739)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -358,8 +360,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1039`
 		//  Estimated: `4538`
-		// Minimum execution time: 71_063_000 picoseconds.
-		Weight::from_parts(128_651_000, 4538)
+		// Minimum execution time: 68_899_000 picoseconds.
+		Weight::from_parts(119_323_000, 4538)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -377,8 +379,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5272`
 		//  Estimated: `7739`
-		// Minimum execution time: 116_559_000 picoseconds.
-		Weight::from_parts(163_947_000, 7739)
+		// Minimum execution time: 115_306_000 picoseconds.
+		Weight::from_parts(162_725_000, 7739)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -400,8 +402,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5220`
 		//  Estimated: `85694`
-		// Minimum execution time: 392_315_000 picoseconds.
-		Weight::from_parts(488_285_000, 85694)
+		// Minimum execution time: 202_781_000 picoseconds.
+		Weight::from_parts(242_655_000, 85694)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -414,21 +416,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::PendingTasks` (r:0 w:1)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:0 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(5942), added: 8417, mode: `MaxEncodedLen`)
 	/// The range of component `i` is `[0, 4096]`.
 	fn create_task(i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `445`
 		//  Estimated: `3637`
-		// Minimum execution time: 101_911_000 picoseconds.
-		Weight::from_parts(200_230_898, 3637)
-			// Standard Error: 1_012
-			.saturating_add(Weight::from_parts(6_558, 0).saturating_mul(i.into()))
+		// Minimum execution time: 98_785_000 picoseconds.
+		Weight::from_parts(224_030_727, 3637)
+			// Standard Error: 602
+			.saturating_add(Weight::from_parts(8_169, 0).saturating_mul(i.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(5942), added: 8417, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
@@ -439,30 +441,30 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	fn commit_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5234`
-		//  Estimated: `8265`
-		// Minimum execution time: 65_843_000 picoseconds.
-		Weight::from_parts(112_771_000, 8265)
+		//  Measured:  `6104`
+		//  Estimated: `9407`
+		// Minimum execution time: 76_614_000 picoseconds.
+		Weight::from_parts(154_410_000, 9407)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(5942), added: 8417, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:0 w:1)
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	fn reveal_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5204`
-		//  Estimated: `8265`
-		// Minimum execution time: 57_287_000 picoseconds.
-		Weight::from_parts(127_750_000, 8265)
+		//  Measured:  `6470`
+		//  Estimated: `9407`
+		// Minimum execution time: 67_948_000 picoseconds.
+		Weight::from_parts(115_587_000, 9407)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(5942), added: 8417, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::TaskQueue` (r:1 w:1)
 	/// Proof: `ModelRegistry::TaskQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::PendingTasks` (r:1 w:0)
@@ -471,10 +473,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn cancel_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4712`
-		//  Estimated: `8265`
-		// Minimum execution time: 139_892_000 picoseconds.
-		Weight::from_parts(154_670_000, 8265)
+		//  Measured:  `4713`
+		//  Estimated: `9407`
+		// Minimum execution time: 139_191_000 picoseconds.
+		Weight::from_parts(190_627_000, 9407)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -484,8 +486,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 11_411_000 picoseconds.
-		Weight::from_parts(20_879_000, 0)
+		// Minimum execution time: 11_952_000 picoseconds.
+		Weight::from_parts(23_233_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ModelRegistry::RandomnessMix` (r:1 w:1)
@@ -510,8 +512,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `412`
 		//  Estimated: `3481`
-		// Minimum execution time: 33_342_000 picoseconds.
-		Weight::from_parts(57_347_000, 3481)
+		// Minimum execution time: 33_263_000 picoseconds.
+		Weight::from_parts(40_637_000, 3481)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -539,8 +541,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1147`
 		//  Estimated: `4538`
-		// Minimum execution time: 83_166_000 picoseconds.
-		Weight::from_parts(140_323_000, 4538)
+		// Minimum execution time: 81_974_000 picoseconds.
+		Weight::from_parts(146_014_000, 4538)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -551,69 +553,69 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::Deadlines` (r:1 w:2)
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(5942), added: 8417, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Nodes` (r:4 w:4)
+	/// Storage: `ModelRegistry::Nodes` (r:15 w:15)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
-	/// The range of component `k` is `[1, 5]`.
+	/// The range of component `k` is `[1, 16]`.
 	fn end_commit_phase(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5052 + k * (207 ±0)`
-		//  Estimated: `8265 + k * (1149 ±39)`
-		// Minimum execution time: 64_521_000 picoseconds.
-		Weight::from_parts(68_430_709, 8265)
-			// Standard Error: 448_090
-			.saturating_add(Weight::from_parts(19_898_958, 0).saturating_mul(k.into()))
-			.saturating_add(T::DbWeight::get().reads(6_u64))
+		//  Measured:  `5059 + k * (205 ±0)`
+		//  Estimated: `9407 + k * (2319 ±22)`
+		// Minimum execution time: 65_803_000 picoseconds.
+		Weight::from_parts(103_922_972, 9407)
+			// Standard Error: 207_578
+			.saturating_add(Weight::from_parts(18_821_051, 0).saturating_mul(k.into()))
+			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(k.into())))
-			.saturating_add(T::DbWeight::get().writes(5_u64))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 1149).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(0, 2319).saturating_mul(k.into()))
 	}
 	/// Storage: `ModelRegistry::DeadlineCursor` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:3 w:3)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Deadlines` (r:1 w:4)
+	/// Storage: `ModelRegistry::Deadlines` (r:1 w:9)
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(5942), added: 8417, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Nodes` (r:5 w:5)
+	/// Storage: `ModelRegistry::Nodes` (r:16 w:16)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:3 w:3)
+	/// Storage: `Balances::Holds` (r:8 w:8)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:6 w:6)
+	/// Storage: `System::Account` (r:17 w:17)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::NodeHoldings` (r:2 w:2)
+	/// Storage: `ModelRegistry::NodeHoldings` (r:7 w:7)
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ReplicationQueueRange` (r:1 w:1)
 	/// Proof: `ModelRegistry::ReplicationQueueRange` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Departures` (r:2 w:2)
+	/// Storage: `ModelRegistry::Departures` (r:7 w:7)
 	/// Proof: `ModelRegistry::Departures` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Cooldowns` (r:0 w:2)
+	/// Storage: `ModelRegistry::Cooldowns` (r:0 w:7)
 	/// Proof: `ModelRegistry::Cooldowns` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ReplicationQueue` (r:0 w:1)
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
-	/// The range of component `k` is `[1, 5]`.
+	/// The range of component `k` is `[1, 16]`.
 	fn resolve_task(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4861 + k * (847 ±0)`
-		//  Estimated: `8265 + k * (2842 ±0)`
-		// Minimum execution time: 180_047_000 picoseconds.
-		Weight::from_parts(39_233_541, 8265)
-			// Standard Error: 807_102
-			.saturating_add(Weight::from_parts(152_364_707, 0).saturating_mul(k.into()))
+		//  Measured:  `6253 + k * (487 ±0)`
+		//  Estimated: `9407 + k * (2842 ±0)`
+		// Minimum execution time: 184_355_000 picoseconds.
+		Weight::from_parts(233_227_000, 9407)
+			// Standard Error: 1_443_719
+			.saturating_add(Weight::from_parts(191_072_567, 0).saturating_mul(k.into()))
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(k.into())))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
@@ -627,13 +629,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::Deadlines` (r:1 w:1)
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(5942), added: 8417, mode: `MaxEncodedLen`)
 	fn prune_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4897`
-		//  Estimated: `8265`
-		// Minimum execution time: 35_397_000 picoseconds.
-		Weight::from_parts(61_606_000, 8265)
+		//  Measured:  `5283`
+		//  Estimated: `9407`
+		// Minimum execution time: 38_412_000 picoseconds.
+		Weight::from_parts(73_538_000, 9407)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -663,8 +665,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `869`
 		//  Estimated: `6674`
-		// Minimum execution time: 123_592_000 picoseconds.
-		Weight::from_parts(194_875_000, 6674)
+		// Minimum execution time: 122_229_000 picoseconds.
+		Weight::from_parts(204_003_000, 6674)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(12_u64))
 	}
@@ -675,7 +677,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::PendingTasks` (r:8 w:0)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:8 w:8)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(5942), added: 8417, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:8 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:8 w:8)
@@ -689,12 +691,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 8]`.
 	fn assign_executors(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `518 + n * (9842 ±0)`
+		//  Measured:  `518 + n * (9843 ±0)`
 		//  Estimated: `3481 + n * (28420 ±0)`
-		// Minimum execution time: 246_502_000 picoseconds.
-		Weight::from_parts(85_051_208, 3481)
-			// Standard Error: 2_278_530
-			.saturating_add(Weight::from_parts(241_763_822, 0).saturating_mul(n.into()))
+		// Minimum execution time: 164_338_000 picoseconds.
+		Weight::from_parts(216_891_973, 3481)
+			// Standard Error: 5_966_527
+			.saturating_add(Weight::from_parts(166_083_211, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().reads((14_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -708,7 +710,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::PendingTasks` (r:8 w:8)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:8 w:8)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(5942), added: 8417, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:8 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:8 w:0)
@@ -718,12 +720,12 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// The range of component `n` is `[1, 8]`.
 	fn assign_unserved(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `518 + n * (9842 ±0)`
+		//  Measured:  `518 + n * (9843 ±0)`
 		//  Estimated: `1545 + n * (28420 ±0)`
-		// Minimum execution time: 150_573_000 picoseconds.
-		Weight::from_parts(43_558_252, 1545)
-			// Standard Error: 974_506
-			.saturating_add(Weight::from_parts(144_913_882, 0).saturating_mul(n.into()))
+		// Minimum execution time: 158_447_000 picoseconds.
+		Weight::from_parts(69_061_015, 1545)
+			// Standard Error: 2_032_380
+			.saturating_add(Weight::from_parts(220_950_743, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((14_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -737,7 +739,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::PendingTasks` (r:1 w:0)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(5942), added: 8417, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -754,10 +756,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn fail_waiting_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5112`
-		//  Estimated: `8265`
-		// Minimum execution time: 131_918_000 picoseconds.
-		Weight::from_parts(189_625_000, 8265)
+		//  Measured:  `5113`
+		//  Estimated: `9407`
+		// Minimum execution time: 130_714_000 picoseconds.
+		Weight::from_parts(235_522_000, 9407)
 			.saturating_add(T::DbWeight::get().reads(9_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -793,11 +795,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn replicate_model(d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `671 + d * (167 ±0)`
-		//  Estimated: `63956 + d * (2842 ±147)`
-		// Minimum execution time: 62_217_000 picoseconds.
-		Weight::from_parts(273_975_723, 63956)
-			// Standard Error: 2_089_880
-			.saturating_add(Weight::from_parts(66_116_915, 0).saturating_mul(d.into()))
+		//  Estimated: `63956 + d * (2842 ±0)`
+		// Minimum execution time: 65_262_000 picoseconds.
+		Weight::from_parts(382_089_778, 63956)
+			// Standard Error: 1_915_312
+			.saturating_add(Weight::from_parts(59_399_076, 0).saturating_mul(d.into()))
 			.saturating_add(T::DbWeight::get().reads(36_u64))
 			.saturating_add(T::DbWeight::get().reads((5_u64).saturating_mul(d.into())))
 			.saturating_add(T::DbWeight::get().writes(77_u64))
@@ -825,10 +827,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6410 + e * (147 ±0)`
 		//  Estimated: `23726 + e * (3548 ±0)`
-		// Minimum execution time: 193_313_000 picoseconds.
-		Weight::from_parts(188_041_373, 23726)
-			// Standard Error: 2_083_120
-			.saturating_add(Weight::from_parts(56_785_853, 0).saturating_mul(e.into()))
+		// Minimum execution time: 190_688_000 picoseconds.
+		Weight::from_parts(293_802_438, 23726)
+			// Standard Error: 2_280_338
+			.saturating_add(Weight::from_parts(31_018_594, 0).saturating_mul(e.into()))
 			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -854,10 +856,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `833 + s * (295 ±0)`
 		//  Estimated: `4538 + s * (6749 ±0)`
-		// Minimum execution time: 67_757_000 picoseconds.
-		Weight::from_parts(37_659_840, 4538)
-			// Standard Error: 862_415
-			.saturating_add(Weight::from_parts(60_743_885, 0).saturating_mul(s.into()))
+		// Minimum execution time: 67_506_000 picoseconds.
+		Weight::from_parts(102_799_130, 4538)
+			// Standard Error: 1_005_078
+			.saturating_add(Weight::from_parts(59_998_254, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -877,10 +879,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1529 + s * (247 ±0)`
 		//  Estimated: `7739 + s * (3548 ±0)`
-		// Minimum execution time: 55_995_000 picoseconds.
-		Weight::from_parts(93_670_595, 7739)
-			// Standard Error: 615_811
-			.saturating_add(Weight::from_parts(38_205_290, 0).saturating_mul(s.into()))
+		// Minimum execution time: 56_987_000 picoseconds.
+		Weight::from_parts(60_383_000, 7739)
+			// Standard Error: 375_793
+			.saturating_add(Weight::from_parts(61_676_869, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
@@ -907,8 +909,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `455`
 		//  Estimated: `3832`
-		// Minimum execution time: 109_866_000 picoseconds.
-		Weight::from_parts(118_602_000, 3832)
+		// Minimum execution time: 107_913_000 picoseconds.
+		Weight::from_parts(151_043_000, 3832)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
@@ -920,8 +922,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `582`
 		//  Estimated: `3832`
-		// Minimum execution time: 29_706_000 picoseconds.
-		Weight::from_parts(51_146_000, 3832)
+		// Minimum execution time: 30_297_000 picoseconds.
+		Weight::from_parts(50_535_000, 3832)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
@@ -933,8 +935,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `281`
 		//  Estimated: `3832`
-		// Minimum execution time: 28_253_000 picoseconds.
-		Weight::from_parts(47_108_000, 3832)
+		// Minimum execution time: 27_792_000 picoseconds.
+		Weight::from_parts(48_411_000, 3832)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -950,8 +952,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1398`
 		//  Estimated: `4538`
-		// Minimum execution time: 37_450_000 picoseconds.
-		Weight::from_parts(41_658_000, 4538)
+		// Minimum execution time: 36_518_000 picoseconds.
+		Weight::from_parts(61_776_000, 4538)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -969,8 +971,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1442`
 		//  Estimated: `4538`
-		// Minimum execution time: 41_638_000 picoseconds.
-		Weight::from_parts(72_737_000, 4538)
+		// Minimum execution time: 42_309_000 picoseconds.
+		Weight::from_parts(75_601_000, 4538)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
@@ -1000,8 +1002,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `869`
 		//  Estimated: `6674`
-		// Minimum execution time: 142_707_000 picoseconds.
-		Weight::from_parts(283_852_000, 6674)
+		// Minimum execution time: 135_955_000 picoseconds.
+		Weight::from_parts(172_213_000, 6674)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(12_u64))
 	}
@@ -1029,14 +1031,16 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::ModelPieces` (`max_values`: None, `max_size`: Some(32858), added: 35333, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 4]`.
 	/// The range of component `p` is `[1, 1024]`.
-	fn register_model(_s: u32, p: u32, ) -> Weight {
+	fn register_model(s: u32, p: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `440`
 		//  Estimated: `3637`
-		// Minimum execution time: 200_916_000 picoseconds.
-		Weight::from_parts(228_178_000, 3637)
-			// Standard Error: 193_820
-			.saturating_add(Weight::from_parts(2_844_000, 0).saturating_mul(p.into()))
+		// Minimum execution time: 134_603_000 picoseconds.
+		Weight::from_parts(159_279_035, 3637)
+			// Standard Error: 3_484_995
+			.saturating_add(Weight::from_parts(6_650_841, 0).saturating_mul(s.into()))
+			// Standard Error: 12_073
+			.saturating_add(Weight::from_parts(771_876, 0).saturating_mul(p.into()))
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
@@ -1055,10 +1059,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `473`
 		//  Estimated: `3637`
-		// Minimum execution time: 47_099_000 picoseconds.
-		Weight::from_parts(79_184_576, 3637)
-			// Standard Error: 278_085
-			.saturating_add(Weight::from_parts(5_702_898, 0).saturating_mul(s.into()))
+		// Minimum execution time: 47_139_000 picoseconds.
+		Weight::from_parts(73_083_120, 3637)
+			// Standard Error: 212_370
+			.saturating_add(Weight::from_parts(5_172_229, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
@@ -1076,8 +1080,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `670`
 		//  Estimated: `6284`
-		// Minimum execution time: 56_957_000 picoseconds.
-		Weight::from_parts(95_829_000, 6284)
+		// Minimum execution time: 54_673_000 picoseconds.
+		Weight::from_parts(98_185_000, 6284)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
@@ -1099,8 +1103,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `5509`
 		//  Estimated: `7739`
-		// Minimum execution time: 155_732_000 picoseconds.
-		Weight::from_parts(245_781_000, 7739)
+		// Minimum execution time: 146_565_000 picoseconds.
+		Weight::from_parts(250_890_000, 7739)
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}
@@ -1122,8 +1126,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1039`
 		//  Estimated: `4538`
-		// Minimum execution time: 71_063_000 picoseconds.
-		Weight::from_parts(128_651_000, 4538)
+		// Minimum execution time: 68_899_000 picoseconds.
+		Weight::from_parts(119_323_000, 4538)
 			.saturating_add(ParityDbWeight::get().reads(6_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
@@ -1141,8 +1145,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `5272`
 		//  Estimated: `7739`
-		// Minimum execution time: 116_559_000 picoseconds.
-		Weight::from_parts(163_947_000, 7739)
+		// Minimum execution time: 115_306_000 picoseconds.
+		Weight::from_parts(162_725_000, 7739)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
@@ -1164,8 +1168,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `5220`
 		//  Estimated: `85694`
-		// Minimum execution time: 392_315_000 picoseconds.
-		Weight::from_parts(488_285_000, 85694)
+		// Minimum execution time: 202_781_000 picoseconds.
+		Weight::from_parts(242_655_000, 85694)
 			.saturating_add(ParityDbWeight::get().reads(38_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
@@ -1178,21 +1182,21 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::PendingTasks` (r:0 w:1)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:0 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(5942), added: 8417, mode: `MaxEncodedLen`)
 	/// The range of component `i` is `[0, 4096]`.
 	fn create_task(i: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `445`
 		//  Estimated: `3637`
-		// Minimum execution time: 101_911_000 picoseconds.
-		Weight::from_parts(200_230_898, 3637)
-			// Standard Error: 1_012
-			.saturating_add(Weight::from_parts(6_558, 0).saturating_mul(i.into()))
+		// Minimum execution time: 98_785_000 picoseconds.
+		Weight::from_parts(224_030_727, 3637)
+			// Standard Error: 602
+			.saturating_add(Weight::from_parts(8_169, 0).saturating_mul(i.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(5942), added: 8417, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Nodes` (r:1 w:1)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
@@ -1203,30 +1207,30 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	fn commit_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5234`
-		//  Estimated: `8265`
-		// Minimum execution time: 65_843_000 picoseconds.
-		Weight::from_parts(112_771_000, 8265)
+		//  Measured:  `6104`
+		//  Estimated: `9407`
+		// Minimum execution time: 76_614_000 picoseconds.
+		Weight::from_parts(154_410_000, 9407)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(5942), added: 8417, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Deadlines` (r:0 w:1)
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	fn reveal_result() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5204`
-		//  Estimated: `8265`
-		// Minimum execution time: 57_287_000 picoseconds.
-		Weight::from_parts(127_750_000, 8265)
+		//  Measured:  `6470`
+		//  Estimated: `9407`
+		// Minimum execution time: 67_948_000 picoseconds.
+		Weight::from_parts(115_587_000, 9407)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(5942), added: 8417, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::TaskQueue` (r:1 w:1)
 	/// Proof: `ModelRegistry::TaskQueue` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::PendingTasks` (r:1 w:0)
@@ -1235,10 +1239,10 @@ impl WeightInfo for () {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn cancel_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4712`
-		//  Estimated: `8265`
-		// Minimum execution time: 139_892_000 picoseconds.
-		Weight::from_parts(154_670_000, 8265)
+		//  Measured:  `4713`
+		//  Estimated: `9407`
+		// Minimum execution time: 139_191_000 picoseconds.
+		Weight::from_parts(190_627_000, 9407)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1248,8 +1252,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 11_411_000 picoseconds.
-		Weight::from_parts(20_879_000, 0)
+		// Minimum execution time: 11_952_000 picoseconds.
+		Weight::from_parts(23_233_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	/// Storage: `ModelRegistry::RandomnessMix` (r:1 w:1)
@@ -1274,8 +1278,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `412`
 		//  Estimated: `3481`
-		// Minimum execution time: 33_342_000 picoseconds.
-		Weight::from_parts(57_347_000, 3481)
+		// Minimum execution time: 33_263_000 picoseconds.
+		Weight::from_parts(40_637_000, 3481)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
@@ -1303,8 +1307,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1147`
 		//  Estimated: `4538`
-		// Minimum execution time: 83_166_000 picoseconds.
-		Weight::from_parts(140_323_000, 4538)
+		// Minimum execution time: 81_974_000 picoseconds.
+		Weight::from_parts(146_014_000, 4538)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
@@ -1315,69 +1319,69 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::Deadlines` (r:1 w:2)
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(5942), added: 8417, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Nodes` (r:4 w:4)
+	/// Storage: `ModelRegistry::Nodes` (r:15 w:15)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
-	/// The range of component `k` is `[1, 5]`.
+	/// The range of component `k` is `[1, 16]`.
 	fn end_commit_phase(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5052 + k * (207 ±0)`
-		//  Estimated: `8265 + k * (1149 ±39)`
-		// Minimum execution time: 64_521_000 picoseconds.
-		Weight::from_parts(68_430_709, 8265)
-			// Standard Error: 448_090
-			.saturating_add(Weight::from_parts(19_898_958, 0).saturating_mul(k.into()))
-			.saturating_add(ParityDbWeight::get().reads(6_u64))
+		//  Measured:  `5059 + k * (205 ±0)`
+		//  Estimated: `9407 + k * (2319 ±22)`
+		// Minimum execution time: 65_803_000 picoseconds.
+		Weight::from_parts(103_922_972, 9407)
+			// Standard Error: 207_578
+			.saturating_add(Weight::from_parts(18_821_051, 0).saturating_mul(k.into()))
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(k.into())))
-			.saturating_add(ParityDbWeight::get().writes(5_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(k.into())))
-			.saturating_add(Weight::from_parts(0, 1149).saturating_mul(k.into()))
+			.saturating_add(Weight::from_parts(0, 2319).saturating_mul(k.into()))
 	}
 	/// Storage: `ModelRegistry::DeadlineCursor` (r:1 w:1)
 	/// Proof: `ModelRegistry::DeadlineCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::DeadlineCount` (r:3 w:3)
 	/// Proof: `ModelRegistry::DeadlineCount` (`max_values`: None, `max_size`: Some(16), added: 2491, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Deadlines` (r:1 w:4)
+	/// Storage: `ModelRegistry::Deadlines` (r:1 w:9)
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(5942), added: 8417, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:1 w:1)
 	/// Proof: `ModelRegistry::Holders` (`max_values`: None, `max_size`: Some(4274), added: 6749, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Nodes` (r:5 w:5)
+	/// Storage: `ModelRegistry::Nodes` (r:16 w:16)
 	/// Proof: `ModelRegistry::Nodes` (`max_values`: None, `max_size`: Some(367), added: 2842, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:3 w:3)
+	/// Storage: `Balances::Holds` (r:8 w:8)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:6 w:6)
+	/// Storage: `System::Account` (r:17 w:17)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Params` (r:1 w:0)
 	/// Proof: `ModelRegistry::Params` (`max_values`: Some(1), `max_size`: Some(60), added: 555, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::NodeHoldings` (r:2 w:2)
+	/// Storage: `ModelRegistry::NodeHoldings` (r:7 w:7)
 	/// Proof: `ModelRegistry::NodeHoldings` (`max_values`: None, `max_size`: Some(1073), added: 3548, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ReplicationQueueRange` (r:1 w:1)
 	/// Proof: `ModelRegistry::ReplicationQueueRange` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Departures` (r:2 w:2)
+	/// Storage: `ModelRegistry::Departures` (r:7 w:7)
 	/// Proof: `ModelRegistry::Departures` (`max_values`: None, `max_size`: Some(60), added: 2535, mode: `MaxEncodedLen`)
-	/// Storage: `ModelRegistry::Cooldowns` (r:0 w:2)
+	/// Storage: `ModelRegistry::Cooldowns` (r:0 w:7)
 	/// Proof: `ModelRegistry::Cooldowns` (`max_values`: None, `max_size`: Some(100), added: 2575, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::ReplicationQueue` (r:0 w:1)
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
-	/// The range of component `k` is `[1, 5]`.
+	/// The range of component `k` is `[1, 16]`.
 	fn resolve_task(k: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4861 + k * (847 ±0)`
-		//  Estimated: `8265 + k * (2842 ±0)`
-		// Minimum execution time: 180_047_000 picoseconds.
-		Weight::from_parts(39_233_541, 8265)
-			// Standard Error: 807_102
-			.saturating_add(Weight::from_parts(152_364_707, 0).saturating_mul(k.into()))
+		//  Measured:  `6253 + k * (487 ±0)`
+		//  Estimated: `9407 + k * (2842 ±0)`
+		// Minimum execution time: 184_355_000 picoseconds.
+		Weight::from_parts(233_227_000, 9407)
+			// Standard Error: 1_443_719
+			.saturating_add(Weight::from_parts(191_072_567, 0).saturating_mul(k.into()))
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(k.into())))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
@@ -1391,13 +1395,13 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::Deadlines` (r:1 w:1)
 	/// Proof: `ModelRegistry::Deadlines` (`max_values`: None, `max_size`: Some(154), added: 2629, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(5942), added: 8417, mode: `MaxEncodedLen`)
 	fn prune_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `4897`
-		//  Estimated: `8265`
-		// Minimum execution time: 35_397_000 picoseconds.
-		Weight::from_parts(61_606_000, 8265)
+		//  Measured:  `5283`
+		//  Estimated: `9407`
+		// Minimum execution time: 38_412_000 picoseconds.
+		Weight::from_parts(73_538_000, 9407)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
@@ -1427,8 +1431,8 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `869`
 		//  Estimated: `6674`
-		// Minimum execution time: 123_592_000 picoseconds.
-		Weight::from_parts(194_875_000, 6674)
+		// Minimum execution time: 122_229_000 picoseconds.
+		Weight::from_parts(204_003_000, 6674)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(12_u64))
 	}
@@ -1439,7 +1443,7 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::PendingTasks` (r:8 w:0)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:8 w:8)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(5942), added: 8417, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:8 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:8 w:8)
@@ -1453,12 +1457,12 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 8]`.
 	fn assign_executors(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `518 + n * (9842 ±0)`
+		//  Measured:  `518 + n * (9843 ±0)`
 		//  Estimated: `3481 + n * (28420 ±0)`
-		// Minimum execution time: 246_502_000 picoseconds.
-		Weight::from_parts(85_051_208, 3481)
-			// Standard Error: 2_278_530
-			.saturating_add(Weight::from_parts(241_763_822, 0).saturating_mul(n.into()))
+		// Minimum execution time: 164_338_000 picoseconds.
+		Weight::from_parts(216_891_973, 3481)
+			// Standard Error: 5_966_527
+			.saturating_add(Weight::from_parts(166_083_211, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().reads((14_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
@@ -1472,7 +1476,7 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::PendingTasks` (r:8 w:8)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:8 w:8)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(5942), added: 8417, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:8 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Holders` (r:8 w:0)
@@ -1482,12 +1486,12 @@ impl WeightInfo for () {
 	/// The range of component `n` is `[1, 8]`.
 	fn assign_unserved(n: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `518 + n * (9842 ±0)`
+		//  Measured:  `518 + n * (9843 ±0)`
 		//  Estimated: `1545 + n * (28420 ±0)`
-		// Minimum execution time: 150_573_000 picoseconds.
-		Weight::from_parts(43_558_252, 1545)
-			// Standard Error: 974_506
-			.saturating_add(Weight::from_parts(144_913_882, 0).saturating_mul(n.into()))
+		// Minimum execution time: 158_447_000 picoseconds.
+		Weight::from_parts(69_061_015, 1545)
+			// Standard Error: 2_032_380
+			.saturating_add(Weight::from_parts(220_950_743, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((14_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
@@ -1501,7 +1505,7 @@ impl WeightInfo for () {
 	/// Storage: `ModelRegistry::PendingTasks` (r:1 w:0)
 	/// Proof: `ModelRegistry::PendingTasks` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Tasks` (r:1 w:1)
-	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(4800), added: 7275, mode: `MaxEncodedLen`)
+	/// Proof: `ModelRegistry::Tasks` (`max_values`: None, `max_size`: Some(5942), added: 8417, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(172), added: 2647, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
@@ -1518,10 +1522,10 @@ impl WeightInfo for () {
 	/// Proof: `ModelRegistry::ReplicationQueue` (`max_values`: None, `max_size`: Some(48), added: 2523, mode: `MaxEncodedLen`)
 	fn fail_waiting_task() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `5112`
-		//  Estimated: `8265`
-		// Minimum execution time: 131_918_000 picoseconds.
-		Weight::from_parts(189_625_000, 8265)
+		//  Measured:  `5113`
+		//  Estimated: `9407`
+		// Minimum execution time: 130_714_000 picoseconds.
+		Weight::from_parts(235_522_000, 9407)
 			.saturating_add(ParityDbWeight::get().reads(9_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
@@ -1557,11 +1561,11 @@ impl WeightInfo for () {
 	fn replicate_model(d: u32, ) -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `671 + d * (167 ±0)`
-		//  Estimated: `63956 + d * (2842 ±147)`
-		// Minimum execution time: 62_217_000 picoseconds.
-		Weight::from_parts(273_975_723, 63956)
-			// Standard Error: 2_089_880
-			.saturating_add(Weight::from_parts(66_116_915, 0).saturating_mul(d.into()))
+		//  Estimated: `63956 + d * (2842 ±0)`
+		// Minimum execution time: 65_262_000 picoseconds.
+		Weight::from_parts(382_089_778, 63956)
+			// Standard Error: 1_915_312
+			.saturating_add(Weight::from_parts(59_399_076, 0).saturating_mul(d.into()))
 			.saturating_add(ParityDbWeight::get().reads(36_u64))
 			.saturating_add(ParityDbWeight::get().reads((5_u64).saturating_mul(d.into())))
 			.saturating_add(ParityDbWeight::get().writes(77_u64))
@@ -1589,10 +1593,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `6410 + e * (147 ±0)`
 		//  Estimated: `23726 + e * (3548 ±0)`
-		// Minimum execution time: 193_313_000 picoseconds.
-		Weight::from_parts(188_041_373, 23726)
-			// Standard Error: 2_083_120
-			.saturating_add(Weight::from_parts(56_785_853, 0).saturating_mul(e.into()))
+		// Minimum execution time: 190_688_000 picoseconds.
+		Weight::from_parts(293_802_438, 23726)
+			// Standard Error: 2_280_338
+			.saturating_add(Weight::from_parts(31_018_594, 0).saturating_mul(e.into()))
 			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(e.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
@@ -1618,10 +1622,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `833 + s * (295 ±0)`
 		//  Estimated: `4538 + s * (6749 ±0)`
-		// Minimum execution time: 67_757_000 picoseconds.
-		Weight::from_parts(37_659_840, 4538)
-			// Standard Error: 862_415
-			.saturating_add(Weight::from_parts(60_743_885, 0).saturating_mul(s.into()))
+		// Minimum execution time: 67_506_000 picoseconds.
+		Weight::from_parts(102_799_130, 4538)
+			// Standard Error: 1_005_078
+			.saturating_add(Weight::from_parts(59_998_254, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
@@ -1641,10 +1645,10 @@ impl WeightInfo for () {
 		// Proof Size summary in bytes:
 		//  Measured:  `1529 + s * (247 ±0)`
 		//  Estimated: `7739 + s * (3548 ±0)`
-		// Minimum execution time: 55_995_000 picoseconds.
-		Weight::from_parts(93_670_595, 7739)
-			// Standard Error: 615_811
-			.saturating_add(Weight::from_parts(38_205_290, 0).saturating_mul(s.into()))
+		// Minimum execution time: 56_987_000 picoseconds.
+		Weight::from_parts(60_383_000, 7739)
+			// Standard Error: 375_793
+			.saturating_add(Weight::from_parts(61_676_869, 0).saturating_mul(s.into()))
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(s.into())))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
