@@ -35,6 +35,17 @@ fn ocw_ext() -> (sp_io::TestExternalities, Pool) {
 }
 
 /// The transactions submitted since the last call, as (signer, call); clears the pool.
+/// The reasons of the transactions sent, which must all be `decline_nomination`.
+fn take_declines(pool: &Pool) -> Vec<DeclineReason> {
+	take_submitted(pool)
+		.into_iter()
+		.map(|(_, call)| match call {
+			RuntimeCall::ModelRegistry(crate::Call::decline_nomination { reason, .. }) => reason,
+			other => panic!("expected a decline, got {other:?}"),
+		})
+		.collect()
+}
+
 fn take_submitted(pool: &Pool) -> Vec<(AccountId, RuntimeCall)> {
 	let raw = core::mem::take(&mut pool.write().transactions);
 	raw.into_iter()
@@ -345,15 +356,7 @@ fn one_node_with_many_keys_blames_the_sources_once() {
 
 		native_outcome(model, FetchOutcome::Failed(DeclineReason::HashMismatch), &local);
 		run_ocw();
-		let reasons: Vec<DeclineReason> = take_submitted(&pool)
-			.into_iter()
-			.map(|(_, call)| match call {
-				RuntimeCall::ModelRegistry(crate::Call::decline_nomination { reason, .. }) => {
-					reason
-				}
-				other => panic!("expected a decline, got {other:?}"),
-			})
-			.collect();
+		let reasons = take_declines(&pool);
 		let mut expected = vec![DeclineReason::Other; local.len()];
 		expected[0] = DeclineReason::HashMismatch;
 		assert_eq!(reasons, expected);
@@ -373,15 +376,7 @@ fn every_local_key_declines_a_kind_the_node_cannot_run() {
 
 		native_outcome(model, FetchOutcome::Failed(DeclineReason::UnsupportedExecutor), &local);
 		run_ocw();
-		let reasons: Vec<DeclineReason> = take_submitted(&pool)
-			.into_iter()
-			.map(|(_, call)| match call {
-				RuntimeCall::ModelRegistry(crate::Call::decline_nomination { reason, .. }) => {
-					reason
-				}
-				other => panic!("expected a decline, got {other:?}"),
-			})
-			.collect();
+		let reasons = take_declines(&pool);
 		// Not the sources' fault: no need to count the machine once.
 		assert_eq!(reasons, vec![DeclineReason::UnsupportedExecutor; local.len()]);
 	});
