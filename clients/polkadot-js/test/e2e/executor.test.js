@@ -3,7 +3,6 @@
 // engine and an external model's task on the program, and declines the nominations of a model
 // whose engine it does not have, without blaming the model's sources.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,13 +13,13 @@ import {
   enumName, eventData, executorInput, field, formatExecutor, mlpResultOfFile, PALLET, parseExecutor, pieceManifestOf, runtimeApi, signAndWait
 } from '../../lib/index.js';
 import {
-  deregisterModel, EXECUTORS, forModel, forTask, LOCAL_KEYS, recentEvents, registerModel, setupChain, SKIP, storedPath, tail, teardownChain
+  deregisterModel, EXECUTORS, forModel, forTask, LOCAL_KEYS, recentEvents, registerModel, runScript,
+  setupChain, SKIP, storedPath, tail, teardownChain
 } from '../support/e2e.js';
 import { pseudoRandomBytes, sha256Hex } from '../support/fixtures.js';
 import { ModelServer } from '../support/model-server.js';
 
 const N = LOCAL_KEYS.length;
-const BIN = new URL('../../bin/', import.meta.url).pathname;
 /** The engine name the node is configured with, and one it does not have. */
 const ENGINE = 'head-sum';
 const MISSING = 'no-such-engine';
@@ -37,18 +36,7 @@ const sha256 = (...parts) => {
   return h.digest();
 };
 
-/** Run a script of bin/; rejects on a nonzero exit. */
-function script (name, args) {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [join(BIN, name), ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
-      if (err) {
-        reject(Object.assign(err, { stderr, stdout }));
-      } else {
-        resolve({ stderr, stdout });
-      }
-    });
-  });
-}
+const script = runScript;
 
 /**
  * What the node commits for the external program below: `sha256("modelnet-external-v1" ‖

@@ -2,7 +2,6 @@
 // verifies, stores, executes on and deletes a model served by a local HTTP server; tampered
 // bytes are refused and an interrupted download resumes.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,28 +9,17 @@ import { after, before, describe, it } from 'node:test';
 
 import { enumName, eventData, executorInput, field, merkleRoot, PALLET, pieceManifestOf, runtimeApi, sha256File, signAndWait, spotCheckFile } from '../../lib/index.js';
 import {
-  accountHex, deregisterModel, EXECUTORS, filesOfModel, forModel, forTask, LOCAL_KEYS, recentEvents, registerModel,
-  setupChain, SKIP, storedPath, tail, teardownChain, until, USER_SURI
+  accountHex, deregisterModel, EXECUTORS, filesOfModel, forModel, forTask, LOCAL_KEYS, recentEvents,
+  registerModel, runScript, setupChain, SKIP, storedPath, tail, teardownChain, until, USER_SURI
 } from '../support/e2e.js';
 import { pseudoRandomBytes, sha256Hex } from '../support/fixtures.js';
 import { ModelServer } from '../support/model-server.js';
 
 const MIB = 1024 * 1024;
 const N = LOCAL_KEYS.length;
-const BIN = new URL('../../bin/', import.meta.url).pathname;
 
-/** Run a script of bin/; rejects (with code, stdout, stderr) on a nonzero exit. */
-function script (name, args) {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [join(BIN, name), ...args], { timeout: 600_000 }, (err, stdout, stderr) => {
-      if (err) {
-        reject(Object.assign(err, { stderr, stdout }));
-      } else {
-        resolve({ stderr, stdout });
-      }
-    });
-  });
-}
+/** Run a script of bin/, with the ten-minute limit this file always gave them. */
+const script = (name, args) => runScript(name, args, { timeoutMs: 600_000 });
 
 /** Sizes of the generated model files. */
 const SIZES = { happy: 32 * MIB + 123, resume: 24 * MIB + 7, tampered: 16 * MIB };

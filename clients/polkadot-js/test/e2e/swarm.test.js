@@ -13,7 +13,6 @@
 //   e. a node fetching from a rate-limited source alone is SIGKILLed half way and restarted on
 //      the same base path: it completes without fetching its verified pieces again.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,13 +22,12 @@ import {
   enumName, eventData, formatEvent, mergeParams, PALLET, pieceManifestOf, readParams, runtimeApi, sameValue, sha256File, signAndWait,
   signerFrom, sudoAndWait
 } from '../../lib/index.js';
-import { NODE_BINARY, SKIP, tail, until } from '../support/e2e.js';
+import { NODE_BINARY, runScript, SKIP, tail, until } from '../support/e2e.js';
 import { pseudoRandomBytes, sha256Hex } from '../support/fixtures.js';
 import { ModelServer } from '../support/model-server.js';
 import { LocalNetwork, modelLabel, SUDO_SURI, USER_SURI } from '../support/network.js';
 
 const MIB = 1024 * 1024;
-const BIN = new URL('../../bin/', import.meta.url).pathname;
 /** Storage nodes besides the three validators (`MODELNET_E2E_SWARM_STORAGE_NODES`, 2 to 8; default 4). */
 const STORAGE = Number(process.env.MODELNET_E2E_SWARM_STORAGE_NODES || 4);
 /**
@@ -75,18 +73,7 @@ if (!SKIP && !(STORAGE >= 2 && STORAGE <= 8)) {
   throw new Error(`MODELNET_E2E_SWARM_STORAGE_NODES: 2..8, got ${process.env.MODELNET_E2E_SWARM_STORAGE_NODES}`);
 }
 
-/** Run a script of bin/; rejects (with code, stdout, stderr) on a nonzero exit. */
-function script (name, args) {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [join(BIN, name), ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
-      if (err) {
-        reject(Object.assign(err, { stderr, stdout }));
-      } else {
-        resolve({ stderr, stdout });
-      }
-    });
-  });
-}
+const script = runScript;
 
 describe(`pieces fetched from peers on a network of 3 validators and ${STORAGE} storage nodes`, { skip: SKIP }, () => {
   /** @type {LocalNetwork} */

@@ -1,5 +1,6 @@
 // Shared set-up of the end-to-end tests: a dev node, a polkadot.js connection, an event log, the
 // dev accounts acting as storage nodes, parameters set through sudo, and store inspection helpers.
+import { execFile } from 'node:child_process';
 import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -9,6 +10,29 @@ import {
   signAndWait, signerFrom, sudoAndWait, tokenInfo
 } from '../../lib/index.js';
 import { startNode } from './node-process.js';
+
+/** The client's scripts. */
+const BIN = new URL('../../bin/', import.meta.url).pathname;
+
+/**
+ * Run a script of bin/ with Node; resolves with its output, rejects (with code, stdout, stderr)
+ * on a nonzero exit or after `timeoutMs`.
+ *
+ * @param {string} name
+ * @param {string[]} args
+ * @param {{ timeoutMs?: number }} [opts]
+ */
+export function runScript (name, args, { timeoutMs = 120_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [join(BIN, name), ...args], { timeout: timeoutMs }, (err, stdout, stderr) => {
+      if (err) {
+        reject(Object.assign(err, { stderr, stdout }));
+      } else {
+        resolve({ stderr, stdout });
+      }
+    });
+  });
+}
 
 /** The node binary under test. The e2e tests are skipped only when this is unset. */
 export const NODE_BINARY = process.env.MODELNET_NODE;
