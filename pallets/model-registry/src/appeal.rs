@@ -16,8 +16,9 @@
 //!   round's executors stop executing the task, but their commitments stay open: none of them
 //!   can leave before the appeal resolves.
 //! - The jury: up to `2k + 1` executors, `k` the size of the first round, drawn like
-//!   first-round executors (available copy, room for the task, active node, QoS roll; the same
-//!   number of draws per wanted executor) among the model's holders **other than the first
+//!   first-round executors (available copy, room for the task, active node, QoS roll, places
+//!   left open filled by holders that lost their roll; the same number of draws per wanted
+//!   executor) among the model's holders **other than the first
 //!   round's**, in a later block, with randomness unknown when the dispute arose. Any number
 //!   from one up is accepted, so that small networks can appeal too. Until then the task waits
 //!   in the pending ring like a new task, and its creator cannot cancel it.

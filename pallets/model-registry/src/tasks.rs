@@ -3,12 +3,14 @@
 //! A task is created with its fee held and waits in the pending-task ring (see
 //! [`crate::queue::Ring`]); creating it writes the task, the fee hold and one queue value. In
 //! the `on_initialize` of a later block, `executors_per_task` distinct executors are drawn
-//! among the model's holders: a draw picks a random position of the model's holder list
-//! (moving on to the next position if that holder was already tried) and accepts the holder
-//! if its copy is available, it executes fewer than `MaxTasksPerHolder` tasks of the model,
-//! its node is active and it passes a QoS roll (probability `qos / 1000`); at most
-//! `DRAWS_PER_EXECUTOR` draws per executor are spent. The seed mixes the block's randomness
-//! with the task id, so it is unknown when the task is submitted. The same randomness gives the
+//! among the model's holders: a draw picks a random position of the model's holder list among
+//! those not drawn yet for the task (see [`DrawOrder`]) and accepts the holder if its copy is
+//! available, it executes fewer than `MaxTasksPerHolder` tasks of the model, its node is
+//! active and it passes a QoS roll (probability `qos / 1000`); at most `DRAWS_PER_EXECUTOR`
+//! draws per executor are spent. Places still open after the draws go to the drawn holders
+//! that could take the task but lost their roll, first drawn first: the rolls favour high
+//! scores, they never make a task wait while enough holders can serve it. The seed mixes the
+//! block's randomness with the task id, so it is unknown when the task is submitted. The same randomness gives the
 //! task's challenge ([`TaskInfo::challenge`]): the executors compute the spot-check over
 //! `challenge ‖ input`, so a result published for an earlier task with the same input does not
 //! answer this one.
@@ -261,9 +263,12 @@ impl<T: Config> Pallet<T> {
 	/// Draw executors for a waiting task and start its commit phase, ending at `deadline`.
 	/// Returns whether executors were assigned (if not, nothing changed).
 	///
-	/// A drawn holder is accepted if its copy is available, it has room for another task of
-	/// this model, its node is active and it passes the QoS roll. Only holders passing the
-	/// first two checks (read from the holder list) cost a node read. A first round needs
+	/// A drawn holder can take the task if its copy is available, it has room for another task
+	/// of this model and its node is active; it is accepted if it also passes the QoS roll.
+	/// If the draws end with places open, the holders that could take the task but lost their
+	/// roll fill them, in draw order: with as many such holders as places, the task is served
+	/// now rather than after as many blocks as the rolls take. Only holders passing the first
+	/// two checks (read from the holder list) cost a node read. A first round needs
 	/// `executors_per_task` executors; an appeal jury (see [`crate::appeal`]) takes up to
 	/// [`crate::appeal::jury_size`] holders outside the first round, at least one, and keeps
 	/// the first round's challenge.
@@ -287,6 +292,8 @@ impl<T: Config> Pallet<T> {
 		let mut draws = DrawOrder::new(seed, id, holders.len() as u32)
 			.take(wanted.saturating_mul(DRAWS_PER_EXECUTOR) as usize);
 		let mut chosen: Vec<usize> = Vec::new();
+		// Holders that could take the task but lost their QoS roll, in draw order.
+		let mut passed_over: Vec<usize> = Vec::new();
 		while (chosen.len() as u32) < wanted {
 			let Some((position, roll)) = draws.next() else {
 				break;
@@ -300,13 +307,22 @@ impl<T: Config> Pallet<T> {
 			{
 				continue;
 			}
-			let accepted = Nodes::<T>::get(&entry.node).is_some_and(|node| {
-				node.status == NodeStatus::Active && Self::qos_accepts(node.qos, roll)
-			});
-			if accepted {
+			let Some(qos) = Nodes::<T>::get(&entry.node)
+				.filter(|node| node.status == NodeStatus::Active)
+				.map(|node| node.qos)
+			else {
+				continue;
+			};
+			if Self::qos_accepts(qos, roll) {
 				chosen.push(position as usize);
+			} else {
+				passed_over.push(position as usize);
 			}
 		}
+		// The rolls order the draw, they do not make a task wait: places the accepted holders
+		// leave open go to the passed-over ones, first drawn first.
+		let open = (wanted as usize).saturating_sub(chosen.len());
+		chosen.extend(passed_over.into_iter().take(open));
 		if (chosen.len() as u32) < needed {
 			return false;
 		}

@@ -5,7 +5,9 @@
 //!
 //! The expected distribution is computed exactly: positions are drawn uniformly among those not
 //! drawn yet, a drawn holder is accepted if it can take the task and passes its QoS roll
-//! (probability `qos / 1000`), at most `executors_per_task × DRAWS_PER_EXECUTOR` draws.
+//! (probability `qos / 1000`), at most `executors_per_task × DRAWS_PER_EXECUTOR` draws; places
+//! left open go to the drawn holders that could take the task but lost their roll, first
+//! drawn first.
 
 use super::*;
 use crate::{
@@ -33,13 +35,15 @@ type Outcome = u16;
 /// Exact probability of every outcome.
 fn expected(eligible: &[bool], qos: &[u32], k: u32, draws: u32) -> BTreeMap<Outcome, f64> {
 	let n = eligible.len() as u32;
-	// (positions drawn, positions chosen) -> probability.
-	let mut states: BTreeMap<(u16, u16), f64> = BTreeMap::from([((0, 0), 1.0)]);
+	// (positions drawn, positions chosen, eligible positions that lost their roll in draw
+	// order) -> probability.
+	type State = (u16, u16, Vec<u8>);
+	let mut states: BTreeMap<State, f64> = BTreeMap::from([((0, 0, Vec::new()), 1.0)]);
 	for _ in 0..draws {
-		let mut next: BTreeMap<(u16, u16), f64> = BTreeMap::new();
-		for ((tried, chosen), p) in states {
+		let mut next: BTreeMap<State, f64> = BTreeMap::new();
+		for ((tried, chosen, passed), p) in states {
 			if chosen.count_ones() == k || tried.count_ones() == n {
-				*next.entry((tried, chosen)).or_default() += p;
+				*next.entry((tried, chosen, passed)).or_default() += p;
 				continue;
 			}
 			let untried = f64::from(n - tried.count_ones());
@@ -51,21 +55,39 @@ fn expected(eligible: &[bool], qos: &[u32], k: u32, draws: u32) -> BTreeMap<Outc
 				let p_pos = p / untried;
 				if eligible[pos] {
 					let q = f64::from(qos[pos]) / 1000.0;
-					*next.entry((tried | bit, chosen | bit)).or_default() += p_pos * q;
-					*next.entry((tried | bit, chosen)).or_default() += p_pos * (1.0 - q);
+					*next.entry((tried | bit, chosen | bit, passed.clone())).or_default() +=
+						p_pos * q;
+					let mut lost = passed.clone();
+					lost.push(pos as u8);
+					*next.entry((tried | bit, chosen, lost)).or_default() += p_pos * (1.0 - q);
 				} else {
-					*next.entry((tried | bit, chosen)).or_default() += p_pos;
+					*next.entry((tried | bit, chosen, passed.clone())).or_default() += p_pos;
 				}
 			}
 		}
 		states = next;
 	}
 	let mut outcomes: BTreeMap<Outcome, f64> = BTreeMap::new();
-	for ((_, chosen), p) in states {
-		let outcome = if chosen.count_ones() == k { chosen } else { 0 };
-		*outcomes.entry(outcome).or_default() += p;
+	for ((_, chosen, passed), p) in states {
+		*outcomes.entry(fill_open_places(chosen, &passed, k)).or_default() += p;
 	}
 	outcomes
+}
+
+/// The outcome once the places left open go to the holders that lost their roll, first drawn
+/// first: the set of `k` positions, or 0 if there are not enough.
+fn fill_open_places(mut chosen: Outcome, passed: &[u8], k: u32) -> Outcome {
+	for pos in passed {
+		if chosen.count_ones() == k {
+			break;
+		}
+		chosen |= 1 << pos;
+	}
+	if chosen.count_ones() == k {
+		chosen
+	} else {
+		0
+	}
 }
 
 /// The same examination, on a given order of draws (for the reference order below).
@@ -77,16 +99,22 @@ fn simulate(
 	draws: u32,
 ) -> Outcome {
 	let mut chosen: Outcome = 0;
+	let mut passed: Vec<u8> = Vec::new();
 	for (position, roll) in order.take(draws as usize) {
 		let pos = position as usize;
-		if eligible[pos] && ModelRegistry::qos_accepts(qos[pos], roll) {
+		if !eligible[pos] {
+			continue;
+		}
+		if ModelRegistry::qos_accepts(qos[pos], roll) {
 			chosen |= 1 << pos;
 			if chosen.count_ones() == k {
 				return chosen;
 			}
+		} else {
+			passed.push(pos as u8);
 		}
 	}
-	0
+	fill_open_places(chosen, &passed, k)
 }
 
 /// The draw order the pallet used before: a random position, or the first untried one after

@@ -76,6 +76,51 @@ fn create_task_holds_fee_and_waits_for_a_later_block() {
 	});
 }
 
+/// A model held by exactly as many nodes as a task needs: every examination must serve the
+/// task. Before, each holder had to win its QoS roll in the same block (0.5³ = 1 in 8 at QoS
+/// 500), so the task waited block after block on dice although every holder could serve it.
+#[test]
+fn a_task_is_not_kept_waiting_by_qos_rolls_when_enough_holders_can_serve_it() {
+	for seed in 0..20 {
+		new_test_ext().execute_with(|| {
+			join_all(1..=3);
+			let model = placed_model(1);
+			assert_eq!(holders(model).len(), 3);
+			for n in 1..=3 {
+				Nodes::<Test>::mutate_extant(n, |node| node.qos = 500);
+			}
+			let task = create_task(model);
+			set_random_seed(seed);
+			run_blocks(1);
+			let mut chosen = executors(task);
+			chosen.sort();
+			assert_eq!(chosen, vec![1, 2, 3], "seed {seed}: the task waits");
+		});
+	}
+}
+
+/// The places a roll leaves open go to holders that lost theirs only when the others cannot
+/// fill them: three holders of full score take every task before a holder of score 0.
+#[test]
+fn holders_that_lost_their_roll_only_fill_open_places() {
+	for seed in 0..20 {
+		new_test_ext().execute_with(|| {
+			join_all(1..=4);
+			let model = placed_model(1);
+			assert_eq!(holders(model).len(), 4);
+			for n in 1..=4 {
+				Nodes::<Test>::mutate_extant(n, |node| node.qos = if n == 4 { 0 } else { 1000 });
+			}
+			let task = create_task(model);
+			set_random_seed(seed);
+			run_blocks(1);
+			let mut chosen = executors(task);
+			chosen.sort();
+			assert_eq!(chosen, vec![1, 2, 3], "seed {seed}");
+		});
+	}
+}
+
 #[test]
 fn executors_are_not_fixed_at_submission() {
 	// Identical chains up to the task's submission; only the randomness of the next block
