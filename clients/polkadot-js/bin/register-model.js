@@ -171,7 +171,7 @@ runMain(spec.name, async () => {
     }
 
     const forModel = (d) => sameValue(field(d, 'model', 'modelId', 'id'), model);
-    const mine = (r) => r.event.section === PALLET && forModel(r.data);
+    const mine = (r) => !r.retracted && r.event.section === PALLET && forModel(r.data);
     const followed = [];
     const show = (r) => {
       followed.push(r);

@@ -33,6 +33,14 @@ runMain(spec.name, async () => {
     log.records.length = 0; // keep no history: this runs for a long time
   });
 
+  log.onRetract((number, hash) => {
+    if (values.json) {
+      console.log(toJson({ retracted: { block: number, hash } }, 0));
+    } else {
+      console.log(`#${number} ${hash} left the best chain: its events above no longer count`);
+    }
+  });
+
   await log.start();
 
   const head = await api.rpc.chain.getHeader();

@@ -90,32 +90,43 @@ export function enumName (v) {
 }
 
 /**
- * One line for an event: `#12 modelRegistry.ModelStored model=0x… node=5Grw…`.
+ * One line for an event: `#12 modelRegistry.ModelStored model=0x… node=5Grw…` (prefixed with
+ * `(retracted)` if its block left the best chain).
  *
- * @param {{ blockNumber?: number, event: any }} record
+ * @param {{ blockNumber?: number, event: any, retracted?: boolean }} record
  * @returns {string}
  */
-export function formatEvent ({ blockNumber, event }) {
+export function formatEvent ({ blockNumber, event, retracted }) {
   const human = eventHuman(event);
   const fields = Object.entries(human).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
-  const prefix = blockNumber === undefined ? '' : `#${blockNumber} `;
+  const prefix = `${retracted ? '(retracted) ' : ''}${blockNumber === undefined ? '' : `#${blockNumber} `}`;
 
   return `${prefix}${event.section}.${event.method}${fields.length ? ` ${fields.join(' ')}` : ''}`;
 }
 
+/** How many of the last visited blocks an {@link EventLog} remembers to detect a fork switch. */
+const KEEP_VISITED = 1024;
+
 /**
- * A log of all events of the chain's best blocks from the moment it starts. Every best block is
- * visited once (gaps in the head subscription are filled by number), so nothing is missed between
- * submitting a transaction and starting to wait for its consequences.
+ * A log of all events of the chain's best chain from the moment it starts. Every block of the
+ * best chain is visited once, in order (gaps in the head subscription are filled by walking
+ * parent hashes), so nothing is missed between submitting a transaction and starting to wait for
+ * its consequences. When the best chain switches to another fork, the records of the blocks it
+ * left are marked `retracted` (they stay in `records`, so positions taken in the log stay valid)
+ * and the blocks of the new branch are visited: events of the fork that won are never missed,
+ * and events of a fork that lost no longer count.
  */
 export class EventLog {
-  /** @type {{ blockNumber: number, blockHash: string, index: number, event: any, data: Record<string, any> }[]} */
+  /** @type {{ blockNumber: number, blockHash: string, index: number, event: any, data: Record<string, any>, retracted: boolean }[]} */
   records = [];
   #api;
   #waiters = new Set();
   #listeners = new Set();
+  #retractListeners = new Set();
   #unsub = null;
-  #next = null;
+  #from = null;
+  /** Hash of each visited block of the current best chain, by number. */
+  #visited = new Map();
   #queue = Promise.resolve();
 
   /** @param {import('@polkadot/api').ApiPromise} api */
@@ -137,11 +148,11 @@ export class EventLog {
       fromBlock = head.number.toNumber() + 1;
     }
 
-    this.#next = fromBlock;
+    this.#from = fromBlock;
     this.#unsub = await api.rpc.chain.subscribeNewHeads((header) => {
-      const upTo = header.number.toNumber();
+      const head = { hash: header.hash.toHex(), number: header.number.toNumber(), parent: header.parentHash.toHex() };
 
-      this.#queue = this.#queue.then(() => this.#catchUp(upTo)).catch((e) => {
+      this.#queue = this.#queue.then(() => this.#follow(head)).catch((e) => {
         process.stderr.write(`event log: ${e.message}\n`);
       });
     });
@@ -149,27 +160,99 @@ export class EventLog {
     return this;
   }
 
-  async #catchUp (upTo) {
-    while (this.#next !== null && this.#next <= upTo) {
-      const n = this.#next;
-      const hash = await this.#api.rpc.chain.getBlockHash(n);
-      const at = await this.#api.at(hash);
-      const events = await at.query.system.events();
+  /** The number of the last block visited on the best chain (0 before the first). */
+  get lastBlock () {
+    return this.#visited.size === 0 ? (this.#from ?? 1) - 1 : Math.max(...this.#visited.keys());
+  }
 
-      events.forEach(({ event }, index) => {
-        const record = { blockHash: hash.toHex(), blockNumber: n, data: eventData(event), event, index };
+  /** Make `head` the end of the visited chain: retract what left the best chain, visit what joined it. */
+  async #follow (head) {
+    if (this.#from === null) {
+      return;
+    }
 
-        this.records.push(record);
+    // Walk back from the new head to a block visited on the same chain (or to the start).
+    const branch = [];
+    let { hash, number, parent } = head;
 
-        for (const l of this.#listeners) {
-          l(record);
+    while (number >= this.#from && this.#visited.get(number) !== hash) {
+      branch.push({ hash, number });
+
+      if (number === this.#from) {
+        break;
+      }
+
+      const header = await this.#api.rpc.chain.getHeader(parent);
+
+      hash = parent;
+      number -= 1;
+      parent = header.parentHash.toHex();
+    }
+
+    const keepUpTo = branch.length ? branch[branch.length - 1].number - 1 : head.number;
+
+    for (const [n, h] of [...this.#visited]) {
+      if (n > keepUpTo) {
+        this.#retract(n, h);
+      }
+    }
+
+    for (const block of branch.reverse()) {
+      await this.#visit(block);
+    }
+  }
+
+  /** Record the events of one block of the best chain. */
+  async #visit ({ hash, number }) {
+    const at = await this.#api.at(hash);
+    const events = await at.query.system.events();
+
+    this.#visited.set(number, hash);
+
+    // Keep the hashes of the last KEEP_VISITED blocks: a fork switch never goes deeper than
+    // finality, and a long run (`watch`) must not grow without bound.
+    if (this.#visited.size > KEEP_VISITED) {
+      const lowest = number - KEEP_VISITED + 1;
+
+      for (const n of this.#visited.keys()) {
+        if (n < lowest) {
+          this.#visited.delete(n);
         }
+      }
 
-        for (const w of this.#waiters) {
-          w(record);
-        }
-      });
-      this.#next = n + 1;
+      this.#from = Math.max(this.#from, lowest);
+    }
+    events.forEach(({ event }, index) => {
+      const record = { blockHash: hash, blockNumber: number, data: eventData(event), event, index, retracted: false };
+
+      this.records.push(record);
+
+      for (const l of this.#listeners) {
+        l(record);
+      }
+
+      for (const w of this.#waiters) {
+        w(record);
+      }
+    });
+  }
+
+  /** Mark the records of a block that left the best chain. */
+  #retract (number, hash) {
+    this.#visited.delete(number);
+
+    for (const r of this.records) {
+      if (r.blockHash === hash) {
+        r.retracted = true;
+      }
+    }
+
+    for (const l of this.#retractListeners) {
+      l(number, hash);
+    }
+
+    for (const w of this.#waiters) {
+      w({ retractedBlock: hash });
     }
   }
 
@@ -177,7 +260,7 @@ export class EventLog {
   stop () {
     this.#unsub?.();
     this.#unsub = null;
-    this.#next = null;
+    this.#from = null;
 
     for (const w of this.#waiters) {
       w(null);
@@ -197,14 +280,26 @@ export class EventLog {
   }
 
   /**
-   * Records of an event so far.
+   * Call `fn(number, hash)` for every block that leaves the best chain after it was visited.
+   *
+   * @param {(number: number, hash: string) => void} fn
+   * @returns {() => void} unsubscribe
+   */
+  onRetract (fn) {
+    this.#retractListeners.add(fn);
+
+    return () => this.#retractListeners.delete(fn);
+  }
+
+  /**
+   * Records of an event so far, on the current best chain.
    *
    * @param {string} section e.g. `modelRegistry`
    * @param {string} method e.g. `ModelStored`
    * @param {(data: Record<string, any>, record: any) => boolean} [filter]
    */
   find (section, method, filter = () => true) {
-    return this.records.filter((r) => r.event.section === section && r.event.method === method && filter(r.data, r));
+    return this.records.filter((r) => !r.retracted && r.event.section === section && r.event.method === method && filter(r.data, r));
   }
 
   /**
@@ -248,6 +343,13 @@ export class EventLog {
 
         if (r === null) {
           done(new Error(`stopped while waiting for ${section}.${method}`));
+        } else if (r.retractedBlock !== undefined) {
+          // A block left the best chain: its records no longer count.
+          for (let i = found.length - 1; i >= 0; i--) {
+            if (found[i].retracted) {
+              found.splice(i, 1);
+            }
+          }
         } else if (failure(r)) {
           done(new Error(`while waiting for ${section}.${method}: got ${formatEvent(r)}`));
         } else if (matches(r)) {
@@ -260,7 +362,9 @@ export class EventLog {
       };
 
       for (const r of this.records.slice(since)) {
-        waiter(r);
+        if (!r.retracted) {
+          waiter(r);
+        }
       }
 
       if (settled) {
@@ -269,7 +373,7 @@ export class EventLog {
 
       this.#waiters.add(waiter);
       timer = setTimeout(() => {
-        done(new Error(`timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${count > 1 ? `${count}x ` : ''}${section}.${method} (saw ${found.length}); last block #${(this.#next ?? 1) - 1}`));
+        done(new Error(`timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${count > 1 ? `${count}x ` : ''}${section}.${method} (saw ${found.length}); last block #${this.lastBlock}`));
       }, timeoutMs);
     });
   }

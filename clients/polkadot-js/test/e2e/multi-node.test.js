@@ -162,10 +162,10 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
 
   /** Records of an event since a position of the log. */
   const since = (mark, method, filter = () => true) =>
-    net.log.records.slice(mark).filter((r) => r.event.section === PALLET && r.event.method === method && filter(r.data, r));
+    net.log.records.slice(mark).filter((r) => !r.retracted && r.event.section === PALLET && r.event.method === method && filter(r.data, r));
 
   /** Balance transfers of the fee (from the held fee of the task creator) in a block. */
-  const feeTransfers = (blockNumber) => net.log.records.filter((r) => r.blockNumber === blockNumber &&
+  const feeTransfers = (blockNumber) => net.log.records.filter((r) => !r.retracted && r.blockNumber === blockNumber &&
     r.event.section === 'balances' && r.event.method === 'TransferOnHold' && hex(r.data.source) === hex(user.address));
 
   /** Set registry parameters through sudo (fields not given keep their value). */

@@ -156,7 +156,7 @@ describe(`pieces fetched from peers on a network of 3 validators and ${STORAGE} 
 
   /** Records of an event since a position of the log. */
   const since = (mark, method, filter = () => true) =>
-    net.log.records.slice(mark).filter((r) => r.event.section === PALLET && r.event.method === method && filter(r.data, r));
+    net.log.records.slice(mark).filter((r) => !r.retracted && r.event.section === PALLET && r.event.method === method && filter(r.data, r));
 
   /** Set registry parameters through sudo (fields not given keep their value). */
   async function setParams (overrides) {

@@ -154,6 +154,7 @@ export async function setupChain ({ extraArgs = [], maxBytes, name }) {
 
     ctx.eventsFile = eventsFile;
     ctx.log.onRecord((r) => eventsFile.write(`${formatEvent(r)}\n`));
+    ctx.log.onRetract((number, hash) => eventsFile.write(`retracted #${number} ${hash}: it left the best chain\n`));
 
     const minPeriod = api.consts.timestamp?.minimumPeriod?.toNumber?.();
 

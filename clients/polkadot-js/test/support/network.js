@@ -637,6 +637,7 @@ export class LocalNetwork {
     this.log = await new EventLog(this.api).start({ fromBlock: 1 });
     this.eventsFile = createWriteStream(join(LOG_DIR, `${this.name}-events-${this.stamp}.log`));
     this.log.onRecord((r) => this.eventsFile.write(`${formatEvent(r)}\n`));
+    this.log.onRetract((number, hash) => this.eventsFile.write(`retracted #${number} ${hash}: it left the best chain\n`));
 
     return this.log;
   }
