@@ -55,7 +55,8 @@ const PARAMS = {
 /**
  * Tasks created at once while a holder is dead: exactly the misses that kick it out (see
  * PARAMS.qos_kick_threshold), so every one of them is drawn while the dead node still holds the
- * model (a draw can take a few blocks: each executor passes a QoS roll).
+ * model (each task needs all three holders; places the QoS rolls leave open go to holders that
+ * lost theirs, so a task is served at its first examination).
  */
 const TASKS_WHILE_DEAD = 3;
 
