@@ -17,9 +17,9 @@
 //!
 //! The score weights executor draws and nominations (a candidate is accepted with probability
 //! `qos / 1000`; executor places the accepted holders leave open go to drawn holders that lost
-//! their roll, so a roll never makes a task wait). A penalty sample that leaves the score below `qos_kick_threshold` kicks the
-//! node out: its remaining stake is released and its holdings and nominations are cleared by the
-//! cleanup queue.
+//! their roll, so a roll never makes a task wait). A penalty sample that leaves the score below
+//! `qos_kick_threshold` kicks the node out: its remaining stake is released and its holdings
+//! and nominations are cleared by the cleanup queue.
 
 use crate::weights::WeightInfo;
 use crate::{pallet::*, types::*};

@@ -10,10 +10,10 @@
 //! draws per executor are spent. Places still open after the draws go to the drawn holders
 //! that could take the task but lost their roll, first drawn first: the rolls favour high
 //! scores, they never make a task wait while enough holders can serve it. The seed mixes the
-//! block's randomness with the task id, so it is unknown when the task is submitted. The same randomness gives the
-//! task's challenge ([`TaskInfo::challenge`]): the executors compute the spot-check over
-//! `challenge ‖ input`, so a result published for an earlier task with the same input does not
-//! answer this one.
+//! block's randomness with the task id, so it is unknown when the task is submitted. The same
+//! randomness gives the task's challenge ([`TaskInfo::challenge`]): the executors compute the
+//! spot-check over `challenge ‖ input`, so a result published for an earlier task with the same
+//! input does not answer this one.
 //! The executors' tasks are recorded in the model's holder list, so assigning a task writes
 //! the task and that list whatever the number of executors; the commit phases started in one
 //! block share one deadline entry.
@@ -22,8 +22,9 @@
 //!
 //! The ring holds exactly the waiting tasks: each task records its slot
 //! ([`TaskInfo::queue_slot`], written with the task, so creating a task costs no extra write)
-//! and cancelling a task frees its slot at once, the last waiting task moving into it. So creating and cancelling tasks in a loop, with the fee refunded every
-//! time, occupies no place of the queue. A task's input holds a storage deposit
+//! and cancelling a task frees its slot at once, the last waiting task moving into it. So
+//! creating and cancelling tasks in a loop, with the fee refunded every time, occupies no place
+//! of the queue. A task's input holds a storage deposit
 //! (`TaskInputDepositPerByte` per byte) until its record is removed (cancelled or pruned).
 //!
 //! Committing a result counts as an open commitment of the node until the task resolves; a

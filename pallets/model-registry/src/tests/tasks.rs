@@ -76,26 +76,33 @@ fn create_task_holds_fee_and_waits_for_a_later_block() {
 	});
 }
 
+/// The executors drawn, sorted, for a task on a model held by nodes `1..=qos.len()` with
+/// those QoS scores, in the first block after its creation with randomness `seed`.
+fn executors_drawn_with_scores(qos: &[u32], seed: u64) -> Vec<AccountId> {
+	new_test_ext().execute_with(|| {
+		let nodes = 1..=qos.len() as AccountId;
+		join_all(nodes.clone());
+		let model = placed_model(1);
+		assert_eq!(holders(model).len(), qos.len());
+		for (n, score) in nodes.zip(qos) {
+			Nodes::<Test>::mutate_extant(n, |node| node.qos = *score);
+		}
+		let task = create_task(model);
+		set_random_seed(seed);
+		run_blocks(1);
+		let mut chosen = executors(task);
+		chosen.sort();
+		chosen
+	})
+}
+
 /// A model held by exactly as many nodes as a task needs: every examination must serve the
 /// task. Before, each holder had to win its QoS roll in the same block (0.5³ = 1 in 8 at QoS
 /// 500), so the task waited block after block on dice although every holder could serve it.
 #[test]
 fn a_task_is_not_kept_waiting_by_qos_rolls_when_enough_holders_can_serve_it() {
 	for seed in 0..20 {
-		new_test_ext().execute_with(|| {
-			join_all(1..=3);
-			let model = placed_model(1);
-			assert_eq!(holders(model).len(), 3);
-			for n in 1..=3 {
-				Nodes::<Test>::mutate_extant(n, |node| node.qos = 500);
-			}
-			let task = create_task(model);
-			set_random_seed(seed);
-			run_blocks(1);
-			let mut chosen = executors(task);
-			chosen.sort();
-			assert_eq!(chosen, vec![1, 2, 3], "seed {seed}: the task waits");
-		});
+		assert_eq!(executors_drawn_with_scores(&[500; 3], seed), vec![1, 2, 3], "seed {seed}");
 	}
 }
 
@@ -104,20 +111,8 @@ fn a_task_is_not_kept_waiting_by_qos_rolls_when_enough_holders_can_serve_it() {
 #[test]
 fn holders_that_lost_their_roll_only_fill_open_places() {
 	for seed in 0..20 {
-		new_test_ext().execute_with(|| {
-			join_all(1..=4);
-			let model = placed_model(1);
-			assert_eq!(holders(model).len(), 4);
-			for n in 1..=4 {
-				Nodes::<Test>::mutate_extant(n, |node| node.qos = if n == 4 { 0 } else { 1000 });
-			}
-			let task = create_task(model);
-			set_random_seed(seed);
-			run_blocks(1);
-			let mut chosen = executors(task);
-			chosen.sort();
-			assert_eq!(chosen, vec![1, 2, 3], "seed {seed}");
-		});
+		let drawn = executors_drawn_with_scores(&[1000, 1000, 1000, 0], seed);
+		assert_eq!(drawn, vec![1, 2, 3], "seed {seed}");
 	}
 }
 
