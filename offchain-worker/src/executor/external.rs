@@ -127,11 +127,28 @@ impl ExternalExecutor {
 			command.env("PATH", path);
 		}
 		command.envs(self.config.env.iter().map(|(k, v)| (k, v)));
-		let child = command.spawn().map_err(|source| ProcessError::Spawn {
+		let child = spawn_retrying_busy(&mut command).map_err(|source| ProcessError::Spawn {
 			program: self.config.program.clone(),
 			source,
 		})?;
 		Ok(supervise(child, input, self.config.timeout, self.config.max_output)?)
+	}
+}
+
+/// Spawns `command`, retrying a few times while its program file is busy (`ETXTBSY`): the file
+/// was just written and another thread's fork still holds it open for writing until that child
+/// execs, or the operator's deploy is replacing it.
+fn spawn_retrying_busy(command: &mut Command) -> std::io::Result<std::process::Child> {
+	const ATTEMPTS: u32 = 10;
+	let mut attempt = 1;
+	loop {
+		match command.spawn() {
+			Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && attempt < ATTEMPTS => {
+				std::thread::sleep(std::time::Duration::from_millis(10 * u64::from(attempt)));
+				attempt += 1;
+			}
+			result => return result,
+		}
 	}
 }
 
