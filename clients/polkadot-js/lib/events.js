@@ -222,6 +222,7 @@ export class EventLog {
 
       this.#from = Math.max(this.#from, lowest);
     }
+
     events.forEach(({ event }, index) => {
       const record = { blockHash: hash, blockNumber: number, data: eventData(event), event, index, retracted: false };
 
@@ -277,6 +278,17 @@ export class EventLog {
     this.#listeners.add(fn);
 
     return () => this.#listeners.delete(fn);
+  }
+
+  /**
+   * Write every new record, one line each, and every block that leaves the best chain to
+   * `stream` (the e2e event files).
+   *
+   * @param {{ write: (line: string) => any }} stream
+   */
+  writeTo (stream) {
+    this.onRecord((r) => stream.write(`${formatEvent(r)}\n`));
+    this.onRetract((number, hash) => stream.write(`retracted #${number} ${hash}: it left the best chain\n`));
   }
 
   /**

@@ -153,8 +153,7 @@ export async function setupChain ({ extraArgs = [], maxBytes, name }) {
     const eventsFile = createWriteStream(node.logFile.replace(/\.log$/, '.events.log'));
 
     ctx.eventsFile = eventsFile;
-    ctx.log.onRecord((r) => eventsFile.write(`${formatEvent(r)}\n`));
-    ctx.log.onRetract((number, hash) => eventsFile.write(`retracted #${number} ${hash}: it left the best chain\n`));
+    ctx.log.writeTo(eventsFile);
 
     const minPeriod = api.consts.timestamp?.minimumPeriod?.toNumber?.();
 

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { base58Encode, cryptoWaitReady, ed25519PairFromSeed } from '@polkadot/util-crypto';
 
 import {
-  connect, EventLog, formatEvent, insertKey, KEY_TYPE, mergeParams, nodeEndpoint, PALLET, readParams, runtimeApi, signAndWait,
+  connect, EventLog, insertKey, KEY_TYPE, mergeParams, nodeEndpoint, PALLET, readParams, runtimeApi, signAndWait,
   signerFrom, sudoAndWait, tokenInfo
 } from '../../lib/index.js';
 import { freePort, LOG_DIR, nodeExtraArgs, nodeLogFilter, spawnNode } from './node-process.js';
@@ -636,8 +636,7 @@ export class LocalNetwork {
   async startEventLog () {
     this.log = await new EventLog(this.api).start({ fromBlock: 1 });
     this.eventsFile = createWriteStream(join(LOG_DIR, `${this.name}-events-${this.stamp}.log`));
-    this.log.onRecord((r) => this.eventsFile.write(`${formatEvent(r)}\n`));
-    this.log.onRetract((number, hash) => this.eventsFile.write(`retracted #${number} ${hash}: it left the best chain\n`));
+    this.log.writeTo(this.eventsFile);
 
     return this.log;
   }

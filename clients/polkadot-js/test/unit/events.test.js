@@ -88,8 +88,10 @@ describe('EventLog', () => {
       .add('b2', '1', [stored('on-b')]).add('b3', 'b2').add('b4', 'b3', [event('ExecutorsAssigned', { task: 9 })]);
     const log = await new EventLog(tree.api).start({ fromBlock: 1 });
     const retractedBlocks = [];
+    const lines = [];
 
     log.onRetract((number, hash) => retractedBlocks.push([number, hash]));
+    log.writeTo({ write: (line) => lines.push(line) });
     tree.announce('a3');
     await settle();
 
@@ -107,6 +109,8 @@ describe('EventLog', () => {
     assert.equal((await onB)[0].blockHash, 'b4', 'an event at a height already visited on the losing fork is seen');
     assert.equal(log.records.filter((r) => r.retracted).length, 2, 'retracted records stay in place, marked');
     assert.match(formatEvent(log.records.find((r) => r.retracted)), /^\(retracted\) #2 /);
+    assert.ok(lines.includes('retracted #2 a2: it left the best chain\n'), 'the events file names the block that left');
+    assert.ok(lines.some((l) => l.startsWith('#4 modelRegistry.ExecutorsAssigned')), 'the events file has the new branch');
 
     // The second ModelStored the waiter needs comes only on the winning chain.
     tree.add('b5', 'b4', [stored('later')]).announce('b5');
