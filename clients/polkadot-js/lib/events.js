@@ -104,6 +104,11 @@ export function formatEvent ({ blockNumber, event, retracted }) {
   return `${prefix}${event.section}.${event.method}${fields.length ? ` ${fields.join(' ')}` : ''}`;
 }
 
+/** What identifies an event across forks: section, method and data (not the block). */
+function replayKey (record) {
+  return `${record.event.section}.${record.event.method} ${JSON.stringify(record.data)}`;
+}
+
 /** How many of the last visited blocks an {@link EventLog} remembers to detect a fork switch. */
 const KEEP_VISITED = 1024;
 
@@ -128,6 +133,8 @@ export class EventLog {
   /** Hash of each visited block of the current best chain, by number. */
   #visited = new Map();
   #queue = Promise.resolve();
+  /** How many records have been retracted (0: no record can be a replay). */
+  #retractedCount = 0;
 
   /** @param {import('@polkadot/api').ApiPromise} api */
   constructor (api) {
@@ -243,8 +250,9 @@ export class EventLog {
     this.#visited.delete(number);
 
     for (const r of this.records) {
-      if (r.blockHash === hash) {
+      if (r.blockHash === hash && !r.retracted) {
         r.retracted = true;
+        this.#retractedCount += 1;
       }
     }
 
@@ -304,6 +312,66 @@ export class EventLog {
   }
 
   /**
+   * A position in the log: waits and queries given it as `since` count only what is new after it.
+   *
+   * @returns {number}
+   */
+  mark () {
+    return this.records.length;
+  }
+
+  /**
+   * Whether `record` (at or after position `since`) only repeats an event seen before `since`
+   * on a block that has since left the best chain: the same transaction included again on the
+   * branch that won. Such a record is not new after `since`. Each earlier retracted record
+   * accounts for one repeat at most, so a genuinely new identical event still counts.
+   *
+   * @param {any} record
+   * @param {number} since
+   */
+  isReplay (record, since) {
+    if (since <= 0 || this.#retractedCount === 0) {
+      return false;
+    }
+
+    const key = replayKey(record);
+    const at = this.records.indexOf(record);
+    // Retracted records before `since` still waiting for their copy on the winning branch.
+    let pending = 0;
+
+    for (const [i, r] of this.records.entries()) {
+      if (i === at || (i >= since && at < 0)) {
+        break;
+      }
+
+      if (replayKey(r) !== key) {
+        continue;
+      }
+
+      if (r.retracted) {
+        pending += i < since ? 1 : 0;
+      } else if (pending > 0) {
+        pending -= 1;
+      }
+    }
+
+    return pending > 0;
+  }
+
+  /**
+   * Records of an event after position `since` on the current best chain, repeats of events
+   * seen before `since` (see {@link EventLog#isReplay}) left out.
+   *
+   * @param {number} since a position from {@link EventLog#mark}
+   * @param {string} section
+   * @param {string} method
+   * @param {(data: Record<string, any>, record: any) => boolean} [filter]
+   */
+  since (since, section, method, filter = () => true) {
+    return this.records.slice(since).filter((r) => !r.retracted && r.event.section === section && r.event.method === method && filter(r.data, r) && !this.isReplay(r, since));
+  }
+
+  /**
    * Records of an event so far, on the current best chain.
    *
    * @param {string} section e.g. `modelRegistry`
@@ -322,7 +390,8 @@ export class EventLog {
    * @param {(data: Record<string, any>, record: any) => boolean} [filter]
    * @param {number} [timeoutMs]
    * @param {{ count?: number, since?: number, failOn?: { section: string, method: string, filter?: Function }[] }} [opts]
-   *   `since`: ignore records with an index in `records` below it; `failOn`: reject early if such an event appears
+   *   `since`: a position from {@link EventLog#mark}: ignore records before it and repeats of
+   *   them (see {@link EventLog#isReplay}); `failOn`: reject early if such an event appears
    * @returns {Promise<any[]>} the matching records
    */
   waitFor (section, method, filter = () => true, timeoutMs = 60_000, { count = 1, failOn = [], since = 0 } = {}) {
@@ -362,6 +431,8 @@ export class EventLog {
               found.splice(i, 1);
             }
           }
+        } else if (this.isReplay(r, since)) {
+          // The same transaction again on the branch that won: it happened before `since`.
         } else if (failure(r)) {
           done(new Error(`while waiting for ${section}.${method}: got ${formatEvent(r)}`));
         } else if (matches(r)) {

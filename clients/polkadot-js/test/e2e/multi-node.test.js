@@ -162,8 +162,7 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
   }
 
   /** Records of an event since a position of the log. */
-  const since = (mark, method, filter = () => true) =>
-    net.log.records.slice(mark).filter((r) => !r.retracted && r.event.section === PALLET && r.event.method === method && filter(r.data, r));
+  const since = (mark, method, filter) => net.log.since(mark, PALLET, method, filter);
 
   /** Balance transfers of the fee (from the held fee of the task creator) in a block. */
   const feeTransfers = (blockNumber) => net.log.records.filter((r) => !r.retracted && r.blockNumber === blockNumber &&
@@ -367,7 +366,7 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
     const victim = holders.find((n) => !n.validator) ?? holders.find((n) => n.index !== 0);
     const survivors = holders.filter((n) => n !== victim);
     const qosBefore = (await nodeView(victim)).qos;
-    const mark = net.log.records.length;
+    const mark = net.log.mark();
     const exit = await victim.kill();
 
     assert.equal(exit.signal, 'SIGKILL', `${victim.name} was killed`);
@@ -453,7 +452,7 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
     const statBefore = node.statModel(a.id);
     const getsBefore = getsOf(a);
     const viewBefore = await nodeView(node);
-    const mark = net.log.records.length;
+    const mark = net.log.mark();
     const exit = await node.stop();
 
     assert.notEqual(exit.signal, 'SIGKILL', `${node.name} stopped cleanly on SIGINT (exit ${JSON.stringify(exit)})`);
@@ -512,7 +511,7 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
     assert.notEqual((await sha256File(bad.modelPath(a.id))).sha256, a.id, 'the bytes are wrong');
 
     const stakeBefore = big((await nodeView(bad)).stake);
-    const mark = net.log.records.length;
+    const mark = net.log.mark();
     const phases = blocks(PARAMS.commit_deadline + PARAMS.reveal_deadline + 4);
     // Three executors are drawn among four holders: create tasks until one draws the corrupt
     // holder (each does with probability 3/4); the others complete normally.

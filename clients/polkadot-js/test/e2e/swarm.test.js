@@ -155,8 +155,7 @@ describe(`pieces fetched from peers on a network of 3 validators and ${STORAGE} 
   const metric = (node, name, m, labels = {}) => node.metric(name, { ...(m ? { model: modelLabel(m.id) } : {}), ...labels });
 
   /** Records of an event since a position of the log. */
-  const since = (mark, method, filter = () => true) =>
-    net.log.records.slice(mark).filter((r) => !r.retracted && r.event.section === PALLET && r.event.method === method && filter(r.data, r));
+  const since = (mark, method, filter) => net.log.since(mark, PALLET, method, filter);
 
   /** Set registry parameters through sudo (fields not given keep their value). */
   async function setParams (overrides) {
@@ -330,7 +329,7 @@ describe(`pieces fetched from peers on a network of 3 validators and ${STORAGE} 
         sourceBefore[n.name] = await metric(n, RECEIVED, m, { kind: 'source' });
       }
 
-      const mark = net.log.records.length;
+      const mark = net.log.mark();
 
       // The holder reports the loss from its own process, then its copy is deleted.
       await signAndWait(victim.api, victim.api.tx[PALLET].reportLost(m.id), victim.pair);
@@ -374,7 +373,7 @@ describe(`pieces fetched from peers on a network of 3 validators and ${STORAGE} 
       }
 
       const m = makeModel('corrupt', BIG_VRAM);
-      const mark = net.log.records.length;
+      const mark = net.log.mark();
 
       await register(m);
 
@@ -430,7 +429,7 @@ describe(`pieces fetched from peers on a network of 3 validators and ${STORAGE} 
       server.setRateLimit(SLOW_SOURCE_RATE);
 
       const m = makeModel('resume', BIG_VRAM);
-      const mark = net.log.records.length;
+      const mark = net.log.mark();
       const serverMark = server.mark();
 
       await register(m);

@@ -139,4 +139,39 @@ describe('EventLog', () => {
     assert.equal(done.blockHash, 'b3');
     log.stop();
   });
+
+  it('does not count after a mark an event seen before it that comes again on the branch that won', async () => {
+    // Four nodes stored the model in a2; a position is taken; then b2 (a sibling of a2 with the
+    // same transactions) and b3 (a copy lost) become best; the new holder stores in b4.
+    const tree = new BlockTree().add('g', null).add('1', 'g')
+      .add('a2', '1', [stored('bob'), stored('dave')])
+      .add('b2', '1', [stored('bob'), stored('dave')]).add('b3', 'b2', [event('ModelLost', { model: '0x01', node: 'dave' })])
+      .add('b4', 'b3', [stored('eve')]).add('b5', 'b4', [stored('dave')]);
+    const log = await new EventLog(tree.api).start({ fromBlock: 1 });
+
+    tree.announce('a2');
+    await settle();
+
+    const mark = log.mark();
+    const next = log.waitFor('modelRegistry', 'ModelStored', () => true, 5_000, { since: mark });
+    const two = log.waitFor('modelRegistry', 'ModelStored', () => true, 5_000, { count: 2, since: mark });
+
+    tree.announce('b3');
+    await settle();
+    assert.deepEqual(log.since(mark, 'modelRegistry', 'ModelStored'), [], 'b2 repeats a2: nothing stored after the mark yet');
+    assert.equal(log.since(mark, 'modelRegistry', 'ModelLost').length, 1);
+    assert.equal(log.isReplay(log.records.find((r) => r.blockHash === 'b2'), mark), true);
+
+    tree.announce('b4');
+    await settle();
+    assert.deepEqual((await next).map((r) => [r.blockHash, r.data.node]), [['b4', 'eve']], 'the first store after the mark is the new holder\'s');
+
+    // dave stores again after losing its copy: an identical event, but a new one.
+    tree.announce('b5');
+    await settle();
+    assert.deepEqual((await two).map((r) => r.data.node), ['eve', 'dave']);
+    assert.deepEqual(log.since(mark, 'modelRegistry', 'ModelStored').map((r) => r.blockHash), ['b4', 'b5']);
+    assert.deepEqual(log.since(0, 'modelRegistry', 'ModelStored').map((r) => r.blockHash), ['b2', 'b2', 'b4', 'b5'], 'from the start every record of the best chain counts');
+    log.stop();
+  });
 });
