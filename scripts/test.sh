@@ -23,11 +23,16 @@ RUSTC_WORKSPACE_WRAPPER="$(command -v clippy-driver || echo "${CARGO_HOME:-$HOME
 	CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__" \
 	cargo test --workspace
 
+# The node's own tests (node/tests) run the binary, so the step above built it, with the
+# features the workspace's tests unify: a `cargo build -p modelnet-node` after it recompiled
+# some 80 crates for the other feature set and a second link of the node.
+if [ ! -x "$MODELNET_NODE" ]; then
+	echo "the unit tests built no node binary at $MODELNET_NODE" >&2
+	exit 1
+fi
+
 step "benchmark tests of the model registry (runtime-benchmarks)"
 cargo test -p pallet-model-registry --features runtime-benchmarks
-
-step "build the node"
-cargo build -p modelnet-node
 
 step "smoke test: a dev node produces and finalizes blocks"
 node scripts/smoke-test.mjs "$MODELNET_NODE"
