@@ -13,6 +13,7 @@
 use crate::{pallet::*, types::*, weights::WeightInfo};
 use frame_support::{ensure, pallet_prelude::*};
 use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::Saturating;
 
 impl<T: Config> Pallet<T> {
 	/// Add `who` as holder of `model` (node side included). The node's resources must already
@@ -164,6 +165,11 @@ impl<T: Config> Pallet<T> {
 		if reason.blames_sources() {
 			info.source_failures = info.source_failures.saturating_add(1);
 		}
+		// Before the replacement is drawn: a node that cannot take the model is not drawn again
+		// at once (every block, while it is the only candidate).
+		if reason.is_lasting() {
+			Self::start_cooldown(model, &who, frame_system::Pallet::<T>::block_number());
+		}
 		Self::ensure_replication(model, &mut info);
 		let failures = info.source_failures;
 		Models::<T>::insert(model, info);
@@ -227,6 +233,14 @@ impl<T: Config> Pallet<T> {
 			}
 			true
 		})
+	}
+
+	/// Start `who`'s cool-down on `model` at `now` ([`Self::cooldown_length`] blocks); its
+	/// entry is removed by a deadline entry at its end.
+	pub(crate) fn start_cooldown(model: ModelId, who: &T::AccountId, now: BlockNumberFor<T>) {
+		let until = now.saturating_add(Self::cooldown_length());
+		Cooldowns::<T>::insert(model, who, until);
+		Self::schedule_deadline(until, DeadlineItem::CooldownEnd { model, node: who.clone() });
 	}
 
 	/// Deadline handler: end a cool-down if it ends at `at`.

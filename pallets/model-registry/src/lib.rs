@@ -356,9 +356,10 @@ pub mod pallet {
 	pub type RandomnessMix<T: Config> = StorageValue<_, MixedRandomnessOf<T>, OptionQuery>;
 
 	/// Cool-downs: (model, node) -> block until which the node may not hold the model again
-	/// (be nominated, drawn or announce it), set when it is slashed on the model. Each entry is
-	/// removed by a deadline entry at its block ([`COOLDOWN_WINDOWS`] demand windows after the
-	/// slash); there are at most as many as slashes in that period.
+	/// (be nominated, drawn or announce it), set when it is slashed on the model or declines
+	/// a nomination for a lasting reason of its own ([`DeclineReason::is_lasting`]). Each entry
+	/// is removed by a deadline entry at its block ([`COOLDOWN_WINDOWS`] demand windows after
+	/// it began); there are at most as many as slashes and declines in that period.
 	#[pallet::storage]
 	pub type Cooldowns<T: Config> = StorageDoubleMap<
 		_,
@@ -545,9 +546,15 @@ pub mod pallet {
 			Self::do_confirm_stored(ensure_signed(origin)?, model)
 		}
 
-		/// Refuse a nomination; another node is nominated.
+		/// Refuse a nomination; another node is nominated. For a lasting reason of the node's
+		/// own (`DiskBudgetExceeded`, `InsufficientVram`, `UnsupportedExecutor`) the node cools
+		/// down on the model: it is not nominated for it, and cannot announce a copy of it, for
+		/// `COOLDOWN_WINDOWS` demand windows. Source faults count towards `ModelSourcesFailing`.
 		#[pallet::call_index(8)]
-		#[pallet::weight(T::WeightInfo::decline_nomination())]
+		// The benchmark measures a transient reason; a lasting one adds the cool-down entry
+		// and its deadline entry (`start_cooldown`: one read, three writes).
+		#[pallet::weight(T::WeightInfo::decline_nomination()
+			.saturating_add(T::DbWeight::get().reads_writes(1, 3)))]
 		pub fn decline_nomination(
 			origin: OriginFor<T>,
 			model: ModelId,

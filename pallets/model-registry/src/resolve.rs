@@ -289,9 +289,7 @@ impl<T: Config> Pallet<T> {
 	/// `model`, or as nominee if it gave up its copy and was drawn again meanwhile, and start
 	/// its cool-down on the model.
 	fn slash_executor(id: TaskId, who: &T::AccountId, model: ModelId, now: BlockNumberFor<T>) {
-		let until = now.saturating_add(Self::cooldown_length());
-		Cooldowns::<T>::insert(model, who, until);
-		Self::schedule_deadline(until, DeadlineItem::CooldownEnd { model, node: who.clone() });
+		Self::start_cooldown(model, who, now);
 		if let Some(mut node) = Nodes::<T>::get(who) {
 			let amount = Params::<T>::get().slash_fraction * node.stake;
 			let burnt = if amount.is_zero() {

@@ -97,6 +97,16 @@ impl DeclineReason {
 	pub fn blames_sources(&self) -> bool {
 		matches!(self, Self::HashMismatch | Self::SizeMismatch | Self::SourceUnavailable)
 	}
+
+	/// Whether the reason is a lasting property of the node (its disk budget, its GPU, the
+	/// engines it runs): asking it again soon would only bring the same answer, so the node
+	/// cools down on the model (see `decline_nomination`).
+	pub fn is_lasting(&self) -> bool {
+		matches!(
+			self,
+			Self::DiskBudgetExceeded | Self::InsufficientVram | Self::UnsupportedExecutor
+		)
+	}
 }
 
 /// Longest [`EngineName`], in bytes.

@@ -13,8 +13,8 @@ import {
   enumName, eventData, executorInput, field, formatExecutor, mlpResultOfFile, PALLET, parseExecutor, pieceManifestOf, runtimeApi, signAndWait
 } from '../../lib/index.js';
 import {
-  deregisterModel, EXECUTORS, forModel, forTask, LOCAL_KEYS, recentEvents, registerModel, runScript,
-  setupChain, SKIP, storedPath, tail, teardownChain
+  accountHex, deregisterModel, EXECUTORS, forModel, forTask, LOCAL_KEYS, recentEvents, registerModel, runScript,
+  setupChain, SKIP, storedPath, tail, teardownChain, until
 } from '../support/e2e.js';
 import { pseudoRandomBytes, sha256Hex } from '../support/fixtures.js';
 import { ModelServer } from '../support/model-server.js';
@@ -151,13 +151,28 @@ describe('executor kinds on a dev node', () => {
       failOn: [{ filter: forModel(m.id), method: 'NominationDeclined', section: PALLET }]
     })));
 
+    // Every node declined for a lasting reason of its own: each cools down on the model and is
+    // not asked again (before, each was nominated again and declined again every few blocks).
+    const lastDecline = Math.max(...declined.map((r) => r.blockNumber));
+
+    await until('three blocks after the last decline', () => ctx.log.lastBlock >= lastDecline + 3, ctx.blocks(5));
+
+    const decliners = ctx.log.find(PALLET, 'NominationDeclined', forModel(missing.id)).map((r) => accountHex(ctx.api, field(r.data, 'node')));
+
+    assert.equal(decliners.length, N, `${N} declines, one per node: ${decliners.join(', ')}`);
+    assert.equal(new Set(decliners).size, N, 'no node declined twice');
+
+    for (const node of decliners) {
+      assert.ok((await ctx.api.query[PALLET].cooldowns(missing.id, node)).isSome, `${node} cools down on the model`);
+    }
+
     const status = (await runtimeApi(ctx.api).modelStatus(missing.id)).unwrap().toJSON();
 
     assert.equal(formatExecutor(status.executor), `external:${MISSING}`);
     assert.equal(status.sourceFailures, 0, 'declines for the engine do not count against the sources');
     assert.equal(ctx.log.find(PALLET, 'ModelSourcesFailing', forModel(missing.id)).length, 0);
     assert.equal(server.requestsFor(missing.path).filter((r) => r.method === 'GET').length, 0, 'the model was never downloaded');
-    // Stop its nominations (every local node would decline again).
+    // Deregister it: nothing is left to do with it.
     await deregisterModel(ctx, missing.id);
   }));
 

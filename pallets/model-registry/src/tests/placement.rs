@@ -192,8 +192,65 @@ fn decline_frees_disk_and_nominates_another_node() {
 		);
 		run_blocks(10);
 		assert_eq!(nominees(model).len(), 10);
-		assert!(nominees(model).contains(&outsider) || nominees(model).contains(&decliner));
+		// The node's disk budget is a lasting reason: the outsider replaces it, not itself.
+		assert!(nominees(model).contains(&outsider));
+		assert!(!nominees(model).contains(&decliner));
 	});
+}
+
+#[test]
+fn a_node_declining_for_a_lasting_reason_is_not_nominated_again_until_its_cooldown_ends() {
+	// Ten nodes, none of which can run the model: without a cool-down each would be nominated
+	// again as soon as it declined, every block, and pay a decline every block.
+	new_test_ext().execute_with(|| {
+		// A short demand window keeps the cool-down (ten windows) short.
+		Params::<Test>::mutate(|p| p.demand_window = 20);
+		join_all(1..=10);
+		let model = register(1);
+		run_blocks(10);
+		assert_eq!(nominees(model).len(), 10);
+		for node in 1..=10 {
+			assert_ok!(ModelRegistry::decline_nomination(
+				RuntimeOrigin::signed(node),
+				model,
+				DeclineReason::UnsupportedExecutor
+			));
+		}
+		let start = System::block_number();
+		let until = start + ModelRegistry::cooldown_length();
+		assert!((1..=10).all(|n| Cooldowns::<Test>::get(model, n) == Some(until)));
+		take_events();
+		run_blocks(20);
+		assert!(nominees(model).is_empty());
+		assert!(!take_events().iter().any(|e| matches!(e, Event::DownloadNominated { .. })));
+		// Nor can a cooling-down node slip in by announcing a copy.
+		assert_noop!(
+			ModelRegistry::announce_stored(RuntimeOrigin::signed(1), model),
+			Error::<Test>::CoolingDown
+		);
+		// When the cool-down ends (the operator may have installed the engine), the nodes are
+		// asked again: the parked model is woken by its demand review within a window.
+		run_to_block(until + 1);
+		assert!((1..=10).all(|n| Cooldowns::<Test>::get(model, n).is_none()));
+		run_blocks(Params::<Test>::get().demand_window + 10);
+		assert_eq!(nominees(model).len(), 10);
+	});
+}
+
+#[test]
+fn a_node_declining_for_a_passing_reason_may_be_nominated_again_at_once() {
+	for reason in [DeclineReason::NetworkUnreachable, DeclineReason::Other] {
+		new_test_ext().execute_with(|| {
+			join_all(1..=10);
+			let model = register(1);
+			run_blocks(10);
+			assert_ok!(ModelRegistry::decline_nomination(RuntimeOrigin::signed(3), model, reason));
+			assert_eq!(Cooldowns::<Test>::get(model, 3), None, "{reason:?}");
+			// The only node without the model is nominated again.
+			run_blocks(10);
+			assert!(nominees(model).contains(&3), "{reason:?}");
+		});
+	}
 }
 
 #[test]
