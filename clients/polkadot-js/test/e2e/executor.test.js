@@ -13,8 +13,8 @@ import {
   enumName, eventData, executorInput, field, formatExecutor, mlpResultOfFile, PALLET, parseExecutor, pieceManifestOf, runtimeApi, signAndWait
 } from '../../lib/index.js';
 import {
-  accountHex, deregisterModel, EXECUTORS, forModel, forTask, LOCAL_KEYS, recentEvents, registerModel, runScript,
-  setupChain, SKIP, storedPath, tail, teardownChain, until
+  accountHex, deregisterModel, EXECUTORS, failureGuard, forModel, forTask, LOCAL_KEYS, registerModel, runScript,
+  setupChain, SKIP, storedPath, teardownChain, until
 } from '../support/e2e.js';
 import { pseudoRandomBytes, sha256Hex } from '../support/fixtures.js';
 import { ModelServer } from '../support/model-server.js';
@@ -52,19 +52,10 @@ function externalResult (modelBytes, input) {
 describe('executor kinds on a dev node', () => {
   let ctx;
   let server;
-  let failed = false;
+  // A failed step adds the recent events and the node's log to its error and keeps the node's directory.
+  const guard = failureGuard(() => ctx);
   const dir = mkdtempSync(join(tmpdir(), 'modelnet-e2e-executor-'));
   const models = {};
-
-  async function step (fn) {
-    try {
-      await fn();
-    } catch (e) {
-      failed = true;
-      e.message += `\n--- recent ModelRegistry events ---\n${ctx ? recentEvents(ctx) : ''}\n--- node log tail (${ctx?.node.logFile}) ---\n${ctx ? tail(ctx.node.logFile, 40) : ''}`;
-      throw e;
-    }
-  }
 
   /** Serve `data` and remember it as model `name` of `kind`. */
   function addModel (name, data, kind) {
@@ -119,12 +110,12 @@ describe('executor kinds on a dev node', () => {
   });
 
   after(async () => {
-    await teardownChain(ctx, { failed });
+    await teardownChain(ctx, { failed: guard.failed });
     await server?.stop();
     rmSync(dir, { force: true, recursive: true });
   });
 
-  it('stores models of the kinds the node runs and declines the other without blaming its sources', { skip: SKIP, timeout: 300_000 }, () => step(async () => {
+  it('stores models of the kinds the node runs and declines the other without blaming its sources', { skip: SKIP, timeout: 300_000 }, () => guard.step(async () => {
     const mlpFile = join(dir, 'mlp.safetensors');
 
     await script('make-mlp-model.js', ['--out', mlpFile, '--seed', '14', '--layers', '256,512,512,64']);
@@ -176,7 +167,7 @@ describe('executor kinds on a dev node', () => {
     await deregisterModel(ctx, missing.id);
   }));
 
-  it('runs each task on its engine: MLP = the JS forward pass over challenge ‖ input, external = the program\'s digest', { skip: SKIP, timeout: 300_000 }, () => step(async () => {
+  it('runs each task on its engine: MLP = the JS forward pass over challenge ‖ input, external = the program\'s digest', { skip: SKIP, timeout: 300_000 }, () => guard.step(async () => {
     const m = models.mlp;
     const ext = models.external;
 

@@ -15,13 +15,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 
-import { eventData, executorInput, field, formatEvent, mergeParams, PALLET, pieceManifestOf, readParams, runtimeApi, sameValue, sha256File, signAndWait, signerFrom, spotCheckFile, sudoAndWait } from '../../lib/index.js';
-import { NODE_BINARY, SKIP, tail, until } from '../support/e2e.js';
+import { eventData, executorInput, field, PALLET, pieceManifestOf, runtimeApi, sameValue, sha256File, signAndWait, signerFrom, spotCheckFile } from '../../lib/index.js';
+import { NODE_BINARY, SKIP, until } from '../support/e2e.js';
 import { pseudoRandomBytes, sha256Hex } from '../support/fixtures.js';
 import { ModelServer } from '../support/model-server.js';
-import { LocalNetwork, SUDO_SURI, USER_SURI } from '../support/network.js';
+import { LocalNetwork, USER_SURI } from '../support/network.js';
+import { NetworkSuite, networkReport, setNetworkParams } from '../support/network-suite.js';
 
 const MIB = 1024 * 1024;
 /** Storage nodes besides the three validators (`MODELNET_E2E_STORAGE_NODES`, 2 or 3). */
@@ -64,13 +65,12 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
   /** @type {LocalNetwork} */
   let net;
   let server;
-  let failed = false;
+  const suite = new NetworkSuite('multi-node');
   let blockMs = 6_000;
   let fee;
   let user;
   let dataDir;
   const models = {};
-  const timings = [];
 
   /** Milliseconds for `n` blocks, with slack for slow debug nodes. */
   const blocks = (n) => n * blockMs * 1.5 + 20_000;
@@ -169,32 +169,11 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
     r.event.section === 'balances' && r.event.method === 'TransferOnHold' && hex(r.data.source) === hex(user.address));
 
   /** Set registry parameters through sudo (fields not given keep their value). */
-  async function setParams (overrides) {
-    const { params: current } = await readParams(net.api);
-
-    await sudoAndWait(net.api, net.api.tx[PALLET].setParams(mergeParams(net.api, current, overrides)), signerFrom(SUDO_SURI));
-  }
+  const setParams = (overrides) => setNetworkParams(net, overrides);
 
   /** Wrap a scenario: time it; on failure add the recent events and each node's log tail. */
   function scenario (title, fn) {
-    it(title, { timeout: 900_000 }, async () => {
-      const started = Date.now();
-
-      try {
-        await fn();
-      } catch (e) {
-        failed = true;
-        e.message += `\n--- recent ModelRegistry events ---\n${net?.log ? net.log.records.filter((r) => r.event.section === PALLET).slice(-50).map(formatEvent).join('\n') : ''}`;
-
-        for (const n of net?.nodes ?? []) {
-          e.message += `\n--- ${n.name} (${n.running ? 'running' : 'stopped'}) log tail: ${n.logFile} ---\n${tail(n.logFile, 15)}`;
-        }
-
-        throw e;
-      } finally {
-        timings.push(`${title.slice(0, 60)}: ${((Date.now() - started) / 1000).toFixed(0)} s`);
-      }
-    });
+    suite.scenario(title, fn, () => networkReport(net));
   }
 
   before(async () => {
@@ -204,15 +183,7 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
     server = await new ModelServer().start();
     net = new LocalNetwork({ binary: NODE_BINARY, name: 'e2e-net', storage: STORAGE });
 
-    try {
-      await net.start();
-      await net.startEventLog();
-      await net.setup({ params: PARAMS });
-    } catch (e) {
-      failed = true;
-      e.message += `\n--- logs ---\n${net.logFiles()}\n${net.nodes.map((n) => `--- ${n.name} ---\n${tail(n.logFile, 20)}`).join('\n')}`;
-      throw e;
-    }
+    await suite.start(net, PARAMS);
 
     const minPeriod = net.api.consts.timestamp?.minimumPeriod?.toNumber?.();
 
@@ -220,22 +191,16 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
     user = signerFrom(USER_SURI);
     // Divisible by 2 and 3: each paid executor gets an exact share.
     fee = 6n * 10n ** BigInt(net.api.registry.chainDecimals[0] ?? 12);
-    timings.push(`network start and set-up: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    suite.timed('network start and set-up', started);
   });
 
-  after(async () => {
-    await net?.shutdown({ keep: failed || !!process.env.MODELNET_E2E_KEEP_STORE });
+  after(() => suite.finish(net, async () => {
     await server?.stop();
+
     if (dataDir) {
       rmSync(dataDir, { force: true, recursive: true });
     }
-
-    if (failed) {
-      process.stderr.write(`multi-node logs:\n${net?.logFiles()}\nnode directories kept in ${net?.baseDir}\n`);
-    }
-
-    process.stderr.write(`multi-node timings:\n  ${timings.join('\n  ')}\n`);
-  });
+  }));
 
   scenario('1. a model is stored by three distinct processes, which execute a task, agree and are paid', async () => {
     // Every process holds its own key and no other node's key: each account is one process.

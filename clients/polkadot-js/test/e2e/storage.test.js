@@ -9,8 +9,8 @@ import { after, before, describe, it } from 'node:test';
 
 import { enumName, eventData, executorInput, field, merkleRoot, PALLET, pieceManifestOf, runtimeApi, sha256File, signAndWait, spotCheckFile } from '../../lib/index.js';
 import {
-  accountHex, deregisterModel, EXECUTORS, filesOfModel, forModel, forTask, LOCAL_KEYS, recentEvents,
-  registerModel, runScript, setupChain, SKIP, storedPath, tail, teardownChain, until, USER_SURI
+  accountHex, deregisterModel, EXECUTORS, failureGuard, filesOfModel, forModel, forTask, LOCAL_KEYS,
+  registerModel, runScript, setupChain, SKIP, storedPath, teardownChain, until, USER_SURI
 } from '../support/e2e.js';
 import { pseudoRandomBytes, sha256Hex } from '../support/fixtures.js';
 import { ModelServer } from '../support/model-server.js';
@@ -27,7 +27,8 @@ const SIZES = { happy: 32 * MIB + 123, resume: 24 * MIB + 7, tampered: 16 * MIB 
 describe('model storage and tasks on a dev node', () => {
   let ctx;
   let server;
-  let failed = false;
+  // A failed step adds the recent events and the node's log to its error and keeps the node's directory.
+  const guard = failureGuard(() => ctx);
   const dataDir = mkdtempSync(join(tmpdir(), 'modelnet-e2e-data-'));
   const models = {};
 
@@ -46,17 +47,6 @@ describe('model storage and tasks on a dev node', () => {
     return models[name];
   }
 
-  /** Wrap a step so that a failure shows the chain's recent events and the node's log. */
-  async function step (fn) {
-    try {
-      await fn();
-    } catch (e) {
-      failed = true;
-      e.message += `\n--- recent ModelRegistry events ---\n${ctx ? recentEvents(ctx) : ''}\n--- node log tail (${ctx?.node.logFile}) ---\n${ctx ? tail(ctx.node.logFile, 40) : ''}`;
-      throw e;
-    }
-  }
-
   before(async () => {
     if (SKIP) {
       return;
@@ -67,18 +57,23 @@ describe('model storage and tasks on a dev node', () => {
   });
 
   after(async () => {
-    await teardownChain(ctx, { failed });
+    await teardownChain(ctx, { failed: guard.failed });
     await server?.stop();
     rmSync(dataDir, { force: true, recursive: true });
   });
 
-  it('nominates the local nodes, which download, verify and confirm the model', { skip: SKIP, timeout: 600_000 }, () => step(async () => {
+  it('nominates the local nodes, which download, verify and confirm the model', { skip: SKIP, timeout: 600_000 }, () => guard.step(async () => {
     const m = makeModel('happy');
     const { events } = await registerModel(ctx, m.id, m.size, [m.url], { pieces: m.pieces });
 
     assert.ok(events.some(({ event }) => event.section === PALLET && event.method === 'ModelRegistered'), 'ModelRegistered');
 
-    const nominated = await ctx.log.waitFor(PALLET, 'DownloadNominated', forModel(m.id), ctx.blocks(5), { count: N });
+    // Each of the N local accounts must be drawn and win a QoS roll (700 of 1000 for a new
+    // node) for one of the N places; a loser is drawn again in the next block. The first draw
+    // waits for fresh randomness (3 blocks); 12 blocks leave 8 or more passes, so the wait fails
+    // only if an account loses 8 rolls in a row (3 × 0.3^8 ≈ 1 run in 5,000). The five blocks
+    // waited before left four or five passes: about one run in 100 failed.
+    const nominated = await ctx.log.waitFor(PALLET, 'DownloadNominated', forModel(m.id), ctx.blocks(12), { count: N });
 
     for (const r of nominated) {
       assert.ok(ctx.isLocalNode(field(r.data, 'node')), `nominated a non-local node: ${JSON.stringify(r.data)}`);
@@ -119,7 +114,7 @@ describe('model storage and tasks on a dev node', () => {
     m.stored = true;
   }));
 
-  it('runs a task on the holders: commit, reveal, result = spot-check of the file', { skip: SKIP, timeout: 600_000 }, () => step(async () => {
+  it('runs a task on the holders: commit, reveal, result = spot-check of the file', { skip: SKIP, timeout: 600_000 }, () => guard.step(async () => {
     const m = models.happy;
 
     assert.ok(m?.stored, 'needs the stored model of the previous test');
@@ -195,7 +190,7 @@ describe('model storage and tasks on a dev node', () => {
     assert.equal(String(viewResult).toLowerCase(), expected, 'taskStatus shows the result');
   }));
 
-  it('the command-line scripts read and drive the same chain', { skip: SKIP, timeout: 600_000 }, () => step(async () => {
+  it('the command-line scripts read and drive the same chain', { skip: SKIP, timeout: 600_000 }, () => guard.step(async () => {
     const m = models.happy;
 
     assert.ok(m?.stored, 'needs the stored model');
@@ -252,7 +247,7 @@ describe('model storage and tasks on a dev node', () => {
     );
   }));
 
-  it('deletes the file once the model is deregistered', { skip: SKIP, timeout: 300_000 }, () => step(async () => {
+  it('deletes the file once the model is deregistered', { skip: SKIP, timeout: 300_000 }, () => guard.step(async () => {
     const m = models.happy;
 
     assert.ok(m?.stored, 'needs the stored model');
@@ -266,7 +261,7 @@ describe('model storage and tasks on a dev node', () => {
     assert.ok(status.isNone, 'modelStatus is None after deregistration');
   }));
 
-  it('resumes an interrupted download with a Range request', { skip: SKIP, timeout: 600_000 }, () => step(async () => {
+  it('resumes an interrupted download with a Range request', { skip: SKIP, timeout: 600_000 }, () => guard.step(async () => {
     const m = makeModel('resume');
     const cutAt = Math.floor(m.size * 0.4);
 
@@ -302,7 +297,7 @@ describe('model storage and tasks on a dev node', () => {
     await deregisterModel(ctx, m.id);
   }));
 
-  it('never confirms a tampered file; one machine blames the source once; the owner\'s new source replicates it', { skip: SKIP, timeout: 600_000 }, () => step(async () => {
+  it('never confirms a tampered file; one machine blames the source once; the owner\'s new source replicates it', { skip: SKIP, timeout: 600_000 }, () => guard.step(async () => {
     const m = makeModel('tampered', { tamper: true });
 
     await registerModel(ctx, m.id, m.size, [m.url], { pieces: m.pieces });

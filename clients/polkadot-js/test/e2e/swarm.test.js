@@ -16,16 +16,16 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, before, describe } from 'node:test';
 
 import {
-  enumName, eventData, formatEvent, mergeParams, PALLET, pieceManifestOf, readParams, runtimeApi, sameValue, sha256File, signAndWait,
-  signerFrom, sudoAndWait
+  enumName, eventData, formatEvent, PALLET, pieceManifestOf, runtimeApi, sameValue, sha256File, signAndWait, signerFrom
 } from '../../lib/index.js';
-import { NODE_BINARY, runScript, SKIP, tail, until } from '../support/e2e.js';
+import { NODE_BINARY, runScript, SKIP, until } from '../support/e2e.js';
 import { pseudoRandomBytes, sha256Hex } from '../support/fixtures.js';
 import { ModelServer } from '../support/model-server.js';
-import { LocalNetwork, modelLabel, SUDO_SURI, USER_SURI } from '../support/network.js';
+import { LocalNetwork, modelLabel, USER_SURI } from '../support/network.js';
+import { NetworkSuite, networkReport, setNetworkParams } from '../support/network-suite.js';
 
 const MIB = 1024 * 1024;
 /** Storage nodes besides the three validators (`MODELNET_E2E_SWARM_STORAGE_NODES`, 2 to 8; default 4). */
@@ -80,12 +80,11 @@ describe(`pieces fetched from peers on a network of 3 validators and ${STORAGE} 
   let net;
   /** @type {ModelServer} */
   let server;
-  let failed = false;
+  const suite = new NetworkSuite('swarm');
   let blockMs = 6_000;
   let user;
   let dataDir;
   const models = {};
-  const timings = [];
 
   /** Milliseconds for `n` blocks, with slack for slow debug nodes. */
   const blocks = (n) => n * blockMs * 1.5 + 20_000;
@@ -158,33 +157,12 @@ describe(`pieces fetched from peers on a network of 3 validators and ${STORAGE} 
   const since = (mark, method, filter) => net.log.since(mark, PALLET, method, filter);
 
   /** Set registry parameters through sudo (fields not given keep their value). */
-  async function setParams (overrides) {
-    const { params: current } = await readParams(net.api);
-
-    await sudoAndWait(net.api, net.api.tx[PALLET].setParams(mergeParams(net.api, current, overrides)), signerFrom(SUDO_SURI));
-  }
+  const setParams = (overrides) => setNetworkParams(net, overrides);
 
   /** Wrap a scenario: time it; on failure add the recent events and each node's log tail. */
   function scenario (title, fn) {
-    it(title, { timeout: 900_000 }, async () => {
-      const started = Date.now();
-
-      try {
-        await fn();
-      } catch (e) {
-        failed = true;
-        e.message += `\n--- source: ${JSON.stringify(server?.bytesByPath() ?? {})} bytes served per path ---`;
-        e.message += `\n--- recent ModelRegistry events ---\n${net?.log ? net.log.records.filter((r) => r.event.section === PALLET).slice(-50).map(formatEvent).join('\n') : ''}`;
-
-        for (const n of net?.nodes ?? []) {
-          e.message += `\n--- ${n.name} (${n.running ? 'running' : 'stopped'}${n.serveCorrupt ? ', serves corrupt pieces' : ''}) log tail: ${n.logFile} ---\n${tail(n.logFile, 15)}`;
-        }
-
-        throw e;
-      } finally {
-        timings.push(`${title.slice(0, 60)}: ${((Date.now() - started) / 1000).toFixed(0)} s`);
-      }
-    });
+    suite.scenario(title, fn, () => `\n--- source: ${JSON.stringify(server?.bytesByPath() ?? {})} bytes served per path ---` +
+      networkReport(net, (n) => (n.serveCorrupt ? ['serves corrupt pieces'] : [])));
   }
 
   before(async () => {
@@ -194,37 +172,22 @@ describe(`pieces fetched from peers on a network of 3 validators and ${STORAGE} 
     server = await new ModelServer({ rateLimit: SOURCE_RATE }).start();
     net = new LocalNetwork({ binary: NODE_BINARY, name: 'e2e-swarm', storage: STORAGE });
 
-    try {
-      await net.start();
-      await net.startEventLog();
-      await net.setup({ params: PARAMS });
-    } catch (e) {
-      failed = true;
-      e.message += `\n--- logs ---\n${net.logFiles()}\n${net.nodes.map((n) => `--- ${n.name} ---\n${tail(n.logFile, 20)}`).join('\n')}`;
-      throw e;
-    }
+    await suite.start(net, PARAMS);
 
     const minPeriod = net.api.consts.timestamp?.minimumPeriod?.toNumber?.();
 
     blockMs = minPeriod ? minPeriod * 2 : 6_000;
     user = signerFrom(USER_SURI);
-    timings.push(`network start and set-up: ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    suite.timed('network start and set-up', started);
   });
 
-  after(async () => {
-    await net?.shutdown({ keep: failed || !!process.env.MODELNET_E2E_KEEP_STORE });
+  after(() => suite.finish(net, async () => {
     await server?.close();
 
     if (dataDir) {
       rmSync(dataDir, { force: true, recursive: true });
     }
-
-    if (failed) {
-      process.stderr.write(`swarm logs:\n${net?.logFiles()}\nnode directories kept in ${net?.baseDir}\n`);
-    }
-
-    process.stderr.write(`swarm timings:\n  ${timings.join('\n  ')}\n`);
-  });
+  }));
 
   scenario('a. every node declares on chain the endpoint it serves pieces at', async () => {
     const found = await net.waitForEndpoints(blocks(10));

@@ -286,3 +286,29 @@ export function deregisterModel (ctx, model) {
 export function recentEvents (ctx, n = 40) {
   return ctx.log.records.filter((r) => r.event.section === PALLET).slice(-n).map(formatEvent).join('\n');
 }
+
+/**
+ * Failure bookkeeping of a single-node suite. `guard.step(fn)` runs a test body; when it fails,
+ * the chain's recent events and the node's log tail are added to the error and `guard.failed`
+ * is set, so that the suite's teardown keeps the node's directory.
+ *
+ * @param {() => any} getCtx the suite's context from {@link setupChain} (undefined before it)
+ */
+export function failureGuard (getCtx) {
+  const guard = {
+    failed: false,
+    async step (fn) {
+      try {
+        return await fn();
+      } catch (e) {
+        const ctx = getCtx();
+
+        guard.failed = true;
+        e.message += `\n--- recent ModelRegistry events ---\n${ctx ? recentEvents(ctx) : ''}\n--- node log tail (${ctx?.node.logFile}) ---\n${ctx ? tail(ctx.node.logFile, 40) : ''}`;
+        throw e;
+      }
+    }
+  };
+
+  return guard;
+}
