@@ -282,7 +282,7 @@ export function deregisterModel (ctx, model) {
   return signAndWait(ctx.api, ctx.api.tx[PALLET].deregisterModel(model), ctx.user);
 }
 
-/** A short text of the last events for failure messages. */
+/** A short text of the last registry events of `ctx.log` (a dev-node context or a network), for failure messages. */
 export function recentEvents (ctx, n = 40) {
   return ctx.log.records.filter((r) => r.event.section === PALLET).slice(-n).map(formatEvent).join('\n');
 }

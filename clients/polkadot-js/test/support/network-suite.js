@@ -3,27 +3,9 @@
 // when a scenario fails, and keep the node directories of a failed suite.
 import { it } from 'node:test';
 
-import { formatEvent, mergeParams, PALLET, readParams, signerFrom, sudoAndWait } from '../../lib/index.js';
-import { tail } from './e2e.js';
+import { mergeParams, PALLET, readParams, signerFrom, sudoAndWait } from '../../lib/index.js';
+import { recentEvents, tail } from './e2e.js';
 import { SUDO_SURI } from './network.js';
-
-/**
- * Start the network's processes and its event log, join its accounts and set `params`. A failure
- * names every node's log file and adds its tail to the error.
- *
- * @param {import('./network.js').LocalNetwork} net
- * @param {Record<string, any>} params
- */
-export async function startNetwork (net, params) {
-  try {
-    await net.start();
-    await net.startEventLog();
-    await net.setup({ params });
-  } catch (e) {
-    e.message += `\n--- logs ---\n${net.logFiles()}\n${net.nodes.map((n) => `--- ${n.name} ---\n${tail(n.logFile, 20)}`).join('\n')}`;
-    throw e;
-  }
-}
 
 /**
  * Set registry parameters through sudo; fields not given keep their value.
@@ -45,7 +27,7 @@ export async function setNetworkParams (net, overrides) {
  * @param {(node: any) => string[]} [describeNode]
  */
 export function networkReport (net, describeNode = () => []) {
-  let text = `\n--- recent ModelRegistry events ---\n${net?.log ? net.log.records.filter((r) => r.event.section === PALLET).slice(-50).map(formatEvent).join('\n') : ''}`;
+  let text = `\n--- recent ModelRegistry events ---\n${net?.log ? recentEvents(net, 50) : ''}`;
 
   for (const n of net?.nodes ?? []) {
     const state = [n.running ? 'running' : 'stopped', ...describeNode(n)].join(', ');
@@ -74,16 +56,20 @@ export class NetworkSuite {
   }
 
   /**
-   * Start and set up `net` ({@link startNetwork}); a failure marks the suite failed.
+   * Start the network's processes and its event log, join its accounts and set `params`. A
+   * failure marks the suite failed and adds every node's log file and tail to the error.
    *
    * @param {import('./network.js').LocalNetwork} net
    * @param {Record<string, any>} params
    */
   async start (net, params) {
     try {
-      await startNetwork(net, params);
+      await net.start();
+      await net.startEventLog();
+      await net.setup({ params });
     } catch (e) {
       this.failed = true;
+      e.message += `\n--- logs ---\n${net.logFiles()}\n${net.nodes.map((n) => `--- ${n.name} ---\n${tail(n.logFile, 20)}`).join('\n')}`;
       throw e;
     }
   }
