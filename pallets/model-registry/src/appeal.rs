@@ -24,9 +24,18 @@
 //!   in the pending ring like a new task, and its creator cannot cancel it.
 //! - The jury answers the same task (same input, same challenge) through the usual commit and
 //!   reveal phases.
-//! - The jury's votes alone decide: a result revealed by strictly more than half of the jury
-//!   wins. The jury was drawn after the dispute arose from holders that took no side, so a
-//!   party that held the first round's majority would need a majority of the jury as well.
+//! - The jury's votes decide: a result revealed by strictly more than half of the jury wins,
+//!   if it is the first round's winning result or has more jury votes than that result had
+//!   first-round votes. The jury was drawn after the dispute arose from holders that took no
+//!   side, so a party that held the first round's majority would need a majority of the jury
+//!   as well; a full jury (`2k + 1`) always outvotes a first round of `k`.
+//! - A jury whose winner contradicts the first round's result without outvoting it (one juror
+//!   against two agreeing executors) decides nothing: the task fails `Disputed`, nobody is
+//!   slashed or paid, silent committed executors get a QoS sample of 0. Otherwise one holder
+//!   outside the first round — the only juror of a model with `k + 1` holders — could have two
+//!   honest executors slashed and evicted by revealing a forgery, after its accomplice in the
+//!   first round forged the same result or withheld its own. One juror against two executors
+//!   is one word against two, in either direction.
 //! - With a jury winner, the rules of a resolved first round apply to **both** rounds: everyone
 //!   who revealed the winning result shares the fee and gains QoS by reveal order; everyone who
 //!   revealed another result, or committed and withheld, is slashed, dropped as holder and
@@ -66,6 +75,24 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn contradicted(task: &TaskInfoOf<T>, winner: H256) -> bool {
 		task.appeal.is_none()
 			&& task.executors.iter().any(|e| e.commitment.is_some() && e.result != Some(winner))
+	}
+
+	/// Whether the jury's winning result `result`, revealed by `votes` jurors, may decide the
+	/// appealed `task`: it is the first round's winning result, or it has more votes than that
+	/// result had in the first round. Always true for a task that was not appealed.
+	pub(crate) fn jury_may_decide(task: &TaskInfoOf<T>, result: H256, votes: u32) -> bool {
+		let Some(appeal) = task.appeal.as_ref() else {
+			return true;
+		};
+		let first_round = task.executors.get(..appeal.jury_from as usize).unwrap_or(&[]);
+		let votes_for = |r: H256| first_round.iter().filter(|e| e.result == Some(r)).count() as u32;
+		// The first round's winner: the result most of its executors revealed.
+		let first_winner =
+			first_round.iter().filter_map(|e| e.result).max_by_key(|r| votes_for(*r));
+		match first_winner {
+			Some(first) => first == result || votes > votes_for(first),
+			None => true,
+		}
 	}
 
 	/// Appeal a contradicted first round (see the module documentation): queue the task for a

@@ -11,8 +11,9 @@
 //!   `NoAnswers` when nobody revealed) and the creator is refunded; nobody is slashed then.
 //! - A winning result that an executor contradicted (it revealed another result, or committed
 //!   and withheld) is appealed first: a larger jury of other holders answers the same task and
-//!   its majority decides; the rules below then apply to both rounds, against the jury's
-//!   result (see [`crate::appeal`]). Only a unanimous first round resolves at once.
+//!   its majority decides, if it confirms the first round's result or outvotes it; the rules
+//!   below then apply to both rounds, against the jury's result (see [`crate::appeal`]). Only
+//!   a unanimous first round resolves at once.
 //! - The winners share the fee equally (the indivisible remainder returns to the creator) and
 //!   receive QoS samples by reveal order (1000, 900, 600).
 //! - Executors that revealed another result are slashed by `slash_fraction` of their held
@@ -190,7 +191,7 @@ impl<T: Config> Pallet<T> {
 		}
 		let best = tally.iter().map(|(_, n)| *n).max().unwrap_or(0);
 		let leaders = tally.iter().filter(|(_, n)| *n == best).count();
-		let winner = tally
+		let mut winner = tally
 			.iter()
 			.find(|(_, n)| *n == best)
 			.map(|(r, _)| *r)
@@ -198,6 +199,11 @@ impl<T: Config> Pallet<T> {
 		if winner.is_some_and(|result| Self::contradicted(&task, result)) {
 			Self::appeal(id, task, now, weight);
 			return;
+		}
+		// A jury too small to outweigh the first round it contradicts decides nothing.
+		let outweighed = winner.is_some_and(|result| !Self::jury_may_decide(&task, result, best));
+		if outweighed {
+			winner = None;
 		}
 
 		let executors: Vec<T::AccountId> = task.executors.iter().map(|e| e.node.clone()).collect();
@@ -243,8 +249,13 @@ impl<T: Config> Pallet<T> {
 						samples.push((e.node.clone(), 0));
 					}
 				}
-				let reason =
-					if tally.is_empty() { TaskFailure::NoAnswers } else { TaskFailure::NoQuorum };
+				let reason = if outweighed {
+					TaskFailure::Disputed
+				} else if tally.is_empty() {
+					TaskFailure::NoAnswers
+				} else {
+					TaskFailure::NoQuorum
+				};
 				task.status = TaskStatus::Failed { reason };
 				Self::deposit_event(Event::TaskFailed { task: id, reason });
 			}

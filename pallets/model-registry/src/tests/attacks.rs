@@ -405,6 +405,102 @@ fn first_round_executors_answering_for_the_jury() {
 	});
 }
 
+/// A party with two of a model's four holders: one sits in the first round with two honest
+/// holders and reveals a forged result, the other is the only holder left for the jury and
+/// reveals the same forgery. If the lone juror decided, the two honest executors would be
+/// slashed and evicted (and the colluder in the first round paid). A jury overturns the first
+/// round's result only with more votes than that result had: one juror against two agreeing
+/// executors leaves the task `Disputed`, and nobody is slashed.
+#[test]
+fn lone_juror_overturning_the_first_rounds_majority() {
+	new_test_ext_with(four_node_params()).execute_with(|| {
+		join_all(1..=4);
+		let model = placed_model(1);
+		let task = assigned(model);
+		let ex = executors(task);
+		let (right, forged) = (H256::repeat_byte(1), H256::repeat_byte(2));
+		let answers = [Some(right), Some(right), Some(forged)];
+		commit_all(task, &answers);
+		reveal_all(task, &answers);
+		run_blocks(1);
+		let juror = jury_drawn(task);
+		assert_eq!(juror.len(), 1);
+		take_events();
+		commit_all(task, &[Some(forged)]);
+		reveal_all(task, &[Some(forged)]);
+		run_blocks(1);
+		let events = take_events();
+		assert!(events.contains(&Event::TaskFailed { task, reason: TaskFailure::Disputed }));
+		assert!(!events
+			.iter()
+			.any(|e| matches!(e, Event::ExecutorSlashed { .. } | Event::ModelEvicted { .. })));
+		assert_eq!(free(79), INITIAL_BALANCE);
+		for n in ex.iter().chain(juror.iter()) {
+			let node = Nodes::<Test>::get(n).unwrap();
+			assert_eq!((node.stake, node.open_commitments), (1_000, 0));
+			assert!(holders(model).contains(n));
+		}
+		assert_ok!(ModelRegistry::do_try_state());
+	});
+}
+
+/// The same lone juror after a first-round executor committed and withheld its result (it lost
+/// its transaction, or it withholds on purpose to force an appeal): the two executors that
+/// revealed the same result are not slashed on the word of one juror either.
+#[test]
+fn lone_juror_after_a_withheld_reveal() {
+	new_test_ext_with(four_node_params()).execute_with(|| {
+		join_all(1..=4);
+		let model = placed_model(1);
+		let task = assigned(model);
+		let ex = executors(task);
+		let (right, forged) = (H256::repeat_byte(1), H256::repeat_byte(2));
+		commit_all(task, &[Some(right), Some(right), Some(right)]);
+		reveal_all(task, &[Some(right), Some(right), None]);
+		run_blocks(reveal_deadline(task) - System::block_number() + 1);
+		let juror = jury_drawn(task);
+		take_events();
+		commit_all(task, &[Some(forged)]);
+		reveal_all(task, &[Some(forged)]);
+		run_blocks(1);
+		let events = take_events();
+		assert!(events.contains(&Event::TaskFailed { task, reason: TaskFailure::Disputed }));
+		assert!(!events.iter().any(|e| matches!(e, Event::ExecutorSlashed { .. })));
+		for n in ex.iter().chain(juror.iter()) {
+			assert!(holders(model).contains(n));
+		}
+		assert_ok!(ModelRegistry::do_try_state());
+	});
+}
+
+/// A lone juror that confirms the first round's majority is more evidence, not less: the
+/// executor that contradicted it is slashed as usual.
+#[test]
+fn lone_juror_confirming_the_first_rounds_majority() {
+	new_test_ext_with(four_node_params()).execute_with(|| {
+		join_all(1..=4);
+		let model = placed_model(1);
+		let task = assigned(model);
+		let ex = executors(task);
+		let (right, forged) = (H256::repeat_byte(1), H256::repeat_byte(2));
+		let answers = [Some(right), Some(right), Some(forged)];
+		commit_all(task, &answers);
+		reveal_all(task, &answers);
+		run_blocks(1);
+		take_events();
+		let juror = jury_answers(task, right);
+		let events = take_events();
+		assert!(events.contains(&Event::ExecutorSlashed { task, node: ex[2], amount: 100 }));
+		assert!(!holders(model).contains(&ex[2]));
+		assert!(events.contains(&Event::TaskCompleted {
+			task,
+			result: right,
+			paid: BoundedVec::truncate_from(vec![ex[0], ex[1], juror[0]])
+		}));
+		assert_ok!(ModelRegistry::do_try_state());
+	});
+}
+
 /// A jury that cannot agree decides nothing: the task fails and nobody is slashed.
 #[test]
 fn jury_that_cannot_agree() {

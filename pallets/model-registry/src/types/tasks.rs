@@ -30,8 +30,9 @@ pub enum TaskFailure {
 	/// The task waited for holders longer than one demand window.
 	NoHolders,
 	/// The executors disagreed and no appeal jury could be drawn (the model had no other
-	/// available holder, or none within one demand window of the task's creation): the result
-	/// is not confirmed, nobody is slashed. See [`crate::appeal`].
+	/// available holder, or none within one demand window of the task's creation), or the
+	/// jury contradicted the first round's result with fewer votes than it had: the result is
+	/// not confirmed, nobody is slashed. See [`crate::appeal`].
 	Disputed,
 }
 
