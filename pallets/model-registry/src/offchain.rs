@@ -22,7 +22,8 @@
 //! of the account differs from the node's:
 //! - a transaction is not sent again while an earlier copy may still be in flight
 //!   ([`RESEND_AFTER`] blocks); a submission that fails is forgotten at once, so the next block
-//!   tries again;
+//!   tries again; a resend reuses the earlier copy's nonce while the chain has not used it, so
+//!   a copy lost from the pool leaves no gap that holds back the account's later transactions;
 //! - nonces are handed out from a per-account counter in the off-chain database, so several
 //!   transactions of one account in quick succession (several blocks before the first is
 //!   included) do not reuse a nonce still in the pool;
@@ -82,11 +83,13 @@ const SENT_PREFIX: &[u8] = b"modelnet/sent/";
 const SALT_PREFIX: &[u8] = b"modelnet/salt/";
 /// Prefix of the keys keeping each local account's next nonce.
 const NONCE_PREFIX: &[u8] = b"modelnet/nonce/";
-/// A transaction not yet reflected in the chain's state after this many blocks is sent again.
-pub const RESEND_AFTER: u32 = 4;
+/// A transaction not yet reflected in the chain's state after this many blocks is sent again
+/// (with the same nonce while that is unused, see `send_once`): a reveal lost from the pool
+/// is sent again well within a reveal phase.
+pub const RESEND_AFTER: u32 = 2;
 /// A locally counted nonce is trusted for this many blocks after its last use; after that the
 /// chain's nonce is used again (a transaction that never made it leaves no gap for ever).
-pub const NONCE_TRUSTED_FOR: u32 = 2 * RESEND_AFTER;
+pub const NONCE_TRUSTED_FOR: u32 = 8;
 
 /// The key of the fetch outcome of `model`.
 pub fn fetch_outcome_key(model: &ModelId) -> Vec<u8> {
@@ -111,6 +114,16 @@ pub fn executor_input(challenge: &H256, input: &[u8]) -> Vec<u8> {
 pub fn commitment_of<AccountId: Encode>(who: &AccountId, result: &H256, salt: &H256) -> H256 {
 	H256(sp_io::hashing::blake2_256(&(who, result, salt).encode()))
 }
+
+/// When this worker last sent a transaction, and with which nonce (`None` while it is being
+/// sent).
+#[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug)]
+struct SentRecord<BlockNumber, Nonce> {
+	at: BlockNumber,
+	nonce: Option<Nonce>,
+}
+
+type SentRecordOf<T> = SentRecord<BlockNumberFor<T>, <T as frame_system::Config>::Nonce>;
 
 /// A locally counted nonce: the next one to use, and the block it was last handed out in.
 #[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug)]
@@ -223,7 +236,12 @@ impl<T: Config> Pallet<T> {
 
 	/// Sends `call` from `account` unless the same transaction was sent less than
 	/// [`RESEND_AFTER`] blocks ago. The check-and-mark is atomic, so concurrent runs do not both
-	/// send; a failed submission removes the mark again.
+	/// send; a failed first submission removes the mark again.
+	///
+	/// A resend whose earlier copy's nonce is still unused on chain reuses that nonce: if the
+	/// copy was lost, the resend fills the gap it left (a fresh nonce would wait behind it for
+	/// ever); if the copy is still in the pool, the pool refuses the second one and nothing is
+	/// sent twice. The mark then stays, so the refusal is not repeated every block.
 	fn send_once(
 		account: &Account<T>,
 		now: BlockNumberFor<T>,
@@ -234,11 +252,11 @@ impl<T: Config> Pallet<T> {
 		let key = [SENT_PREFIX, &account.id.encode()[..], kind, id].concat();
 		let mut marker = StorageValueRef::persistent(&key);
 		let mut previous = None;
-		let claimed = marker.mutate(|sent: Result<Option<BlockNumberFor<T>>, _>| match sent {
-			Ok(Some(at)) if now < at.saturating_add(RESEND_AFTER.into()) => Err(()),
+		let claimed = marker.mutate(|sent: Result<Option<SentRecordOf<T>>, _>| match sent {
+			Ok(Some(record)) if now < record.at.saturating_add(RESEND_AFTER.into()) => Err(()),
 			other => {
 				previous = other.ok().flatten();
-				Ok(now)
+				Ok(SentRecord { at: now, nonce: None })
 			}
 		});
 		if let Err(
@@ -248,40 +266,55 @@ impl<T: Config> Pallet<T> {
 		{
 			return;
 		}
-		if Self::submit_signed(account, now, make_call()).is_err() {
-			log::warn!(
-				target: LOG_TARGET,
-				"could not submit a {} transaction; trying again next block",
-				core::str::from_utf8(kind).unwrap_or("model registry")
-			);
-			// Give the claim back, unless another run took it meanwhile.
-			if let Ok(Some(at)) = marker.get::<BlockNumberFor<T>>() {
-				if at == now {
-					match previous {
-						Some(before) => marker.set(&before),
-						None => marker.clear(),
+		let on_chain = frame_system::Pallet::<T>::account_nonce(&account.id);
+		let unused = previous.and_then(|p| p.nonce).filter(|n| *n >= on_chain);
+		let nonce = match unused {
+			Some(nonce) => Ok(nonce),
+			None => Self::reserve_nonce(&account.id, now),
+		};
+		let submitted = nonce.and_then(|n| Self::submit_signed(account, n, make_call()).map(|_| n));
+		match submitted {
+			Ok(nonce) => marker.set(&SentRecord { at: now, nonce: Some(nonce) }),
+			Err(()) if unused.is_some() => {
+				log::debug!(
+					target: LOG_TARGET,
+					"{} transaction not sent again: its earlier copy (nonce {unused:?}) is pending",
+					core::str::from_utf8(kind).unwrap_or("model registry")
+				);
+				marker.set(&SentRecord { at: now, nonce: unused });
+			}
+			Err(()) => {
+				log::warn!(
+					target: LOG_TARGET,
+					"could not submit a {} transaction; trying again next block",
+					core::str::from_utf8(kind).unwrap_or("model registry")
+				);
+				if let Ok(n) = nonce {
+					Self::return_nonce(&account.id, n);
+				}
+				// Give the claim back, unless another run took it meanwhile.
+				if let Ok(Some(record)) = marker.get::<SentRecordOf<T>>() {
+					if record.at == now {
+						match previous {
+							Some(before) => marker.set(&before),
+							None => marker.clear(),
+						}
 					}
 				}
 			}
 		}
 	}
 
-	/// Signs `call` with `account`'s key and puts it into the transaction pool, with the next
-	/// nonce of the account's local counter (see [`NONCE_TRUSTED_FOR`]).
-	fn submit_signed(
-		account: &Account<T>,
-		now: BlockNumberFor<T>,
-		call: Call<T>,
-	) -> Result<(), ()> {
-		let counter_key = [NONCE_PREFIX, &account.id.encode()[..]].concat();
-		let mut counter = StorageValueRef::persistent(&counter_key);
-		let on_chain = frame_system::Pallet::<T>::account_nonce(&account.id);
+	/// Hands out the next nonce of `who`'s local counter (see [`NONCE_TRUSTED_FOR`]): the
+	/// chain's nonce, or the counted one while it is ahead and recently used.
+	fn reserve_nonce(who: &T::AccountId, now: BlockNumberFor<T>) -> Result<T::Nonce, ()> {
+		let key = [NONCE_PREFIX, &who.encode()[..]].concat();
+		let counter = StorageValueRef::persistent(&key);
+		let on_chain = frame_system::Pallet::<T>::account_nonce(who);
 		let mut nonce = on_chain;
-		let mut kept = None;
-		let reserved = counter.mutate(
-			|record: Result<Option<NonceRecord<T::Nonce, BlockNumberFor<T>>>, _>| {
-				kept = record.ok().flatten();
-				nonce = match kept {
+		counter
+			.mutate(|record: Result<Option<NonceRecord<T::Nonce, BlockNumberFor<T>>>, _>| {
+				nonce = match record.ok().flatten() {
 					Some(r)
 						if r.next > on_chain
 							&& now < r.at.saturating_add(NONCE_TRUSTED_FOR.into()) =>
@@ -291,29 +324,33 @@ impl<T: Config> Pallet<T> {
 					_ => on_chain,
 				};
 				Ok::<_, ()>(NonceRecord { next: nonce.saturating_add(One::one()), at: now })
-			},
-		);
-		if reserved.is_err() {
-			return Err(());
-		}
-		let submitted = <T as CreateSignedTransaction<Call<T>>>::create_signed_transaction::<
-			T::AuthorityId,
-		>(call.into(), account.public.clone(), account.id.clone(), nonce)
-		.ok_or(())
-		.and_then(SubmitTransaction::<T, Call<T>>::submit_transaction);
-		if submitted.is_err() {
-			// Hand the nonce back if nobody took a later one meanwhile.
-			let current = counter.get::<NonceRecord<T::Nonce, BlockNumberFor<T>>>();
-			if let Ok(Some(r)) = current {
-				if r.next == nonce.saturating_add(One::one()) {
-					match kept {
-						Some(before) => counter.set(&before),
-						None => counter.clear(),
-					}
-				}
+			})
+			.map(|_| nonce)
+			.map_err(|_| ())
+	}
+
+	/// Gives `nonce` back to `who`'s local counter if nobody took a later one meanwhile (its
+	/// transaction could not be submitted).
+	fn return_nonce(who: &T::AccountId, nonce: T::Nonce) {
+		let key = [NONCE_PREFIX, &who.encode()[..]].concat();
+		let counter = StorageValueRef::persistent(&key);
+		if let Ok(Some(r)) = counter.get::<NonceRecord<T::Nonce, BlockNumberFor<T>>>() {
+			if r.next == nonce.saturating_add(One::one()) {
+				counter.set(&NonceRecord { next: nonce, at: r.at });
 			}
 		}
-		submitted
+	}
+
+	/// Signs `call` with `account`'s key and `nonce` and puts it into the transaction pool.
+	fn submit_signed(account: &Account<T>, nonce: T::Nonce, call: Call<T>) -> Result<(), ()> {
+		<T as CreateSignedTransaction<Call<T>>>::create_signed_transaction::<T::AuthorityId>(
+			call.into(),
+			account.public.clone(),
+			account.id.clone(),
+			nonce,
+		)
+		.ok_or(())
+		.and_then(SubmitTransaction::<T, Call<T>>::submit_transaction)
 	}
 
 	/// The salt of `who`'s commitment for `task`: drawn once from the node's entropy and kept.

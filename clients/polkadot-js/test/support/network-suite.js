@@ -1,6 +1,8 @@
 // Shared pieces of the end-to-end suites that run on a LocalNetwork (multi-node, swarm): start
 // and set up the network, run timed scenarios, change registry parameters, describe the network
 // when a scenario fails, and keep the node directories of a failed suite.
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { it } from 'node:test';
 
 import { mergeParams, PALLET, readParams, signerFrom, sudoAndWait } from '../../lib/index.js';
@@ -36,6 +38,28 @@ export function networkReport (net, describeNode = () => []) {
   }
 
   return text;
+}
+
+/**
+ * Copy the network's node logs and event log into `<baseDir>/logs`, next to the node
+ * directories a failed suite keeps: the log directory may go with the checkout (a CI clone is
+ * removed after the run), the kept directories stay for reading the chain back. Returns the
+ * directory.
+ *
+ * @param {import('./network.js').LocalNetwork} net
+ */
+export function keepLogs (net) {
+  const dir = join(net.baseDir, 'logs');
+
+  mkdirSync(dir, { recursive: true });
+
+  for (const file of [...net.nodes.map((n) => n.logFile), net.eventsFile?.path].filter(Boolean)) {
+    if (existsSync(file)) {
+      copyFileSync(file, join(dir, basename(file)));
+    }
+  }
+
+  return dir;
 }
 
 /** The bookkeeping of a suite on one network: whether something failed, and how long each part took. */
@@ -109,8 +133,10 @@ export class NetworkSuite {
     await net?.shutdown({ keep: this.failed || !!process.env.MODELNET_E2E_KEEP_STORE });
     await cleanup();
 
-    if (this.failed) {
-      process.stderr.write(`${this.label} logs:\n${net?.logFiles()}\nnode directories kept in ${net?.baseDir}\n`);
+    if (this.failed && net) {
+      const copied = keepLogs(net);
+
+      process.stderr.write(`${this.label} logs:\n${net.logFiles()}\nnode directories kept in ${net.baseDir}, with a copy of the logs in ${copied}\n`);
     }
 
     process.stderr.write(`${this.label} timings:\n  ${this.timings.join('\n  ')}\n`);

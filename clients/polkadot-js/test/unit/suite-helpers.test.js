@@ -1,7 +1,7 @@
 // The e2e suites' failure bookkeeping: a failed step or set-up is reported with the node's logs
 // and keeps the node directories; a passing one keeps nothing.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -70,6 +70,8 @@ describe('e2e suite helpers', () => {
     await suite.finish(net, async () => { cleaned = true; });
     assert.deepEqual(net.calls, [['start'], ['shutdown', { keep: true }]]);
     assert.equal(cleaned, true);
+    // The logs are copied next to the kept directories (the log directory may be removed).
+    assert.match(readFileSync(join(dir, 'logs', 'alice.log'), 'utf8'), /the last words of alice/);
   });
 
   it('a network that starts is set up with the parameters, and its directories go when nothing failed', async () => {

@@ -343,6 +343,89 @@ fn successive_transactions_of_one_account_use_successive_nonces() {
 	});
 }
 
+/// A transaction lost from the pool leaves a gap in its account's nonces: every later
+/// transaction of the account waits behind it. Its resend must fill the gap (reuse the lost
+/// copy's nonce), not take the next nonce and wait behind the gap too — a reveal resent that
+/// way never lands, and its executor is punished as one that withheld its result.
+#[test]
+fn resend_of_a_lost_transaction_fills_its_nonce_gap() {
+	let (mut ext, pool) = ocw_ext();
+	ext.execute_with(|| {
+		join_all(1..=3);
+		let (a, b) = (register(1), register(2));
+		run_blocks(1);
+		let both: Vec<AccountId> =
+			nominees(a).into_iter().filter(|n| nominees(b).contains(n)).collect();
+		let node = *both.first().expect("a node nominated for both models");
+		local_keys(&[node]);
+		SIGNED_NONCES.with(|n| n.borrow_mut().clear());
+		let chain_nonce = System::account_nonce(node);
+
+		// Block n sends the first confirmation, block n+1 the second; both are lost.
+		native_outcome(a, FetchOutcome::Stored, &[node]);
+		run_ocw();
+		run_blocks(1);
+		native_outcome(b, FetchOutcome::Stored, &[node]);
+		run_ocw();
+		assert_eq!(take_submitted(&pool).len(), 2);
+
+		// Each resend carries the nonce of its lost copy.
+		SIGNED_NONCES.with(|n| n.borrow_mut().clear());
+		run_blocks(u64::from(RESEND_AFTER) - 1);
+		run_ocw();
+		run_blocks(1);
+		run_ocw();
+		assert_eq!(
+			take_submitted(&pool),
+			vec![
+				(node, RuntimeCall::ModelRegistry(crate::Call::confirm_stored { model: a })),
+				(node, RuntimeCall::ModelRegistry(crate::Call::confirm_stored { model: b }))
+			]
+		);
+		assert_eq!(
+			SIGNED_NONCES.with(|n| n.borrow().clone()),
+			vec![(node, chain_nonce), (node, chain_nonce + 1)]
+		);
+
+		// Once the chain used the nonce (by another transaction), a resend takes a fresh one.
+		SIGNED_NONCES.with(|n| n.borrow_mut().clear());
+		System::inc_account_nonce(node);
+		System::inc_account_nonce(node);
+		run_blocks(u64::from(RESEND_AFTER));
+		run_ocw();
+		assert_eq!(take_submitted(&pool).len(), 2);
+		assert_eq!(
+			SIGNED_NONCES.with(|n| n.borrow().clone()),
+			vec![(node, chain_nonce + 2), (node, chain_nonce + 3)]
+		);
+	});
+}
+
+/// A resend that the pool refuses (its earlier copy is still pending there) keeps its mark:
+/// it is tried again after the resend delay, not in every block.
+#[test]
+fn refused_resend_waits_for_the_resend_delay() {
+	let (mut ext, pool) = ocw_ext();
+	ext.execute_with(|| {
+		let (model, node) = nominated_local_node();
+		native_outcome(model, FetchOutcome::Stored, &[node]);
+		run_ocw();
+		assert_eq!(take_submitted(&pool).len(), 1);
+
+		run_blocks(u64::from(RESEND_AFTER));
+		SIGNING_FAILS.with(|f| *f.borrow_mut() = true);
+		run_ocw();
+		SIGNING_FAILS.with(|f| *f.borrow_mut() = false);
+		run_blocks(1);
+		run_ocw();
+		assert!(take_submitted(&pool).is_empty());
+
+		run_blocks(u64::from(RESEND_AFTER) - 1);
+		run_ocw();
+		assert_eq!(take_submitted(&pool).len(), 1);
+	});
+}
+
 #[test]
 fn one_node_with_many_keys_blames_the_sources_once() {
 	let (mut ext, pool) = ocw_ext();
