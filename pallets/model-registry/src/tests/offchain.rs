@@ -101,6 +101,21 @@ fn nominated_local_node() -> (ModelId, AccountId) {
 	(model, node)
 }
 
+/// Three nodes join and two models are registered; returns the models and a node nominated
+/// for both (two nominees out of three nodes each: at least one has both), whose key is made
+/// local. The nonces signed so far are forgotten.
+fn node_nominated_for_two_models() -> (ModelId, ModelId, AccountId) {
+	join_all(1..=3);
+	let (a, b) = (register(1), register(2));
+	run_blocks(1);
+	let both: Vec<AccountId> =
+		nominees(a).into_iter().filter(|n| nominees(b).contains(n)).collect();
+	let node = *both.first().expect("a node nominated for both models");
+	local_keys(&[node]);
+	SIGNED_NONCES.with(|n| n.borrow_mut().clear());
+	(a, b, node)
+}
+
 #[test]
 fn stored_outcome_confirms_once_then_again_after_resend_delay() {
 	let (mut ext, pool) = ocw_ext();
@@ -309,15 +324,7 @@ fn failed_submission_is_tried_again_in_the_next_block() {
 fn successive_transactions_of_one_account_use_successive_nonces() {
 	let (mut ext, pool) = ocw_ext();
 	ext.execute_with(|| {
-		join_all(1..=3);
-		let (a, b) = (register(1), register(2));
-		run_blocks(1);
-		// Two nominees out of three nodes for each model: at least one node has both.
-		let both: Vec<AccountId> =
-			nominees(a).into_iter().filter(|n| nominees(b).contains(n)).collect();
-		let node = *both.first().expect("a node nominated for both models");
-		local_keys(&[node]);
-		SIGNED_NONCES.with(|n| n.borrow_mut().clear());
+		let (a, b, node) = node_nominated_for_two_models();
 
 		// Block n: the first confirmation goes into the pool with the chain's nonce.
 		native_outcome(a, FetchOutcome::Stored, &[node]);
@@ -351,14 +358,7 @@ fn successive_transactions_of_one_account_use_successive_nonces() {
 fn resend_of_a_lost_transaction_fills_its_nonce_gap() {
 	let (mut ext, pool) = ocw_ext();
 	ext.execute_with(|| {
-		join_all(1..=3);
-		let (a, b) = (register(1), register(2));
-		run_blocks(1);
-		let both: Vec<AccountId> =
-			nominees(a).into_iter().filter(|n| nominees(b).contains(n)).collect();
-		let node = *both.first().expect("a node nominated for both models");
-		local_keys(&[node]);
-		SIGNED_NONCES.with(|n| n.borrow_mut().clear());
+		let (a, b, node) = node_nominated_for_two_models();
 		let chain_nonce = System::account_nonce(node);
 
 		// Block n sends the first confirmation, block n+1 the second; both are lost.
