@@ -405,6 +405,27 @@ fn first_round_executors_answering_for_the_jury() {
 	});
 }
 
+/// Four holders of a model; a task is assigned to three of them. Returns the model, the task
+/// and its first round.
+fn task_among_four_holders() -> (ModelId, TaskId, Vec<AccountId>) {
+	join_all(1..=4);
+	let model = placed_model(1);
+	let task = assigned(model);
+	(model, task, executors(task))
+}
+
+/// The appealed task's jury is drawn; it must be a single holder, which reveals `result`, and
+/// the task resolves. Returns the juror and the events of the resolution.
+fn lone_juror_answers(task: TaskId, result: H256) -> (AccountId, Vec<Event<Test>>) {
+	let jury = jury_drawn(task);
+	assert_eq!(jury.len(), 1, "one holder is left outside the first round");
+	take_events();
+	commit_all(task, &[Some(result)]);
+	reveal_all(task, &[Some(result)]);
+	run_blocks(1);
+	(jury[0], take_events())
+}
+
 /// A party with two of a model's four holders: one sits in the first round with two honest
 /// holders and reveals a forged result, the other is the only holder left for the jury and
 /// reveals the same forgery. If the lone juror decided, the two honest executors would be
@@ -414,28 +435,19 @@ fn first_round_executors_answering_for_the_jury() {
 #[test]
 fn lone_juror_overturning_the_first_rounds_majority() {
 	new_test_ext_with(four_node_params()).execute_with(|| {
-		join_all(1..=4);
-		let model = placed_model(1);
-		let task = assigned(model);
-		let ex = executors(task);
+		let (model, task, ex) = task_among_four_holders();
 		let (right, forged) = (H256::repeat_byte(1), H256::repeat_byte(2));
 		let answers = [Some(right), Some(right), Some(forged)];
 		commit_all(task, &answers);
 		reveal_all(task, &answers);
 		run_blocks(1);
-		let juror = jury_drawn(task);
-		assert_eq!(juror.len(), 1);
-		take_events();
-		commit_all(task, &[Some(forged)]);
-		reveal_all(task, &[Some(forged)]);
-		run_blocks(1);
-		let events = take_events();
+		let (juror, events) = lone_juror_answers(task, forged);
 		assert!(events.contains(&Event::TaskFailed { task, reason: TaskFailure::Disputed }));
 		assert!(!events
 			.iter()
 			.any(|e| matches!(e, Event::ExecutorSlashed { .. } | Event::ModelEvicted { .. })));
 		assert_eq!(free(79), INITIAL_BALANCE);
-		for n in ex.iter().chain(juror.iter()) {
+		for n in ex.iter().chain([&juror]) {
 			let node = Nodes::<Test>::get(n).unwrap();
 			assert_eq!((node.stake, node.open_commitments), (1_000, 0));
 			assert!(holders(model).contains(n));
@@ -450,23 +462,15 @@ fn lone_juror_overturning_the_first_rounds_majority() {
 #[test]
 fn lone_juror_after_a_withheld_reveal() {
 	new_test_ext_with(four_node_params()).execute_with(|| {
-		join_all(1..=4);
-		let model = placed_model(1);
-		let task = assigned(model);
-		let ex = executors(task);
+		let (model, task, ex) = task_among_four_holders();
 		let (right, forged) = (H256::repeat_byte(1), H256::repeat_byte(2));
 		commit_all(task, &[Some(right), Some(right), Some(right)]);
 		reveal_all(task, &[Some(right), Some(right), None]);
 		run_blocks(reveal_deadline(task) - System::block_number() + 1);
-		let juror = jury_drawn(task);
-		take_events();
-		commit_all(task, &[Some(forged)]);
-		reveal_all(task, &[Some(forged)]);
-		run_blocks(1);
-		let events = take_events();
+		let (juror, events) = lone_juror_answers(task, forged);
 		assert!(events.contains(&Event::TaskFailed { task, reason: TaskFailure::Disputed }));
 		assert!(!events.iter().any(|e| matches!(e, Event::ExecutorSlashed { .. })));
-		for n in ex.iter().chain(juror.iter()) {
+		for n in ex.iter().chain([&juror]) {
 			assert!(holders(model).contains(n));
 		}
 		assert_ok!(ModelRegistry::do_try_state());
@@ -478,24 +482,19 @@ fn lone_juror_after_a_withheld_reveal() {
 #[test]
 fn lone_juror_confirming_the_first_rounds_majority() {
 	new_test_ext_with(four_node_params()).execute_with(|| {
-		join_all(1..=4);
-		let model = placed_model(1);
-		let task = assigned(model);
-		let ex = executors(task);
+		let (model, task, ex) = task_among_four_holders();
 		let (right, forged) = (H256::repeat_byte(1), H256::repeat_byte(2));
 		let answers = [Some(right), Some(right), Some(forged)];
 		commit_all(task, &answers);
 		reveal_all(task, &answers);
 		run_blocks(1);
-		take_events();
-		let juror = jury_answers(task, right);
-		let events = take_events();
+		let (juror, events) = lone_juror_answers(task, right);
 		assert!(events.contains(&Event::ExecutorSlashed { task, node: ex[2], amount: 100 }));
 		assert!(!holders(model).contains(&ex[2]));
 		assert!(events.contains(&Event::TaskCompleted {
 			task,
 			result: right,
-			paid: BoundedVec::truncate_from(vec![ex[0], ex[1], juror[0]])
+			paid: BoundedVec::truncate_from(vec![ex[0], ex[1], juror])
 		}));
 		assert_ok!(ModelRegistry::do_try_state());
 	});
