@@ -414,6 +414,17 @@ fn task_among_four_holders() -> (ModelId, TaskId, Vec<AccountId>) {
 	(model, task, executors(task))
 }
 
+/// The first two executors of `task` reveal the right result, the third a forgery; the task is
+/// appealed. Returns (right, forged).
+fn two_against_one(task: TaskId) -> (H256, H256) {
+	let (right, forged) = (H256::repeat_byte(1), H256::repeat_byte(2));
+	let answers = [Some(right), Some(right), Some(forged)];
+	commit_all(task, &answers);
+	reveal_all(task, &answers);
+	run_blocks(1);
+	(right, forged)
+}
+
 /// The appealed task's jury is drawn; it must be a single holder, which reveals `result`, and
 /// the task resolves. Returns the juror and the events of the resolution.
 fn lone_juror_answers(task: TaskId, result: H256) -> (AccountId, Vec<Event<Test>>) {
@@ -436,11 +447,7 @@ fn lone_juror_answers(task: TaskId, result: H256) -> (AccountId, Vec<Event<Test>
 fn lone_juror_overturning_the_first_rounds_majority() {
 	new_test_ext_with(four_node_params()).execute_with(|| {
 		let (model, task, ex) = task_among_four_holders();
-		let (right, forged) = (H256::repeat_byte(1), H256::repeat_byte(2));
-		let answers = [Some(right), Some(right), Some(forged)];
-		commit_all(task, &answers);
-		reveal_all(task, &answers);
-		run_blocks(1);
+		let (_, forged) = two_against_one(task);
 		let (juror, events) = lone_juror_answers(task, forged);
 		assert!(events.contains(&Event::TaskFailed { task, reason: TaskFailure::Disputed }));
 		assert!(!events
@@ -483,11 +490,7 @@ fn lone_juror_after_a_withheld_reveal() {
 fn lone_juror_confirming_the_first_rounds_majority() {
 	new_test_ext_with(four_node_params()).execute_with(|| {
 		let (model, task, ex) = task_among_four_holders();
-		let (right, forged) = (H256::repeat_byte(1), H256::repeat_byte(2));
-		let answers = [Some(right), Some(right), Some(forged)];
-		commit_all(task, &answers);
-		reveal_all(task, &answers);
-		run_blocks(1);
+		let (right, _) = two_against_one(task);
 		let (juror, events) = lone_juror_answers(task, right);
 		assert!(events.contains(&Event::ExecutorSlashed { task, node: ex[2], amount: 100 }));
 		assert!(!holders(model).contains(&ex[2]));

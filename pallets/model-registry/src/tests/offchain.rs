@@ -116,6 +116,17 @@ fn node_nominated_for_two_models() -> (ModelId, ModelId, AccountId) {
 	(a, b, node)
 }
 
+/// `node` has stored `a` (the worker confirms it in this block) and then `b` (confirmed in
+/// the next); both transactions are taken out of the pool.
+fn confirm_in_two_blocks(pool: &Pool, a: ModelId, b: ModelId, node: AccountId) {
+	native_outcome(a, FetchOutcome::Stored, &[node]);
+	run_ocw();
+	run_blocks(1);
+	native_outcome(b, FetchOutcome::Stored, &[node]);
+	run_ocw();
+	assert_eq!(take_submitted(pool).len(), 2);
+}
+
 #[test]
 fn stored_outcome_confirms_once_then_again_after_resend_delay() {
 	let (mut ext, pool) = ocw_ext();
@@ -326,14 +337,9 @@ fn successive_transactions_of_one_account_use_successive_nonces() {
 	ext.execute_with(|| {
 		let (a, b, node) = node_nominated_for_two_models();
 
-		// Block n: the first confirmation goes into the pool with the chain's nonce.
-		native_outcome(a, FetchOutcome::Stored, &[node]);
-		run_ocw();
-		// Block n+1: the first one is not included yet; the second must not reuse its nonce.
-		run_blocks(1);
-		native_outcome(b, FetchOutcome::Stored, &[node]);
-		run_ocw();
-		assert_eq!(take_submitted(&pool).len(), 2);
+		// Block n: the first confirmation goes into the pool with the chain's nonce. Block n+1:
+		// the first one is not included yet; the second must not reuse its nonce.
+		confirm_in_two_blocks(&pool, a, b, node);
 		let chain_nonce = System::account_nonce(node);
 		assert_eq!(
 			SIGNED_NONCES.with(|n| n.borrow().clone()),
@@ -362,12 +368,7 @@ fn resend_of_a_lost_transaction_fills_its_nonce_gap() {
 		let chain_nonce = System::account_nonce(node);
 
 		// Block n sends the first confirmation, block n+1 the second; both are lost.
-		native_outcome(a, FetchOutcome::Stored, &[node]);
-		run_ocw();
-		run_blocks(1);
-		native_outcome(b, FetchOutcome::Stored, &[node]);
-		run_ocw();
-		assert_eq!(take_submitted(&pool).len(), 2);
+		confirm_in_two_blocks(&pool, a, b, node);
 
 		// Each resend carries the nonce of its lost copy.
 		SIGNED_NONCES.with(|n| n.borrow_mut().clear());
