@@ -24,18 +24,20 @@
 //!   in the pending ring like a new task, and its creator cannot cancel it.
 //! - The jury answers the same task (same input, same challenge) through the usual commit and
 //!   reveal phases.
-//! - The jury's votes decide: a result revealed by strictly more than half of the jury wins,
-//!   if it is the first round's winning result or has more jury votes than that result had
-//!   first-round votes. The jury was drawn after the dispute arose from holders that took no
-//!   side, so a party that held the first round's majority would need a majority of the jury
-//!   as well; a full jury (`2k + 1`) always outvotes a first round of `k`.
-//! - A jury whose winner contradicts the first round's result without outvoting it (one juror
-//!   against two agreeing executors) decides nothing: the task fails `Disputed`, nobody is
-//!   slashed or paid, silent committed executors get a QoS sample of 0. Otherwise one holder
-//!   outside the first round — the only juror of a model with `k + 1` holders — could have two
-//!   honest executors slashed and evicted by revealing a forgery, after its accomplice in the
-//!   first round forged the same result or withheld its own. One juror against two executors
-//!   is one word against two, in either direction.
+//! - The jury decides: a result revealed by strictly more than half of the jury wins, if it
+//!   also has more votes than any other result when the reveals of both rounds are counted
+//!   together. The jury was drawn after the dispute arose from holders that took no side, so
+//!   a party that held the first round's majority would need a majority of the jury as well;
+//!   a full jury (`2k + 1`) that agrees with the first round's minority always leads the
+//!   count. Jury and first round are both random samples of the model's holders: neither
+//!   outweighs the other by its place in the procedure, only by its votes.
+//! - A jury majority that does not lead the count of both rounds (one juror against two
+//!   agreeing executors; four of seven jurors when the other three side with a first-round
+//!   majority of two) decides nothing: the task fails
+//!   `Disputed`, nobody is slashed or paid, silent committed executors get a QoS sample of 0.
+//!   Otherwise one holder outside the first round — the only juror of a model with `k + 1`
+//!   holders — could have two honest executors slashed and evicted by revealing a forgery,
+//!   after its accomplice in the first round forged the same result or withheld its own.
 //! - With a jury winner, the rules of a resolved first round apply to **both** rounds: everyone
 //!   who revealed the winning result shares the fee and gains QoS by reveal order; everyone who
 //!   revealed another result, or committed and withheld, is slashed, dropped as holder and
@@ -77,22 +79,20 @@ impl<T: Config> Pallet<T> {
 			&& task.executors.iter().any(|e| e.commitment.is_some() && e.result != Some(winner))
 	}
 
-	/// Whether the jury's winning result `result`, revealed by `votes` jurors, may decide the
-	/// appealed `task`: it is the first round's winning result, or it has more votes than that
-	/// result had in the first round. Always true for a task that was not appealed.
-	pub(crate) fn jury_may_decide(task: &TaskInfoOf<T>, result: H256, votes: u32) -> bool {
-		let Some(appeal) = task.appeal.as_ref() else {
+	/// Whether the jury's winning result `result` may decide the appealed `task`: counting the
+	/// reveals of both rounds, it has more votes than any other result. Always true for a task
+	/// that was not appealed.
+	pub(crate) fn jury_may_decide(task: &TaskInfoOf<T>, result: H256) -> bool {
+		if task.appeal.is_none() {
 			return true;
-		};
-		let first_round = task.executors.get(..appeal.jury_from as usize).unwrap_or(&[]);
-		let votes_for = |r: H256| first_round.iter().filter(|e| e.result == Some(r)).count() as u32;
-		// The first round's winner: the result most of its executors revealed.
-		let first_winner =
-			first_round.iter().filter_map(|e| e.result).max_by_key(|r| votes_for(*r));
-		match first_winner {
-			Some(first) => first == result || votes > votes_for(first),
-			None => true,
 		}
+		let votes_for = |r: H256| task.executors.iter().filter(|e| e.result == Some(r)).count();
+		let votes = votes_for(result);
+		task.executors
+			.iter()
+			.filter_map(|e| e.result)
+			.filter(|r| *r != result)
+			.all(|other| votes_for(other) < votes)
 	}
 
 	/// Appeal a contradicted first round (see the module documentation): queue the task for a

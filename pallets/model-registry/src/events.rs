@@ -101,7 +101,7 @@ mod events {
 		TaskCompleted { task: TaskId, result: H256, paid: ExecutorsOf<T> },
 		/// The first round's executors disagreed: nobody is paid or slashed yet; a jury of up
 		/// to `jury` other holders will be drawn in a later block to answer the same task, and
-		/// its majority decides if it confirms or outvotes the first round's result (see the
+		/// its majority decides if its result also leads the count of both rounds (see the
 		/// pallet's `appeal` module).
 		TaskAppealed { task: TaskId, jury: u32 },
 		/// A task ended without result; the fee was refunded.

@@ -11,7 +11,7 @@
 //!   `NoAnswers` when nobody revealed) and the creator is refunded; nobody is slashed then.
 //! - A winning result that an executor contradicted (it revealed another result, or committed
 //!   and withheld) is appealed first: a larger jury of other holders answers the same task and
-//!   its majority decides, if it confirms the first round's result or outvotes it; the rules
+//!   majority decides if that result also leads the count of both rounds' reveals; the rules
 //!   below then apply to both rounds, against the jury's result (see [`crate::appeal`]). Only
 //!   a unanimous first round resolves at once.
 //! - The winners share the fee equally (the indivisible remainder returns to the creator) and
@@ -201,7 +201,7 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		// A jury too small to outweigh the first round it contradicts decides nothing.
-		let outweighed = winner.is_some_and(|result| !Self::jury_may_decide(&task, result, best));
+		let outweighed = winner.is_some_and(|result| !Self::jury_may_decide(&task, result));
 		if outweighed {
 			winner = None;
 		}

@@ -440,9 +440,9 @@ fn lone_juror_answers(task: TaskId, result: H256) -> (AccountId, Vec<Event<Test>
 /// A party with two of a model's four holders: one sits in the first round with two honest
 /// holders and reveals a forged result, the other is the only holder left for the jury and
 /// reveals the same forgery. If the lone juror decided, the two honest executors would be
-/// slashed and evicted (and the colluder in the first round paid). A jury overturns the first
-/// round's result only with more votes than that result had: one juror against two agreeing
-/// executors leaves the task `Disputed`, and nobody is slashed.
+/// slashed and evicted (and the colluder in the first round paid). A jury's result decides only
+/// if it also leads the count of both rounds: one juror against two agreeing executors (two
+/// votes each) leaves the task `Disputed`, and nobody is slashed.
 #[test]
 fn lone_juror_overturning_the_first_rounds_majority() {
 	new_test_ext_with(four_node_params()).execute_with(|| {
@@ -498,6 +498,39 @@ fn lone_juror_confirming_the_first_rounds_majority() {
 			task,
 			result: right,
 			paid: BoundedVec::truncate_from(vec![ex[0], ex[1], juror])
+		}));
+		assert_ok!(ModelRegistry::do_try_state());
+	});
+}
+
+/// Two colluders hold the first round's majority of a model with five holders; the two holders
+/// left form the jury. Both side with the honest executor: three votes against two over both
+/// rounds, so the colluders are slashed although the jury (two) is no larger than their
+/// majority.
+#[test]
+fn jury_of_two_siding_with_the_honest_minority() {
+	let params = RegistryParams { initial_replicas: 5, min_replicas: 5, ..four_node_params() };
+	new_test_ext_with(params).execute_with(|| {
+		join_all(1..=5);
+		let model = placed_model(1);
+		let task = assigned(model);
+		let ex = executors(task);
+		let (right, forged) = (H256::repeat_byte(1), H256::repeat_byte(2));
+		let answers = [Some(forged), Some(forged), Some(right)];
+		commit_all(task, &answers);
+		reveal_all(task, &answers);
+		run_blocks(1);
+		take_events();
+		let jury = jury_answers(task, right);
+		assert_eq!(jury.len(), 2);
+		let events = take_events();
+		for colluder in [ex[0], ex[1]] {
+			assert!(events.contains(&Event::ExecutorSlashed { task, node: colluder, amount: 100 }));
+		}
+		assert!(events.contains(&Event::TaskCompleted {
+			task,
+			result: right,
+			paid: BoundedVec::truncate_from(vec![ex[2], jury[0], jury[1]])
 		}));
 		assert_ok!(ModelRegistry::do_try_state());
 	});

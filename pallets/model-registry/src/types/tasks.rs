@@ -31,7 +31,7 @@ pub enum TaskFailure {
 	NoHolders,
 	/// The executors disagreed and no appeal jury could be drawn (the model had no other
 	/// available holder, or none within one demand window of the task's creation), or the
-	/// jury contradicted the first round's result with fewer votes than it had: the result is
+	/// jury's majority result did not lead the count of both rounds' reveals: the result is
 	/// not confirmed, nobody is slashed. See [`crate::appeal`].
 	Disputed,
 }
