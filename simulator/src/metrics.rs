@@ -31,7 +31,8 @@ pub struct Sample {
 	pub all_attackers: u64,
 	/// First rounds appealed (contradicted results) and juries drawn for them.
 	pub appeals: (u64, u64),
-	/// Tasks failed `Disputed` (a contradicted first round without a jury).
+	/// Tasks failed `Disputed` (a contradicted first round without a jury, or a jury whose
+	/// result did not lead the votes of both rounds).
 	pub disputed: u64,
 	/// Bytes downloaded by nominated nodes.
 	pub downloaded: u64,

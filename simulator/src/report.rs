@@ -228,9 +228,10 @@ fn sybil_trend(runs: &[Finished]) -> String {
 		 jury). Were the outvoted honest executor slashed at once, it would also lose the model \
 		 for `COOLDOWN_WINDOWS` windows while the attackers are never slashed, and their share \
 		 of a busy model's holders would ratchet up. A contradicted result is appealed instead: \
-		 a jury of up to 2k + 1 other holders answers the same task and its majority decides, so \
-		 the attackers are slashed unless they also hold the jury's majority (pallet module \
-		 `appeal`).\n",
+		 a jury of up to 2k + 1 other holders answers the same task and its majority decides if \
+		 its result also leads the votes of both rounds, so the attackers are slashed unless \
+		 they also hold the jury's majority or tie the count (then the task fails `Disputed`; \
+		 pallet module `appeal`).\n",
 	);
 	t
 }
