@@ -200,7 +200,7 @@ impl<T: Config> Pallet<T> {
 			Self::appeal(id, task, now, weight);
 			return;
 		}
-		// A jury too small to outweigh the first round it contradicts decides nothing.
+		// A jury result that does not also lead the count of both rounds decides nothing.
 		let outweighed = winner.is_some_and(|result| !Self::jury_may_decide(&task, result));
 		if outweighed {
 			winner = None;
