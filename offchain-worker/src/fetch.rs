@@ -29,6 +29,7 @@
 
 mod address;
 mod config;
+mod floor;
 mod http;
 mod progress;
 mod retry;
@@ -46,12 +47,13 @@ use hyper::{body::Incoming, StatusCode};
 use sha2::Digest;
 use tokio::sync::Semaphore;
 
-pub use self::config::FetchConfig;
+pub use self::config::{FetchConfig, DEFAULT_MIN_TRANSFER_RATE};
 use self::{
 	address::is_network_failure,
+	floor::RateFloor,
 	http::{content_length, content_range, describe, retry_after, HttpClient},
 	progress::Progress,
-	retry::{blame, jittered},
+	retry::{blame, instant_after, jittered},
 	writer::{load_partial, touch, Resume, Writer, CHUNK},
 };
 use crate::{
@@ -300,7 +302,7 @@ impl Fetcher {
 			let pause = match give_up_at {
 				Some(deadline) => {
 					let pause = pause.max(asked_to_wait);
-					if Instant::now() + pause >= deadline {
+					if instant_after(pause) >= deadline {
 						log::info!(target: "modelnet", "giving up: the deadline is near");
 						break;
 					}
@@ -438,14 +440,23 @@ impl Fetcher {
 		let mut writer =
 			Writer::start(res.partial_path(), state, size, self.config.sync_on_complete);
 		let mut buf = Vec::with_capacity(CHUNK);
+		let mut floor = RateFloor::new(&self.config);
+		let too_slow = |detail: String| {
+			AttemptError::Retry(FetchError::SourceUnavailable(format!("too slow: {detail}")))
+		};
 		let outcome: Result<(), AttemptError> = loop {
-			let frame = match tokio::time::timeout(self.config.read_timeout, body.frame()).await {
-				Err(_) => {
+			let wait = floor.wait(self.config.read_timeout, Instant::now());
+			let frame = match tokio::time::timeout(wait, body.frame()).await {
+				Err(_) if wait >= self.config.read_timeout => {
 					break Err(AttemptError::Retry(FetchError::NetworkUnreachable(format!(
 						"no data for {:?}",
 						self.config.read_timeout
 					))))
 				}
+				Err(_) => match floor.check(0, Instant::now()) {
+					Ok(()) => continue,
+					Err(detail) => break Err(too_slow(detail)),
+				},
 				Ok(None) => break Ok(()),
 				Ok(Some(Err(e))) => {
 					let detail = format!("connection lost: {}", describe(&e));
@@ -461,6 +472,9 @@ impl Fetcher {
 				continue;
 			};
 			let len = data.len() as u64;
+			if let Err(detail) = floor.check(len, Instant::now()) {
+				break Err(too_slow(detail));
+			}
 			if offset + len > size {
 				break Err(AttemptError::Source(FetchError::SizeMismatch {
 					expected: size,

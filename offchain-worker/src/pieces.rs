@@ -148,6 +148,24 @@ impl PieceManifest {
 mod tests {
 	use super::*;
 
+	proptest::proptest! {
+		/// A manifest from the chain is checked without panicking whatever it says: any size,
+		/// any piece size, any number of leaves.
+		#[test]
+		fn any_manifest_is_checked_without_panic(
+			size in proptest::prelude::any::<u64>(),
+			piece_size in proptest::prelude::any::<u64>(),
+			leaves in proptest::collection::vec(proptest::prelude::any::<[u8; 32]>(), 0..40),
+			root in proptest::prelude::any::<[u8; 32]>(),
+		) {
+			let manifest = PieceManifest { root, piece_size, pieces: leaves.clone() };
+			let _ = manifest.check(size);
+			let _ = piece_count(size);
+			let honest = PieceManifest::new(size, leaves);
+			proptest::prop_assert_eq!(honest.check(size), honest.pieces.len() as u64 == piece_count(size));
+		}
+	}
+
 	const MIB: u64 = 1 << 20;
 
 	fn h(byte: u8) -> Hash {

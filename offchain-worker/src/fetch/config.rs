@@ -2,6 +2,9 @@
 
 use std::{net::SocketAddr, time::Duration};
 
+/// Default of [`FetchConfig::min_transfer_rate`]: 60 MiB per 6 s block, divided by 64.
+pub const DEFAULT_MIN_TRANSFER_RATE: u64 = (60 << 20) / 6 / 64;
+
 /// Download settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FetchConfig {
@@ -42,6 +45,14 @@ pub struct FetchConfig {
 	pub stall_timeout: Duration,
 	/// Interval between requests for a nominee's piece bitmap while pieces are missing.
 	pub peer_poll_interval: Duration,
+	/// Least bytes per second a transfer (a piece, a whole file) must average over each
+	/// [`rate_window`](Self::rate_window), or it is cut off and its bytes asked elsewhere:
+	/// a sender that drips a byte now and then never trips the read timeout. 0: no floor.
+	/// The default is 1/64 of the rate the chain assumes when it sets download deadlines
+	/// (`MinDownloadBytesPerBlock`, 60 MiB per 6 s block).
+	pub min_transfer_rate: u64,
+	/// Window over which [`min_transfer_rate`](Self::min_transfer_rate) is measured.
+	pub rate_window: Duration,
 }
 
 impl Default for FetchConfig {
@@ -62,6 +73,8 @@ impl Default for FetchConfig {
 			piece_parallelism: 4,
 			stall_timeout: Duration::from_secs(10),
 			peer_poll_interval: Duration::from_secs(1),
+			min_transfer_rate: DEFAULT_MIN_TRANSFER_RATE,
+			rate_window: Duration::from_secs(10),
 		}
 	}
 }

@@ -156,14 +156,23 @@ fn request_error(url: &Url, err: &hyper_util::client::legacy::Error) -> AttemptE
 	}
 }
 
-/// The response's `Retry-After`, in seconds or as an HTTP date, as a delay from now.
+/// Longest delay taken from a `Retry-After` header. The header comes from a server this node
+/// does not trust: a larger value (up to `u64::MAX` seconds) is cut to this one, so that no
+/// instant computed from it can overflow and no source can park a download for days.
+pub(super) const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+
+/// The response's `Retry-After`, in seconds or as an HTTP date, as a delay from now, at most
+/// [`MAX_RETRY_AFTER`].
 pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 	let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-	if let Ok(seconds) = value.parse::<u64>() {
-		return Some(Duration::from_secs(seconds));
-	}
-	let at = httpdate::parse_http_date(value).ok()?;
-	Some(at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+	let delay = match value.parse::<u64>() {
+		Ok(seconds) => Duration::from_secs(seconds),
+		Err(_) => {
+			let at = httpdate::parse_http_date(value).ok()?;
+			at.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO)
+		}
+	};
+	Some(delay.min(MAX_RETRY_AFTER))
 }
 
 /// A parsed `Content-Range` header: `bytes START-END/TOTAL` or `bytes */TOTAL`.
@@ -244,6 +253,61 @@ mod tests {
 		assert!(delay > Duration::from_secs(3000) && delay <= Duration::from_secs(3600));
 		headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
 		assert_eq!(retry_after(&headers), None);
+	}
+
+	#[test]
+	fn retry_after_is_capped() {
+		let mut headers = HeaderMap::new();
+		for huge in ["18446744073709551615", "9999999999", "Fri, 31 Dec 9999 23:59:59 GMT"] {
+			headers.insert(RETRY_AFTER, HeaderValue::from_static(huge));
+			assert_eq!(retry_after(&headers), Some(MAX_RETRY_AFTER), "{huge}");
+		}
+		// Too large for a u64: not a number of seconds, not a date.
+		headers.insert(RETRY_AFTER, HeaderValue::from_static("184467440737095516150"));
+		assert_eq!(retry_after(&headers), None);
+	}
+
+	/// Any bytes a server may send as a header value.
+	fn header_value() -> impl proptest::strategy::Strategy<Value = HeaderValue> {
+		use proptest::prelude::*;
+		prop_oneof![
+			proptest::collection::vec(any::<u8>(), 0..64),
+			"[ 0-9a-zA-Z*/,:-]{0,48}".prop_map(String::into_bytes),
+			(any::<u64>(), any::<u64>(), any::<u64>())
+				.prop_map(|(a, b, c)| format!("bytes {a}-{b}/{c}").into_bytes()),
+		]
+		.prop_filter_map("not a header value", |bytes| HeaderValue::from_bytes(&bytes).ok())
+	}
+
+	proptest::proptest! {
+		/// The header parsers take any value without panicking, and what they return is
+		/// bounded: a `Retry-After` never exceeds [`MAX_RETRY_AFTER`], so adding it to an
+		/// instant cannot overflow.
+		#[test]
+		fn header_parsers_take_any_value(value in header_value()) {
+			let mut headers = HeaderMap::new();
+			for name in [RETRY_AFTER, CONTENT_RANGE, CONTENT_LENGTH] {
+				headers.insert(name, value.clone());
+			}
+			if let Some(delay) = retry_after(&headers) {
+				proptest::prop_assert!(delay <= MAX_RETRY_AFTER);
+				let _ = std::time::Instant::now() + delay;
+			}
+			let _ = content_range(&headers);
+			let _ = content_length(&headers);
+		}
+
+		/// A redirect's `Location` is any string: joined to the current URL and parsed, it
+		/// gives an HTTP(S) URL or an error, never a panic.
+		#[test]
+		fn redirect_targets_take_any_location(location in ".{0,80}") {
+			let base = Url::parse("https://source.example/org/model.bin").unwrap();
+			if let Ok(next) = base.join(&location) {
+				if let Ok((url, _)) = parse_http_url(next) {
+					proptest::prop_assert!(matches!(url.scheme(), "http" | "https"));
+				}
+			}
+		}
 	}
 
 	#[test]

@@ -1,6 +1,6 @@
 //! Retry policy helpers: randomised pauses and whom to blame when every source failed.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::FetchError;
 
@@ -25,10 +25,24 @@ pub(super) fn blame(failures: Vec<Option<FetchError>>) -> FetchError {
 	worst.unwrap_or_else(|| FetchError::SourceUnavailable("no source delivered the file".into()))
 }
 
+/// Upper bound of any delay [`instant_after`] adds: about 30 years.
+const FAR: Duration = Duration::from_secs(1 << 30);
+
+/// The instant `delay` from now, never overflowing: a delay past what the platform's clock can
+/// represent (say, taken from a hostile header) becomes a far but valid instant. `Instant + Duration`
+/// panics on overflow, and a panic in any thread ends the node.
+pub(crate) fn instant_after(delay: Duration) -> Instant {
+	let now = Instant::now();
+	now.checked_add(delay)
+		.or_else(|| now.checked_add(FAR))
+		.unwrap_or(now)
+}
+
 /// A pause between half and all of `backoff`, so that many nodes nominated together do
 /// not retry in lockstep.
 pub(super) fn jittered(backoff: Duration) -> Duration {
-	backoff.mul_f64(0.5 + 0.5 * fastrand::f64())
+	// `mul_f64` panics on a product it cannot represent: stay far below that.
+	backoff.min(FAR).mul_f64(0.5 + 0.5 * fastrand::f64())
 }
 
 #[cfg(test)]
@@ -44,6 +58,15 @@ mod tests {
 		assert!(matches!(blame(vec![net(), gone(), net()]), FetchError::SourceUnavailable(_)));
 		assert!(matches!(blame(vec![gone(), hash(), net()]), FetchError::HashMismatch { .. }));
 		assert!(matches!(blame(vec![None]), FetchError::SourceUnavailable(_)));
+	}
+
+	#[test]
+	fn instant_after_never_overflows() {
+		let before = Instant::now();
+		assert!(instant_after(Duration::MAX) >= before);
+		assert!(instant_after(Duration::from_secs(u64::MAX)) >= before);
+		let soon = instant_after(Duration::from_secs(5));
+		assert!(soon >= before + Duration::from_secs(5));
 	}
 
 	#[test]

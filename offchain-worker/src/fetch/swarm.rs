@@ -228,9 +228,12 @@ impl<'a> Run<'a> {
 				self.poll_peers(now);
 				self.schedule(now);
 			}
-			if self.running == 0 {
+			// At the deadline, requests still in flight (a sender dripping bytes) are cancelled:
+			// the node gives up now, not when the slowest sender lets go.
+			if self.running == 0 || deadline_passed {
 				if let Some(e) = self.stuck(now, deadline_passed) {
 					self.tasks.abort_all();
+					self.running = 0;
 					log::info!(
 						target: "modelnet",
 						"model {}: giving up with {} of {} pieces",
@@ -440,8 +443,8 @@ impl<'a> Run<'a> {
 				let p = &mut self.providers[provider];
 				p.polling = false;
 				match result {
+					// A bitmap is a claim, not a delivery: only delivered pieces clear failures.
 					Poll::Have(have) => {
-						p.failures = 0;
 						for (i, has) in have.iter().enumerate() {
 							if *has && !p.have[i] {
 								self.class_gain[i % self.share.1] = now;
@@ -451,10 +454,12 @@ impl<'a> Run<'a> {
 						p.have = have;
 					}
 					Poll::NotServed => {
-						p.failures = 0;
 						p.have.iter_mut().for_each(|h| *h = false);
 					}
-					Poll::Busy => {}
+					Poll::Busy => {
+						let config = &self.fetcher.config;
+						p.back_off(config.initial_backoff, config.stall_timeout);
+					}
 					Poll::Failed(e) => {
 						log::debug!(target: "modelnet", "no piece bitmap from {}: {e}", p.url);
 						let config = &self.fetcher.config;
@@ -469,7 +474,7 @@ impl<'a> Run<'a> {
 					self.last_progress = now;
 				}
 				match result {
-					Ok(()) => self.providers[provider].failures = 0,
+					Ok(()) => self.providers[provider].delivered(),
 					Err(e) => self.failed(None, provider, e)?,
 				}
 			}
@@ -482,7 +487,7 @@ impl<'a> Run<'a> {
 							.set(index, true)
 							.map_err(|e| FetchError::local_io("writing the piece bitmap", e))?;
 						let p = &mut self.providers[provider];
-						p.failures = 0;
+						p.delivered();
 						if p.is_peer() {
 							self.class_gain[index % self.share.1] = now;
 						}
@@ -535,7 +540,7 @@ impl<'a> Run<'a> {
 			PieceError::Attempt(AttemptError::Throttled(e, after)) => {
 				log::info!(target: "modelnet", "{e}; asked to retry after {after:?}");
 				let pause = if p.is_peer() { after.min(MAX_PEER_PAUSE) } else { after };
-				p.not_before = Instant::now() + pause;
+				p.refused(pause);
 				if !p.is_peer() {
 					p.failure = Some(e);
 				}

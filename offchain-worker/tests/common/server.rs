@@ -39,6 +39,8 @@ pub enum Content {
 	Redirect(String),
 	/// An empty response with this status code.
 	Status(u16),
+	/// An empty response with this status code and this `Retry-After` header.
+	Refuse(u16, String),
 }
 
 /// Misbehaviour switches.
@@ -57,6 +59,9 @@ pub struct Behavior {
 	pub cut_after: Option<u64>,
 	/// Pause after every body write (slows the transfer down).
 	pub write_delay: Option<Duration>,
+	/// Send the body one byte at a time with this pause after each (a sender that never
+	/// falls silent for a read timeout, yet delivers next to nothing).
+	pub drip: Option<Duration>,
 	/// The next requests (count) get this status, with a `Retry-After` header if given,
 	/// instead of the content.
 	pub fail_next: Option<(usize, u16, Option<String>)>,
@@ -273,6 +278,10 @@ impl Shared {
 			Some(Content::Status(code)) => {
 				return respond(&mut stream, &status_line(code), &[], b"").await
 			}
+			Some(Content::Refuse(code, after)) => {
+				let headers = [format!("Retry-After: {after}")];
+				return respond(&mut stream, &status_line(code), &headers, b"").await;
+			}
 			Some(Content::Memory(data)) => {
 				let len = data.len() as u64;
 				(Content::Memory(data), len)
@@ -342,7 +351,8 @@ impl Shared {
 			(die, cut) => die.map(|(d, _)| d).or(cut),
 		};
 		while pos < end {
-			let mut n = (end - pos).min(SEND_CHUNK as u64) as usize;
+			let chunk = if behavior.drip.is_some() { 1 } else { SEND_CHUNK as u64 };
+			let mut n = (end - pos).min(chunk) as usize;
 			if let Some(limit) = limit {
 				n = n.min((limit - sent.min(limit)) as usize);
 			}
@@ -364,7 +374,7 @@ impl Shared {
 			self.bytes_served.fetch_add(n as u64, Ordering::SeqCst);
 			pos += n as u64;
 			sent += n as u64;
-			if let Some(delay) = behavior.write_delay {
+			if let Some(delay) = behavior.write_delay.or(behavior.drip) {
 				tokio::time::sleep(delay).await;
 			}
 		}

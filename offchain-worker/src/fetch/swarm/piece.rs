@@ -8,6 +8,7 @@ use std::{
 		atomic::{AtomicU64, Ordering},
 		Arc,
 	},
+	time::Instant,
 };
 
 use bytes::Bytes;
@@ -18,6 +19,7 @@ use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use super::super::{
 	address::is_network_failure,
+	floor::RateFloor,
 	http::{self, content_range, describe, retry_after, HttpClient},
 	AttemptError, FetchConfig, CHUNK,
 };
@@ -69,21 +71,28 @@ pub(super) fn status_error(url: &str, status: StatusCode, headers: &HeaderMap) -
 	))))
 }
 
-/// The next bytes of a body; `None` at its end.
+/// The next bytes of a body; `None` at its end. Fails when the sender falls below the
+/// transfer's rate floor.
 pub(super) async fn next_data(
 	body: &mut Incoming,
 	config: &FetchConfig,
+	floor: &mut RateFloor,
 	url: &str,
 ) -> Result<Option<Bytes>, PieceError> {
 	loop {
-		let frame = match tokio::time::timeout(config.read_timeout, body.frame()).await {
-			Err(_) => {
+		let wait = floor.wait(config.read_timeout, Instant::now());
+		let frame = match tokio::time::timeout(wait, body.frame()).await {
+			Err(_) if wait >= config.read_timeout => {
 				return Err(PieceError::Attempt(AttemptError::Retry(
 					FetchError::NetworkUnreachable(format!(
 						"{url}: no data for {:?}",
 						config.read_timeout
 					)),
 				)))
+			}
+			Err(_) => {
+				floor.check(0, Instant::now()).map_err(|e| too_slow(url, e))?;
+				continue;
 			}
 			Ok(None) => return Ok(None),
 			Ok(Some(Err(e))) => {
@@ -97,9 +106,18 @@ pub(super) async fn next_data(
 			Ok(Some(Ok(frame))) => frame,
 		};
 		if let Ok(data) = frame.into_data() {
+			floor.check(data.len() as u64, Instant::now()).map_err(|e| too_slow(url, e))?;
 			return Ok(Some(data));
 		}
 	}
+}
+
+/// A sender below the rate floor: it did not deliver what it was asked for, so the piece
+/// goes elsewhere (a source is blamed for it only if nothing else delivers).
+fn too_slow(url: &str, detail: String) -> PieceError {
+	PieceError::Attempt(AttemptError::Retry(FetchError::SourceUnavailable(format!(
+		"{url}: too slow: {detail}"
+	))))
 }
 
 /// A local I/O failure while writing pieces.
@@ -107,8 +125,28 @@ pub(super) fn fatal(e: std::io::Error) -> PieceError {
 	PieceError::Attempt(AttemptError::Fatal(FetchError::local_io("writing a piece", e)))
 }
 
-/// Fetches one piece into the partial file. `received` counts body bytes as they arrive.
+/// Fetches one piece into the partial file, within a total time limit derived from the rate
+/// floor. `received` counts body bytes as they arrive. On `Ok` the piece's bytes are durable
+/// on disk (its bit may be set).
 pub(super) async fn fetch_piece(
+	client: HttpClient,
+	config: Arc<FetchConfig>,
+	req: PieceRequest,
+	received: Arc<AtomicU64>,
+) -> Result<(), PieceError> {
+	let slack = config.connect_timeout.saturating_add(config.read_timeout);
+	let Some(limit) = RateFloor::total_deadline(&config, req.len, slack) else {
+		return fetch_piece_unlimited(client, config, req, received).await;
+	};
+	let url = req.url.clone();
+	match tokio::time::timeout(limit, fetch_piece_unlimited(client, config, req, received)).await
+	{
+		Ok(result) => result,
+		Err(_) => Err(too_slow(&url, format!("not delivered within {limit:?}"))),
+	}
+}
+
+async fn fetch_piece_unlimited(
 	client: HttpClient,
 	config: Arc<FetchConfig>,
 	req: PieceRequest,
@@ -166,8 +204,9 @@ pub(super) async fn fetch_piece(
 	let mut got = 0u64;
 	let mut buf = Vec::with_capacity(CHUNK);
 	let mut body = response.into_body();
+	let mut floor = RateFloor::new(&config);
 	while got < req.len {
-		let Some(data) = next_data(&mut body, &config, &req.url).await? else {
+		let Some(data) = next_data(&mut body, &config, &mut floor, &req.url).await? else {
 			break;
 		};
 		received.fetch_add(data.len() as u64, Ordering::Relaxed);
@@ -197,6 +236,11 @@ pub(super) async fn fetch_piece(
 			expected: hex::encode(req.leaf),
 			actual: hex::encode(leaf),
 		}));
+	}
+	// The caller sets the piece's bit next: its bytes must survive a power loss first, or a
+	// restarted node would serve whatever the disk held behind a bit that says "verified".
+	if config.sync_on_complete {
+		file.sync_data().await.map_err(fatal)?;
 	}
 	Ok(())
 }

@@ -11,6 +11,7 @@ use hyper::StatusCode;
 
 use super::super::{
 	http::{self, HttpClient},
+	retry::{instant_after, jittered},
 	FetchConfig,
 };
 use crate::{
@@ -139,7 +140,26 @@ impl Provider {
 		}
 		self.failures = self.failures.saturating_add(1);
 		let factor = 1u32 << self.failures.min(16).saturating_sub(1);
-		self.not_before = Instant::now() + super::super::retry::jittered(initial * factor).min(max);
+		let pause = jittered(initial.saturating_mul(factor)).min(max);
+		self.not_before = instant_after(pause);
+	}
+
+	/// Records a refusal (`429` / `503`) that asked for `pause`. A refusal is a failure to
+	/// deliver like any other: a peer that claims pieces and refuses them stops counting as
+	/// reachable after [`UNREACHABLE_AFTER`] refusals in a row, so its claims no longer keep
+	/// the pieces from other peers and the sources. Only delivered bytes clear it.
+	pub fn refused(&mut self, pause: Duration) {
+		self.failures = self.failures.saturating_add(1);
+		self.not_before = self.not_before.max(instant_after(pause));
+	}
+
+	/// Records a delivered piece: the sender is reachable and no longer at fault.
+	pub fn delivered(&mut self) {
+		self.failures = 0;
+		if self.kind == Kind::Source {
+			// A source's earlier refusal or interruption is not its final word once it delivers.
+			self.failure = None;
+		}
 	}
 }
 
@@ -149,7 +169,8 @@ pub(super) enum Poll {
 	Have(Vec<bool>),
 	/// It does not serve the model (yet).
 	NotServed,
-	/// It is busy (`503`): nothing learnt, nothing wrong.
+	/// It refused (`429` / `503`): nothing learnt; counted as a refusal, since a nominee
+	/// that keeps refusing must not keep its earlier claims for ever.
 	Busy,
 	/// It could not be reached or answered nonsense.
 	Failed(String),
@@ -178,8 +199,68 @@ pub(super) async fn poll_bitmap(
 		Ok(Err(e)) => return Poll::Failed(format!("{url}: {e}")),
 		Ok(Ok(collected)) => collected.to_bytes(),
 	};
-	if bytes.len() != count {
-		return Poll::Failed(format!("{url}: bitmap of {} bytes, expected {count}", bytes.len()));
+	match parse_bitmap(&bytes, count) {
+		Some(have) => Poll::Have(have),
+		None => Poll::Failed(format!("{url}: bitmap of {} bytes, expected {count}", bytes.len())),
 	}
-	Poll::Have(bytes.iter().map(|b| *b == 1).collect())
+}
+
+/// A nominee's bitmap body: exactly one byte per piece, `1` for a piece it has (any other
+/// value counts as missing). `None` if the length is wrong.
+fn parse_bitmap(body: &[u8], count: usize) -> Option<Vec<bool>> {
+	(body.len() == count).then(|| body.iter().map(|b| *b == 1).collect())
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use proptest::prelude::*;
+
+	#[test]
+	fn delivering_clears_a_sources_earlier_refusal() {
+		let mut source = Provider::source("http://s.example/m".into(), 4);
+		source.refused(Duration::ZERO);
+		source.failure = Some(FetchError::SourceUnavailable("HTTP 429".into()));
+		source.delivered();
+		assert_eq!(source.failures, 0);
+		assert!(source.failure.is_none(), "a refusal followed by delivery is not its final word");
+	}
+
+	#[test]
+	fn a_peer_that_keeps_refusing_is_no_longer_live() {
+		let peer = Peer { url: "http://p.example:1".into(), kind: PeerKind::Nominee };
+		let mut nominee = Provider::peer(&peer, 4);
+		for _ in 0..UNREACHABLE_AFTER {
+			assert!(nominee.is_live_peer());
+			nominee.refused(Duration::from_secs(1));
+		}
+		assert!(!nominee.is_live_peer(), "refusals count as failures to deliver");
+		nominee.delivered();
+		assert!(nominee.is_live_peer());
+	}
+
+	#[test]
+	fn back_off_takes_any_configuration() {
+		let peer = Peer { url: "http://p.example:1".into(), kind: PeerKind::Holder };
+		let mut holder = Provider::peer(&peer, 1);
+		for _ in 0..40 {
+			holder.not_before = Instant::now();
+			holder.back_off(Duration::MAX, Duration::MAX);
+		}
+		assert_eq!(holder.failures, 40);
+	}
+
+	proptest! {
+		/// Any body is a bitmap of the right length or refused, never a panic.
+		#[test]
+		fn bitmap_bodies_of_any_bytes(body in proptest::collection::vec(any::<u8>(), 0..64), count in 0usize..64) {
+			match parse_bitmap(&body, count) {
+				Some(have) => {
+					prop_assert_eq!(have.len(), count);
+					prop_assert_eq!(have.iter().filter(|h| **h).count(), body.iter().filter(|b| **b == 1).count());
+				}
+				None => prop_assert_ne!(body.len(), count),
+			}
+		}
+	}
 }

@@ -16,6 +16,7 @@ use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use super::{
 	super::{
+		floor::RateFloor,
 		http::{self, HttpClient},
 		AttemptError, FetchConfig, CHUNK,
 	},
@@ -83,7 +84,8 @@ pub(super) async fn fetch_whole(
 	let mut body = response.into_body();
 	let mut buf = Vec::with_capacity(CHUNK);
 	let mut current = (count > 0).then(|| Current::new(&pass, 0));
-	while let Some(mut data) = next_data(&mut body, &config, &pass.url).await? {
+	let mut floor = RateFloor::new(&config);
+	while let Some(mut data) = next_data(&mut body, &config, &mut floor, &pass.url).await? {
 		received.fetch_add(data.len() as u64, Ordering::Relaxed);
 		while !data.is_empty() {
 			let Some(piece) = current.as_mut() else {
@@ -119,6 +121,10 @@ pub(super) async fn fetch_whole(
 						expected: hex::encode(pass.leaves[piece.index]),
 						actual: hex::encode(leaf),
 					}));
+				}
+				// Durable before its bit says "verified" (see `fetch_piece`).
+				if config.sync_on_complete {
+					file.sync_data().await.map_err(fatal)?;
 				}
 				pass.bitmap.set(piece.index, true).map_err(fatal)?;
 			}
