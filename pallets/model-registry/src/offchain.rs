@@ -30,11 +30,35 @@
 //! - a failed download that blames the model's sources is declined with that reason by one local
 //!   account only; the node's other accounts decline with [`DeclineReason::Other`], so that one
 //!   machine with many keys counts as one witness against the sources;
-//! - the salt of a commitment is kept in the off-chain database so that the reveal matches it,
-//!   also across node restarts.
+//! - the result of a commitment is kept with its salt in this worker's own keys when it
+//!   commits, and the reveal sends what was kept (submodule `kept`): a restart, after which the
+//!   native worker sweeps its results and executes the task again, cannot make the reveal
+//!   differ from the commitment;
+//! - the keys this worker writes for itself are listed in an index and removed once the work
+//!   they serve is over (submodule `tracking`).
+//!
+//! Its own keys:
+//!
+//! | key | value |
+//! | --- | --- |
+//! | `modelnet/sent/<account><kind><id>` | when a transaction was last sent, and its nonce |
+//! | `modelnet/nonce/<account>` | the account's next nonce, and when it was handed out |
+//! | `modelnet/commit/<account><task: u64 LE><digest>` | the result and salt of a commitment (digest as in [`task_result_key`]) |
+//! | `modelnet/tracked` | the index of the keys above but the nonces, by the work they serve |
+//!
+//! (`modelnet/salt/<account><task: u64 LE>` held the salt alone in earlier versions; it is
+//! still read for a reveal of a commitment made by one, and removed with the task's keys.)
+
+mod kept;
+mod tracking;
+
+pub use tracking::{PRUNE_AFTER, PRUNE_CHECKS_PER_BLOCK};
 
 use crate::{pallet::*, types::*};
-use alloc::{collections::BTreeSet, vec::Vec};
+use alloc::{
+	collections::{BTreeMap, BTreeSet},
+	vec::Vec,
+};
 use codec::{Decode, Encode};
 use frame_system::{
 	offchain::{Account, CreateSignedTransaction, SubmitTransaction},
@@ -45,6 +69,7 @@ use sp_runtime::{
 	offchain::storage::{MutateStorageError, StorageValueRef},
 	traits::{One, Saturating},
 };
+use tracking::Subject;
 
 /// Log target of the off-chain worker.
 const LOG_TARGET: &str = "runtime::model-registry::ocw";
@@ -79,7 +104,8 @@ pub const TASK_RESULT_PREFIX: &[u8] = b"modelnet/result/";
 pub const ENDPOINT_KEY: &[u8] = b"modelnet/endpoint";
 /// Prefix of the keys recording when this worker sent a transaction.
 const SENT_PREFIX: &[u8] = b"modelnet/sent/";
-/// Prefix of the keys keeping the salt of a commitment until its reveal.
+/// Prefix of the keys under which earlier versions kept the salt of a commitment (submodule
+/// `kept`).
 const SALT_PREFIX: &[u8] = b"modelnet/salt/";
 /// Prefix of the keys keeping each local account's next nonce.
 const NONCE_PREFIX: &[u8] = b"modelnet/nonce/";
@@ -115,6 +141,17 @@ pub fn commitment_of<AccountId: Encode>(who: &AccountId, result: &H256, salt: &H
 	H256(sp_io::hashing::blake2_256(&(who, result, salt).encode()))
 }
 
+/// Makes the call of a transaction, once its send is claimed.
+type CallMaker<'a, T> = dyn Fn() -> Call<T> + 'a;
+
+/// Claims the send of a transaction (for a subject, of a kind, for an id) and sends it.
+type Sender<'a, T> = dyn Fn(Subject, &[u8], &[u8], &CallMaker<'_, T>) + 'a;
+
+/// The key marking when `who` last sent the transaction `kind` for `id`.
+fn sent_key<AccountId: Encode>(who: &AccountId, kind: &[u8], id: &[u8]) -> Vec<u8> {
+	[SENT_PREFIX, &who.encode()[..], kind, id].concat()
+}
+
 /// When this worker last sent a transaction, and with which nonce (`None` while it is being
 /// sent).
 #[derive(Encode, Decode, Clone, Copy, PartialEq, Eq, Debug)]
@@ -138,9 +175,13 @@ impl<T: Config> Pallet<T> {
 		// Models whose sources one local account already blamed in this run.
 		let mut blamed = BTreeSet::<ModelId>::new();
 		let endpoint = Self::local_endpoint();
+		// The keys written in this run, for the index, and the work of each local account.
+		let notes = tracking::Notes::<T::AccountId>::default();
+		let mut works = BTreeMap::new();
 		for account in frame_system::offchain::Signer::<T, T::AuthorityId>::keystore_accounts() {
 			let Some(work) = Self::pending_work(account.id.clone()) else { continue };
-			let send = |kind: &[u8], id: &[u8], call: &dyn Fn() -> Call<T>| {
+			let send = |subject: Subject, kind: &[u8], id: &[u8], call: &CallMaker<'_, T>| {
+				notes.note(&account.id, subject, sent_key(&account.id, kind, id));
 				Self::send_once(&account, now, kind, id, call)
 			};
 
@@ -148,8 +189,9 @@ impl<T: Config> Pallet<T> {
 				let current = NodeEndpoints::<T>::get(&account.id);
 				if current.as_ref() != wanted.as_ref() {
 					// Keyed by the value, so that a changed endpoint is sent at once.
-					send(b"endpoint", &wanted.encode(), &|| Call::set_endpoint {
-						endpoint: wanted.clone(),
+					let value = wanted.encode();
+					send(Subject::Endpoint(value.clone()), b"endpoint", &value, &|| {
+						Call::set_endpoint { endpoint: wanted.clone() }
 					});
 				}
 			}
@@ -162,7 +204,9 @@ impl<T: Config> Pallet<T> {
 				let model = nomination.model;
 				match record.outcome {
 					FetchOutcome::Stored => {
-						send(b"confirm", model.as_bytes(), &|| Call::confirm_stored { model })
+						send(Subject::Nomination(model), b"confirm", model.as_bytes(), &|| {
+							Call::confirm_stored { model }
+						})
 					}
 					FetchOutcome::Failed(reason) => {
 						let reason = if reason.blames_sources() && !blamed.insert(model) {
@@ -170,9 +214,8 @@ impl<T: Config> Pallet<T> {
 						} else {
 							reason
 						};
-						send(b"decline", model.as_bytes(), &|| Call::decline_nomination {
-							model,
-							reason,
+						send(Subject::Nomination(model), b"decline", model.as_bytes(), &|| {
+							Call::decline_nomination { model, reason }
 						})
 					}
 					FetchOutcome::Missing => {}
@@ -183,40 +226,30 @@ impl<T: Config> Pallet<T> {
 				if let Some(FetchOutcome::Missing) =
 					Self::outcome_of(&holding.model).map(|r| r.outcome)
 				{
-					send(b"lost", holding.model.as_bytes(), &|| Call::report_lost {
-						model: holding.model,
+					let model = holding.model;
+					send(Subject::Holding(model), b"lost", model.as_bytes(), &|| {
+						Call::report_lost { model }
 					});
 				}
 			}
 
 			for task in work.tasks.iter() {
-				let input = executor_input(&task.challenge, &task.input);
-				let key = task_result_key(task.task, &task.model, &input);
-				let Ok(Some(result)) = StorageValueRef::persistent(&key).get::<[u8; 32]>() else {
-					continue;
-				};
-				let result = H256(result);
-				let id = task.task.to_le_bytes();
-				match task.phase {
-					TaskPhase::Commit if !task.committed => {
-						// The salt is drawn only once the send is claimed, so that concurrent
-						// runs cannot commit with one salt and keep another.
-						send(b"commit", &id, &|| {
-							let salt = Self::salt_for(&account.id, task.task);
-							let commitment = commitment_of(&account.id, &result, &salt);
-							Call::commit_result { task: task.task, commitment }
-						});
-					}
-					TaskPhase::Reveal if task.committed && !task.revealed => {
-						send(b"reveal", &id, &|| {
-							let salt = Self::salt_for(&account.id, task.task);
-							Call::reveal_result { task: task.task, result, salt }
-						});
-					}
-					_ => {}
-				}
+				Self::answer_task(&account, task, &notes, &send);
 			}
+			works.insert(account.id.clone(), work);
 		}
+
+		tracking::update(now, notes, &|who: &T::AccountId, subject: &Subject| {
+			let Some(work) = works.get(who) else { return false };
+			match subject {
+				Subject::Nomination(model) => work.nominations.iter().any(|n| n.model == *model),
+				Subject::Holding(model) => work.holdings.iter().any(|h| h.model == *model),
+				Subject::Task(id) => work.tasks.iter().any(|t| t.task == *id),
+				Subject::Endpoint(value) => endpoint.as_ref().is_some_and(|wanted| {
+					wanted.encode() == *value && NodeEndpoints::<T>::get(who) != *wanted
+				}),
+			}
+		});
 	}
 
 	/// The endpoint the native worker serves pieces at (`Some(None)`: it does not serve; `None`:
@@ -247,9 +280,9 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 		kind: &[u8],
 		id: &[u8],
-		make_call: &dyn Fn() -> Call<T>,
+		make_call: &CallMaker<'_, T>,
 	) {
-		let key = [SENT_PREFIX, &account.id.encode()[..], kind, id].concat();
+		let key = sent_key(&account.id, kind, id);
 		let mut marker = StorageValueRef::persistent(&key);
 		let mut previous = None;
 		let claimed = marker.mutate(|sent: Result<Option<SentRecordOf<T>>, _>| match sent {
@@ -351,19 +384,5 @@ impl<T: Config> Pallet<T> {
 		)
 		.ok_or(())
 		.and_then(SubmitTransaction::<T, Call<T>>::submit_transaction)
-	}
-
-	/// The salt of `who`'s commitment for `task`: drawn once from the node's entropy and kept.
-	fn salt_for(who: &T::AccountId, task: TaskId) -> H256 {
-		let key = [SALT_PREFIX, &who.encode()[..], &task.to_le_bytes()[..]].concat();
-		let store = StorageValueRef::persistent(&key);
-		let fresh = sp_io::offchain::random_seed();
-		match store.mutate(|kept: Result<Option<[u8; 32]>, _>| -> Result<[u8; 32], ()> {
-			Ok(kept.ok().flatten().unwrap_or(fresh))
-		}) {
-			Ok(salt) => H256(salt),
-			// Another run wrote the salt at the same moment: use what it kept.
-			Err(_) => H256(store.get::<[u8; 32]>().ok().flatten().unwrap_or(fresh)),
-		}
 	}
 }

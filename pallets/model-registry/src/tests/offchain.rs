@@ -1,5 +1,8 @@
 //! The off-chain worker turns the native worker's outcomes into signed transactions, once each.
 
+mod pruning;
+mod restart;
+
 use super::*;
 use crate::{
 	mock::{SIGNED_NONCES, SIGNING_FAILS},
