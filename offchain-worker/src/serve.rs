@@ -10,19 +10,28 @@
 //! - `GET /v1/models/{sha256-hex}/pieces` answers `200` with one byte per piece (1 = this
 //!   node has it verified), all 1 for a stored model; `404` if not served.
 //!
-//! Bounds: at most [`ServeConfig::per_peer_concurrency`] requests at once per remote
-//! address (more get `503` with `Retry-After: 1`), at most
-//! [`ServeConfig::max_connections`] connections, and an optional upload budget in bytes
-//! per second shared by every transfer. Bodies are read from disk and sent in chunks.
+//! Bounds, per peer (an IPv4 address, or an IPv6 /64 network): at most
+//! [`ServeConfig::per_ip_connections`] connections (more are closed at once when accepted),
+//! [`ServeConfig::requests_per_second`] requests per second on average (more get `429` with
+//! `Retry-After`) and [`ServeConfig::per_peer_concurrency`] requests at once (more get `503`
+//! with `Retry-After: 1`). In all: at most [`ServeConfig::max_connections`] connections (more
+//! wait to be accepted) and an optional upload budget in bytes per second shared by every
+//! transfer. A client must send a request's headers within [`ServeConfig::header_timeout`]
+//! (idle connections are closed then too) and take each chunk of a body within
+//! [`ServeConfig::write_timeout`]; otherwise its connection is closed. Behind a reverse proxy
+//! listed in [`ServeConfig::trusted_proxies`] the per-peer bounds on requests apply to the
+//! client the proxy names in `X-Forwarded-For`. Bodies are read from disk and sent in chunks.
 //! Paths are built only from a strictly parsed model id, never from the request.
 
 mod body;
+mod client;
 mod limits;
+mod stall;
 
 use std::{
 	convert::Infallible,
 	io::{self, SeekFrom},
-	net::{IpAddr, SocketAddr},
+	net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
 	sync::Arc,
 	time::Duration,
 };
@@ -40,13 +49,17 @@ use hyper::{
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::{
 	io::{AsyncReadExt, AsyncSeekExt},
-	net::TcpListener,
-	sync::{mpsc, Semaphore},
+	net::{TcpListener, TcpStream},
+	sync::{mpsc, OwnedSemaphorePermit, Semaphore},
 	task::JoinSet,
 };
 
 pub(crate) use self::body::ServeBody;
-use self::limits::{Bandwidth, PeerSlot, PerPeer};
+use self::{
+	client::{client_addr, is_listed},
+	limits::{Bandwidth, PeerSlot, PerPeer, RequestRate},
+	stall::WriteDeadline,
+};
 use crate::{
 	availability::Availability,
 	metrics::Metrics,
@@ -55,36 +68,65 @@ use crate::{
 	types::{short, ModelId},
 };
 
-/// Chunk size of response bodies.
-const CHUNK: usize = 64 * 1024;
-/// Longest wait for a reader to take the next chunk of a body.
-const SEND_TIMEOUT: Duration = Duration::from_secs(60);
-/// How long a connection may take to send a request's headers.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+/// Chunk size of response bodies (what a client must take within the write deadline).
+const CHUNK: usize = stall::PROGRESS;
 
-/// Settings of the model server.
+/// Settings of the model server. A *peer* is an IPv4 address or an IPv6 /64 network.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServeConfig {
 	/// Address to listen on.
 	pub listen: SocketAddr,
 	/// Upload budget in bytes per second shared by every transfer; `None` is unlimited.
 	pub upload_limit: Option<u64>,
-	/// Requests served at once per remote IP address; more get `503`.
+	/// Requests served at once per peer; more get `503`.
 	pub per_peer_concurrency: usize,
-	/// Connections open at once; further connections wait to be accepted.
+	/// Connections open at once in all; further connections wait to be accepted.
 	pub max_connections: usize,
+	/// Connections open at once per peer; a further one is closed as soon as it is accepted.
+	/// Connections from [`ServeConfig::trusted_proxies`] are not counted (the proxy carries
+	/// many clients).
+	pub per_ip_connections: usize,
+	/// Requests per second per peer on average; more get `429` with `Retry-After`.
+	pub requests_per_second: u32,
+	/// Requests a peer may send at once above its average rate.
+	pub request_burst: u32,
+	/// How long a client may take to send a request's headers; a connection idle for this
+	/// long between requests is closed too.
+	pub header_timeout: Duration,
+	/// How long a client may leave a chunk of a response unread (64 KiB) before its
+	/// connection is closed.
+	pub write_timeout: Duration,
+	/// Reverse proxies in front of this server: only on a connection from one of them is a
+	/// request's client taken from `X-Forwarded-For` (the right-most address not itself a
+	/// trusted proxy; a malformed header is ignored, the request is then the proxy's).
+	pub trusted_proxies: Vec<IpAddr>,
+	/// Client addresses the per-peer bounds do not apply to (the total connection cap, the
+	/// upload budget and the timeouts do). Default: this host's loopback addresses
+	/// `127.0.0.1` and `::1`, so that nodes sharing one host (a local test network) are not
+	/// taken for one peer; other loopback addresses (`127.0.0.2`, …) are bounded.
+	pub unlimited: Vec<IpAddr>,
 	/// Test switch: flip a byte in every model body served (a lying node).
 	pub corrupt: bool,
 }
 
 impl ServeConfig {
-	/// Default bounds (4 requests per peer, 64 connections, no upload budget) on `listen`.
+	/// Default bounds on `listen`: per peer 8 connections, 4 requests at once and 20 requests
+	/// per second (bursts of 40); 256 connections in all; 30 s to send headers (or to send the
+	/// next request), 20 s to take a chunk; no upload budget, no trusted proxy, loopback
+	/// unbounded per peer.
 	pub fn new(listen: SocketAddr) -> Self {
 		Self {
 			listen,
 			upload_limit: None,
 			per_peer_concurrency: 4,
-			max_connections: 64,
+			max_connections: 256,
+			per_ip_connections: 8,
+			requests_per_second: 20,
+			request_burst: 40,
+			header_timeout: Duration::from_secs(30),
+			write_timeout: Duration::from_secs(20),
+			trusted_proxies: Vec::new(),
+			unlimited: vec![IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)],
 			corrupt: false,
 		}
 	}
@@ -97,7 +139,11 @@ struct Shared {
 	availability: Arc<Availability>,
 	metrics: Option<Metrics>,
 	bandwidth: Option<Bandwidth>,
+	/// Requests in progress per peer.
 	per_peer: Arc<PerPeer>,
+	/// Connections open per peer.
+	per_ip_connections: Arc<PerPeer>,
+	requests: RequestRate,
 }
 
 /// A bound model server; [`ModelServer::run`] serves until dropped.
@@ -119,6 +165,8 @@ impl ModelServer {
 		let shared = Arc::new(Shared {
 			bandwidth: config.upload_limit.map(Bandwidth::new),
 			per_peer: Arc::new(PerPeer::new(config.per_peer_concurrency)),
+			per_ip_connections: Arc::new(PerPeer::new(config.per_ip_connections)),
+			requests: RequestRate::new(config.requests_per_second, config.request_burst),
 			config,
 			store,
 			availability,
@@ -150,25 +198,69 @@ impl ModelServer {
 					continue;
 				}
 			};
-			let _ = stream.set_nodelay(true);
-			let shared = Arc::clone(&self.shared);
-			connections.spawn(async move {
-				let service = service_fn(move |req| {
-					let shared = Arc::clone(&shared);
-					async move { Ok::<_, Infallible>(handle(&shared, remote.ip(), req).await) }
-				});
-				let served = http1::Builder::new()
-					.timer(TokioTimer::new())
-					.header_read_timeout(HEADER_TIMEOUT)
-					.serve_connection(TokioIo::new(stream), service)
-					.await;
-				if let Err(e) = served {
-					log::trace!(target: "modelnet", "model server: connection from {remote}: {e}");
-				}
-				drop(permit);
-			});
+			let Some(slot) = self.shared.connection_slot(remote.ip()) else {
+				log::debug!(
+					target: "modelnet",
+					"model server: {remote} has {} connections already; closed",
+					self.shared.config.per_ip_connections,
+				);
+				continue;
+			};
+			connections.spawn(serve_connection(
+				Arc::clone(&self.shared),
+				stream,
+				remote,
+				(permit, slot),
+			));
 		}
 	}
+}
+
+impl Shared {
+	/// Whether the per-peer bounds apply to requests from `client`.
+	fn bounded(&self, client: IpAddr) -> bool {
+		!is_listed(client, &self.config.unlimited)
+	}
+
+	/// A connection slot of `remote`'s peer (`Some(None)` if it is not bounded per peer),
+	/// `None` if it has its cap of connections already.
+	fn connection_slot(&self, remote: IpAddr) -> Option<Option<PeerSlot>> {
+		if !self.bounded(remote) || is_listed(remote, &self.config.trusted_proxies) {
+			return Some(None);
+		}
+		self.per_ip_connections.acquire(remote).map(Some)
+	}
+}
+
+/// Serves one connection; `slots` (its place in the total and its peer's caps) are freed when
+/// it closes.
+async fn serve_connection(
+	shared: Arc<Shared>,
+	stream: TcpStream,
+	remote: SocketAddr,
+	slots: (OwnedSemaphorePermit, Option<PeerSlot>),
+) {
+	let _ = stream.set_nodelay(true);
+	let header_timeout = shared.config.header_timeout;
+	let stream = WriteDeadline::new(stream, shared.config.write_timeout);
+	let service = service_fn(move |req| {
+		let shared = Arc::clone(&shared);
+		async move { Ok::<_, Infallible>(handle(&shared, remote.ip(), req).await) }
+	});
+	let served = http1::Builder::new()
+		.timer(TokioTimer::new())
+		.header_read_timeout(header_timeout)
+		.serve_connection(TokioIo::new(stream), service)
+		.await;
+	if let Err(e) = served {
+		log::trace!(target: "modelnet", "model server: connection from {remote}: {e}");
+	}
+	drop(slots);
+}
+
+/// Seconds to wait, rounded up, at least 1: a `Retry-After` value.
+fn retry_after(wait: Duration) -> u64 {
+	(wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
 }
 
 /// A response with an empty body.
@@ -211,7 +303,16 @@ fn parse_range(value: &str, size: u64) -> Option<(u64, u64)> {
 	(start <= end).then_some((start, end))
 }
 
-async fn handle(shared: &Arc<Shared>, ip: IpAddr, req: Request<Incoming>) -> Response<ServeBody> {
+async fn handle(shared: &Arc<Shared>, peer: IpAddr, req: Request<Incoming>) -> Response<ServeBody> {
+	let ip = client_addr(peer, req.headers(), &shared.config.trusted_proxies);
+	let bounded = shared.bounded(ip);
+	if bounded {
+		if let Err(wait) = shared.requests.check(ip) {
+			let mut response = status(StatusCode::TOO_MANY_REQUESTS);
+			response.headers_mut().insert(RETRY_AFTER, retry_after(wait).into());
+			return response;
+		}
+	}
 	if req.method() != Method::GET {
 		return status(StatusCode::METHOD_NOT_ALLOWED);
 	}
@@ -225,10 +326,14 @@ async fn handle(shared: &Arc<Shared>, ip: IpAddr, req: Request<Incoming>) -> Res
 	let Some(model) = parse_model(id) else {
 		return status(StatusCode::NOT_FOUND);
 	};
-	let Some(slot) = shared.per_peer.acquire(ip) else {
-		let mut response = status(StatusCode::SERVICE_UNAVAILABLE);
-		response.headers_mut().insert(RETRY_AFTER, 1.into());
-		return response;
+	let slot = match bounded.then(|| shared.per_peer.acquire(ip)) {
+		Some(None) => {
+			let mut response = status(StatusCode::SERVICE_UNAVAILABLE);
+			response.headers_mut().insert(RETRY_AFTER, 1.into());
+			return response;
+		}
+		Some(Some(slot)) => Some(slot),
+		None => None,
 	};
 	if !shared.availability.is_allowed(&model) {
 		return status(StatusCode::NOT_FOUND);
@@ -312,7 +417,7 @@ async fn stream_file(
 	mut file: tokio::fs::File,
 	len: u64,
 	tx: mpsc::Sender<io::Result<Bytes>>,
-	_slot: PeerSlot,
+	_slot: Option<PeerSlot>,
 ) {
 	let mut left = len;
 	let mut first = true;
@@ -331,7 +436,8 @@ async fn stream_file(
 			bandwidth.take(want as u64).await;
 		}
 		// A reader that stops reading is cut off instead of holding its slot forever.
-		match tokio::time::timeout(SEND_TIMEOUT, tx.send(Ok(Bytes::from(buf)))).await {
+		let timeout = shared.config.write_timeout;
+		match tokio::time::timeout(timeout, tx.send(Ok(Bytes::from(buf)))).await {
 			Ok(Ok(())) => {}
 			Ok(Err(_)) => return,
 			Err(_) => {
