@@ -26,15 +26,26 @@ pub struct ModelStoreParams {
 	/// Let model sources (and their redirects) point at loopback, private, link-local and
 	/// cloud-metadata addresses. Off by default, so that a model owner cannot make every
 	/// nominated node probe its own machine or LAN; always on for the development chain
-	/// (`--dev`), whose models are served from localhost.
+	/// (`--dev`), whose models are served from localhost. Peers are not sources: see
+	/// `--allow-private-model-peers`.
 	#[arg(long)]
 	pub allow_private_model_sources: bool,
+
+	/// Let peers (other nodes, at the endpoints they declared on chain, and their redirects)
+	/// be on loopback, private, link-local and cloud-metadata addresses. Off by default, so
+	/// that a node cannot declare an endpoint that makes the others probe their own machine
+	/// or LAN; always on for the development and local chains (`--dev`, `--chain local`),
+	/// whose nodes run on one machine.
+	#[arg(long)]
+	pub allow_private_model_peers: bool,
 
 	/// Serve pieces of the models this node holds (or is nominated for) to other nodes at
 	/// this base URL, and declare it on chain (the node's own accounts send `set_endpoint`).
 	/// Other nodes then fetch from this one instead of the model owner's servers. The URL
 	/// must reach this node from the other nodes, e.g. `http://203.0.113.7:30400`. Without
-	/// it the node does not serve (and withdraws an endpoint it declared before).
+	/// it the node does not serve (and withdraws an endpoint it declared before). Only a bare
+	/// `http://HOST[:PORT]` or `https://HOST[:PORT]` is accepted (no path, query or user), as
+	/// the chain takes no other endpoint.
 	#[arg(long, value_name = "URL", value_parser = parse_public_url)]
 	pub model_public_url: Option<String>,
 
@@ -112,8 +123,11 @@ fn parse_executor(value: &str) -> Result<ExternalEngine, String> {
 	})
 }
 
-/// Check `--model-public-url`: an `http://` or `https://` URL with a host and a port.
+/// Check `--model-public-url`: an endpoint the chain takes (`set_endpoint`: a bare
+/// `http(s)://HOST[:PORT]`, see `pallet_model_registry::endpoint`), without its final `/`.
 fn parse_public_url(value: &str) -> Result<String, String> {
+	pallet_model_registry::endpoint::check_endpoint(value.as_bytes())
+		.map_err(|e| e.as_str().to_string())?;
 	let url = url::Url::parse(value).map_err(|e| format!("not a URL: {e}"))?;
 	if !matches!(url.scheme(), "http" | "https") {
 		return Err("the scheme must be http or https".into());
@@ -199,6 +213,24 @@ mod tests {
 		assert_eq!(parse_executor("x=prog").map(|e| e.args.len()), Ok(0));
 		for bad in ["llama", "=prog", "Llama=prog", "-x=prog", "llama=", "llama=  ", "a_b=prog"] {
 			assert!(parse_executor(bad).is_err(), "{bad}");
+		}
+	}
+
+	#[test]
+	fn the_public_url_is_a_bare_endpoint() {
+		assert_eq!(
+			parse_public_url("http://127.0.0.1:30400/"),
+			Ok("http://127.0.0.1:30400".into())
+		);
+		assert_eq!(parse_public_url("https://node.example"), Ok("https://node.example".into()));
+		for bad in [
+			"http://127.0.0.1:30400/pieces",
+			"http://127.0.0.1:30400?x=1",
+			"http://user@127.0.0.1:30400",
+			"ftp://127.0.0.1:30400",
+			"http://127.0.0.1:0",
+		] {
+			assert!(parse_public_url(bad).is_err(), "{bad}");
 		}
 	}
 }

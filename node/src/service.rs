@@ -254,6 +254,9 @@ pub fn new_full<
 	let enable_grandpa = !config.disable_grandpa;
 	let prometheus_registry = config.prometheus_registry().cloned();
 	let is_dev = config.chain_spec.chain_type() == sc_service::ChainType::Development;
+	// Nodes of a development or local chain run on one machine (or a LAN): their peers may be
+	// on loopback and private addresses.
+	let is_local = is_dev || config.chain_spec.chain_type() == sc_service::ChainType::Local;
 
 	if is_dev {
 		crate::dev_keys::insert_dev_model_keys(&keystore_container.keystore())?;
@@ -281,6 +284,7 @@ pub fn new_full<
 				max_bytes: model_store.model_store_max_bytes,
 				max_parallel_downloads: model_store.max_parallel_model_downloads,
 				allow_private_sources: model_store.allow_private_model_sources || is_dev,
+				allow_private_peers: model_store.allow_private_model_peers || is_local,
 				serve: crate::model_worker::serve_config(&model_store),
 				public_url: model_store.model_public_url.clone(),
 				executors: crate::model_worker::executors(&model_store),

@@ -25,7 +25,8 @@
 //! Unless [`FetchConfig::allow_private_addresses`] is set, connections go only to public
 //! addresses: hosts are resolved by the fetcher and loopback, private, link-local, CGNAT,
 //! multicast and similar addresses are refused, for the source URL and for every redirect
-//! hop ([`FetchError::ForbiddenAddress`]).
+//! hop ([`FetchError::ForbiddenAddress`]). Peers (other nodes) are checked the same way under
+//! their own setting, [`FetchConfig::allow_private_peers`].
 
 mod address;
 mod config;
@@ -49,7 +50,7 @@ use tokio::sync::Semaphore;
 
 pub use self::config::{FetchConfig, DEFAULT_MIN_TRANSFER_RATE};
 use self::{
-	address::is_network_failure,
+	address::{is_network_failure, AddressPolicy},
 	floor::RateFloor,
 	http::{content_length, content_range, describe, retry_after, HttpClient},
 	progress::Progress,
@@ -81,7 +82,10 @@ pub(crate) enum AttemptError {
 
 /// Downloads models into a [`ModelStore`]. Cheap to share behind an [`Arc`].
 pub struct Fetcher {
+	/// For the models' sources.
 	client: HttpClient,
+	/// For peers (holders and nominees): a client with the peers' address policy.
+	peer_client: HttpClient,
 	store: Arc<ModelStore>,
 	config: Arc<FetchConfig>,
 	metrics: Option<Metrics>,
@@ -96,11 +100,12 @@ impl Fetcher {
 		config: FetchConfig,
 		metrics: Option<Metrics>,
 	) -> Result<Self, FetchError> {
-		let client = http::build_client(&config)?;
+		let client = http::build_client(&config, AddressPolicy::for_sources(&config))?;
+		let peer_client = http::build_client(&config, AddressPolicy::for_peers(&config))?;
 		let permits = Semaphore::new(config.max_parallel_downloads.max(1));
 		let config = Arc::new(config);
 		let availability = Arc::new(Availability::new());
-		Ok(Self { client, store, config, metrics, permits, availability })
+		Ok(Self { client, peer_client, store, config, metrics, permits, availability })
 	}
 
 	/// What this node may serve to other nodes: the verified pieces of the piece-wise

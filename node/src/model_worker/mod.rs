@@ -55,6 +55,9 @@ pub struct ModelWorkerConfig {
 	pub max_parallel_downloads: usize,
 	/// Whether sources may point at loopback, private and link-local addresses.
 	pub allow_private_sources: bool,
+	/// Whether peers (holders and nominees) may be at loopback, private and link-local
+	/// addresses.
+	pub allow_private_peers: bool,
 	/// The piece server, if the node serves.
 	pub serve: Option<ServeConfig>,
 	/// The URL declared on chain for the piece server (`None`: not serving).
@@ -251,6 +254,7 @@ where
 		fetch: FetchConfig {
 			max_parallel_downloads: config.max_parallel_downloads.max(1),
 			allow_private_addresses: config.allow_private_sources,
+			allow_private_peers: config.allow_private_peers,
 			..Default::default()
 		},
 		serve: config.serve.clone(),

@@ -7,7 +7,13 @@
 //! runs on the resolved addresses (so a DNS answer rebinding a public name to a private
 //! address is caught) for every connection, including each redirect hop.
 //!
+//! Peers (other nodes, at the endpoints they declared on chain) are judged by a policy of
+//! their own: [`FetchConfig::allow_private_peers`] lets them be on non-public addresses (a
+//! development or local network on one machine or a LAN), while the sources stay checked, and
+//! the sources' settings never open the node to peers on such addresses.
+//!
 //! [`FetchConfig::allow_private_addresses`]: super::FetchConfig::allow_private_addresses
+//! [`FetchConfig::allow_private_peers`]: super::FetchConfig::allow_private_peers
 
 use std::{
 	error::Error as StdError,
@@ -23,6 +29,8 @@ use std::{
 use hyper::Uri;
 use hyper_util::{client::legacy::connect::HttpConnector, rt::TokioIo};
 use tokio::net::TcpStream;
+
+use super::FetchConfig;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
@@ -99,6 +107,21 @@ pub(super) struct AddressPolicy {
 }
 
 impl AddressPolicy {
+	/// The policy for a model's sources and their redirects:
+	/// [`FetchConfig::allow_private_addresses`] and [`FetchConfig::trusted_addresses`].
+	pub fn for_sources(config: &FetchConfig) -> Self {
+		Self {
+			allow_private: config.allow_private_addresses,
+			trusted: config.trusted_addresses.clone(),
+		}
+	}
+
+	/// The policy for peers (holders and nominees) and their redirects:
+	/// [`FetchConfig::allow_private_peers`] only. A trusted source address is not a peer.
+	pub fn for_peers(config: &FetchConfig) -> Self {
+		Self { allow_private: config.allow_private_peers, trusted: Vec::new() }
+	}
+
 	/// Whether a connection to `addr` is allowed.
 	pub fn allows(&self, addr: SocketAddr) -> bool {
 		self.allow_private || !is_forbidden(addr.ip()) || self.trusted.contains(&addr)
@@ -361,6 +384,30 @@ mod tests {
 		assert!(!trusted.allows("192.168.1.5:22".parse().unwrap()));
 		let open = AddressPolicy { allow_private: true, trusted: Vec::new() };
 		assert!(open.allows(rpc) && open.allows(mirror));
+	}
+
+	#[test]
+	fn peers_and_sources_have_policies_of_their_own() {
+		let peer: SocketAddr = "127.0.0.1:30400".parse().unwrap();
+		let mirror: SocketAddr = "192.168.1.5:8080".parse().unwrap();
+		let public: SocketAddr = "8.8.8.8:443".parse().unwrap();
+		let strict = FetchConfig::default();
+		assert!(!strict.allow_private_peers);
+		assert!(!AddressPolicy::for_peers(&strict).allows(peer));
+		assert!(AddressPolicy::for_peers(&strict).allows(public));
+		// Private sources (and a trusted mirror) do not open the node to private peers.
+		let sources_only = FetchConfig {
+			allow_private_addresses: true,
+			trusted_addresses: vec![mirror],
+			..FetchConfig::default()
+		};
+		assert!(AddressPolicy::for_sources(&sources_only).allows(peer));
+		let peers = AddressPolicy::for_peers(&sources_only);
+		assert!(!peers.allows(peer) && !peers.allows(mirror) && peers.allows(public));
+		// Private peers do not open the node to private sources.
+		let peers_only = FetchConfig { allow_private_peers: true, ..FetchConfig::default() };
+		assert!(AddressPolicy::for_peers(&peers_only).allows(peer));
+		assert!(!AddressPolicy::for_sources(&peers_only).allows(peer));
 	}
 
 	#[tokio::test]

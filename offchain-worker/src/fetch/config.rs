@@ -53,6 +53,12 @@ pub struct FetchConfig {
 	pub min_transfer_rate: u64,
 	/// Window over which [`min_transfer_rate`](Self::min_transfer_rate) is measured.
 	pub rate_window: Duration,
+	/// Allow connections to peers (holders and nominees, at the endpoints the chain lists)
+	/// on non-public addresses, e.g. a development or local network on one machine. Off by
+	/// default: any node may declare an endpoint, so it could otherwise point the nodes it
+	/// shares models with at their own RPC port or LAN. Independent of
+	/// [`allow_private_addresses`](Self::allow_private_addresses), which is about sources.
+	pub allow_private_peers: bool,
 }
 
 impl Default for FetchConfig {
@@ -75,6 +81,7 @@ impl Default for FetchConfig {
 			peer_poll_interval: Duration::from_secs(1),
 			min_transfer_rate: DEFAULT_MIN_TRANSFER_RATE,
 			rate_window: Duration::from_secs(10),
+			allow_private_peers: false,
 		}
 	}
 }

@@ -28,17 +28,16 @@ use crate::error::FetchError;
 pub(super) type HttpClient = Client<HttpsConnector<GuardedConnector>, Empty<Bytes>>;
 
 /// Builds an HTTP/1.1 client for `http://` and `https://` (rustls, ring, webpki roots)
-/// that only connects to addresses the config allows.
-pub(super) fn build_client(config: &FetchConfig) -> Result<HttpClient, FetchError> {
+/// that only connects to addresses `policy` allows.
+pub(super) fn build_client(
+	config: &FetchConfig,
+	policy: AddressPolicy,
+) -> Result<HttpClient, FetchError> {
 	let mut http = HttpConnector::new();
 	http.enforce_http(false);
 	http.set_nodelay(true);
 	http.set_connect_timeout(Some(config.connect_timeout));
 	http.set_recv_buffer_size(config.recv_buffer_size);
-	let policy = AddressPolicy {
-		allow_private: config.allow_private_addresses,
-		trusted: config.trusted_addresses.clone(),
-	};
 	let https = hyper_rustls::HttpsConnectorBuilder::new()
 		.with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
 		.map_err(|e| FetchError::Other(format!("TLS set-up failed: {e}")))?

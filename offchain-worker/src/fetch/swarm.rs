@@ -311,7 +311,8 @@ impl<'a> Run<'a> {
 			p.polling = true;
 			p.last_poll = Some(now);
 			let url = format!("{}/pieces", p.file_url(&self.model));
-			let (client, config) = (self.fetcher.client.clone(), Arc::clone(&self.fetcher.config));
+			let client = self.fetcher.peer_client.clone();
+			let config = Arc::clone(&self.fetcher.config);
 			self.tasks.spawn(async move {
 				Done::Poll { provider: i, result: poll_bitmap(client, config, url, count).await }
 			});
@@ -427,7 +428,9 @@ impl<'a> Run<'a> {
 			path: self.path.clone(),
 		};
 		log::debug!(target: "modelnet", "piece {index} of {} from {}", short(&self.model), p.url);
-		let (client, config) = (self.fetcher.client.clone(), Arc::clone(&self.fetcher.config));
+		// Peers and sources are held to address policies of their own.
+		let client = if p.is_peer() { &self.fetcher.peer_client } else { &self.fetcher.client };
+		let (client, config) = (client.clone(), Arc::clone(&self.fetcher.config));
 		self.tasks.spawn(async move {
 			let received = Arc::new(AtomicU64::new(0));
 			let result = fetch_piece(client, config, request, Arc::clone(&received)).await;

@@ -42,8 +42,9 @@ pub fn fast_fetch_config() -> FetchConfig {
 		max_backoff: Duration::from_millis(400),
 		progress_interval: Duration::from_millis(100),
 		sync_on_complete: false,
-		// The test servers listen on 127.0.0.1.
+		// The test servers (sources and peers) listen on 127.0.0.1.
 		allow_private_addresses: true,
+		allow_private_peers: true,
 		..FetchConfig::default()
 	}
 }

@@ -224,8 +224,10 @@ mod errors {
 		/// The number of piece hashes does not match the model's size (one per piece of
 		/// `piece_size(size)` bytes, see `pieces.rs`).
 		PieceCountMismatch,
-		/// A node endpoint is not an `http://` or `https://` URL with a host, or contains
-		/// spaces or control characters.
+		/// A node endpoint is not a bare `http://host[:port]` or `https://host[:port]` (an
+		/// optional final `/` aside): it has a path, a query, a fragment or a `user@` part, its
+		/// host is not a DNS name, an IPv4 address or a bracketed IPv6 address, or its port is
+		/// not 1 to 65535 (see [`crate::endpoint`]).
 		InvalidEndpoint,
 		/// The name of an external executor is empty, or not made of `[a-z0-9-]` (not starting
 		/// with `-`).

@@ -11,6 +11,7 @@ pub mod benchmarking;
 mod cleanup;
 pub mod crypto;
 mod demand;
+pub mod endpoint;
 mod events;
 mod holdings;
 mod hooks;
@@ -634,8 +635,9 @@ pub mod pallet {
 		/// Declare (or withdraw, with `None`) the base URL at which the calling node serves
 		/// pieces of the models it holds or is nominated for to other nodes. The node's model
 		/// worker sends it by itself when its `--model-public-url` differs from the chain's.
-		/// Refused for an account that is not a node (`NotANode`) and for a URL that is not
-		/// `http://` or `https://` with a host (`InvalidEndpoint`).
+		/// Refused for an account that is not a node (`NotANode`) and for a URL that is not a
+		/// bare `http://host[:port]` or `https://host[:port]` (`InvalidEndpoint`, see
+		/// [`crate::endpoint`]).
 		#[pallet::call_index(17)]
 		#[pallet::weight(T::WeightInfo::set_endpoint())]
 		pub fn set_endpoint(origin: OriginFor<T>, endpoint: Option<UrlOf<T>>) -> DispatchResult {

@@ -71,7 +71,7 @@ impl<T: Config> Pallet<T> {
 		Self::member(&who)?;
 		match &endpoint {
 			Some(url) => {
-				crate::sources::check_source(url).map_err(|_| Error::<T>::InvalidEndpoint)?;
+				crate::endpoint::check_endpoint(url).map_err(|_| Error::<T>::InvalidEndpoint)?;
 				NodeEndpoints::<T>::insert(&who, url);
 			}
 			None => NodeEndpoints::<T>::remove(&who),

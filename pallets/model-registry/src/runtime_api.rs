@@ -77,13 +77,15 @@ impl<T: Config> Pallet<T> {
 	/// the other nominees, those with an endpoint), and `node`'s share among the nominees.
 	///
 	/// Accounts that declared `node`'s own endpoint (several accounts of one machine) are not
-	/// peers of it, and count once among the nominees.
+	/// peers of it, and count once among the nominees. An endpoint stored before `set_endpoint`
+	/// checked the bare `scheme://host:port` form (see [`crate::endpoint`]) is not given out.
 	fn peers_of(model: ModelId, node: &T::AccountId) -> (Vec<PeerWork>, (u32, u32)) {
 		let own = NodeEndpoints::<T>::get(node);
 		let mut peers: Vec<PeerWork> = Vec::new();
 		let add = |url: UrlOf<T>, holder: bool, peers: &mut Vec<PeerWork>| {
 			let known = peers.iter().any(|p| p.endpoint == url[..]);
-			if own.as_ref() != Some(&url) && !known {
+			let bare = crate::endpoint::check_endpoint(&url).is_ok();
+			if own.as_ref() != Some(&url) && !known && bare {
 				peers.push(PeerWork { endpoint: url.into_inner(), holder });
 			}
 		};

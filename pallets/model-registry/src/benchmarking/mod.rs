@@ -82,7 +82,8 @@ mod benchmarks {
 	fn set_endpoint() {
 		set_up_block::<T>();
 		let caller = node::<T>("node", 0);
-		let endpoint = sources::<T>(1).into_iter().next().expect("one source");
+		let endpoint = setup::endpoint::<T>();
+		assert!(crate::endpoint::check_endpoint(&endpoint).is_ok());
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), Some(endpoint.clone()));

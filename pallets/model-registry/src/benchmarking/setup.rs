@@ -112,6 +112,24 @@ pub(super) fn sources<T: Config>(s: u32) -> SourcesOf<T> {
 	BoundedVec::truncate_from(vec![url; s as usize])
 }
 
+/// The longest endpoint `set_endpoint` accepts within `MaxUrlLen`: `https://`, a DNS name of
+/// 63-byte labels up to [`crate::endpoint::MAX_HOST_LEN`] bytes, `:65535`.
+pub(super) fn endpoint<T: Config>() -> UrlOf<T> {
+	let (scheme, port) = (b"https://", b":65535");
+	let room = (T::MaxUrlLen::get() as usize).saturating_sub(scheme.len() + port.len());
+	let budget = room.clamp(1, crate::endpoint::MAX_HOST_LEN);
+	let mut host = Vec::with_capacity(budget);
+	while budget - host.len() >= 2 || host.is_empty() {
+		if !host.is_empty() {
+			host.push(b'.');
+		}
+		let label = (budget - host.len()).min(63);
+		host.resize(host.len() + label, b'u');
+	}
+	let url = [&scheme[..], &host, &port[..]].concat();
+	BoundedVec::truncate_from(url)
+}
+
 /// `count` piece hashes (arbitrary values).
 pub(super) fn pieces(count: u32) -> PiecesOf {
 	BoundedVec::truncate_from((0..count).map(|i| h256(u64::from(i) + 1)).collect::<Vec<_>>())

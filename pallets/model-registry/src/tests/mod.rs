@@ -12,6 +12,7 @@ use sp_core::H256;
 mod attacks;
 mod demand;
 mod draw_statistics;
+mod endpoints;
 mod migrations;
 mod models;
 mod nodes;
