@@ -33,7 +33,10 @@ use std::{
 pub(crate) use self::disk::hash_prefix;
 pub use self::disk::sha256_file;
 use self::{
-	disk::{available_space, file_len, list_dir, lock, parse_model_id, remove_file_if_exists},
+	disk::{
+		available_space, file_len, is_writable, list_dir, lock, make_read_only, parse_model_id,
+		remove_file_if_exists,
+	},
 	verified::Stamp,
 };
 use crate::{error::StoreError, types::ModelId};
@@ -207,6 +210,9 @@ impl ModelStore {
 					if !verified::matches(&self.record_path_of(&model), Stamp::of(&meta)) {
 						unverified.insert(model);
 						report.unverified.push(model);
+					} else if is_writable(&meta) {
+						// Verified by a version that left model files writable.
+						make_read_only(&path);
 					}
 				}
 				_ => report.ignored.push(path),
@@ -459,8 +465,10 @@ impl ModelStore {
 		Ok(false)
 	}
 
-	/// Records that the model's file, as described by `stamp`, is intact.
+	/// Records that the model's file, as described by `stamp`, is intact, and makes it
+	/// read-only (its mode changes, not its mtime, so the stamp still matches).
 	fn record_verified(&self, model: &ModelId, stamp: Stamp) {
+		make_read_only(&self.path_of(model));
 		let record = self.record_path_of(model);
 		match verified::write(&record, stamp) {
 			Ok(()) => {

@@ -2,9 +2,10 @@
 //!
 //! # Contract with the program
 //!
-//! - **argv**: `program [args...] <model_path>`: the configured program and fixed
-//!   arguments ([`ExternalConfig::args`]), then the absolute path of the verified model file
-//!   as the last argument. The file must be treated as read-only.
+//! - **argv**: `program [args...] /proc/self/fd/N`: the configured program and fixed
+//!   arguments ([`ExternalConfig::args`]), then, as the last argument, a path that opens the
+//!   verified model file: descriptor `N`, inherited open read-only. The file is read-only
+//!   (`0444` in the store, and the sandbox forbids writing it).
 //! - **stdin**: the task input (the task's 32-byte challenge followed by the task's input
 //!   bytes), then end of file. The program may ignore it, but its output should depend on
 //!   it: the digest does in any case (see below).
@@ -18,12 +19,19 @@
 //!   killed and the task fails ([`ProcessError::Timeout`]).
 //! - **environment**: cleared, except `PATH` (inherited from the node) and the variables
 //!   configured in [`ExternalConfig::env`]. No locale variables are set (the C locale).
-//! - **working directory**: `/`. The program must not rely on files other than the model.
+//! - **working directory**: `/`. The program must not rely on files other than the model
+//!   and the read paths.
 //! - **processes**: the program runs in a new process group. When it exits, is killed for
 //!   the time or output limit, the whole group gets `SIGKILL`, so helper processes it
 //!   started do not outlive it. A process that leaves the group (`setsid`) is not
 //!   tracked; if it keeps stdout open, the task fails with
 //!   [`ProcessError::OutputNotClosed`] after a short grace period.
+//! - **sandbox**: the program runs confined ([`sandbox`]): as an unprivileged user when the
+//!   node runs as root, with limits on memory, processes, file size and CPU time, without new
+//!   privileges, without network, and (where the kernel has Landlock) reading only system
+//!   directories and the model and writing only `/dev/null` and the configured write paths
+//!   ([`SandboxConfig`]). The program, its interpreter and any file it reads must be readable
+//!   by the sandbox user.
 //! - **determinism**: every node assigned the task runs the program and the majority digest
 //!   wins, so the output must be a deterministic function of the model and stdin on every
 //!   machine (fixed seeds, greedy decoding, bit-exact kernels or output rounded before
@@ -33,14 +41,18 @@
 //! the task input (hence on the challenge) even if the program ignores stdin, so no result
 //! can be known before the task is assigned.
 //!
-//! Unix only: the process group and the signals use POSIX calls.
+//! Unix only: the process group and the signals use POSIX calls; the sandbox's namespaces,
+//! no-new-privileges and Landlock are Linux's.
 
 use std::{
 	ffi::OsString,
 	io::{self, Read, Write},
 	path::{Path, PathBuf},
 	process::{Child, Command, Stdio},
-	sync::mpsc::{self, RecvTimeoutError, Sender},
+	sync::{
+		mpsc::{self, RecvTimeoutError, Sender},
+		Arc, OnceLock,
+	},
 	thread,
 	time::{Duration, Instant},
 };
@@ -52,8 +64,11 @@ use sha2::{Digest, Sha256};
 use super::{check_size, Executor};
 use crate::error::{ExecError, ProcessError};
 
+pub mod sandbox;
 #[cfg(test)]
 mod tests;
+
+pub use sandbox::{SandboxConfig, Support};
 
 /// Domain separator of the external executor's digest.
 pub const EXTERNAL_DOMAIN: &[u8] = b"modelnet-external-v1";
@@ -78,6 +93,8 @@ pub struct ExternalConfig {
 	pub timeout: Duration,
 	/// Most bytes the program may write to stdout. Default: 1 MiB.
 	pub max_output: usize,
+	/// How the program is confined. Default: [`SandboxConfig::default`].
+	pub sandbox: SandboxConfig,
 }
 
 impl ExternalConfig {
@@ -89,6 +106,7 @@ impl ExternalConfig {
 			env: Vec::new(),
 			timeout: Duration::from_secs(600),
 			max_output: 1 << 20,
+			sandbox: SandboxConfig::default(),
 		}
 	}
 }
@@ -97,12 +115,14 @@ impl ExternalConfig {
 #[derive(Clone, Debug)]
 pub struct ExternalExecutor {
 	config: ExternalConfig,
+	/// What the sandbox can use here, probed at the first run.
+	support: Arc<OnceLock<Support>>,
 }
 
 impl ExternalExecutor {
 	/// An executor running the configured program.
 	pub fn new(config: ExternalConfig) -> Self {
-		Self { config }
+		Self { config, support: Arc::default() }
 	}
 
 	/// The executor's configuration.
@@ -110,13 +130,33 @@ impl ExternalExecutor {
 		&self.config
 	}
 
+	/// What the sandbox can use on this system (probed once, and logged then).
+	pub fn support(&self) -> Support {
+		*self.support.get_or_init(|| {
+			let support = sandbox::probe(self.config.sandbox.user);
+			log_support(&self.config, &support);
+			support
+		})
+	}
+
 	/// Runs the program on the model with `input` on stdin and returns its stdout.
 	pub fn run(&self, model_path: &Path, input: &[u8]) -> Result<Vec<u8>, ExecError> {
 		let model_path = std::path::absolute(model_path)?;
+		let spawn_error =
+			|source| ProcessError::Spawn { program: self.config.program.clone(), source };
+		let prepared = sandbox::Prepared::new(
+			&self.config.sandbox,
+			&self.support(),
+			&self.config.program,
+			&self.config.args,
+			&model_path,
+			self.config.timeout,
+		)
+		.map_err(spawn_error)?;
 		let mut command = Command::new(&self.config.program);
 		command
 			.args(&self.config.args)
-			.arg(&model_path)
+			.arg(prepared.model_arg())
 			.env_clear()
 			.current_dir("/")
 			.stdin(Stdio::piped())
@@ -127,11 +167,70 @@ impl ExternalExecutor {
 			command.env("PATH", path);
 		}
 		command.envs(self.config.env.iter().map(|(k, v)| (k, v)));
-		let child = spawn_retrying_busy(&mut command).map_err(|source| ProcessError::Spawn {
-			program: self.config.program.clone(),
-			source,
-		})?;
+		let user = prepared.user();
+		let (model, mut child) = prepared.into_parts();
+		// SAFETY: `apply` makes only async-signal-safe system calls and does not allocate.
+		unsafe {
+			command.pre_exec(move || child.apply());
+		}
+		let spawned = spawn_retrying_busy(&mut command);
+		// The child has its own copy of the descriptor by now.
+		drop(model);
+		let child = spawned.map_err(|e| spawn_error(explain_spawn_error(e, user)))?;
 		Ok(supervise(child, input, self.config.timeout, self.config.max_output)?)
+	}
+}
+
+/// Adds a hint to a refused start: the program must be reachable for the sandbox.
+fn explain_spawn_error(err: io::Error, user: Option<(u32, u32)>) -> io::Error {
+	if err.kind() != io::ErrorKind::PermissionDenied {
+		return err;
+	}
+	let user = user.map(|(uid, gid)| format!(" (it runs as {uid}:{gid})")).unwrap_or_default();
+	io::Error::new(
+		err.kind(),
+		format!(
+			"{err}: the sandboxed engine{user} must be able to read the program, its interpreter \
+			 and their directories, and with Landlock they must lie under the read paths"
+		),
+	)
+}
+
+/// Logs what the sandbox of an engine can use here and what it cannot.
+fn log_support(config: &ExternalConfig, support: &Support) {
+	let program = config.program.display();
+	log::info!(target: "modelnet", "sandbox of external engine {program}: {support}");
+	let sandbox = &config.sandbox;
+	if !sandbox.allow_network && !support.network_namespace {
+		log::warn!(
+			target: "modelnet",
+			"external engine {program}: no network namespace here; {}",
+			if sandbox.landlock && support.landlock_abi >= 4 {
+				"only TCP is refused (Landlock)"
+			} else {
+				"the engine can use the network"
+			},
+		);
+	}
+	if sandbox.landlock && support.landlock_abi == 0 {
+		log::warn!(
+			target: "modelnet",
+			"external engine {program}: no Landlock in this kernel; {}",
+			if support.root && sandbox.user.is_some() {
+				"file access is confined by the engine's user only"
+			} else {
+				"the engine can read and write whatever the node can"
+			},
+		);
+	}
+	if !support.root && !support.user_namespace && sandbox.max_processes.is_some() {
+		log::warn!(
+			target: "modelnet",
+			"external engine {program}: no user namespace here; the process limit is not set",
+		);
+	}
+	if support.root && sandbox.user.is_none() {
+		log::warn!(target: "modelnet", "external engine {program} runs as root");
 	}
 }
 

@@ -79,6 +79,46 @@ pub(super) fn file_len(path: &Path) -> u64 {
 	fs::symlink_metadata(path).ok().filter(|m| m.file_type().is_file()).map_or(0, |m| m.len())
 }
 
+/// Mode of a model file in the store: read-only for everyone (the external engine, which
+/// reads it, must not write it).
+#[cfg(unix)]
+pub(super) const MODEL_FILE_MODE: u32 = 0o444;
+
+/// Makes a verified model file read-only ([`MODEL_FILE_MODE`]); a failure is logged (the file
+/// stays usable).
+pub(super) fn make_read_only(path: &Path) {
+	#[cfg(unix)]
+	let permissions = {
+		use std::os::unix::fs::PermissionsExt;
+		fs::Permissions::from_mode(MODEL_FILE_MODE)
+	};
+	#[cfg(not(unix))]
+	let permissions = {
+		let mut permissions = match fs::metadata(path) {
+			Ok(meta) => meta.permissions(),
+			Err(_) => return,
+		};
+		permissions.set_readonly(true);
+		permissions
+	};
+	if let Err(e) = fs::set_permissions(path, permissions) {
+		log::warn!(target: "modelnet", "cannot make {} read-only: {e}", path.display());
+	}
+}
+
+/// Whether a file's mode lets anyone write it.
+pub(super) fn is_writable(meta: &fs::Metadata) -> bool {
+	#[cfg(unix)]
+	{
+		use std::os::unix::fs::PermissionsExt;
+		meta.permissions().mode() & 0o222 != 0
+	}
+	#[cfg(not(unix))]
+	{
+		!meta.permissions().readonly()
+	}
+}
+
 /// Bytes an unprivileged user may still write on the file system holding `path`.
 #[cfg(unix)]
 pub(super) fn available_space(path: &Path) -> io::Result<u64> {

@@ -209,3 +209,35 @@ fn piece_bitmaps_stay_with_their_partial_files() {
 	assert!(store.remove_partial(&partial).unwrap());
 	assert!(!store.pieces_path_of(&partial).exists());
 }
+
+#[cfg(unix)]
+#[test]
+fn model_files_are_read_only_once_in_the_store() {
+	use std::os::unix::fs::PermissionsExt;
+	let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+	let dir = tempfile::tempdir().unwrap();
+	// Downloaded: read-only once committed.
+	let store = open(dir.path(), 1 << 20);
+	let downloaded = put_partial(&store, &[7u8; 500]);
+	assert_ne!(mode(&store.partial_path_of(&downloaded)), 0o444, "the partial file is written");
+	let path = store.reserve(downloaded, 500).unwrap().commit().unwrap();
+	assert_eq!(mode(&path), 0o444);
+	// Placed by the operator: read-only once verified.
+	let seeded_data = b"pre-seeded model";
+	let seeded: ModelId = Sha256::digest(seeded_data).into();
+	fs::write(store.path_of(&seeded), seeded_data).unwrap();
+	fs::set_permissions(store.path_of(&seeded), fs::Permissions::from_mode(0o644)).unwrap();
+	store.scan().unwrap();
+	assert_eq!(mode(&store.path_of(&seeded)), 0o644, "not yet verified");
+	assert!(store.verify(&seeded).unwrap());
+	assert_eq!(mode(&store.path_of(&seeded)), 0o444);
+	assert!(!store.needs_verification(&seeded), "the mode change keeps the record valid");
+	// Verified and left writable (by an older version): read-only after the next scan.
+	fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+	drop(store);
+	let store = open(dir.path(), 1 << 20);
+	assert_eq!(mode(&path), 0o444);
+	assert!(!store.needs_verification(&downloaded));
+	// Read-only files can still be evicted.
+	assert!(store.remove(&downloaded).unwrap() && !path.exists());
+}

@@ -102,6 +102,8 @@ describe('executor kinds on a dev node', () => {
 
     writeFileSync(program, `#!/bin/sh\n{ head -c ${HEAD} "$1"; cat; } | sha256sum | cut -c1-64\n`);
     chmodSync(program, 0o755);
+    // A node running as root runs its engines as nobody, who must reach the program.
+    chmodSync(dir, 0o755);
     server = await new ModelServer().start();
     ctx = await setupChain({
       extraArgs: ['--model-executor', `${ENGINE}=${program}`, '--model-executor-timeout', '30', '--model-mlp-max-params', '4000000'],

@@ -1,32 +1,50 @@
 use super::*;
 use std::{fs, os::unix::fs::PermissionsExt};
 
-/// A temporary directory with a model file and a shell script as the program.
+mod hostile;
+
+/// A temporary directory with a read-only model file (as in the store), a shell script as the
+/// program and a directory the program may write.
 struct Fixture {
 	dir: tempfile::TempDir,
 	model: PathBuf,
 	size: u64,
+	/// A directory everyone may write, configured as the sandbox's write path.
+	out: PathBuf,
 }
 
 impl Fixture {
 	fn new() -> Self {
 		let dir = tempfile::tempdir().unwrap();
+		// The sandbox user (when the tests run as root) must reach the programs.
+		chmod(dir.path(), 0o755);
 		let model = dir.path().join("model.bin");
 		fs::write(&model, b"model bytes").unwrap();
-		Self { dir, model, size: 11 }
+		chmod(&model, 0o444);
+		let out = dir.path().join("out");
+		fs::create_dir(&out).unwrap();
+		chmod(&out, 0o777);
+		Self { dir, model, size: 11, out }
 	}
 
-	/// A `/bin/sh` script with `body`, configured with the default limits.
+	/// A `/bin/sh` script with `body`, configured with the default limits and `out` as the
+	/// write path.
 	fn script(&self, body: &str) -> ExternalConfig {
 		let path = self.dir.path().join(format!("program-{}", fastrand::u64(..)));
 		fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-		fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
-		ExternalConfig::new(path)
+		chmod(&path, 0o755);
+		let mut config = ExternalConfig::new(path);
+		config.sandbox.write_paths = vec![self.out.clone()];
+		config
 	}
 
 	fn execute(&self, config: ExternalConfig, input: &[u8]) -> Result<[u8; 32], ExecError> {
 		ExternalExecutor::new(config).execute(&self.model, self.size, input)
 	}
+}
+
+fn chmod(path: &Path, mode: u32) {
+	fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
 }
 
 fn process_error(result: Result<[u8; 32], ExecError>) -> ProcessError {
@@ -80,7 +98,13 @@ fn receives_model_path_args_and_stdin() {
 	config.args = vec!["--fixed".into(), "two words".into()];
 	let input: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
 	let out = ExternalExecutor::new(config).run(&f.model, &input).unwrap();
-	let mut expected = format!("3|--fixed|two words|{}|", f.model.display()).into_bytes();
+	// The model comes as an inherited read-only descriptor, named by a path that opens it.
+	let head = b"3|--fixed|two words|/proc/self/fd/";
+	assert!(out.starts_with(head), "{}", String::from_utf8_lossy(&out[..60]));
+	let digits = out[head.len()..].iter().take_while(|b| b.is_ascii_digit()).count();
+	assert!(digits > 0);
+	let mut expected = out[..head.len() + digits].to_vec();
+	expected.push(b'|');
 	expected.extend_from_slice(&input);
 	expected.extend_from_slice(b"|model bytes");
 	assert_eq!(out.len(), expected.len());
@@ -144,7 +168,7 @@ fn non_zero_exit_reports_status_and_stderr_tail() {
 #[test]
 fn timeout_kills_the_program_and_its_children() {
 	let f = Fixture::new();
-	let pids = f.dir.path().join("pids");
+	let pids = f.out.join("pids");
 	let mut config = f.script(&format!(
 		"sleep 30 & echo $! > {0}; sleep 31 & echo $! >> {0}; wait",
 		pids.display()
@@ -166,7 +190,7 @@ fn timeout_kills_the_program_and_its_children() {
 #[test]
 fn children_left_behind_are_killed_when_the_program_exits() {
 	let f = Fixture::new();
-	let pid_file = f.dir.path().join("pid");
+	let pid_file = f.out.join("pid");
 	// The helper closes stdout so the program's exit is what ends the run.
 	let config = f
 		.script(&format!("sleep 30 >/dev/null 2>&1 & echo $! > {}; printf ok", pid_file.display()));
