@@ -45,7 +45,9 @@ pub(super) fn build_client(
 		.enable_http1()
 		.wrap_connector(GuardedConnector::new(http, policy));
 	Ok(Client::builder(TokioExecutor::new())
-		.pool_idle_timeout(Duration::from_secs(30))
+		// Below the piece server's header timeout (30 s), so that a pooled connection is not
+		// closed by the server just as it is reused.
+		.pool_idle_timeout(Duration::from_secs(25))
 		.pool_max_idle_per_host(2)
 		.build(https))
 }

@@ -33,9 +33,7 @@ const FAR: Duration = Duration::from_secs(1 << 30);
 /// panics on overflow, and a panic in any thread ends the node.
 pub(crate) fn instant_after(delay: Duration) -> Instant {
 	let now = Instant::now();
-	now.checked_add(delay)
-		.or_else(|| now.checked_add(FAR))
-		.unwrap_or(now)
+	now.checked_add(delay).or_else(|| now.checked_add(FAR)).unwrap_or(now)
 }
 
 /// A pause between half and all of `backoff`, so that many nodes nominated together do

@@ -139,8 +139,7 @@ pub(super) async fn fetch_piece(
 		return fetch_piece_unlimited(client, config, req, received).await;
 	};
 	let url = req.url.clone();
-	match tokio::time::timeout(limit, fetch_piece_unlimited(client, config, req, received)).await
-	{
+	match tokio::time::timeout(limit, fetch_piece_unlimited(client, config, req, received)).await {
 		Ok(result) => result,
 		Err(_) => Err(too_slow(&url, format!("not delivered within {limit:?}"))),
 	}
