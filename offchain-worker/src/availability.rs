@@ -23,6 +23,11 @@ use crate::{pieces, types::ModelId};
 
 /// Verified pieces of one download in progress, shared between the downloader and the
 /// model server, persisted one byte per piece (1 = verified) next to the partial file.
+///
+/// Every change is written and synced to disk ([`File::sync_data`]) before it is visible
+/// in memory, so a bit read back after a crash or power loss was set by this node; the
+/// piece's own bytes must be durable before its bit is set. A resumed download still
+/// re-checks the pieces the bitmap marks (see `fetch::swarm::disk::prepare`).
 pub struct PieceBitmap {
 	size: u64,
 	piece_size: u64,
@@ -48,6 +53,7 @@ impl PieceBitmap {
 		let file = OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
 		file.set_len(count as u64)?;
 		file.write_all_at(&saved, 0)?;
+		file.sync_data()?;
 		let bitmap = Self::build(size, &saved, Some(file), path.to_path_buf());
 		Ok(bitmap)
 	}
@@ -98,14 +104,17 @@ impl PieceBitmap {
 		self.bits.get(index).is_some_and(|b| b.load(Ordering::Acquire))
 	}
 
-	/// Marks piece `index` as verified (or not) and persists it. Mark a piece only once
-	/// its bytes are written to the partial file.
+	/// Marks piece `index` as verified (or not) and persists it durably (written and synced)
+	/// before the model server can see it. Mark a piece only once its bytes are durable in
+	/// the partial file (synced, not only flushed). On an error the bit is left unchanged
+	/// in memory.
 	pub fn set(&self, index: usize, verified: bool) -> io::Result<()> {
 		let Some(bit) = self.bits.get(index) else {
 			return Ok(());
 		};
 		if let Some(file) = &self.file {
 			file.write_all_at(&[u8::from(verified)], index as u64)?;
+			file.sync_data()?;
 		}
 		if bit.swap(verified, Ordering::AcqRel) != verified {
 			if verified {

@@ -24,7 +24,9 @@
 //!   task is still assigned.
 //!
 //! Deletions are guarded: models in [`DesiredState::retain`] (what the finalized chain still
-//! wants) are never deleted, and an update that would delete more than
+//! wants), in [`DesiredState::announced`] (copies a local account announced, kept until the
+//! chain draws the node as their holder or drops the announcement) and in
+//! [`CoordinatorConfig::pinned`] (the operator's pins) are never deleted, and an update that would delete more than
 //! [`CoordinatorConfig::mass_eviction_percent`] of the store is held back for
 //! [`CoordinatorConfig::mass_eviction_delay`].
 //!
@@ -100,6 +102,10 @@ pub struct CoordinatorConfig {
 	pub mass_eviction_delay: Duration,
 	/// Serve model pieces to other nodes ([`serve`](crate::serve)); `None` serves nothing.
 	pub serve: Option<ServeConfig>,
+	/// Models the operator pinned: their files are never deleted by eviction (a corrupt file
+	/// still is), whatever the chain says, e.g. a copy pre-seeded before it is announced.
+	/// Pinned files are not served and count against the store's budget.
+	pub pinned: Vec<ModelId>,
 }
 
 impl CoordinatorConfig {
@@ -116,6 +122,7 @@ impl CoordinatorConfig {
 			mass_eviction_percent: 25,
 			mass_eviction_delay: Duration::from_secs(600),
 			serve: None,
+			pinned: Vec::new(),
 		}
 	}
 }

@@ -311,6 +311,15 @@ pub enum ModelError {
 		/// The limit.
 		max: u64,
 	},
+	/// Running the model would take more memory at its peak than the configured limit
+	/// ([`MlpConfig::max_memory`](crate::MlpConfig::max_memory)).
+	#[error("running the model takes up to {needed} bytes of memory, at most {max} are allowed")]
+	TooMuchMemory {
+		/// The model's peak memory bound ([`peak_memory`](crate::executor::mlp::peak_memory)).
+		needed: u64,
+		/// The limit.
+		max: u64,
+	},
 }
 
 /// How an external program ([`ExternalExecutor`](crate::executor::ExternalExecutor)) failed.

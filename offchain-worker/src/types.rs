@@ -105,9 +105,10 @@ pub struct TaskJob {
 
 /// Everything the chain currently wants from this node.
 ///
-/// The store is reconciled to keep the models in `holdings` ∪ `nominations` ∪ `retain`;
-/// anything else it owns on disk is deleted (see [`CoordinatorConfig`](crate::CoordinatorConfig)
-/// for the guard against mass deletion).
+/// The store is reconciled to keep the models in `holdings` ∪ `nominations` ∪ `retain` ∪
+/// `announced` (and the operator's [pins](crate::CoordinatorConfig::pinned)); anything else it
+/// owns on disk is deleted (see [`CoordinatorConfig`](crate::CoordinatorConfig) for the guard
+/// against mass deletion).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DesiredState {
 	/// Models to download (not yet confirmed).
@@ -120,6 +121,11 @@ pub struct DesiredState {
 	/// builds `nominations`, `holdings` and `tasks` from its best block (work starts early),
 	/// but a fork that drops a model must not delete a file the finalized chain still wants.
 	pub retain: Vec<ModelId>,
+	/// Models a local account announced on chain (`announce_stored`) and the chain still
+	/// records as announced: the file is kept (not served, not confirmed) until a nomination
+	/// draw makes the node a holder, or the chain drops the announcement (model gone, node
+	/// left). The node passes the chain's `Announcements` of its accounts.
+	pub announced: Vec<ModelId>,
 }
 
 /// Short printable form of a model id (first 8 bytes in hex) for logs.

@@ -64,12 +64,13 @@ struct Wanted<'a> {
 	nominated: HashMap<ModelId, &'a Nomination>,
 	held: HashMap<ModelId, u64>,
 	tasks: Vec<&'a TaskJob>,
-	/// Models the finalized chain still wants: never deleted.
+	/// Models the finalized chain still wants, copies a local account announced and the
+	/// operator's pins: never deleted.
 	retained: HashSet<ModelId>,
 }
 
 impl<'a> Wanted<'a> {
-	fn new(desired: &'a DesiredState) -> Self {
+	fn new(desired: &'a DesiredState, pinned: &[ModelId]) -> Self {
 		let mut nominated = HashMap::new();
 		for nomination in &desired.nominations {
 			nominated.entry(nomination.model).or_insert(nomination);
@@ -77,7 +78,8 @@ impl<'a> Wanted<'a> {
 		let held = desired.holdings.iter().map(|h| (h.model, h.size)).collect();
 		let mut seen = HashSet::new();
 		let tasks = desired.tasks.iter().filter(|job| seen.insert(*job)).collect();
-		let retained = desired.retain.iter().copied().collect();
+		let retained =
+			desired.retain.iter().chain(&desired.announced).chain(pinned).copied().collect();
 		Self { nominated, held, tasks, retained }
 	}
 
@@ -164,7 +166,7 @@ impl Worker {
 		let Some(desired) = self.desired.clone() else {
 			return;
 		};
-		let wanted = Wanted::new(&desired);
+		let wanted = Wanted::new(&desired, &self.config.pinned);
 		let now = Instant::now();
 		// The model server serves what the chain says this node holds or is nominated for.
 		self.fetcher
@@ -179,6 +181,8 @@ impl Worker {
 		if let Some(metrics) = &self.metrics {
 			metrics.stored_bytes.set(self.store.stored_bytes());
 			metrics.stored_models.set(self.store.stored().len() as u64);
+			// Per-model series live as long as the chain names the node for the model.
+			metrics.retain_models(wanted.nominated.keys().chain(wanted.held.keys()).copied());
 		}
 	}
 
@@ -377,14 +381,18 @@ impl Worker {
 		present
 	}
 
-	/// Re-hashes one wanted, unverified model at a time (tasks' models first).
+	/// Re-hashes one kept, unverified model at a time (tasks' models first, then held and
+	/// nominated ones). Files kept for an announcement or a pin are re-hashed too, so that a
+	/// copy the chain later makes this node hold is never used unverified.
 	fn start_verification(&mut self, wanted: &Wanted) {
-		self.unverified.retain(|model| wanted.contains(model));
+		self.unverified.retain(|model| wanted.keeps(model));
 		if !self.verifies.is_empty() || self.unverified.is_empty() {
 			return;
 		}
 		let urgent = wanted.tasks.iter().map(|job| job.model).find(|m| self.unverified.contains(m));
-		let Some(model) = urgent.or_else(|| self.unverified.iter().next().copied()) else {
+		let mentioned = || self.unverified.iter().find(|m| wanted.contains(m)).copied();
+		let next = urgent.or_else(mentioned).or_else(|| self.unverified.iter().next().copied());
+		let Some(model) = next else {
 			return;
 		};
 		let store = Arc::clone(&self.store);

@@ -17,6 +17,12 @@
 //! chain or more parameters than [`MlpConfig::max_params`] make the file invalid
 //! ([`ModelError`]); the engine never panics on a malformed file.
 //!
+//! # Memory
+//!
+//! A task's peak memory is bounded by [`peak_memory`] (the file read whole, its parsed
+//! header and the activations); a model whose bound exceeds [`MlpConfig::max_memory`] is
+//! refused ([`ModelError::TooMuchMemory`]) after reading only its header.
+//!
 //! # Computation
 //!
 //! ```text
@@ -57,7 +63,7 @@ use std::{
 	path::Path,
 };
 
-use safetensors::{Dtype, SafeTensors};
+use safetensors::{tensor::Metadata, Dtype, SafeTensors};
 use sha2::{Digest, Sha256};
 
 use super::{check_size, Executor};
@@ -74,24 +80,72 @@ pub const MLP_INPUT_DOMAIN: &[u8] = b"modelnet-mlp-input-v1";
 pub const MLP_MAX_LAYERS: usize = 64;
 /// Largest safetensors JSON header accepted, in bytes.
 pub const MLP_MAX_HEADER: u64 = 1 << 20;
+/// Bytes of memory that parsing a safetensors header may take per byte of header: serde
+/// buffers every JSON value of the header (one 32-byte value for an array element of two
+/// bytes, growing by half at a time); measured at most 24 on adversarial headers.
+pub const MLP_HEADER_MEMORY_FACTOR: u64 = 32;
+/// Allowance for the engine's small fixed allocations (tensor names, layer list, hashers).
+pub const MLP_FIXED_MEMORY: u64 = 64 << 10;
+/// Default [`MlpConfig::max_memory`]: 1.25 GiB, a model of the default
+/// [`MlpConfig::max_params`] (1 GiB of weights) with a quarter GiB for its header and
+/// activations.
+pub const MLP_DEFAULT_MAX_MEMORY: u64 = 5 << 28;
 /// Bit pattern every NaN output is written as.
 const CANONICAL_NAN: u32 = 0x7fc0_0000;
 
 /// Limits and parallelism of the [`MlpExecutor`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MlpConfig {
-	/// Most parameters (weights and biases) a model may have. The whole file is read into
-	/// memory, so this bounds the memory a task takes (4 bytes per parameter). Default:
-	/// 2^28 (1 GiB of weights).
+	/// Most parameters (weights and biases) a model may have (4 bytes each). Default: 2^28
+	/// (1 GiB of weights).
 	pub max_params: u64,
+	/// Most bytes of memory a task may take at its peak, as bounded by [`peak_memory`]: the
+	/// file (read whole), its parsed header and the activations. A model over it is refused
+	/// with [`ModelError::TooMuchMemory`] before its tensor data is read. Raise it with
+	/// `max_params`. Default: [`MLP_DEFAULT_MAX_MEMORY`] (1.25 GiB).
+	pub max_memory: u64,
 	/// Threads that share the outputs of each layer. Does not change the result. Default: 1.
+	/// Each thread beyond the first also takes a thread stack (not counted in `max_memory`).
 	pub threads: usize,
 }
 
 impl Default for MlpConfig {
 	fn default() -> Self {
-		Self { max_params: 1 << 28, threads: 1 }
+		Self { max_params: 1 << 28, max_memory: MLP_DEFAULT_MAX_MEMORY, threads: 1 }
 	}
+}
+
+/// Upper bound of the heap memory a task takes at its peak, in bytes, for a model file of
+/// `file_size` bytes whose JSON header has `header_len` bytes and whose layers have the
+/// `(inputs, outputs)` dimensions `dims`:
+///
+/// ```text
+/// file_size                                   the file, read whole into one buffer
+/// + 32 × header_len                           the parsed header (MLP_HEADER_MEMORY_FACTOR)
+/// + 4 × max_i (in_0 + out_i + (i > 0 ? in_i : 0))
+///                                             the input vector (kept for the whole pass),
+///                                             the layer's input and its output
+/// + 64 KiB                                    small fixed allocations (MLP_FIXED_MEMORY)
+/// ```
+///
+/// Before the file is read, the header alone is parsed (at most 33 × `header_len` bytes,
+/// freed again), which the sum above exceeds. Not counted: the task input, thread stacks
+/// and the allocator's own overhead. Saturates at `u64::MAX`.
+pub fn peak_memory(file_size: u64, header_len: u64, dims: &[(usize, usize)]) -> u64 {
+	let in_0 = dims.first().map_or(0, |(inputs, _)| *inputs as u64);
+	let values = dims
+		.iter()
+		.enumerate()
+		.map(|(i, (inputs, outputs))| {
+			let input = if i == 0 { 0 } else { *inputs as u64 };
+			in_0.saturating_add(*outputs as u64).saturating_add(input)
+		})
+		.max()
+		.unwrap_or(0);
+	file_size
+		.saturating_add(header_len.saturating_mul(MLP_HEADER_MEMORY_FACTOR))
+		.saturating_add(values.saturating_mul(4))
+		.saturating_add(MLP_FIXED_MEMORY)
 }
 
 /// Runs safetensors feed-forward networks on the CPU (see the [module docs](self) for the
@@ -120,7 +174,7 @@ impl Executor for MlpExecutor {
 		model_size: u64,
 		input: &[u8],
 	) -> Result<[u8; 32], ExecError> {
-		let bytes = read_model_file(model_path, model_size, self.config.max_params)?;
+		let bytes = read_model_file(model_path, model_size, &self.config)?;
 		let model = MlpModel::parse(&bytes, self.config.max_params)?;
 		let x = input_vector(input, model.input_dim());
 		let y = model.forward(&x, self.config.threads)?;
@@ -128,9 +182,11 @@ impl Executor for MlpExecutor {
 	}
 }
 
-/// Reads a model file of `size` bytes after checking its size and, from the header length,
-/// that its tensor data fits `max_params`.
-fn read_model_file(path: &Path, size: u64, max_params: u64) -> Result<Vec<u8>, ExecError> {
+/// Reads a model file of `size` bytes after checking its size, from the header length that
+/// its tensor data fits `max_params`, and from the header that the task's [`peak_memory`]
+/// fits `max_memory`.
+fn read_model_file(path: &Path, size: u64, config: &MlpConfig) -> Result<Vec<u8>, ExecError> {
+	let max_params = config.max_params;
 	let mut file = File::open(path)?;
 	check_size(&file, size)?;
 	let mut len = [0u8; 8];
@@ -150,6 +206,16 @@ fn read_model_file(path: &Path, size: u64, max_params: u64) -> Result<Vec<u8>, E
 		.ok_or_else(|| ModelError::Format("header extends past the end of the file".into()))?;
 	if data / 4 > max_params {
 		return Err(ModelError::TooManyParameters { params: data / 4, max: max_params }.into());
+	}
+	// The header alone (at most MLP_MAX_HEADER bytes) tells the layers' dimensions. A header
+	// that does not parse is left to the full parse below to report.
+	let mut json = vec![0u8; usize::try_from(header).unwrap_or(0)];
+	file.read_exact(&mut json)?;
+	let dims = layer_dims(&json);
+	drop(json);
+	let needed = peak_memory(size, header, &dims);
+	if needed > config.max_memory {
+		return Err(ModelError::TooMuchMemory { needed, max: config.max_memory }.into());
 	}
 	let capacity = usize::try_from(size)
 		.map_err(|_| ModelError::Format("file too large for this platform".into()))?;
@@ -275,13 +341,31 @@ impl<'a> MlpModel<'a> {
 				self.input_dim()
 			)));
 		}
-		let mut current = x.to_vec();
+		// The first layer reads `x` itself: no copy of the input vector (see `peak_memory`).
+		let mut current: Option<Vec<f32>> = None;
 		let last = self.layers.len().saturating_sub(1);
 		for (i, layer) in self.layers.iter().enumerate() {
-			current = dense(layer, &current, i < last, threads)?;
+			let input = current.as_deref().unwrap_or(x);
+			current = Some(dense(layer, input, i < last, threads)?);
 		}
-		Ok(current)
+		Ok(current.unwrap_or_default())
 	}
+}
+
+/// The `(inputs, outputs)` of the consecutive layers `layers.{i}.weight` (shape
+/// `[outputs, inputs]`) a safetensors JSON header declares; empty if it does not parse.
+/// Stops at the first missing or malformed weight, and after one layer beyond
+/// [`MLP_MAX_LAYERS`] (such a model is refused anyway).
+fn layer_dims(json: &[u8]) -> Vec<(usize, usize)> {
+	let Ok(metadata) = serde_json::from_slice::<Metadata>(json) else {
+		return Vec::new();
+	};
+	(0..=MLP_MAX_LAYERS)
+		.map_while(|i| match metadata.info(&weight_name(i))?.shape.as_slice() {
+			[outputs, inputs] => Some((*inputs, *outputs)),
+			_ => None,
+		})
+		.collect()
 }
 
 fn weight_name(i: usize) -> String {

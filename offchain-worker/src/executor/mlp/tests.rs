@@ -333,9 +333,9 @@ fn rejects_shapes_that_do_not_chain() {
 #[test]
 fn rejects_too_many_parameters_or_layers() {
 	let bytes = generate(5, &[10, 10, 10]); // 220 parameters
-	assert!(run(&bytes, b"i", MlpConfig { max_params: 220, threads: 1 }).is_ok());
+	assert!(run(&bytes, b"i", MlpConfig { max_params: 220, ..Default::default() }).is_ok());
 	assert!(matches!(
-		run(&bytes, b"i", MlpConfig { max_params: 219, threads: 1 }),
+		run(&bytes, b"i", MlpConfig { max_params: 219, ..Default::default() }),
 		Err(ExecError::Model(ModelError::TooManyParameters { params: 220, max: 219 }))
 	));
 	assert_eq!(
@@ -361,4 +361,89 @@ fn refuses_a_file_of_the_wrong_size() {
 		executor.execute(&dir.path().join("absent"), size, b"i"),
 		Err(ExecError::Io(_))
 	));
+}
+
+/// The first bytes of a safetensors file declaring `tensors` (name, shape) of F32 data, and
+/// the length of the whole file.
+fn header_of(tensors: &[(&str, &[usize])]) -> (Vec<u8>, u64) {
+	let mut header = String::from("{");
+	let mut offset = 0u64;
+	for (name, shape) in tensors {
+		let len = 4 * shape.iter().product::<usize>() as u64;
+		let dims = shape.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(",");
+		header.push_str(&format!(
+			r#""{name}":{{"dtype":"F32","shape":[{dims}],"data_offsets":[{offset},{}]}},"#,
+			offset + len
+		));
+		offset += len;
+	}
+	header.pop();
+	header.push('}');
+	let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+	bytes.extend_from_slice(header.as_bytes());
+	let size = bytes.len() as u64 + offset;
+	(bytes, size)
+}
+
+/// A model file of one layer of `inputs` inputs and one output, its data left sparse.
+fn wide_model(dir: &tempfile::TempDir, inputs: usize) -> (PathBuf, u64, u64) {
+	let (bytes, size) = header_of(&[("layers.0.weight", &[1, inputs]), ("layers.0.bias", &[1])]);
+	let path = dir.path().join("wide.safetensors");
+	std::fs::write(&path, &bytes).unwrap();
+	std::fs::OpenOptions::new().write(true).open(&path).unwrap().set_len(size).unwrap();
+	(path, size, bytes.len() as u64 - 8)
+}
+
+#[test]
+fn peak_memory_counts_the_file_the_header_and_the_activations() {
+	let fixed = MLP_FIXED_MEMORY;
+	// One layer: the input vector and the output.
+	assert_eq!(peak_memory(1000, 100, &[(10, 3)]), 1000 + 3200 + 4 * 13 + fixed);
+	// Later layers hold the input vector, their input and their output at once.
+	assert_eq!(peak_memory(0, 0, &[(8, 100), (100, 50), (50, 2)]), 4 * (8 + 150) + fixed);
+	assert_eq!(peak_memory(0, 0, &[(8, 100), (100, 5), (5, 200)]), 4 * (8 + 205) + fixed);
+	assert_eq!(peak_memory(u64::MAX, 1, &[(usize::MAX, usize::MAX)]), u64::MAX);
+}
+
+/// The issue's case: 2^28 parameters (within `max_params`) of which all but one are inputs
+/// took about 3 GiB (the file, the input vector and a copy of it) against a "1 GiB" limit;
+/// without the copy still 2 GiB, over the default cap.
+#[test]
+fn a_model_within_the_parameter_cap_but_over_the_memory_cap_is_refused_unread() {
+	let dir = tempfile::tempdir().unwrap();
+	let inputs = (1usize << 28) - 1;
+	let (path, size, header) = wide_model(&dir, inputs);
+	assert_eq!(size - 8 - header, 4 << 28, "2^28 parameters, the default max_params");
+	let needed = peak_memory(size, header, &[(inputs, 1)]);
+	assert!(needed > 2 << 30);
+
+	let err = MlpExecutor::default().execute(&path, size, b"i").unwrap_err();
+
+	assert!(
+		matches!(
+			err,
+			ExecError::Model(ModelError::TooMuchMemory { needed: n, max: MLP_DEFAULT_MAX_MEMORY })
+				if n == needed
+		),
+		"{err:?}"
+	);
+	let message = err.to_string();
+	assert!(message.contains("memory") && message.contains(&needed.to_string()), "{message}");
+}
+
+#[test]
+fn the_memory_cap_is_applied_with_the_activations() {
+	let dir = tempfile::tempdir().unwrap();
+	let inputs = (1usize << 20) - 1;
+	let (path, size, header) = wide_model(&dir, inputs);
+	let needed = peak_memory(size, header, &[(inputs, 1)]);
+	// The file (4 MiB) fits a cap that its activations (another 4 MiB) exceed.
+	let config = |max_memory| MlpConfig { max_params: 1 << 20, max_memory, threads: 1 };
+	assert!(size < 6 << 20 && needed > 6 << 20);
+	assert!(matches!(
+		MlpExecutor::new(config(6 << 20)).execute(&path, size, b"i"),
+		Err(ExecError::Model(ModelError::TooMuchMemory { max, .. })) if max == 6 << 20
+	));
+	assert!(MlpExecutor::new(config(needed - 1)).execute(&path, size, b"i").is_err());
+	assert!(MlpExecutor::new(config(needed)).execute(&path, size, b"i").is_ok());
 }
