@@ -64,6 +64,26 @@ pub struct ModelStoreParams {
 	#[arg(long, value_name = "N", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=64))]
 	pub model_serve_peer_concurrency: u32,
 
+	/// Connections the piece server keeps open at once in all; further ones wait to be
+	/// accepted.
+	#[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+	pub model_serve_max_connections: u32,
+
+	/// Connections one peer (an IPv4 address, an IPv6 /64) may keep open on the piece server;
+	/// a further one is closed as soon as it is accepted.
+	#[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=1024))]
+	pub model_serve_ip_connections: u32,
+
+	/// Requests per second one peer may send the piece server on average (bursts of twice
+	/// as many); more are answered `429` with `Retry-After`. Default: 20.
+	#[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+	pub model_serve_request_rate: Option<u32>,
+
+	/// A reverse proxy in front of the piece server (repeatable): on its connections the
+	/// client is taken from `X-Forwarded-For`, and the per-peer bounds apply to that client.
+	#[arg(long, value_name = "IP")]
+	pub model_serve_trusted_proxy: Vec<std::net::IpAddr>,
+
 	/// Testing only: serve corrupted bytes (a lying node), to exercise the downloaders' piece
 	/// checks.
 	#[arg(long, hide = true)]

@@ -98,12 +98,30 @@ pub fn serve_config(params: &crate::cli::ModelStoreParams) -> Option<ServeConfig
 	let listen = params.model_serve_addr.unwrap_or_else(|| {
 		std::net::SocketAddr::from(([0, 0, 0, 0], public.port_or_known_default().unwrap_or(80)))
 	});
+	let defaults = ServeConfig::new(listen);
+	let rate = params.model_serve_request_rate.unwrap_or(defaults.requests_per_second);
 	Some(ServeConfig {
 		upload_limit: params.model_upload_limit,
 		per_peer_concurrency: params.model_serve_peer_concurrency as usize,
+		max_connections: params.model_serve_max_connections as usize,
+		per_ip_connections: params.model_serve_ip_connections as usize,
+		requests_per_second: rate,
+		request_burst: rate.saturating_mul(2),
+		trusted_proxies: params.model_serve_trusted_proxy.clone(),
 		corrupt: params.model_serve_corrupt,
-		..ServeConfig::new(listen)
+		..defaults
 	})
+}
+
+/// Least average rate of one transfer (a piece, a whole file) before the fetcher gives its
+/// bytes to another sender: 1/64 of the rate the chain assumes when it sets download deadlines
+/// (`MinDownloadBytesPerBlock` per block), so that a sender dripping bytes cannot hold a piece
+/// until the nomination expires, while a sender at a small fraction of the assumed rate (up to
+/// four transfers share the node's link) is kept.
+fn min_transfer_rate() -> u64 {
+	use modelnet_runtime::configs::model_registry::MinDownloadBytesPerBlock;
+	let per_block = <MinDownloadBytesPerBlock as sp_core::Get<u64>>::get();
+	per_block.saturating_mul(1000) / MILLI_SECS_PER_BLOCK.max(1) / 64
 }
 
 /// What the local accounts' work at one block asks of the node.
@@ -130,7 +148,9 @@ fn union_of(works: impl IntoIterator<Item = NodeWork<BlockNumber>>, now: BlockNu
 	let mut deadlines = BTreeMap::<ModelId, Vec<BlockNumber>>::new();
 	let mut holdings = BTreeMap::new();
 	let mut tasks = BTreeSet::new();
+	let mut announced = BTreeSet::new();
 	for work in works {
+		announced.extend(work.announced.iter().map(|model| model.0));
 		for n in work.nominations {
 			deadlines.entry(n.model.0).or_default().push(n.deadline);
 			let entry = nominations.entry(n.model.0).or_insert_with(|| Nomination {
@@ -183,6 +203,7 @@ fn union_of(works: impl IntoIterator<Item = NodeWork<BlockNumber>>, now: BlockNu
 				.map(|(task, model, input, executor)| TaskJob { task, model, input, executor })
 				.collect(),
 			retain: Vec::new(),
+			announced: announced.into_iter().collect(),
 		},
 		deadlines,
 	}
@@ -255,6 +276,7 @@ where
 			max_parallel_downloads: config.max_parallel_downloads.max(1),
 			allow_private_addresses: config.allow_private_sources,
 			allow_private_peers: config.allow_private_peers,
+			min_transfer_rate: min_transfer_rate(),
 			..Default::default()
 		},
 		serve: config.serve.clone(),

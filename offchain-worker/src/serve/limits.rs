@@ -119,7 +119,14 @@ impl Drop for PeerSlot {
 /// Requests per second per peer ([`peer_key`]): a token bucket per peer refilled at `rate`
 /// per second, holding at most `burst`.
 pub(super) struct RequestRate {
-	limiter: RateLimiter<IpAddr, HashMapStateStore<IpAddr>, MonotonicClock>,
+	// The middleware is named: its default follows governor's default clock, which is another
+	// one when a crate elsewhere in the build turns on governor's default features.
+	limiter: RateLimiter<
+		IpAddr,
+		HashMapStateStore<IpAddr>,
+		MonotonicClock,
+		governor::middleware::NoOpMiddleware<Instant>,
+	>,
 	/// When idle peers were last dropped from the table.
 	pruned: Mutex<Instant>,
 }

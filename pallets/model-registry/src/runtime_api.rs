@@ -179,7 +179,12 @@ impl<T: Config> Pallet<T> {
 				})
 			})
 			.collect::<Vec<_>>();
-		Some(NodeWork { nominations, holdings, tasks })
+		let held = NodeHoldings::<T>::get(&node);
+		let announced = Announcements::<T>::get(&node)
+			.into_iter()
+			.filter(|model| !held.contains(model) && Self::model_is_live(*model))
+			.collect();
+		Some(NodeWork { nominations, holdings, tasks, announced })
 	}
 
 	/// Tasks `node` executes, with their models, from the holder entries of its holdings.

@@ -20,7 +20,7 @@ use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier
 use sp_runtime::{traits::One, Perbill};
 use sp_version::RuntimeVersion;
 
-mod model_registry;
+pub mod model_registry;
 mod offchain;
 
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);

@@ -1,8 +1,10 @@
 // End to end, through polkadot.js only: a dev node acting as several storage nodes fetches,
 // verifies, stores, executes on and deletes a model served by a local HTTP server; tampered
-// bytes are refused and an interrupted download resumes.
+// bytes are refused, an interrupted download resumes, and hostile sources (absurd headers, a
+// redirect loop, a sender that drips) neither crash the node nor stop the honest source.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -22,7 +24,50 @@ const N = LOCAL_KEYS.length;
 const script = (name, args) => runScript(name, args, { timeoutMs: 600_000 });
 
 /** Sizes of the generated model files. */
-const SIZES = { happy: 32 * MIB + 123, resume: 24 * MIB + 7, tampered: 16 * MIB };
+const SIZES = { happy: 32 * MIB + 123, hostile: 12 * MIB + 5, resume: 24 * MIB + 7, tampered: 16 * MIB };
+
+/**
+ * A source that answers every request with hostility, by path: `/forever` a 503 whose
+ * `Retry-After` is u64::MAX seconds (once enough to crash a node), `/loop` a redirect to itself,
+ * `/liar` a 200 whose `Content-Length` is far beyond the body it sends, `/drip` one byte a second.
+ */
+async function startHostileSource () {
+  const sockets = new Set();
+  const server = createServer((req, res) => {
+    const path = new URL(req.url, 'http://x').pathname;
+
+    if (path === '/forever') {
+      res.writeHead(503, { 'Retry-After': '18446744073709551615' }).end();
+    } else if (path === '/loop') {
+      res.writeHead(302, { Location: '/loop' }).end();
+    } else if (path === '/liar') {
+      res.writeHead(200, { 'Content-Length': String(1024 * MIB) });
+      res.end(Buffer.alloc(1024));
+    } else if (path === '/drip') {
+      res.writeHead(200, { 'Content-Length': String(SIZES.hostile) });
+      const timer = setInterval(() => res.write(Buffer.alloc(1)), 1_000);
+
+      res.on('close', () => clearInterval(timer));
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${server.address().port}`;
+
+  return {
+    url: (path) => `${base}${path}`,
+    close: () => new Promise((resolve) => {
+      sockets.forEach((s) => s.destroy());
+      server.close(resolve);
+    })
+  };
+}
 
 describe('model storage and tasks on a dev node', () => {
   let ctx;
@@ -259,6 +304,38 @@ describe('model storage and tasks on a dev node', () => {
     const status = await runtimeApi(ctx.api).modelStatus(m.id);
 
     assert.ok(status.isNone, 'modelStatus is None after deregistration');
+  }));
+
+  it('hostile sources (Retry-After of u64::MAX, a redirect loop, a lying Content-Length, a drip) cost the node nothing', { skip: SKIP, timeout: 600_000 }, () => guard.step(async () => {
+    const hostile = await startHostileSource();
+
+    try {
+      const a = makeModel('hostile');
+      const mark = ctx.log.mark();
+
+      // Three hostile sources ahead of the honest one, then the dripping one ahead of it.
+      await registerModel(ctx, a.id, a.size, [hostile.url('/forever'), hostile.url('/loop'), hostile.url('/liar'), a.url], { pieces: a.pieces });
+      await ctx.log.waitFor(PALLET, 'ModelStored', forModel(a.id), ctx.blocks(60), {
+        count: N,
+        failOn: [{ filter: forModel(a.id), method: 'NominationDeclined', section: PALLET }]
+      });
+      await deregisterModel(ctx, a.id);
+      await until('no file of the model after deregistration', () => filesOfModel(ctx, a.id).length === 0, ctx.blocks(5));
+      await registerModel(ctx, a.id, a.size, [hostile.url('/drip'), a.url], { pieces: a.pieces });
+      await ctx.log.waitFor(PALLET, 'ModelStored', forModel(a.id), ctx.blocks(60), {
+        count: N,
+        failOn: [{ filter: forModel(a.id), method: 'NominationDeclined', section: PALLET }]
+      });
+
+      assert.equal(ctx.node.exited(), false, 'the node process is still running');
+      assert.equal(ctx.log.since(mark, PALLET, 'ModelSourcesFailing').length, 0, 'no source marked failing');
+      const { sha256 } = await sha256File(storedPath(ctx, a.id));
+
+      assert.equal(sha256, a.id, 'the stored copy is the registered file');
+      await deregisterModel(ctx, a.id);
+    } finally {
+      await hostile.close();
+    }
   }));
 
   it('resumes an interrupted download with a Range request', { skip: SKIP, timeout: 600_000 }, () => guard.step(async () => {

@@ -151,6 +151,10 @@ pub struct NodeWork<BlockNumber> {
 	pub holdings: Vec<HoldingWork>,
 	/// Tasks to commit or reveal.
 	pub tasks: Vec<TaskWork<BlockNumber>>,
+	/// Live models the node announced a copy of (`announce_stored`) and does not hold: the
+	/// copy is to be kept on disk until a draw makes the node a holder or the announcement is
+	/// gone.
+	pub announced: Vec<ModelId>,
 }
 
 /// Task view (runtime API).
