@@ -110,6 +110,33 @@ pub struct ModelStoreParams {
 	/// built-in safetensors MLP engine runs; a larger model fails its tasks.
 	#[arg(long, value_name = "N", default_value_t = 1 << 28, value_parser = clap::value_parser!(u64).range(1..))]
 	pub model_mlp_max_params: u64,
+
+	/// Most memory in bytes one task of the built-in safetensors MLP engine may take at its
+	/// peak (the file, the parsed header and the activations); a model whose bound exceeds it
+	/// fails its tasks before it is read. Raise it with `--model-mlp-max-params`.
+	#[arg(long, value_name = "BYTES", default_value_t = modelnet_offchain_worker::executor::mlp::MLP_DEFAULT_MAX_MEMORY, value_parser = clap::value_parser!(u64).range(1..))]
+	pub model_mlp_max_memory: u64,
+
+	/// Keep the model with this SHA-256 (64 hex digits) in the store whatever the chain says:
+	/// eviction never deletes its file (e.g. a copy placed by hand before `announce_stored`).
+	/// Repeatable. A pinned file counts against the disk budget and is not served.
+	#[arg(long, value_name = "SHA256", value_parser = parse_model_id)]
+	pub model_pin: Vec<[u8; 32]>,
+}
+
+/// Parse a model id: 64 hex digits, with or without `0x`.
+fn parse_model_id(value: &str) -> Result<[u8; 32], String> {
+	let digits = value.strip_prefix("0x").unwrap_or(value);
+	let expected = || format!("expected the model's SHA-256 as 64 hex digits, got {value:?}");
+	if digits.len() != 64 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+		return Err(expected());
+	}
+	let mut id = [0u8; 32];
+	for (byte, pair) in id.iter_mut().zip(digits.as_bytes().chunks(2)) {
+		let pair = std::str::from_utf8(pair).map_err(|_| expected())?;
+		*byte = u8::from_str_radix(pair, 16).map_err(|_| expected())?;
+	}
+	Ok(id)
 }
 
 /// An external executor from `--model-executor`.
@@ -233,6 +260,16 @@ mod tests {
 		assert_eq!(parse_executor("x=prog").map(|e| e.args.len()), Ok(0));
 		for bad in ["llama", "=prog", "Llama=prog", "-x=prog", "llama=", "llama=  ", "a_b=prog"] {
 			assert!(parse_executor(bad).is_err(), "{bad}");
+		}
+	}
+
+	#[test]
+	fn a_pinned_model_is_64_hex_digits() {
+		let id = parse_model_id(&format!("0x{}", "ab".repeat(32))).unwrap();
+		assert_eq!(id, [0xab; 32]);
+		assert_eq!(parse_model_id(&"0F".repeat(32)).unwrap(), [0x0f; 32]);
+		for bad in ["", "0x", "ab", &"ab".repeat(33), &format!("+f{}", "00".repeat(31))] {
+			assert!(parse_model_id(bad).is_err(), "{bad}");
 		}
 	}
 

@@ -288,6 +288,7 @@ pub fn new_full<
 				serve: crate::model_worker::serve_config(&model_store),
 				public_url: model_store.model_public_url.clone(),
 				executors: crate::model_worker::executors(&model_store),
+				pinned: model_store.model_pin.clone(),
 			},
 			prometheus_registry.as_ref(),
 		)?;

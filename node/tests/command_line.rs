@@ -50,9 +50,11 @@ fn the_local_testnet_has_three_babe_and_grandpa_authorities_and_alice_as_sudo() 
 
 #[test]
 fn bad_model_flags_are_refused_with_the_reason() {
-	let cases: [(&[&str], &str); 4] = [
-		(&["--model-public-url", "ftp://127.0.0.1:9000"], "the scheme must be http or https"),
-		(&["--model-public-url", "not a url"], "not a URL"),
+	let cases: [(&[&str], &str); 6] = [
+		(&["--model-public-url", "ftp://127.0.0.1:9000"], "must start with http:// or https://"),
+		(&["--model-public-url", "not a url"], "must start with http:// or https://"),
+		(&["--model-public-url", "http://127.0.0.1:9000/x?y"], "must not have a path, query"),
+		(&["--model-pin", "abc"], "expected the model's SHA-256 as 64 hex digits"),
 		(&["--model-executor", "Llama=/bin/true"], "invalid engine name \"Llama\""),
 		(&["--model-executor", "llama"], "expected NAME=PROGRAM[ ARGS...]"),
 	];

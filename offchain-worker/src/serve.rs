@@ -456,6 +456,25 @@ async fn stream_file(
 mod tests {
 	use super::*;
 
+	proptest::proptest! {
+		/// A request's path and `Range` header are any text: the parsers give a model id of 32
+		/// bytes and a range inside the file, or nothing, never a panic.
+		#[test]
+		fn request_parsers_take_any_text(
+			text in ".{0,80}",
+			size in proptest::prelude::any::<u64>(),
+			a in proptest::prelude::any::<u64>(),
+			b in proptest::prelude::any::<u64>(),
+		) {
+			let _ = parse_model(&text);
+			for value in [text.clone(), format!("bytes={a}-{b}"), format!("bytes={a}-"), format!("bytes=-{b}")] {
+				if let Some((start, end)) = parse_range(&value, size) {
+					proptest::prop_assert!(start <= end && end < size);
+				}
+			}
+		}
+	}
+
 	#[test]
 	fn parses_ids_and_ranges() {
 		let hex = "ab".repeat(32);

@@ -64,11 +64,17 @@ pub struct ModelWorkerConfig {
 	pub public_url: Option<String>,
 	/// The engines tasks run on.
 	pub executors: Executors,
+	/// Models the operator pinned (`--model-pin`): never deleted by eviction.
+	pub pinned: Vec<ModelId>,
 }
 
 /// The executors from the command line: the built-in engines and every `--model-executor`.
 pub fn executors(params: &crate::cli::ModelStoreParams) -> Executors {
-	let mlp = MlpConfig { max_params: params.model_mlp_max_params, ..MlpConfig::default() };
+	let mlp = MlpConfig {
+		max_params: params.model_mlp_max_params,
+		max_memory: params.model_mlp_max_memory,
+		..MlpConfig::default()
+	};
 	let external = params.model_executor.iter().map(|engine| {
 		let config = ExternalConfig {
 			args: engine.args.iter().map(Into::into).collect(),
@@ -280,6 +286,7 @@ where
 			..Default::default()
 		},
 		serve: config.serve.clone(),
+		pinned: config.pinned.clone(),
 		..CoordinatorConfig::new(StoreConfig {
 			root: config.store_dir.clone(),
 			max_bytes: config.max_bytes,

@@ -61,6 +61,21 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 mod tests {
 	use super::*;
 
+	proptest::proptest! {
+		/// An `X-Forwarded-For` header is any bytes: the client is the proxy, or an address the
+		/// header names, never a panic.
+		#[test]
+		fn forwarded_for_takes_any_header(value in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..96)) {
+			let Ok(value) = hyper::header::HeaderValue::from_bytes(&value) else { return Ok(()) };
+			let mut headers = HeaderMap::new();
+			headers.insert("x-forwarded-for", value.clone());
+			let proxy = ip("10.0.0.1");
+			let client = client_addr(proxy, &headers, &[proxy]);
+			let text = String::from_utf8_lossy(value.as_bytes()).to_string();
+			proptest::prop_assert!(client == proxy || text.contains(&client.to_string()) || text.contains(':'));
+		}
+	}
+
 	fn ip(text: &str) -> IpAddr {
 		text.parse().unwrap()
 	}

@@ -447,3 +447,25 @@ fn the_memory_cap_is_applied_with_the_activations() {
 	assert!(MlpExecutor::new(config(needed - 1)).execute(&path, size, b"i").is_err());
 	assert!(MlpExecutor::new(config(needed)).execute(&path, size, b"i").is_ok());
 }
+
+proptest::proptest! {
+	/// A model file is any bytes: a random file, or a valid one with a byte changed or a length
+	/// cut, parses into a model or a named error, never a panic.
+	#[test]
+	fn any_model_file_parses_or_fails_cleanly(
+		noise in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..256),
+		flip in proptest::prelude::any::<(usize, u8)>(),
+		cut in proptest::prelude::any::<usize>(),
+	) {
+		let _ = MlpModel::parse(&noise, 1 << 20);
+		let mut file = tiny();
+		let at = flip.0 % file.len();
+		file[at] ^= flip.1;
+		let _ = MlpModel::parse(&file, 1 << 20);
+		let _ = MlpModel::parse(&file[..cut % file.len()], 1 << 20);
+		// A length prefix that claims a huge header.
+		let mut huge = tiny();
+		huge[..8].copy_from_slice(&(cut as u64).to_le_bytes());
+		let _ = MlpModel::parse(&huge, 1 << 20);
+	}
+}
