@@ -12,9 +12,9 @@ use std::{
 };
 
 use common::{
-	fast_fetch_config,
+	fast_fetch_config, model_path,
 	node::manifest_of,
-	open_store,
+	open_store, piece_nomination, serve_at,
 	server::{Content, TestServer},
 	sha256, test_data,
 };
@@ -42,8 +42,7 @@ fn fetcher(dir: &std::path::Path) -> Fetcher {
 
 /// A server with `data` at `/model.bin`, and the URL of it.
 async fn source(data: &[u8]) -> (TestServer, String) {
-	let server = TestServer::start().await.unwrap();
-	server.add("/model.bin", Content::Memory(Arc::new(data.to_vec())));
+	let server = serve_at("/model.bin", data).await;
 	let url = server.url("/model.bin");
 	(server, url)
 }
@@ -56,21 +55,20 @@ async fn refusing_source(after: &str) -> (TestServer, String) {
 	(server, url)
 }
 
-/// The path a node serves `data`'s model at.
-fn model_path(data: &[u8]) -> String {
-	format!("/v1/models/{}", hex::encode(sha256(data)))
-}
-
+/// A piece-wise nomination with a deadline.
 fn nomination(data: &[u8], sources: Vec<String>, peers: Vec<Peer>) -> Nomination {
 	Nomination {
-		model: sha256(data),
-		size: data.len() as u64,
-		sources,
-		manifest: Some(manifest_of(data)),
-		peers,
 		deadline: Some(Instant::now() + Duration::from_secs(20)),
-		..Default::default()
+		..piece_nomination(data, sources, peers)
 	}
+}
+
+/// A holder that sends `data`'s model one byte every 200 ms.
+async fn dripping_holder(data: &[u8]) -> (TestServer, Peer) {
+	let drip = serve_at(&model_path(data), data).await;
+	drip.set(|b| b.drip = Some(Duration::from_millis(200)));
+	let holder = Peer { url: drip.url(""), kind: PeerKind::Holder };
+	(drip, holder)
 }
 
 async fn no_hang<T>(what: &str, future: impl Future<Output = T>) -> T {
@@ -152,13 +150,10 @@ async fn a_dripping_source_loses_the_whole_file_to_the_next_source() {
 #[tokio::test]
 async fn a_dripping_holder_loses_its_pieces_to_the_source() {
 	let data = test_data(2 * 4 * MIB, 5);
-	let drip = TestServer::start().await.unwrap();
-	drip.add(&model_path(&data), Content::Memory(Arc::new(data.clone())));
-	drip.set(|b| b.drip = Some(Duration::from_millis(200)));
+	let (_drip, holder) = dripping_holder(&data).await;
 	let (_honest, url) = source(&data).await;
 	let dir = tempfile::tempdir().unwrap();
 	let fetcher = fetcher(dir.path());
-	let holder = Peer { url: drip.url(""), kind: PeerKind::Holder };
 	let nomination = nomination(&data, vec![url], vec![holder]);
 	let path = no_hang("pieces", fetcher.fetch_nomination(&nomination)).await.unwrap();
 	assert_eq!(std::fs::read(path).unwrap(), data);
@@ -167,14 +162,11 @@ async fn a_dripping_holder_loses_its_pieces_to_the_source() {
 #[tokio::test]
 async fn the_deadline_cancels_requests_in_flight() {
 	let data = test_data(2 * 4 * MIB, 6);
-	let drip = TestServer::start().await.unwrap();
-	drip.add(&model_path(&data), Content::Memory(Arc::new(data.clone())));
-	drip.set(|b| b.drip = Some(Duration::from_millis(200)));
+	let (_drip, holder) = dripping_holder(&data).await;
 	let dir = tempfile::tempdir().unwrap();
 	// No floor: only the deadline can end the dripping requests.
 	let config = FetchConfig { min_transfer_rate: 0, ..config() };
 	let fetcher = Fetcher::new(open_store(dir.path(), 1 << 32), config, None).unwrap();
-	let holder = Peer { url: drip.url(""), kind: PeerKind::Holder };
 	let mut nomination = nomination(&data, vec![], vec![holder]);
 	nomination.deadline = Some(Instant::now() + Duration::from_secs(3));
 	let result = no_hang("pieces", fetcher.fetch_nomination(&nomination)).await;

@@ -4,42 +4,23 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use common::{
-	fast_fetch_config,
-	node::manifest_of,
-	open_store,
-	server::{Content, TestServer},
+	fast_fetch_config, model_path, open_store, piece_nomination, serve_at, server::TestServer,
 	sha256, test_data,
 };
 use modelnet_offchain_worker::{FetchConfig, FetchError, Fetcher, Nomination, Peer, PeerKind};
 
 const MIB: usize = 1 << 20;
 
-/// A server on 127.0.0.1 holding `data` at `path`.
-async fn serve_at(path: &str, data: &[u8]) -> TestServer {
-	let server = TestServer::start().await.unwrap();
-	server.add(path, Content::Memory(Arc::new(data.to_vec())));
-	server
-}
-
 /// A "holder" on loopback (as a hostile node could declare, e.g. `http://127.0.0.1:PORT`) that
 /// serves the model's bytes where nodes ask peers for them, and a source on loopback.
 async fn loopback_holder_and_source(data: &[u8]) -> (TestServer, TestServer) {
-	let peer_path = format!("/v1/models/{}", hex::encode(sha256(data)));
+	let peer_path = model_path(data);
 	(serve_at(&peer_path, data).await, serve_at("/model.bin", data).await)
 }
 
 fn nomination(data: &[u8], sources: Vec<String>, peer: &TestServer) -> Nomination {
-	Nomination {
-		model: sha256(data),
-		size: data.len() as u64,
-		sources,
-		manifest: Some(manifest_of(data)),
-		peers: vec![Peer { url: peer.url(""), kind: PeerKind::Holder }],
-		..Default::default()
-	}
+	piece_nomination(data, sources, vec![Peer { url: peer.url(""), kind: PeerKind::Holder }])
 }
 
 fn new_fetcher(dir: &std::path::Path, config: FetchConfig) -> Fetcher {

@@ -9,14 +9,14 @@ use std::{
 
 use common::{
 	fast_fetch_config,
-	node::{manifest_of, serve_config, ServingNode},
-	open_store,
-	server::{Content, TestServer},
+	node::{serve_config, ServingNode},
+	open_store, piece_nomination, serve_at,
+	server::TestServer,
 	sha256, test_data,
 };
 use modelnet_offchain_worker::{
-	sha256_file, FetchConfig, FetchError, Fetcher, Metrics, ModelServer, Nomination, Peer,
-	PeerKind, ServeConfig,
+	sha256_file, FetchConfig, FetchError, Fetcher, Metrics, ModelServer, Peer, PeerKind,
+	ServeConfig,
 };
 use substrate_prometheus_endpoint::Registry;
 
@@ -34,21 +34,8 @@ fn holder(node: &ServingNode) -> Peer {
 	Peer { url: node.url(), kind: PeerKind::Holder }
 }
 
-fn nomination(data: &[u8], sources: Vec<String>, peers: Vec<Peer>) -> Nomination {
-	Nomination {
-		model: sha256(data),
-		size: data.len() as u64,
-		sources,
-		manifest: Some(manifest_of(data)),
-		peers,
-		..Default::default()
-	}
-}
-
 async fn source(data: &[u8]) -> TestServer {
-	let server = TestServer::start().await.unwrap();
-	server.add("/model.bin", Content::Memory(Arc::new(data.to_vec())));
-	server
+	serve_at("/model.bin", data).await
 }
 
 fn new_fetcher(dir: &std::path::Path, config: FetchConfig) -> (Fetcher, Metrics) {
@@ -72,7 +59,7 @@ async fn swarm_from_two_holders_spares_the_source() {
 	);
 	let dir = tempfile::tempdir().unwrap();
 	let (fetcher, metrics) = new_fetcher(dir.path(), swarm_config());
-	let n = nomination(&data, vec![source.url("/model.bin")], vec![holder(&a), holder(&b)]);
+	let n = piece_nomination(&data, vec![source.url("/model.bin")], vec![holder(&a), holder(&b)]);
 
 	let path = fetcher.fetch_nomination(&n).await.unwrap();
 
@@ -97,7 +84,7 @@ async fn lying_holder_is_dropped_without_blaming_the_sources() {
 	let dir = tempfile::tempdir().unwrap();
 	let (fetcher, metrics) = new_fetcher(dir.path(), swarm_config());
 	let peers = vec![holder(&liar), holder(&honest)];
-	let n = nomination(&data, vec![source.url("/model.bin")], peers);
+	let n = piece_nomination(&data, vec![source.url("/model.bin")], peers);
 
 	let path = fetcher.fetch_nomination(&n).await.unwrap();
 
@@ -112,7 +99,7 @@ async fn lying_holder_is_dropped_without_blaming_the_sources() {
 	// A liar and the source only: the source delivers, and is not blamed.
 	let dir = tempfile::tempdir().unwrap();
 	let (fetcher, metrics) = new_fetcher(dir.path(), swarm_config());
-	let n = nomination(&data, vec![source.url("/model.bin")], vec![holder(&liar)]);
+	let n = piece_nomination(&data, vec![source.url("/model.bin")], vec![holder(&liar)]);
 	fetcher.fetch_nomination(&n).await.unwrap();
 	assert!(metrics.bad_pieces.with_label_values(&["holder"]).get() >= 1);
 	assert_eq!(received(&metrics, &model, "source"), data.len() as u64);
@@ -131,7 +118,7 @@ async fn holders_alone_suffice_when_the_sources_are_down() {
 	let dir = tempfile::tempdir().unwrap();
 	let (fetcher, _) = new_fetcher(dir.path(), swarm_config());
 	let sources = vec![down.url("/model.bin"), "http://127.0.0.1:1/model.bin".to_string()];
-	let n = nomination(&data, sources, vec![holder(&a), holder(&b)]);
+	let n = piece_nomination(&data, sources, vec![holder(&a), holder(&b)]);
 
 	let path = fetcher.fetch_nomination(&n).await.unwrap();
 	assert_eq!(sha256_file(&path).unwrap(), model);
@@ -141,7 +128,7 @@ async fn holders_alone_suffice_when_the_sources_are_down() {
 	b.stop();
 	let dir = tempfile::tempdir().unwrap();
 	let (fetcher, _) = new_fetcher(dir.path(), swarm_config());
-	let n = nomination(&data, vec![down.url("/model.bin")], vec![holder(&a), holder(&b)]);
+	let n = piece_nomination(&data, vec![down.url("/model.bin")], vec![holder(&a), holder(&b)]);
 	let err = fetcher.fetch_nomination(&n).await.unwrap_err();
 	assert_eq!(err.reason(), modelnet_offchain_worker::DeclineReason::NetworkUnreachable, "{err}");
 }
@@ -154,7 +141,7 @@ async fn interrupted_download_resumes_without_refetching_verified_pieces() {
 	source.set(|b| b.write_delay = Some(Duration::from_millis(15)));
 	let dir = tempfile::tempdir().unwrap();
 	let config = FetchConfig { piece_parallelism: 1, ..swarm_config() };
-	let n = nomination(&data, vec![source.url("/model.bin")], Vec::new());
+	let n = piece_nomination(&data, vec![source.url("/model.bin")], Vec::new());
 	let bitmap_path = dir.path().join("partial").join(format!("{}.pieces", hex::encode(model)));
 	{
 		let (fetcher, _) = new_fetcher(dir.path(), config.clone());
@@ -240,7 +227,7 @@ async fn nominees_at_once(data: &[u8], count: usize) -> (u64, u64) {
 			.filter(|j| *j != i)
 			.map(|j| Peer { url: nodes[j].3.clone(), kind: PeerKind::Nominee })
 			.collect();
-		let mut n = nomination(data, vec![source.url("/model.bin")], peers);
+		let mut n = piece_nomination(data, vec![source.url("/model.bin")], peers);
 		n.source_share = (i as u32, count as u32);
 		let fetcher = Arc::clone(fetcher);
 		downloads.push(tokio::spawn(async move { fetcher.fetch_nomination(&n).await }));
@@ -283,7 +270,7 @@ async fn corrupted_verified_piece_is_fetched_again_once() {
 	rotten[5 * MIB] ^= 1;
 	std::fs::write(fetcher.store().partial_path_of(&model), &rotten).unwrap();
 	std::fs::write(fetcher.store().pieces_path_of(&model), [1u8, 1, 1]).unwrap();
-	let n = nomination(&data, vec![source.url("/model.bin")], Vec::new());
+	let n = piece_nomination(&data, vec![source.url("/model.bin")], Vec::new());
 
 	let path = fetcher.fetch_nomination(&n).await.unwrap();
 
@@ -301,7 +288,7 @@ async fn earlier_whole_file_prefix_is_reused() {
 	let (fetcher, _) = new_fetcher(dir.path(), swarm_config());
 	// A whole-file download stopped after 5 MiB: piece 0 is complete and reused.
 	std::fs::write(fetcher.store().partial_path_of(&model), &data[..5 * MIB]).unwrap();
-	let n = nomination(&data, vec![source.url("/model.bin")], Vec::new());
+	let n = piece_nomination(&data, vec![source.url("/model.bin")], Vec::new());
 
 	let path = fetcher.fetch_nomination(&n).await.unwrap();
 
@@ -322,7 +309,7 @@ async fn source_ignoring_range_is_read_once_whole() {
 	source.set(|b| b.ignore_range = true);
 	let dir = tempfile::tempdir().unwrap();
 	let (fetcher, metrics) = new_fetcher(dir.path(), swarm_config());
-	let n = nomination(&data, vec![source.url("/model.bin")], Vec::new());
+	let n = piece_nomination(&data, vec![source.url("/model.bin")], Vec::new());
 
 	let path = fetcher.fetch_nomination(&n).await.unwrap();
 
@@ -350,7 +337,7 @@ async fn nominees_of_a_tampered_source_blame_it_before_their_deadline() {
 	let mut downloads = Vec::new();
 	for i in 0..2 {
 		let peer = Peer { url: nodes[1 - i].3.clone(), kind: PeerKind::Nominee };
-		let mut n = nomination(&data, vec![source.url("/model.bin")], vec![peer]);
+		let mut n = piece_nomination(&data, vec![source.url("/model.bin")], vec![peer]);
 		n.source_share = (i as u32, 2);
 		n.deadline = Some(Instant::now() + Duration::from_secs(600));
 		let fetcher = Arc::clone(&nodes[i].1);

@@ -10,7 +10,7 @@ use std::{
 	time::{Duration, Instant},
 };
 
-use modelnet_offchain_worker::{FetchConfig, ModelId, ModelStore, StoreConfig};
+use modelnet_offchain_worker::{FetchConfig, ModelId, ModelStore, Nomination, Peer, StoreConfig};
 use sha2::{Digest, Sha256};
 
 /// Deterministic pseudo-random bytes (xorshift), different per `seed`.
@@ -47,6 +47,30 @@ pub fn fast_fetch_config() -> FetchConfig {
 		allow_private_peers: true,
 		..FetchConfig::default()
 	}
+}
+
+/// A nomination of `data`'s model with its piece manifest, these sources and peers.
+pub fn piece_nomination(data: &[u8], sources: Vec<String>, peers: Vec<Peer>) -> Nomination {
+	Nomination {
+		model: sha256(data),
+		size: data.len() as u64,
+		sources,
+		manifest: Some(node::manifest_of(data)),
+		peers,
+		..Default::default()
+	}
+}
+
+/// A test server on 127.0.0.1 holding `data` at `path`.
+pub async fn serve_at(path: &str, data: &[u8]) -> server::TestServer {
+	let server = server::TestServer::start().await.unwrap();
+	server.add(path, server::Content::Memory(Arc::new(data.to_vec())));
+	server
+}
+
+/// The path a node's piece server serves `data`'s model at.
+pub fn model_path(data: &[u8]) -> String {
+	format!("/v1/models/{}", hex::encode(sha256(data)))
 }
 
 /// Opens a store in `dir` with a budget.

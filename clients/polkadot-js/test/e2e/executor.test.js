@@ -1,10 +1,13 @@
 // End to end: models name the engine their tasks run on. A dev node (three storage accounts)
 // configured with one external program runs a safetensors MLP model's task on its built-in
 // engine and an external model's task on the program, and declines the nominations of a model
-// whose engine it does not have, without blaming the model's sources.
+// whose engine it does not have, without blaming the model's sources. A hostile engine (it tries
+// to read a secret of the node's, write the model, fork without end, reserve 64 GiB and connect
+// to the node) runs sandboxed: the result it prints says that each attempt failed.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -25,6 +28,24 @@ const ENGINE = 'head-sum';
 const MISSING = 'no-such-engine';
 /** Bytes of the model the external program reads. */
 const HEAD = 4096;
+/** The hostile engine, and what it prints when the sandbox stops every attempt. */
+const HOSTILE = 'hostile';
+const CONTAINED = 'secret-denied\nmodel-protected\nforks-limited\nmemory-limited\nnetwork-denied\n';
+
+/**
+ * The hostile engine: `hostile.sh SECRET PORT MODEL` reports, one line each, whether it could
+ * read a 0600 file of the node's (in a 0700 directory, as the keystore is kept), open the model
+ * for writing, fork 200 processes, reserve 64 GiB of address space (never touched, so an engine
+ * without limits costs no memory), and connect to a port on the node's loopback.
+ */
+const HOSTILE_ENGINE = `#!/bin/sh
+if cat "$1" >/dev/null 2>&1; then echo secret-read; else echo secret-denied; fi
+if ( : >> "$3" ) 2>/dev/null; then echo model-writable; else echo model-protected; fi
+/usr/bin/perl -e 'my $n = 0; for (1..200) { my $p = fork(); last unless defined $p; if ($p == 0) { sleep 2; exit 0 } $n++ } print $n < 200 ? "forks-limited\n" : "forks-unlimited\n"; 1 while wait() != -1' 2>/dev/null
+/usr/bin/perl -e 'my $a = syscall(9, 0, 64 << 30, 3, 0x4022, -1, 0); print $a == -1 ? "memory-limited\n" : "memory-reserved\n"'
+/usr/bin/perl -MIO::Socket::INET -e 'my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$ARGV[0]", Timeout => 2); print $s ? "network-open\n" : "network-denied\n"' "$2"
+cat >/dev/null
+`;
 
 const sha256 = (...parts) => {
   const h = createHash('sha256');
@@ -44,14 +65,20 @@ const script = runScript;
  * bytes followed by its stdin, and a newline.
  */
 function externalResult (modelBytes, input) {
-  const stdout = `${sha256(modelBytes.subarray(0, HEAD), input).toString('hex')}\n`;
+  return resultOfOutput(`${sha256(modelBytes.subarray(0, HEAD), input).toString('hex')}\n`, input);
+}
 
+/** What the node commits for an external program that printed `stdout` for `input`. */
+function resultOfOutput (stdout, input) {
   return `0x${sha256(Buffer.from('modelnet-external-v1'), sha256(input), Buffer.from(stdout)).toString('hex')}`;
 }
 
 describe('executor kinds on a dev node', () => {
   let ctx;
   let server;
+  /** A listener on the node's loopback that the hostile engine tries to reach, and what reached it. */
+  let bait;
+  let baitConnections = 0;
   // A failed step adds the recent events and the node's log to its error and keeps the node's directory.
   const guard = failureGuard(() => ctx);
   const dir = mkdtempSync(join(tmpdir(), 'modelnet-e2e-executor-'));
@@ -104,9 +131,26 @@ describe('executor kinds on a dev node', () => {
     chmodSync(program, 0o755);
     // A node running as root runs its engines as nobody, who must reach the program.
     chmodSync(dir, 0o755);
+    const hostile = join(dir, `${HOSTILE}.sh`);
+    const secretDir = join(dir, 'secret');
+    const secret = join(secretDir, 'key');
+
+    writeFileSync(hostile, HOSTILE_ENGINE);
+    chmodSync(hostile, 0o755);
+    mkdirSync(secretDir, { mode: 0o700 });
+    writeFileSync(secret, 'a secret of the node\n', { mode: 0o600 });
+    bait = createServer((socket) => {
+      baitConnections += 1;
+      socket.destroy();
+    });
+    await new Promise((resolve) => bait.listen(0, '127.0.0.1', resolve));
     server = await new ModelServer().start();
     ctx = await setupChain({
-      extraArgs: ['--model-executor', `${ENGINE}=${program}`, '--model-executor-timeout', '30', '--model-mlp-max-params', '4000000'],
+      extraArgs: [
+        '--model-executor', `${ENGINE}=${program}`,
+        '--model-executor', `${HOSTILE}=${hostile} ${secret} ${bait.address().port}`,
+        '--model-executor-timeout', '30', '--model-mlp-max-params', '4000000'
+      ],
       name: 'executor'
     });
   });
@@ -114,6 +158,7 @@ describe('executor kinds on a dev node', () => {
   after(async () => {
     await teardownChain(ctx, { failed: guard.failed });
     await server?.stop();
+    await new Promise((resolve) => (bait ? bait.close(resolve) : resolve()));
     rmSync(dir, { force: true, recursive: true });
   });
 
@@ -183,5 +228,23 @@ describe('executor kinds on a dev node', () => {
     assert.equal(mlpRun.result, await mlpResultOfFile(m.file, mlpRun.input), 'MLP result');
     assert.equal(mlpRun.result, await mlpResultOfFile(storedPath(ctx, m.id), mlpRun.input));
     assert.equal(extRun.result, externalResult(ext.data, extRun.input), 'external program result');
+  }));
+
+  it('a hostile engine runs sandboxed: no secret read, the model unchanged, forks, memory and network refused; the node runs on', { skip: SKIP, timeout: 300_000 }, () => guard.step(async () => {
+    const m = addModel('hostile', pseudoRandomBytes('e2e-hostile', 1024 * 1024 + 3), `external:${HOSTILE}`);
+
+    await registerModel(ctx, m.id, m.size, [m.url], { executor: m.executor, pieces: m.pieces });
+    await ctx.log.waitFor(PALLET, 'ModelStored', forModel(m.id), ctx.blocks(30), {
+      count: N,
+      failOn: [{ filter: forModel(m.id), method: 'NominationDeclined', section: PALLET }]
+    });
+
+    const run = await completion(await createTask(m, 'modelnet e2e: a hostile engine'));
+
+    assert.equal(run.result, resultOfOutput(CONTAINED, run.input), `the engine reported every attempt refused (${JSON.stringify(CONTAINED)})`);
+    assert.equal(baitConnections, 0, 'no connection reached the node\'s loopback');
+    assert.equal(ctx.node.exited(), false, 'the node process is still running');
+    assert.equal(sha256(readFileSync(storedPath(ctx, m.id))).toString('hex'), m.id.slice(2), 'the stored model is unchanged');
+    await deregisterModel(ctx, m.id);
   }));
 });
