@@ -93,6 +93,18 @@ fn local_keys(keys: &[AccountId]) {
 	UintAuthorityId::set_all_keys(keys.iter().copied());
 }
 
+/// Twelve nodes hold a model and a task on it is assigned to three of them, whose keys are
+/// made local. Returns the model, the task and its executors.
+fn task_of_local_executors() -> (ModelId, TaskId, Vec<AccountId>) {
+	join_all(1..=12);
+	let model = placed_model(1);
+	let task = create_task(model);
+	run_blocks(1);
+	let executors = executors(task);
+	local_keys(&executors);
+	(model, task, executors)
+}
+
 /// Three nodes join and a model is registered; returns the model and the first nominee, whose
 /// key is made local.
 fn nominated_local_node() -> (ModelId, AccountId) {
@@ -233,13 +245,8 @@ fn keys_of_unregistered_accounts_send_nothing() {
 fn executors_commit_then_reveal_the_native_result_and_the_task_completes() {
 	let (mut ext, pool) = ocw_ext();
 	ext.execute_with(|| {
-		join_all(1..=12);
-		let model = placed_model(1);
-		let task = create_task(model);
-		run_blocks(1);
-		let executors = executors(task);
+		let (_, task, executors) = task_of_local_executors();
 		assert_eq!(executors.len(), 3);
-		local_keys(&executors);
 
 		// Until the native worker has a result, nothing is committed.
 		run_ocw();
@@ -473,11 +480,7 @@ fn every_local_key_declines_a_kind_the_node_cannot_run() {
 fn result_of_another_task_under_the_same_id_is_never_committed() {
 	let (mut ext, pool) = ocw_ext();
 	ext.execute_with(|| {
-		join_all(1..=12);
-		let model = placed_model(1);
-		let task = create_task(model);
-		run_blocks(1);
-		local_keys(&executors(task));
+		let (model, task, _) = task_of_local_executors();
 
 		// A result computed for task `task` of another fork: same id, other input.
 		native_writes(&task_result_key(task, &model, b"another input"), &[0xab; 32]);

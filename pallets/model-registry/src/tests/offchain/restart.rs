@@ -8,12 +8,7 @@ use super::*;
 /// the native worker's result is `result`, and the off-chain worker's commitments are
 /// dispatched. Returns the task and its executors.
 pub(super) fn committed_task(pool: &Pool, result: H256) -> (TaskId, Vec<AccountId>) {
-	join_all(1..=12);
-	let model = placed_model(1);
-	let task = create_task(model);
-	run_blocks(1);
-	let executors = executors(task);
-	local_keys(&executors);
+	let (_, task, executors) = task_of_local_executors();
 	native_result(task, result);
 	run_ocw();
 	let commits = take_submitted(pool);
@@ -100,11 +95,7 @@ fn after_a_restart_the_committed_result_is_revealed_before_the_task_ran_again() 
 fn a_commitment_sent_again_is_made_to_the_kept_result() {
 	let (mut ext, pool) = ocw_ext();
 	ext.execute_with(|| {
-		join_all(1..=12);
-		let model = placed_model(1);
-		let task = create_task(model);
-		run_blocks(1);
-		local_keys(&executors(task));
+		let (_, task, _) = task_of_local_executors();
 		let first = H256::repeat_byte(0xab);
 		native_result(task, first);
 		run_ocw();
