@@ -11,11 +11,14 @@ fn wasm_binary() -> Result<&'static [u8], String> {
 		.ok_or_else(|| "The Wasm runtime was not built; rebuild with the `std` feature".into())
 }
 
+/// Id of the built-in development chain (`--dev`).
+pub const DEV_CHAIN_ID: &str = "modelnet_dev";
+
 /// `--dev`: a single-authority chain; Alice authors, finalizes and is root.
 pub fn development_chain_spec() -> Result<ChainSpec, String> {
 	Ok(ChainSpec::builder(wasm_binary()?, None)
 		.with_name("modelnet development")
-		.with_id("modelnet_dev")
+		.with_id(DEV_CHAIN_ID)
 		.with_chain_type(ChainType::Development)
 		.with_genesis_config_preset_name(sp_genesis_builder::DEV_RUNTIME_PRESET)
 		.with_properties(token_properties())

@@ -258,7 +258,8 @@ pub fn new_full<
 	// on loopback and private addresses.
 	let is_local = is_dev || config.chain_spec.chain_type() == sc_service::ChainType::Local;
 
-	if is_dev {
+	if crate::dev_keys::wants_dev_model_key(config.chain_spec.chain_type(), config.chain_spec.id())
+	{
 		crate::dev_keys::insert_dev_model_keys(&keystore_container.keystore())?;
 	}
 	if !config.offchain_worker.enabled {

@@ -317,14 +317,18 @@ describe('model storage and tasks on a dev node', () => {
       await registerModel(ctx, a.id, a.size, [hostile.url('/forever'), hostile.url('/loop'), hostile.url('/liar'), a.url], { pieces: a.pieces });
       await ctx.log.waitFor(PALLET, 'ModelStored', forModel(a.id), ctx.blocks(60), {
         count: N,
-        failOn: [{ filter: forModel(a.id), method: 'NominationDeclined', section: PALLET }]
+        failOn: [{ filter: forModel(a.id), method: 'NominationDeclined', section: PALLET }],
+        since: mark
       });
       await deregisterModel(ctx, a.id);
       await until('no file of the model after deregistration', () => filesOfModel(ctx, a.id).length === 0, ctx.blocks(5));
+      const again = ctx.log.mark();
+
       await registerModel(ctx, a.id, a.size, [hostile.url('/drip'), a.url], { pieces: a.pieces });
       await ctx.log.waitFor(PALLET, 'ModelStored', forModel(a.id), ctx.blocks(60), {
         count: N,
-        failOn: [{ filter: forModel(a.id), method: 'NominationDeclined', section: PALLET }]
+        failOn: [{ filter: forModel(a.id), method: 'NominationDeclined', section: PALLET }],
+        since: again
       });
 
       assert.equal(ctx.node.exited(), false, 'the node process is still running');

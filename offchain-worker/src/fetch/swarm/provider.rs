@@ -153,11 +153,13 @@ impl Provider {
 		self.not_before = self.not_before.max(instant_after(pause));
 	}
 
-	/// Records a delivered piece: the sender is reachable and no longer at fault.
+	/// Records a delivered piece: the sender is reachable.
 	pub fn delivered(&mut self) {
 		self.failures = 0;
-		if self.kind == Kind::Source {
+		if self.kind == Kind::Source && !self.dropped {
 			// A source's earlier refusal or interruption is not its final word once it delivers.
+			// A fault that dropped it (a bad piece, a wrong size, an HTTP error) stays: pieces
+			// asked of it before it was dropped may still arrive.
 			self.failure = None;
 		}
 	}
@@ -224,6 +226,16 @@ mod tests {
 		source.delivered();
 		assert_eq!(source.failures, 0);
 		assert!(source.failure.is_none(), "a refusal followed by delivery is not its final word");
+	}
+
+	#[test]
+	fn a_dropped_sources_fault_survives_pieces_still_arriving() {
+		let mut source = Provider::source("http://s.example/m".into(), 4);
+		source.dropped = true;
+		source.failure =
+			Some(FetchError::HashMismatch { expected: "a".into(), actual: "b".into() });
+		source.delivered();
+		assert!(matches!(source.failure, Some(FetchError::HashMismatch { .. })));
 	}
 
 	#[test]
