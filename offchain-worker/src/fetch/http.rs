@@ -277,7 +277,15 @@ mod tests {
 			(any::<u64>(), any::<u64>(), any::<u64>())
 				.prop_map(|(a, b, c)| format!("bytes {a}-{b}/{c}").into_bytes()),
 		]
-		.prop_filter_map("not a header value", |bytes| HeaderValue::from_bytes(&bytes).ok())
+		// Control characters cannot be in a header value (hyper refuses them before the fetcher
+		// sees the header): they become spaces, so every case is a value and none is rejected.
+		.prop_map(|bytes| {
+			let visible: Vec<u8> = bytes
+				.into_iter()
+				.map(|b| if (b < 0x20 && b != b'\t') || b == 0x7f { b' ' } else { b })
+				.collect();
+			HeaderValue::from_bytes(&visible).expect("visible bytes make a header value")
+		})
 	}
 
 	proptest::proptest! {
