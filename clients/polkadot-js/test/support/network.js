@@ -129,6 +129,18 @@ export function metricValue (series, name, labels = {}) {
     .reduce((n, s) => n + s.value, 0);
 }
 
+/**
+ * How much a counter grew between two readings, with Prometheus' reset rule: a reading below the
+ * one before means the series started again (a node drops the per-model series of a model it is
+ * no longer named for), so the growth is the new reading.
+ *
+ * @param {number} before
+ * @param {number} after
+ */
+export function counterIncrease (before, after) {
+  return after >= before ? after - before : after;
+}
+
 /** The `model` label of the node's per-model metrics: the first 8 bytes of the id, hex (no 0x). */
 export function modelLabel (model) {
   return model.replace(/^0x/i, '').toLowerCase().slice(0, 16);

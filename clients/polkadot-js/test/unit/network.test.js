@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 
-import { LocalNetwork, metricValue, modelLabel, nodeKeyOf, OFFCHAIN_WORKER_ARGS, parsePrometheus, peerIdOf } from '../support/network.js';
+import { counterIncrease, LocalNetwork, metricValue, modelLabel, nodeKeyOf, OFFCHAIN_WORKER_ARGS, parsePrometheus, peerIdOf } from '../support/network.js';
 
 describe('LocalNetwork layout', () => {
   const baseDir = mkdtempSync(join(tmpdir(), 'modelnet-net-unit-'));
@@ -100,5 +100,12 @@ describe('Prometheus text', () => {
     assert.equal(metricValue(series, 'modelnet_bad_pieces_total'), 3, 'with and without the substrate_ prefix');
     assert.equal(metricValue(series, 'process_start_time_seconds'), 1.7e9, 'a timestamp after the value is ignored');
     assert.equal(modelLabel(`0x${'00112233445566778899'.padEnd(64, '0')}`), '0011223344556677');
+  });
+
+  it('reads a counter that restarted as growing by its new reading', () => {
+    assert.equal(counterIncrease(100, 150), 50);
+    assert.equal(counterIncrease(100, 100), 0);
+    assert.equal(counterIncrease(12582912, 0), 0, 'a series dropped and not written again grew by nothing');
+    assert.equal(counterIncrease(12582912, 4096), 4096, 'a series dropped and written again grew by its new value');
   });
 });
