@@ -10,11 +10,16 @@
 //! is only a reason to ask more holders.
 //!
 //! Rules:
-//! - A first round with a winning result (see [`crate::resolve`]) that some executor
-//!   contradicted — it revealed another result, or committed and withheld its result — is
-//!   appealed (`TaskAppealed`): nobody is paid, slashed or sampled for QoS yet. The first
-//!   round's executors stop executing the task, but their commitments stay open: none of them
-//!   can leave before the appeal resolves.
+//! - A first round in which some result was revealed but not every assigned executor revealed
+//!   the same one — an executor revealed another result, withheld its committed result, or
+//!   never committed — is appealed (`TaskAppealed`): nobody is paid, slashed or sampled for
+//!   QoS yet (an executor that never committed had its sample of 0 at the commit deadline).
+//!   The first round's executors stop executing the task, but their commitments stay open:
+//!   none of them can leave before the appeal resolves. Why silence counts: two colluders
+//!   among three executors that forge one result need the honest third to say nothing, and
+//!   silencing it (a colluding author leaves its commitment out, a flood of tipped
+//!   transactions crowds it out, its endpoint is flooded) costs far less than outvoting it.
+//!   Only a unanimous first round settles at once.
 //! - The jury: up to `2k + 1` executors, `k` the size of the first round, drawn like
 //!   first-round executors (available copy, room for the task, active node, QoS roll, places
 //!   left open filled by holders that lost their roll; the same number of draws per wanted
@@ -72,11 +77,15 @@ pub fn jury_size<T: Config>(first_round: u32) -> u32 {
 }
 
 impl<T: Config> Pallet<T> {
-	/// Whether a first round whose winning result is `winner` must be appealed: some executor
-	/// that committed revealed another result or withheld its own.
-	pub(crate) fn contradicted(task: &TaskInfoOf<T>, winner: H256) -> bool {
-		task.appeal.is_none()
-			&& task.executors.iter().any(|e| e.commitment.is_some() && e.result != Some(winner))
+	/// Whether a first round must be appealed: some result was revealed, but not every
+	/// assigned executor revealed the same one. An executor that revealed another result,
+	/// withheld its committed result or never committed (it may have been censored, or its
+	/// endpoint flooded) leaves the round unsettled: silence is not a vote.
+	pub(crate) fn unsettled_first_round(task: &TaskInfoOf<T>) -> bool {
+		let Some(first) = task.executors.first().and_then(|e| e.result) else {
+			return task.appeal.is_none() && task.executors.iter().any(|e| e.result.is_some());
+		};
+		task.appeal.is_none() && task.executors.iter().any(|e| e.result != Some(first))
 	}
 
 	/// Whether the jury's winning result `result` may decide the appealed `task`: counting the

@@ -202,6 +202,13 @@ pub fn new_test_ext_with(params: crate::ParamsOf<Test>) -> sp_io::TestExternalit
 	ext
 }
 
+/// Use the runtime's randomness rule from now on: BABE's parent-block randomness (known since
+/// the block before) mixed over the last two blocks (`RandomnessDepth` 2).
+pub fn production_randomness() {
+	set_random_lag(Some(1));
+	Depth::set(2);
+}
+
 /// Test externalities with default parameters.
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	new_test_ext_with(Default::default())

@@ -6,14 +6,16 @@
 //!   the reveal phase starts.
 //! - A task resolves in the block after every committed executor revealed, or at the reveal
 //!   deadline.
-//! - Quorum: a result wins if strictly more than half of the *assigned* executors revealed it
-//!   (2 of 3 by default). Ties and results short of that quorum fail the task (`NoQuorum`, or
-//!   `NoAnswers` when nobody revealed) and the creator is refunded; nobody is slashed then.
-//! - A winning result that an executor contradicted (it revealed another result, or committed
-//!   and withheld) is appealed first: a larger jury of other holders answers the same task and
-//!   majority decides if that result also leads the count of both rounds' reveals; the rules
-//!   below then apply to both rounds, against the jury's result (see [`crate::appeal`]). Only
-//!   a unanimous first round resolves at once.
+//! - Without any revealed result the task fails (`NoAnswers`) and the creator is refunded.
+//! - Quorum of a jury: a result wins if strictly more than half of the jury's *assigned*
+//!   executors revealed it. Ties and results short of that quorum fail the task (`NoQuorum`)
+//!   and the creator is refunded; nobody is slashed then.
+//! - A first round resolves at once only when every assigned executor revealed the same
+//!   result. Any other first round with at least one revealed result (a split, a withheld
+//!   reveal, an executor that never committed) is appealed first: a larger jury of other
+//!   holders answers the same task and majority decides if that result also leads the count of
+//!   both rounds' reveals; the rules below then apply to both rounds, against the jury's
+//!   result (see [`crate::appeal`]).
 //! - The winners share the fee equally (the indivisible remainder returns to the creator) and
 //!   receive QoS samples by reveal order (1000, 900, 600).
 //! - Executors that revealed another result are slashed by `slash_fraction` of their held
@@ -196,7 +198,7 @@ impl<T: Config> Pallet<T> {
 			.find(|(_, n)| *n == best)
 			.map(|(r, _)| *r)
 			.filter(|_| leaders == 1 && best > voters / 2);
-		if winner.is_some_and(|result| Self::contradicted(&task, result)) {
+		if Self::unsettled_first_round(&task) {
 			Self::appeal(id, task, now, weight);
 			return;
 		}

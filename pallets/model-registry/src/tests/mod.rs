@@ -180,6 +180,22 @@ pub fn reveal_all(task: TaskId, results: &[Option<H256>]) {
 	}
 }
 
+/// The commit deadline of a task in its commit phase.
+pub fn commit_deadline(task: TaskId) -> u64 {
+	match Tasks::<Test>::get(task).unwrap().status {
+		TaskStatus::Commit { deadline } => deadline,
+		s => panic!("not in commit phase: {s:?}"),
+	}
+}
+
+/// The reveal deadline of a task in its reveal phase.
+pub fn reveal_deadline(task: TaskId) -> u64 {
+	match Tasks::<Test>::get(task).unwrap().status {
+		TaskStatus::Reveal { deadline } => deadline,
+		s => panic!("not in reveal phase: {s:?}"),
+	}
+}
+
 /// Run blocks until the appealed task's jury is drawn; returns the jurors.
 pub fn jury_drawn(task: TaskId) -> Vec<AccountId> {
 	for _ in 0..20 {

@@ -194,7 +194,10 @@ fn leave_refused_with_open_commitments_until_the_task_resolves() {
 		// Once the task resolves, the commitment is closed and the node may leave.
 		run_blocks(Params::<Test>::get().commit_deadline);
 		reveal_all(task, &[result, result, None]);
-		run_blocks(2);
+		run_blocks(1);
+		// Silence is not a vote: a jury decides, and the commitments stay open until then.
+		assert_eq!(Nodes::<Test>::get(ex[0]).unwrap().open_commitments, 1);
+		jury_answers(task, H256::repeat_byte(9));
 		assert!(matches!(Tasks::<Test>::get(task).unwrap().status, TaskStatus::Completed { .. }));
 		assert_eq!(Nodes::<Test>::get(ex[0]).unwrap().open_commitments, 0);
 		assert_ok!(ModelRegistry::leave(RuntimeOrigin::signed(ex[0])));

@@ -21,20 +21,6 @@ fn assigned_task(model: ModelId) -> TaskId {
 	task
 }
 
-fn commit_deadline(task: TaskId) -> u64 {
-	match Tasks::<Test>::get(task).unwrap().status {
-		TaskStatus::Commit { deadline } => deadline,
-		s => panic!("not in commit phase: {s:?}"),
-	}
-}
-
-fn reveal_deadline(task: TaskId) -> u64 {
-	match Tasks::<Test>::get(task).unwrap().status {
-		TaskStatus::Reveal { deadline } => deadline,
-		s => panic!("not in reveal phase: {s:?}"),
-	}
-}
-
 #[test]
 fn create_task_holds_fee_and_waits_for_a_later_block() {
 	new_test_ext().execute_with(|| {
@@ -308,7 +294,7 @@ fn two_to_one_disagreement_is_appealed_then_the_odd_one_is_slashed_and_dropped()
 }
 
 #[test]
-fn three_way_disagreement_has_no_quorum() {
+fn three_way_disagreement_is_appealed_and_a_split_jury_fails_without_quorum() {
 	new_test_ext().execute_with(|| {
 		let model = setup();
 		let task = assigned_task(model);
@@ -317,19 +303,26 @@ fn three_way_disagreement_has_no_quorum() {
 		take_events();
 		reveal_all(task, &[Some(R1), Some(R2), Some(R3)]);
 		run_blocks(1);
+		assert_eq!(take_events().last(), Some(&Event::TaskAppealed { task, jury: 7 }));
+		// The jury splits as well: no result has a quorum of the jury.
+		let jury = jury_drawn(task);
+		let answers: Vec<_> = (0..jury.len()).map(|i| Some([R1, R2, R3][i % 3])).collect();
+		commit_all(task, &answers);
+		reveal_all(task, &answers);
+		run_blocks(1);
 		let events = take_events();
 		assert_eq!(events.last(), Some(&Event::TaskFailed { task, reason: TaskFailure::NoQuorum }));
 		assert!(!events.iter().any(|e| matches!(e, Event::ExecutorSlashed { .. })));
 		assert_eq!(free(79), INITIAL_BALANCE);
-		for n in ex {
+		for n in ex.iter().chain(jury.iter()) {
 			assert_eq!(Nodes::<Test>::get(n).unwrap().stake, 1_000);
-			assert!(holders(model).contains(&n));
+			assert!(holders(model).contains(n));
 		}
 	});
 }
 
 #[test]
-fn silent_executors_are_penalised_and_the_rest_resolve() {
+fn silent_executors_are_penalised_and_the_round_is_appealed() {
 	new_test_ext().execute_with(|| {
 		let model = setup();
 		let task = assigned_task(model);
@@ -349,20 +342,31 @@ fn silent_executors_are_penalised_and_the_rest_resolve() {
 			Error::<Test>::NotCommitted
 		);
 		take_events();
-		// Two reveals complete the task: 2 of 3 is a quorum.
+		// Two reveals of three: silence is not a vote, the round goes to a jury.
 		reveal_all(task, &[Some(R1), Some(R1), None]);
 		run_blocks(1);
-		assert!(take_events().contains(&Event::TaskCompleted {
+		let events = take_events();
+		assert!(events.contains(&Event::TaskAppealed { task, jury: 7 }));
+		assert!(!events.iter().any(|e| matches!(e, Event::TaskCompleted { .. })));
+		assert!(deadline > System::block_number());
+		// The jury agrees: both rounds' agreeing executors are paid, the silent one is not
+		// slashed (it committed nothing).
+		let jury = jury_answers(task, R1);
+		let mut paid = vec![ex[0], ex[1]];
+		paid.extend(jury.iter().copied());
+		let events = take_events();
+		assert!(events.contains(&Event::TaskCompleted {
 			task,
 			result: R1,
-			paid: BoundedVec::truncate_from(vec![ex[0], ex[1]])
+			paid: BoundedVec::truncate_from(paid)
 		}));
-		assert!(deadline > System::block_number());
+		assert!(!events.iter().any(|e| matches!(e, Event::ExecutorSlashed { .. })));
+		assert_eq!(Nodes::<Test>::get(ex[2]).unwrap().stake, 1_000);
 	});
 }
 
 #[test]
-fn unrevealed_commitments_resolve_at_the_reveal_deadline() {
+fn unrevealed_commitments_are_appealed_and_slashed_when_the_jury_decides() {
 	new_test_ext().execute_with(|| {
 		let model = setup();
 		let task = assigned_task(model);
@@ -372,10 +376,22 @@ fn unrevealed_commitments_resolve_at_the_reveal_deadline() {
 		let qos_late = Nodes::<Test>::get(ex[1]).unwrap().qos;
 		take_events();
 		run_to_block(reveal_deadline(task));
+		// One reveal of three: a jury decides.
+		assert!(take_events().contains(&Event::TaskAppealed { task, jury: 7 }));
+		let jury = jury_answers(task, R1);
 		let events = take_events();
-		// One reveal of three is no quorum: the creator is refunded.
-		assert!(events.contains(&Event::TaskFailed { task, reason: TaskFailure::NoQuorum }));
-		assert_eq!(free(79), INITIAL_BALANCE);
+		let mut paid = vec![ex[0]];
+		paid.extend(jury.iter().copied());
+		assert!(events.contains(&Event::TaskCompleted {
+			task,
+			result: R1,
+			paid: BoundedVec::truncate_from(paid)
+		}));
+		// Withholding a committed result loses like a wrong one.
+		for late in [ex[1], ex[2]] {
+			assert!(events.contains(&Event::ExecutorSlashed { task, node: late, amount: 100 }));
+			assert!(!holders(model).contains(&late));
+		}
 		assert_eq!(Nodes::<Test>::get(ex[1]).unwrap().qos, ModelRegistry::qos_average(qos_late, 0));
 	});
 }

@@ -4,8 +4,23 @@
 use super::*;
 use crate::qos::INITIAL_QOS;
 
+mod rounds;
+
+/// Test externalities with `params` under the runtime's randomness rule (see
+/// [`production_randomness`]): every attack is tried against the draws the chain makes.
+pub(super) fn attack_ext_with(params: ParamsOf<Test>) -> sp_io::TestExternalities {
+	let ext = new_test_ext_with(params);
+	production_randomness();
+	ext
+}
+
+/// [`attack_ext_with`] default parameters.
+pub(super) fn attack_ext() -> sp_io::TestExternalities {
+	attack_ext_with(Default::default())
+}
+
 /// Three nodes are enough for every copy and every executor.
-fn three_node_params() -> ParamsOf<Test> {
+pub(super) fn three_node_params() -> ParamsOf<Test> {
 	RegistryParams {
 		initial_replicas: 3,
 		min_replicas: 3,
@@ -21,7 +36,7 @@ fn four_node_params() -> ParamsOf<Test> {
 }
 
 /// Create a task on `model` and run blocks until its executors are drawn.
-fn assigned(model: ModelId) -> TaskId {
+pub(super) fn assigned(model: ModelId) -> TaskId {
 	let task = create_task(model);
 	for _ in 0..60 {
 		if !executors(task).is_empty() {
@@ -32,20 +47,13 @@ fn assigned(model: ModelId) -> TaskId {
 	panic!("task never assigned");
 }
 
-fn reveal_deadline(task: TaskId) -> u64 {
-	match Tasks::<Test>::get(task).unwrap().status {
-		TaskStatus::Reveal { deadline } => deadline,
-		s => panic!("not in reveal phase: {s:?}"),
-	}
-}
-
 /// Nodes 1..=10 belong to an attacker, 11..=30 to others. Announcing every copy of a new model
 /// in its registration block must not change which nodes are picked: the picks equal those of a
 /// run without announcements, and an announcing node that is drawn is confirmed at once.
 #[test]
 fn front_running_placement_with_announce_stored() {
 	let picks = |announce: bool| {
-		new_test_ext().execute_with(|| {
+		attack_ext().execute_with(|| {
 			join_all(1..=30);
 			let model = register(1);
 			if announce {
@@ -57,7 +65,13 @@ fn front_running_placement_with_announce_stored() {
 				let info = Models::<Test>::get(model).unwrap();
 				assert_eq!(ModelRegistry::replication_deficit(&info, &Params::<Test>::get()), 10);
 			}
-			run_blocks(1);
+			// The draw waits for randomness known only after the registration block.
+			for _ in 0..10 {
+				if !holders(model).is_empty() || !nominees(model).is_empty() {
+					break;
+				}
+				run_blocks(1);
+			}
 			let mut picked = holders(model);
 			picked.extend(nominees(model));
 			picked.sort();
@@ -77,7 +91,7 @@ fn front_running_placement_with_announce_stored() {
 /// Confirming in the block after the nomination proves nothing: it must not raise QoS.
 #[test]
 fn confirm_speed_is_a_free_qos_reward() {
-	new_test_ext().execute_with(|| {
+	attack_ext().execute_with(|| {
 		join_all(1..=2);
 		let model = register(1);
 		run_blocks(5);
@@ -94,7 +108,7 @@ fn confirm_speed_is_a_free_qos_reward() {
 /// kicked out) and rejoining does not reset its QoS.
 #[test]
 fn re_entry_after_punishment() {
-	new_test_ext_with(four_node_params()).execute_with(|| {
+	attack_ext_with(four_node_params()).execute_with(|| {
 		join_all(1..=4);
 		let model = placed_model(1);
 		let task = assigned(model);
@@ -155,7 +169,7 @@ fn re_entry_after_punishment() {
 /// by not revealing.
 #[test]
 fn withholding_the_reveal() {
-	new_test_ext_with(four_node_params()).execute_with(|| {
+	attack_ext_with(four_node_params()).execute_with(|| {
 		join_all(1..=4);
 		let model = placed_model(1);
 		let task = assigned(model);
@@ -185,7 +199,7 @@ fn withholding_the_reveal() {
 /// for the model must not keep that nomination when the slash comes: the cool-down drops it.
 #[test]
 fn renominated_before_the_slash() {
-	new_test_ext_with(four_node_params()).execute_with(|| {
+	attack_ext_with(four_node_params()).execute_with(|| {
 		join_all(1..=4);
 		let model = placed_model(1);
 		let task = assigned(model);
@@ -226,7 +240,7 @@ fn renominated_before_the_slash() {
 /// task resolves, and is slashed if its result is in the minority.
 #[test]
 fn kick_out_with_open_commitments() {
-	new_test_ext_with(four_node_params()).execute_with(|| {
+	attack_ext_with(four_node_params()).execute_with(|| {
 		join_all(1..=4);
 		let model = placed_model(1);
 		let task = assigned(model);
@@ -264,7 +278,7 @@ fn kick_out_with_open_commitments() {
 /// Two tasks with the same input get different challenges, so a past result is no answer.
 #[test]
 fn replaying_past_answers() {
-	new_test_ext_with(three_node_params()).execute_with(|| {
+	attack_ext_with(three_node_params()).execute_with(|| {
 		join_all(1..=3);
 		let model = placed_model(1);
 		let first = create_task(model);
@@ -297,7 +311,7 @@ fn replaying_past_answers() {
 /// the model over; instead a jury of other holders is drawn, and it is the colluders who lose.
 #[test]
 fn colluding_majority_outvoting_the_honest_executor() {
-	new_test_ext().execute_with(|| {
+	attack_ext().execute_with(|| {
 		join_all(1..=10);
 		let model = placed_model(1);
 		let task = assigned(model);
@@ -340,7 +354,7 @@ fn colluding_majority_outvoting_the_honest_executor() {
 /// else: the task fails `Disputed`, the creator is refunded, and neither side is slashed.
 #[test]
 fn split_vote_among_a_models_only_holders() {
-	new_test_ext_with(three_node_params()).execute_with(|| {
+	attack_ext_with(three_node_params()).execute_with(|| {
 		join_all(1..=3);
 		let model = placed_model(1);
 		let task = assigned(model);
@@ -371,7 +385,7 @@ fn split_vote_among_a_models_only_holders() {
 /// reveal again to change sides, and the creator cannot cancel the task to spare a colluder.
 #[test]
 fn first_round_executors_answering_for_the_jury() {
-	new_test_ext().execute_with(|| {
+	attack_ext().execute_with(|| {
 		join_all(1..=10);
 		let model = placed_model(1);
 		let task = assigned(model);
@@ -445,7 +459,7 @@ fn lone_juror_answers(task: TaskId, result: H256) -> (AccountId, Vec<Event<Test>
 /// votes each) leaves the task `Disputed`, and nobody is slashed.
 #[test]
 fn lone_juror_overturning_the_first_rounds_majority() {
-	new_test_ext_with(four_node_params()).execute_with(|| {
+	attack_ext_with(four_node_params()).execute_with(|| {
 		let (model, task, ex) = task_among_four_holders();
 		let (_, forged) = two_against_one(task);
 		let (juror, events) = lone_juror_answers(task, forged);
@@ -468,7 +482,7 @@ fn lone_juror_overturning_the_first_rounds_majority() {
 /// revealed the same result are not slashed on the word of one juror either.
 #[test]
 fn lone_juror_after_a_withheld_reveal() {
-	new_test_ext_with(four_node_params()).execute_with(|| {
+	attack_ext_with(four_node_params()).execute_with(|| {
 		let (model, task, ex) = task_among_four_holders();
 		let (right, forged) = (H256::repeat_byte(1), H256::repeat_byte(2));
 		commit_all(task, &[Some(right), Some(right), Some(right)]);
@@ -488,7 +502,7 @@ fn lone_juror_after_a_withheld_reveal() {
 /// executor that contradicted it is slashed as usual.
 #[test]
 fn lone_juror_confirming_the_first_rounds_majority() {
-	new_test_ext_with(four_node_params()).execute_with(|| {
+	attack_ext_with(four_node_params()).execute_with(|| {
 		let (model, task, ex) = task_among_four_holders();
 		let (right, _) = two_against_one(task);
 		let (juror, events) = lone_juror_answers(task, right);
@@ -510,7 +524,7 @@ fn lone_juror_confirming_the_first_rounds_majority() {
 #[test]
 fn jury_of_two_siding_with_the_honest_minority() {
 	let params = RegistryParams { initial_replicas: 5, min_replicas: 5, ..four_node_params() };
-	new_test_ext_with(params).execute_with(|| {
+	attack_ext_with(params).execute_with(|| {
 		join_all(1..=5);
 		let model = placed_model(1);
 		let task = assigned(model);
@@ -539,7 +553,7 @@ fn jury_of_two_siding_with_the_honest_minority() {
 /// A jury that cannot agree decides nothing: the task fails and nobody is slashed.
 #[test]
 fn jury_that_cannot_agree() {
-	new_test_ext().execute_with(|| {
+	attack_ext().execute_with(|| {
 		join_all(1..=10);
 		let model = placed_model(1);
 		let task = assigned(model);
@@ -571,7 +585,7 @@ fn jury_that_cannot_agree() {
 /// demand window after the dispute; the first round's commitments are closed, nobody slashed.
 #[test]
 fn appeal_left_without_a_jury() {
-	new_test_ext_with(four_node_params()).execute_with(|| {
+	attack_ext_with(four_node_params()).execute_with(|| {
 		join_all(1..=4);
 		let model = placed_model(1);
 		let task = assigned(model);
