@@ -4,7 +4,15 @@
 //! `qos = (qos * (100 - QOS_ALPHA_PERCENT) + sample * QOS_ALPHA_PERCENT) / 100`.
 //!
 //! Samples:
-//! - majority executors of a task: 1000, 900 and 600 for the first, second and later reveals;
+//! - executors of the winning result: by how soon after their assignment their commitment
+//!   was accepted, in blocks, against the model's size: [`QOS_FULL`] within
+//!   [`PROMPT_COMMIT_BLOCKS`] blocks plus the blocks a disk reading
+//!   [`READ_SPEEDUP`] × `MinDownloadBytesPerBlock` per block needs for the file; then linearly
+//!   less, down to [`QOS_LATE`] at the end of the commit window (see [`Pallet::commit_sample`]).
+//!   Every agreeing executor that answered within the allowance gets the same sample: neither
+//!   a tip nor a race to reveal first buys anything, and the order of reveals counts for
+//!   nothing. A node that fetches the file when a task arrives answers later than one that
+//!   keeps it;
 //! - an executor that misses its commit or reveal, or reveals a minority result: 0;
 //! - an expired nomination: 0.
 //!
@@ -29,8 +37,17 @@ use frame_support::pallet_prelude::*;
 pub const INITIAL_QOS: u32 = 700;
 /// Weight of a new sample in the moving average, in percent.
 pub const QOS_ALPHA_PERCENT: u32 = 20;
-/// Samples of majority executors by reveal order (later reveals get the last value).
-pub const MAJORITY_SCORES: [u32; 3] = [1000, 900, 600];
+/// Sample of an executor of the winning result that committed within its allowance.
+pub const QOS_FULL: u32 = 1000;
+/// Sample of an executor of the winning result that committed in the last block of the window.
+pub const QOS_LATE: u32 = 400;
+/// Blocks after the assignment within which a commitment counts as prompt, besides the time to
+/// read the file: the worker sees the assignment when the block is imported and its
+/// transaction is included one or two blocks later.
+pub const PROMPT_COMMIT_BLOCKS: u32 = 3;
+/// How many times faster than the download floor (`MinDownloadBytesPerBlock`) an executor is
+/// assumed to read its own copy.
+pub const READ_SPEEDUP: u64 = 10;
 
 impl<T: Config> Pallet<T> {
 	/// Moving average of `qos` with `sample`.
@@ -38,6 +55,24 @@ impl<T: Config> Pallet<T> {
 		let qos = qos.min(QOS_MAX);
 		let sample = sample.min(QOS_MAX);
 		(qos * (100 - QOS_ALPHA_PERCENT) + sample * QOS_ALPHA_PERCENT) / 100
+	}
+
+	/// The QoS sample of an executor of the winning result that committed with `margin` blocks
+	/// left in a commit window of `window` blocks, on a model of `size_bytes` (see the module
+	/// documentation).
+	pub fn commit_sample(margin: u32, window: u32, size_bytes: u64) -> u32 {
+		let read =
+			size_bytes / T::MinDownloadBytesPerBlock::get().saturating_mul(READ_SPEEDUP).max(1);
+		let allowance =
+			PROMPT_COMMIT_BLOCKS.saturating_add(read.min(u32::MAX as u64) as u32).min(window);
+		let latency = window.saturating_sub(margin);
+		if latency <= allowance {
+			return QOS_FULL;
+		}
+		let late_span = window.saturating_sub(allowance).max(1);
+		let lateness = latency.saturating_sub(allowance).min(late_span);
+		let drop = (QOS_FULL - QOS_LATE) as u64 * lateness as u64 / late_span as u64;
+		QOS_FULL.saturating_sub(drop as u32)
 	}
 
 	/// Record a sample for `who`. A sample below the current score that leaves the score under

@@ -17,7 +17,8 @@
 //!   both rounds' reveals; the rules below then apply to both rounds, against the jury's
 //!   result (see [`crate::appeal`]).
 //! - The winners share the fee equally (the indivisible remainder returns to the creator) and
-//!   receive QoS samples by reveal order (1000, 900, 600).
+//!   receive QoS samples by how promptly they committed (see [`crate::qos`]), never by the
+//!   order of their reveals.
 //! - Executors that revealed another result are slashed by `slash_fraction` of their held
 //!   stake (the slashed amount is burnt), get a QoS sample of 0 and stop holding the model:
 //!   their result shows they do not have the right file.
@@ -35,7 +36,7 @@
 //!   deposit of its input returned.
 
 use crate::weights::WeightInfo;
-use crate::{pallet::*, qos::MAJORITY_SCORES, types::*};
+use crate::{pallet::*, types::*};
 use alloc::vec::Vec;
 use frame_support::{
 	pallet_prelude::*,
@@ -46,7 +47,7 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
-use sp_runtime::traits::{Saturating, Zero};
+use sp_runtime::traits::{Saturating, UniqueSaturatedInto, Zero};
 
 impl<T: Config> Pallet<T> {
 	/// Deadline handler: end the current phase of a task if `at` is its deadline.
@@ -179,7 +180,9 @@ impl<T: Config> Pallet<T> {
 	) {
 		let assigned = task.executors.len() as u32;
 		weight.saturating_accrue(T::WeightInfo::resolve_task(assigned));
-		let model_exists = Self::model_is_live(task.model);
+		let model_info = Models::<T>::get(task.model);
+		let model_exists = model_info.as_ref().is_some_and(|m| !m.retiring);
+		let model_size = model_info.map_or(0, |m| m.size_bytes);
 
 		// Tally the current round's revealed results (the jury's after an appeal).
 		let round = task.current_round();
@@ -216,14 +219,15 @@ impl<T: Config> Pallet<T> {
 		let mut samples: Vec<(T::AccountId, u32)> = Vec::new();
 		match winner {
 			Some(result) => {
-				let mut majority: Vec<&Executor<T::AccountId>> =
+				let majority: Vec<&Executor<T::AccountId>> =
 					task.executors.iter().filter(|e| e.result == Some(result)).collect();
-				majority.sort_by_key(|e| e.reveal_rank);
 				let paid: Vec<T::AccountId> = majority.iter().map(|e| e.node.clone()).collect();
 				Self::pay_executors(&task.creator, task.fee, &paid);
-				for (i, who) in paid.iter().enumerate() {
-					let score = MAJORITY_SCORES[i.min(MAJORITY_SCORES.len() - 1)];
-					samples.push((who.clone(), score));
+				let window: u32 = Params::<T>::get().commit_deadline.unique_saturated_into();
+				for e in majority {
+					let margin = e.commit_margin.unwrap_or(0);
+					let sample = Self::commit_sample(margin, window, model_size);
+					samples.push((e.node.clone(), sample));
 				}
 				for e in task.executors.iter() {
 					// A committed executor that withheld its result loses what a revealed

@@ -45,7 +45,7 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_core::H256;
-use sp_runtime::traits::{Saturating, Zero};
+use sp_runtime::traits::{Saturating, UniqueSaturatedInto, Zero};
 
 /// Random draws spent per wanted executor in one examination of a task.
 pub const DRAWS_PER_EXECUTOR: u32 = 2;
@@ -360,10 +360,10 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let mut task = Tasks::<T>::get(id).ok_or(Error::<T>::TaskNotFound)?;
 		let now = frame_system::Pallet::<T>::block_number();
-		ensure!(
-			matches!(task.status, TaskStatus::Commit { deadline } if now < deadline),
-			Error::<T>::WrongPhase
-		);
+		let deadline = match task.status {
+			TaskStatus::Commit { deadline } if now < deadline => deadline,
+			_ => return Err(Error::<T>::WrongPhase.into()),
+		};
 		let slot = task
 			.current_round_mut()
 			.iter_mut()
@@ -375,6 +375,7 @@ impl<T: Config> Pallet<T> {
 		node.open_commitments = node.open_commitments.saturating_add(1);
 		Nodes::<T>::insert(&who, node);
 		slot.commitment = Some(commitment);
+		slot.commit_margin = Some(deadline.saturating_sub(now).unique_saturated_into());
 		Self::deposit_event(Event::ResultCommitted { task: id, executor: who });
 		if task.current_round().iter().all(|e| e.commitment.is_some()) {
 			Self::start_reveal(id, &mut task, now);
@@ -403,7 +404,6 @@ impl<T: Config> Pallet<T> {
 			matches!(task.status, TaskStatus::Reveal { deadline } if now < deadline),
 			Error::<T>::WrongPhase
 		);
-		let rank = task.executors.iter().filter(|e| e.result.is_some()).count() as u32;
 		let slot = task
 			.current_round_mut()
 			.iter_mut()
@@ -416,7 +416,6 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::CommitmentMismatch
 		);
 		slot.result = Some(result);
-		slot.reveal_rank = Some(rank);
 		Self::deposit_event(Event::ResultRevealed { task: id, executor: who, result });
 
 		let complete =

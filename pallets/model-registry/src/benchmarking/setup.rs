@@ -315,7 +315,6 @@ pub(super) fn answer<T: Config>(
 	result: impl Fn(usize) -> H256,
 ) -> Vec<T::AccountId> {
 	let mut task = Tasks::<T>::get(id).expect("task set up");
-	let mut rank = 0;
 	for (i, e) in task.executors.iter_mut().enumerate() {
 		if skip.contains(&i) {
 			continue;
@@ -326,8 +325,6 @@ pub(super) fn answer<T: Config>(
 		e.commitment = Some(commitment_of(&e.node, &result(i), &salt(i)));
 		if reveal {
 			e.result = Some(result(i));
-			e.reveal_rank = Some(rank);
-			rank += 1;
 		}
 	}
 	let nodes = task.executors.iter().map(|e| e.node.clone()).collect();

@@ -119,3 +119,30 @@ fn kick_out_releases_stake_minus_slashes() {
 		assert_eq!(free(odd), INITIAL_BALANCE - 100);
 	});
 }
+
+#[test]
+fn commit_sample_rewards_an_allowance_then_falls_to_the_late_floor() {
+	use crate::qos::{PROMPT_COMMIT_BLOCKS, QOS_FULL, QOS_LATE, READ_SPEEDUP};
+	let window = 20;
+	let sample =
+		|latency: u32, size: u64| ModelRegistry::commit_sample(window - latency, window, size);
+	// A small model: prompt within PROMPT_COMMIT_BLOCKS.
+	for latency in 0..=PROMPT_COMMIT_BLOCKS {
+		assert_eq!(sample(latency, 1), QOS_FULL);
+	}
+	assert!(sample(PROMPT_COMMIT_BLOCKS + 1, 1) < QOS_FULL);
+	assert_eq!(sample(window, 1), QOS_LATE, "the last block of the window");
+	// Monotone: later is never better.
+	for latency in 1..=window {
+		assert!(sample(latency, 1) <= sample(latency - 1, 1));
+	}
+	// A larger model gets the blocks a disk needs to read it.
+	let per_block = MinDownloadBytesPerBlock::get() * READ_SPEEDUP;
+	assert_eq!(sample(PROMPT_COMMIT_BLOCKS + 5, 5 * per_block), QOS_FULL);
+	assert!(sample(PROMPT_COMMIT_BLOCKS + 6, 5 * per_block) < QOS_FULL);
+	// Any margin, window and size: within the two samples, no panic.
+	for (margin, window, size) in [(0, 0, 0), (u32::MAX, 1, u64::MAX), (5, u32::MAX, 0)] {
+		let s = ModelRegistry::commit_sample(margin, window, size);
+		assert!((QOS_LATE..=QOS_FULL).contains(&s));
+	}
+}

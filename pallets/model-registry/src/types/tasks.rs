@@ -85,14 +85,15 @@ pub struct Executor<AccountId> {
 	pub commitment: Option<H256>,
 	/// Revealed result, once revealed.
 	pub result: Option<H256>,
-	/// 0-based position among the reveals of this task.
-	pub reveal_rank: Option<u32>,
+	/// Blocks left in the commit window when the commitment was accepted (how promptly the
+	/// executor answered; see [`crate::qos`]), once committed.
+	pub commit_margin: Option<u32>,
 }
 
 impl<AccountId> Executor<AccountId> {
 	/// A drawn executor that has not answered yet.
 	pub fn new(node: AccountId) -> Self {
-		Self { node, commitment: None, result: None, reveal_rank: None }
+		Self { node, commitment: None, result: None, commit_margin: None }
 	}
 }
 

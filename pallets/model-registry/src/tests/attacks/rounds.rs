@@ -47,3 +47,94 @@ fn silencing_the_honest_third_executor() {
 		assert_ok!(ModelRegistry::do_try_state());
 	});
 }
+
+/// Commit `result` for `who` alone.
+fn commit_one(task: TaskId, who: AccountId, result: H256) {
+	assert_ok!(ModelRegistry::commit_result(
+		RuntimeOrigin::signed(who),
+		task,
+		commitment(who, result, salt(who))
+	));
+}
+
+/// Reveal `result` for `who` alone.
+fn reveal_one(task: TaskId, who: AccountId, result: H256) {
+	assert_ok!(ModelRegistry::reveal_result(RuntimeOrigin::signed(who), task, result, salt(who)));
+}
+
+/// Two colluders commit in the block of their assignment and reveal the moment the reveal phase
+/// opens (a tip or their own block buys that); the honest executor's transactions land two
+/// blocks later, as a node's usually do. All three answered right. Reveal order used to give
+/// 1000, 900 and 600: the colluders always outscored honest holders, which the QoS rolls and
+/// lowest-score evictions then turned into more of the model for them. Every executor that
+/// committed within its allowance gets the same sample.
+#[test]
+fn racing_to_reveal_first() {
+	attack_ext().execute_with(|| {
+		join_all(1..=10);
+		let model = placed_model(1);
+		let task = assigned(model);
+		let ex = executors(task);
+		let right = H256::repeat_byte(1);
+		let (colluders, honest) = ([ex[0], ex[1]], ex[2]);
+		let qos_before: Vec<u32> = ex.iter().map(|n| Nodes::<Test>::get(n).unwrap().qos).collect();
+		for c in colluders {
+			commit_one(task, c, right);
+		}
+		run_blocks(2);
+		commit_one(task, honest, right);
+		for c in colluders {
+			reveal_one(task, c, right);
+		}
+		run_blocks(2);
+		reveal_one(task, honest, right);
+		run_blocks(1);
+		assert_eq!(
+			Tasks::<Test>::get(task).unwrap().status,
+			TaskStatus::Completed { result: right }
+		);
+		let samples: Vec<u32> = ex
+			.iter()
+			.zip(qos_before)
+			.map(|(n, before)| {
+				let after = Nodes::<Test>::get(n).unwrap().qos;
+				(0..=crate::qos::QOS_FULL)
+					.find(|s| ModelRegistry::qos_average(before, *s) == after)
+					.expect("a sample was recorded")
+			})
+			.collect();
+		assert_eq!(samples[0], samples[2], "the racing colluder outscored the honest executor");
+		assert_eq!(samples[1], samples[2], "the racing colluder outscored the honest executor");
+	});
+}
+
+/// A node that keeps no copy and fetches the file when drawn answers at the end of the commit
+/// window; the nodes that keep it answer at once. The lazy node's answer is right, so it is
+/// paid, but its QoS falls against theirs.
+#[test]
+fn fetching_on_demand_answers_late_and_loses_qos() {
+	attack_ext().execute_with(|| {
+		join_all(1..=10);
+		let model = placed_model(1);
+		let task = assigned(model);
+		let ex = executors(task);
+		let right = H256::repeat_byte(1);
+		let lazy = ex[2];
+		let qos_before: Vec<u32> = ex.iter().map(|n| Nodes::<Test>::get(n).unwrap().qos).collect();
+		commit_one(task, ex[0], right);
+		commit_one(task, ex[1], right);
+		run_to_block(commit_deadline(task) - 1);
+		commit_one(task, lazy, right);
+		reveal_all(task, &[Some(right); 3]);
+		run_blocks(1);
+		assert_eq!(
+			Tasks::<Test>::get(task).unwrap().status,
+			TaskStatus::Completed { result: right }
+		);
+		let qos = |i: usize| Nodes::<Test>::get(ex[i]).unwrap().qos;
+		assert_eq!(qos(0), ModelRegistry::qos_average(qos_before[0], crate::qos::QOS_FULL));
+		let late = ModelRegistry::commit_sample(1, Params::<Test>::get().commit_deadline as u32, 0);
+		assert!(late < crate::qos::QOS_FULL);
+		assert_eq!(qos(2), ModelRegistry::qos_average(qos_before[2], late));
+	});
+}
