@@ -24,8 +24,11 @@
 //! Eviction choice (at most `EVICTION_SAMPLE` per review; holders executing a task of this
 //! model are never evicted): unavailable (paused) holders first, found anywhere in the holder
 //! list (the list carries the flag, no node is read); then available ones from a window of at
-//! most `EVICTION_SAMPLE` consecutive positions starting at a random position, the lowest QoS
-//! first. Remaining surplus is handled by later reviews.
+//! most `EVICTION_SAMPLE` consecutive positions starting at a random position: those scoring
+//! below [`EVICTION_QOS_FLOOR`] first, lowest first, then the others at random. Above the
+//! floor the score does not count: a party whose nodes outscore honest holders (say, by
+//! answering first) could otherwise pump a model's demand, let the target fall again and have
+//! the honest copies evicted. Remaining surplus is handled by later reviews.
 
 use crate::{pallet::*, placement::BlockSeed, types::*, weights::WeightInfo};
 use alloc::vec::Vec;
@@ -35,6 +38,8 @@ use sp_runtime::{traits::Saturating, SaturatedConversion};
 
 /// Holders examined per eviction pass.
 pub const EVICTION_SAMPLE: u32 = 8;
+/// Holders scoring below this QoS are evicted before the others; above it, at random.
+pub const EVICTION_QOS_FLOOR: u32 = 500;
 
 impl<T: Config> Pallet<T> {
 	/// Move the demand counters to the window containing `now`.
@@ -161,7 +166,8 @@ impl<T: Config> Pallet<T> {
 			(info.available.saturating_sub(floor) as usize).min(surplus - chosen.len());
 		if available_surplus > 0 {
 			let sample = count.min(EVICTION_SAMPLE);
-			let (start, _) = seed.stream(b"modelnet/evict", model).next_pair();
+			let mut stream = seed.stream(b"modelnet/evict", model);
+			let (start, _) = stream.next_pair();
 			let start = start % count;
 			let mut candidates: Vec<(u32, T::AccountId)> = Vec::new();
 			for offset in 0..sample {
@@ -174,8 +180,19 @@ impl<T: Config> Pallet<T> {
 				let qos = Nodes::<T>::get(&entry.node).map_or(0, |n| n.qos);
 				candidates.push((qos, entry.node.clone()));
 			}
-			candidates.sort_by_key(|c| c.0);
-			chosen.extend(candidates.into_iter().take(available_surplus).map(|(_, who)| who));
+			let (mut poor, mut others): (Vec<_>, Vec<_>) =
+				candidates.into_iter().partition(|(qos, _)| *qos < EVICTION_QOS_FLOOR);
+			poor.sort_by_key(|c| c.0);
+			let mut poor = poor.into_iter().map(|(_, who)| who);
+			for _ in 0..available_surplus {
+				if let Some(who) = poor.next() {
+					chosen.push(who);
+				} else if !others.is_empty() {
+					let (pick, _) = stream.next_pair();
+					let (_, who) = others.swap_remove(pick as usize % others.len());
+					chosen.push(who);
+				}
+			}
 		}
 		let mut evicted = 0;
 		for who in chosen {

@@ -138,3 +138,57 @@ fn fetching_on_demand_answers_late_and_loses_qos() {
 		assert_eq!(qos(2), ModelRegistry::qos_average(qos_before[2], late));
 	});
 }
+
+/// Ten holders of a model belong to an attacker whose nodes outscore the ten honest ones (1000
+/// against 700). It pumps the model's demand until twenty copies are wanted, then stops: the
+/// target falls and copies are evicted. Lowest QoS first evicted every honest copy and
+/// left the model to the attacker; now the score above a floor does not count and the
+/// evictions fall on both sides alike.
+#[test]
+fn demand_pump_evicting_honest_holders() {
+	let mut honest_evicted = 0;
+	let mut evicted_total = 0;
+	let mut honest_held = 0.0;
+	for run in 0..20u64 {
+		let params =
+			RegistryParams { initial_replicas: 20, refill_batch: 20, ..Default::default() };
+		attack_ext_with(params).execute_with(|| {
+			set_random_seed(run);
+			join_all(1..=20);
+			let model = placed_model(1);
+			// (A QoS roll may leave a copy to a later refill.)
+			let copies = holders(model);
+			assert!(copies.len() >= 16);
+			let attacker = |n: AccountId| n <= 10;
+			honest_held +=
+				copies.iter().filter(|n| !attacker(**n)).count() as f64 / copies.len() as f64;
+			for n in 1..=10 {
+				Nodes::<Test>::mutate(n, |node| node.as_mut().unwrap().qos = 1000);
+			}
+			let p = Params::<Test>::get();
+			let mut info = Models::<Test>::get(model).unwrap();
+			// Demand fell back: four copies too many.
+			info.target = copies.len() as u32 - 4;
+			take_events();
+			let seed = crate::placement::BlockSeed(sp_io::hashing::blake2_256(&run.encode()));
+			while ModelRegistry::evict_surplus(model, &mut info, &p, &seed) > 0 {}
+			let evicted: Vec<AccountId> = take_events()
+				.into_iter()
+				.filter_map(|e| match e {
+					Event::ModelEvicted { node, .. } => Some(node),
+					_ => None,
+				})
+				.collect();
+			evicted_total += evicted.len();
+			honest_evicted += evicted.iter().filter(|n| !attacker(**n)).count();
+		});
+	}
+	assert!(evicted_total > 0);
+	let share = honest_evicted as f64 / evicted_total as f64;
+	let held = honest_held / 20.0;
+	// About half the holders are honest: so must be their share of the evictions, not all.
+	assert!(
+		(share - held).abs() < 0.2,
+		"{honest_evicted} of {evicted_total} evictions fell on honest holders ({held:.2} of the copies)"
+	);
+}
