@@ -49,11 +49,13 @@
 //!   cooled down; silent executors get a QoS sample of 0.
 //! - Without a jury winner the task fails (`NoQuorum`, or `NoAnswers` when no juror revealed)
 //!   and nobody is slashed.
-//! - No jury: if, when the dispute arises, the model has no available holder outside the
-//!   first round (or the model is being deregistered, or the pending ring is full), or if no
-//!   jury could be drawn within one demand window of the task's creation, the task fails
-//!   `Disputed`: its creator is refunded and nobody is paid or slashed. A majority of a model's
-//!   only holders is not proof enough to slash anyone.
+//! - No jury: when the dispute arises and the model has no available holder outside the first
+//!   round, the task waits for one (`TaskAppealed` with `jury` 0): a holder that fell silent
+//!   is kicked out or evicted in time, and replication puts a new copy elsewhere. If the model
+//!   is being deregistered or the pending ring is full, or no jury could be drawn within one
+//!   demand window of the dispute, the task fails `Disputed`: its creator is refunded and
+//!   nobody is paid or slashed. A majority of a model's only holders is not proof enough to
+//!   settle a task, let alone to slash anyone.
 //! - A jury is never appealed.
 //!
 //! Known limit: the first round's results are public when the jury answers. A juror without
@@ -129,7 +131,9 @@ impl<T: Config> Pallet<T> {
 		});
 		let mut queue = TaskQueue::<T>::get();
 		let room = Pending::<T>::len(&queue.pending) < T::MaxQueuedTasks::get();
-		if others == 0 || !room || !Self::model_is_live(task.model) {
+		// Without another holder now, the task waits for one (replication replaces a holder
+		// that fell silent) up to one demand window, like any jury.
+		if !room || !Self::model_is_live(task.model) {
 			Self::fail_task(id, task, TaskFailure::Disputed, now);
 			return;
 		}

@@ -99,9 +99,11 @@ mod events {
 		ResultRevealed { task: TaskId, executor: T::AccountId, result: H256 },
 		/// A task resolved with a majority result; `paid` shared the fee.
 		TaskCompleted { task: TaskId, result: H256, paid: ExecutorsOf<T> },
-		/// The first round's executors disagreed: nobody is paid or slashed yet; a jury of up
-		/// to `jury` other holders will be drawn in a later block to answer the same task, and
-		/// its majority decides if its result also leads the count of both rounds (see the
+		/// The first round's executors did not all reveal the same result (they disagreed, or
+		/// one withheld its result or never committed): nobody is paid or slashed yet; a jury
+		/// of up to `jury` other holders (those available now; 0: none yet, the task waits for
+		/// one up to a demand window) will be drawn in a later block to answer the same task,
+		/// and its majority decides if its result also leads the count of both rounds (see the
 		/// pallet's `appeal` module).
 		TaskAppealed { task: TaskId, jury: u32 },
 		/// A task ended without result; the fee was refunded.

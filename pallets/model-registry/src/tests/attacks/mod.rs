@@ -351,7 +351,8 @@ fn colluding_majority_outvoting_the_honest_executor() {
 }
 
 /// When a model's only holders are the executors, a split vote cannot be checked by anyone
-/// else: the task fails `Disputed`, the creator is refunded, and neither side is slashed.
+/// else: the task waits for another holder, and without one within a demand window it fails
+/// `Disputed`, the creator is refunded, and neither side is slashed.
 #[test]
 fn split_vote_among_a_models_only_holders() {
 	attack_ext_with(three_node_params()).execute_with(|| {
@@ -365,12 +366,16 @@ fn split_vote_among_a_models_only_holders() {
 		reveal_all(task, &answers);
 		take_events();
 		run_blocks(1);
+		// Nobody else can judge yet: the task waits for a holder outside the round.
+		let events = take_events();
+		assert!(events.contains(&Event::TaskAppealed { task, jury: 0 }));
+		take_events();
+		run_blocks(Params::<Test>::get().demand_window + 2);
 		let events = take_events();
 		assert!(events.contains(&Event::TaskFailed { task, reason: TaskFailure::Disputed }));
-		assert!(!events.iter().any(|e| matches!(
-			e,
-			Event::ExecutorSlashed { .. } | Event::TaskAppealed { .. } | Event::ModelEvicted { .. }
-		)));
+		assert!(!events
+			.iter()
+			.any(|e| matches!(e, Event::ExecutorSlashed { .. } | Event::ModelEvicted { .. })));
 		assert_eq!(free(79), INITIAL_BALANCE);
 		for n in ex {
 			let node = Nodes::<Test>::get(n).unwrap();

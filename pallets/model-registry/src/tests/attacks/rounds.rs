@@ -192,3 +192,45 @@ fn demand_pump_evicting_honest_holders() {
 		"{honest_evicted} of {evicted_total} evictions fell on honest holders ({held:.2} of the copies)"
 	);
 }
+
+/// A model kept by exactly its three executors: one falls silent (it died). Its two peers may
+/// be honest or may be the colluders that silenced it; nobody can tell, so the task waits. The
+/// silent node leaves, replication puts a copy on another node, and that node, as the jury,
+/// settles the task: the two agreeing executors and the juror are paid.
+#[test]
+fn silence_among_a_models_only_holders_waits_for_a_new_holder() {
+	attack_ext_with(three_node_params()).execute_with(|| {
+		join_all(1..=3);
+		let model = placed_model(1);
+		join_all([4]);
+		let task = assigned(model);
+		let ex = executors(task);
+		let right = H256::repeat_byte(1);
+		let answers = [Some(right), Some(right), None];
+		commit_all(task, &answers);
+		run_to_block(commit_deadline(task));
+		reveal_all(task, &answers);
+		take_events();
+		run_blocks(1);
+		let events = take_events();
+		assert!(events.contains(&Event::TaskAppealed { task, jury: 0 }), "{events:?}");
+		assert!(!events.iter().any(|e| matches!(e, Event::TaskCompleted { .. })));
+		// The dead node's copy is replaced on node 4.
+		assert_ok!(ModelRegistry::leave(RuntimeOrigin::signed(ex[2])));
+		for _ in 0..10 {
+			run_blocks(1);
+			confirm_all(model);
+			if holders(model).contains(&4) {
+				break;
+			}
+		}
+		assert!(holders(model).contains(&4), "replication never reached node 4");
+		let jury = jury_answers(task, right);
+		assert_eq!(jury, vec![4]);
+		assert!(take_events().contains(&Event::TaskCompleted {
+			task,
+			result: right,
+			paid: BoundedVec::truncate_from(vec![ex[0], ex[1], 4])
+		}));
+	});
+}

@@ -58,16 +58,38 @@ impl Snapshot {
 	}
 }
 
-/// The winning result of a resolved task under rule 7: the unique most revealed result, if
-/// strictly more than half of the assigned executors revealed it.
-pub fn winner(task: &TaskInfoOf<Test>) -> Option<H256> {
+/// How many of `executors` revealed each result.
+fn tally(executors: &[Executor<AccountId>]) -> BTreeMap<H256, u32> {
 	let mut tally: BTreeMap<H256, u32> = BTreeMap::new();
-	for r in task.executors.iter().filter_map(|e| e.result) {
+	for r in executors.iter().filter_map(|e| e.result) {
 		*tally.entry(r).or_default() += 1;
 	}
-	let best = tally.values().copied().max()?;
-	let leaders: Vec<H256> = tally.iter().filter(|(_, n)| **n == best).map(|(r, _)| *r).collect();
-	(leaders.len() == 1 && best as usize * 2 > task.executors.len()).then(|| leaders[0])
+	tally
+}
+
+/// Whether a first round settles at once under rule 7: every assigned executor revealed the
+/// same result.
+pub fn unanimous(first_round: &[Executor<AccountId>]) -> Option<H256> {
+	let first = first_round.first()?.result?;
+	first_round.iter().all(|e| e.result == Some(first)).then_some(first)
+}
+
+/// The winning result of a resolved task under rule 7, written from the rule rather than from
+/// the pallet's code: a first round wins only when unanimous; after an appeal, the result that
+/// strictly more than half of the jury revealed, if it also has more votes than any other
+/// result when both rounds' reveals are counted.
+pub fn winner(task: &TaskInfoOf<Test>) -> Option<H256> {
+	let Some(appeal) = task.appeal else {
+		return unanimous(&task.executors);
+	};
+	let jury = &task.executors[(appeal.jury_from as usize).min(task.executors.len())..];
+	let in_jury = tally(jury);
+	let best = in_jury.values().copied().max()?;
+	let leaders: Vec<H256> = in_jury.iter().filter(|(_, n)| **n == best).map(|(r, _)| *r).collect();
+	let result = (leaders.len() == 1 && best as usize * 2 > jury.len()).then(|| leaders[0])?;
+	let overall = tally(&task.executors);
+	let votes = overall[&result];
+	overall.iter().all(|(r, n)| *r == result || *n < votes).then_some(result)
 }
 
 fn is_eviction(e: &Event<Test>, model: ModelId, node: AccountId) -> bool {
@@ -135,7 +157,9 @@ pub fn check_step(pre: &Snapshot, kind: &Kind, events: &[Event<Test>]) {
 	}
 
 	// Rule 6: executors are distinct, available, active holders of the task's model when
-	// drawn, in a block after the task's creation, as many as `executors_per_task`.
+	// drawn, in a block after the task's creation, as many as `executors_per_task`; an appeal
+	// jury has from one to `2k + 1` of them (`k` the first round's size), none from the first
+	// round.
 	if block {
 		for (i, e) in events.iter().enumerate() {
 			let Event::ExecutorsAssigned { task, executors, .. } = e else { continue };
@@ -143,7 +167,24 @@ pub fn check_step(pre: &Snapshot, kind: &Kind, events: &[Event<Test>]) {
 			assert_eq!(before.status, TaskStatus::Waiting, "{step}: task {task} drawn twice");
 			assert!(before.created_at < post.now, "{step}: task {task} drawn in its own block");
 			let model = before.model;
-			assert_eq!(executors.len() as u32, pre.params.executors_per_task, "{step}");
+			match before.appeal {
+				None => {
+					assert_eq!(executors.len() as u32, pre.params.executors_per_task, "{step}")
+				}
+				Some(appeal) => {
+					let size = executors.len() as u32;
+					assert!(
+						size >= 1 && size <= 2 * appeal.jury_from + 1,
+						"{step}: jury of {size} for a first round of {}",
+						appeal.jury_from
+					);
+					assert!(
+						executors.iter().all(|j| !before.executors.iter().any(|e| e.node == *j)),
+						"{step}: a first-round executor of {task} sits in its jury"
+					);
+					super::stats::with(|s| *s.juries.entry(size).or_default() += 1);
+				}
+			}
 			let distinct: BTreeSet<_> = executors.iter().collect();
 			assert_eq!(distinct.len(), executors.len(), "{step}: executors of {task} repeat");
 			for who in executors.iter() {
@@ -211,6 +252,20 @@ pub fn check_step(pre: &Snapshot, kind: &Kind, events: &[Event<Test>]) {
 				}
 				*expected.entry(info.creator).or_default() -=
 					i128::from(share * paid.len() as Balance);
+			}
+			Event::TaskAppealed { task, .. } => {
+				let info = Tasks::<Test>::get(task).expect("appealed task kept");
+				let jury_from = info.appeal.map_or(0, |a| a.jury_from as usize);
+				let first_round = &info.executors[..jury_from.min(info.executors.len())];
+				assert!(
+					info.appeal.is_some() && unanimous(first_round).is_none(),
+					"{step}: unanimous task {task} appealed"
+				);
+				assert!(
+					first_round.iter().any(|e| e.result.is_some()),
+					"{step}: task {task} appealed without any revealed result"
+				);
+				assert!(!slashes.contains_key(task), "{step}: appealed task {task} slashed");
 			}
 			Event::TaskFailed { task, .. } => {
 				assert!(!slashes.contains_key(task), "{step}: failed task {task} slashed");

@@ -15,6 +15,8 @@ pub struct Stats {
 	/// `create_task` refused with `TaskQueueFull` while fewer tasks than the queue's capacity
 	/// were waiting (the rest of the queue being cancelled tasks' entries).
 	pub queue_full_by_dead_entries: u64,
+	/// Appeal juries drawn, by size.
+	pub juries: BTreeMap<u32, u64>,
 }
 
 static STATS: Mutex<Option<Stats>> = Mutex::new(None);
@@ -47,6 +49,9 @@ impl core::fmt::Display for Stats {
 		for (event, n) in self.events.iter() {
 			writeln!(f, "  {event:<26} {n:>7}")?;
 		}
+		let juries: Vec<String> =
+			self.juries.iter().map(|(size, n)| format!("{n} of {size}")).collect();
+		writeln!(f, "appeal juries drawn (count of size): {}", juries.join(", "))?;
 		write!(
 			f,
 			"create_task refused as queue full with fewer live tasks than its capacity: {}",
