@@ -7,6 +7,13 @@ import { UsageError } from './cli.js';
 
 /** The pallet's name in the runtime, as polkadot.js exposes it (`api.tx.modelRegistry`). */
 export const PALLET = 'modelRegistry';
+/**
+ * The runtime's own transaction extensions: `PrioritizeExecutors` (the pallet's priority of
+ * awaited answers) adds nothing to an extrinsic or its signed payload.
+ */
+export const SIGNED_EXTENSIONS = {
+  PrioritizeExecutors: { extrinsic: {}, payload: {} }
+};
 /** The runtime API's name, as polkadot.js exposes it (`api.call.modelRegistryApi`). */
 export const RUNTIME_API = 'modelRegistryApi';
 /** The off-chain key type of the model registry (sr25519). */
@@ -102,7 +109,7 @@ export async function connect (url, {
 
   try {
     const api = await Promise.race([
-      ApiPromise.create({ noInitWarn: true, provider, throwOnConnect: false }),
+      ApiPromise.create({ noInitWarn: true, provider, signedExtensions: SIGNED_EXTENSIONS, throwOnConnect: false }),
       new Promise((_resolve, reject) => {
         timer = setTimeout(() => reject(unreachable()), Math.max(1_000, deadline - Date.now()));
       })

@@ -22,6 +22,7 @@ pub mod offchain;
 mod params;
 pub mod pieces;
 mod placement;
+pub mod priority;
 mod qos;
 mod queue;
 mod randomness;
@@ -44,6 +45,7 @@ mod tests;
 #[cfg(feature = "runtime-benchmarks")]
 pub use benchmarking::BenchmarkHelper;
 pub(crate) use models::ModelSpec;
+pub use priority::PrioritizeExecutors;
 pub use types::*;
 pub use weights::WeightInfo;
 

@@ -319,7 +319,7 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
     await until('the storage nodes delete the deregistered model', () => storage.every((n) => !n.hasModel(b.id)), blocks(6), 1_000);
   });
 
-  scenario('2. a killed holder: its tasks complete without it, it is kicked out, the model is re-replicated', async () => {
+  scenario('2. a killed holder: its tasks wait for a jury, it is kicked out, the model is re-replicated and the new holder settles them', async () => {
     const a = models.shared;
 
     assert.ok(a?.holders, 'needs scenario 1');
@@ -339,38 +339,21 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
     const inputs = Array.from({ length: TASKS_WHILE_DEAD }, (_, i) => Buffer.from(`while ${victim.name} is dead #${i}`));
     const tasks = await createTasks(a.id, inputs);
     const expected = [];
-    const completions = await Promise.all(tasks.map(async (task, i) => {
-      const failOn = [{ filter: forTask(task), method: 'TaskFailed', section: PALLET }];
-      const [assigned] = await net.log.waitFor(PALLET, 'ExecutorsAssigned', forTask(task), blocks(12), { failOn });
+    const failOn = (task) => [{ filter: forTask(task), method: 'TaskFailed', section: PALLET }];
+
+    // Silence is not a vote: the two survivors' answer waits for a holder outside the round.
+    await Promise.all(tasks.map(async (task, i) => {
+      const [assigned] = await net.log.waitFor(PALLET, 'ExecutorsAssigned', forTask(task), blocks(12), { failOn: failOn(task) });
 
       expected[i] = await spotCheckFile(a.file, executorInput(String(assigned.data.challenge), inputs[i]));
 
       assert.ok(assigned.data.executors.map(hex).includes(victim.accountHex), `the dead ${victim.name} is drawn for task ${task}`);
 
-      const [completed] = await net.log.waitFor(PALLET, 'TaskCompleted', forTask(task), blocks(PARAMS.commit_deadline + PARAMS.reveal_deadline + 6), { failOn });
+      const [appealed] = await net.log.waitFor(PALLET, 'TaskAppealed', forTask(task), blocks(PARAMS.commit_deadline + PARAMS.reveal_deadline + 6), { failOn: failOn(task) });
 
-      return completed;
+      assert.equal(Number(appealed.data.jury), 0, `task ${task}: no holder outside the round can judge yet`);
+      assert.equal(net.log.find(PALLET, 'TaskCompleted', forTask(task)).length, 0, `task ${task} is not settled by two of three`);
     }));
-
-    for (const [i, completed] of completions.entries()) {
-      const task = tasks[i];
-
-      assert.equal(String(completed.data.result).toLowerCase(), expected[i], `task ${task}: result of the two survivors`);
-      assert.deepEqual(new Set(completed.data.paid.map(hex)), new Set(survivors.map((n) => n.accountHex)), `task ${task}: the two survivors are paid (${names(completed.data.paid)})`);
-      assert.equal(net.log.find(PALLET, 'ResultCommitted', (d) => sameValue(d.task, task) && hex(d.executor) === victim.accountHex).length, 0, 'the dead node never committed');
-      assert.equal(net.log.find(PALLET, 'ExecutorSlashed', forTask(task)).length, 0, 'nobody slashed for silence');
-    }
-
-    for (const block of new Set(completions.map((c) => c.blockNumber))) {
-      const done = completions.filter((c) => c.blockNumber === block).length;
-
-      for (const s of survivors) {
-        const paid = feeTransfers(block).filter((r) => hex(r.data.dest) === s.accountHex);
-
-        assert.equal(paid.length, done, `#${block}: ${s.name} got one share per completed task`);
-        assert.ok(paid.every((r) => big(r.data.amount) === fee / 2n), `#${block}: ${s.name}'s share is half the fee`);
-      }
-    }
 
     // Missed commits are QoS 0-samples: the score falls below the threshold and the node is out.
     const [kicked] = await net.log.waitFor(PALLET, 'NodeKickedOut', isNode(victim), blocks(4), { since: mark });
@@ -393,6 +376,35 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
     const newHolder = net.nodeOf(replica.data.node);
 
     assert.ok(newHolder && newHolder !== victim, `re-replicated on ${newHolder?.name}, which did not hold it`);
+
+    // The new holder is the jury of the waiting tasks: it confirms the survivors' result.
+    const completions = await Promise.all(tasks.map(async (task) => {
+      const [completed] = await net.log.waitFor(PALLET, 'TaskCompleted', forTask(task), blocks(PARAMS.demand_window), { failOn: failOn(task), since: mark });
+
+      return completed;
+    }));
+    const payees = [...survivors, newHolder];
+
+    for (const [i, completed] of completions.entries()) {
+      const task = tasks[i];
+
+      assert.equal(String(completed.data.result).toLowerCase(), expected[i], `task ${task}: result of the two survivors`);
+      assert.deepEqual(new Set(completed.data.paid.map(hex)), new Set(payees.map((n) => n.accountHex)), `task ${task}: the two survivors and the juror ${newHolder.name} are paid (${names(completed.data.paid)})`);
+      assert.equal(net.log.find(PALLET, 'ResultCommitted', (d) => sameValue(d.task, task) && hex(d.executor) === victim.accountHex).length, 0, 'the dead node never committed');
+      assert.equal(net.log.find(PALLET, 'ExecutorSlashed', forTask(task)).length, 0, 'nobody slashed for silence');
+    }
+
+    for (const block of new Set(completions.map((c) => c.blockNumber))) {
+      const done = completions.filter((c) => c.blockNumber === block).length;
+
+      for (const s of payees) {
+        const paid = feeTransfers(block).filter((r) => hex(r.data.dest) === s.accountHex);
+
+        assert.equal(paid.length, done, `#${block}: ${s.name} got one share per completed task`);
+        assert.ok(paid.every((r) => big(r.data.amount) === fee / 3n), `#${block}: ${s.name}'s share is a third of the fee`);
+      }
+    }
+
     await restarted;
 
     // The kicked node's record is gone; its restarted worker deletes the copy nobody asked it to keep.

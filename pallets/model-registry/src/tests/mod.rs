@@ -20,6 +20,7 @@ mod offchain;
 mod params;
 mod pieces;
 mod placement;
+mod priority;
 mod property;
 mod qos;
 mod randomness;
