@@ -34,7 +34,8 @@ pub use external::{ExternalConfig, ExternalExecutor, EXTERNAL_DOMAIN};
 pub use mlp::{MlpConfig, MlpExecutor, MlpModel, MLP_DOMAIN, MLP_INPUT_DOMAIN};
 pub use registry::{ExecutorKind, Executors};
 pub use spot_check::{
-	spot_check, SpotCheckExecutor, SPOT_CHECK_DOMAIN, SPOT_CHECK_SAMPLE, SPOT_CHECK_SAMPLES,
+	spot_check, spot_check_windows, SpotCheckExecutor, SPOT_CHECK_DOMAIN, SPOT_CHECK_MAX_WINDOW,
+	SPOT_CHECK_STRIPES,
 };
 
 /// Runs a task on a stored model and returns the digest of its deterministic output.
