@@ -249,6 +249,10 @@ impl_runtime_apis! {
 		) -> Option<pallet_model_registry::TaskView<AccountId, Balance, BlockNumber>> {
 			ModelRegistry::task_status(task)
 		}
+
+		fn required_stake(capacity: pallet_model_registry::NodeCapacity) -> Balance {
+			ModelRegistry::required_stake(&capacity)
+		}
 	}
 
 	impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {

@@ -9,7 +9,7 @@ use crate::{
 	sim::{Sim, Tracked},
 };
 use codec::Encode;
-use pallet_model_registry::TaskFailure;
+use pallet_model_registry::{offchain::sealed_result, TaskFailure};
 use rand::Rng;
 use sp_core::H256;
 
@@ -93,7 +93,8 @@ impl Sim<'_> {
 			RegistryEvent::TaskCompleted { task, result, .. } => {
 				self.sample.completed += 1;
 				if let Some(t) = self.tasks.remove(&task) {
-					if result != t.correct {
+					// The chain publishes sealed results.
+					if result != sealed_result(task, &t.correct) {
 						self.sample.wrong += 1;
 						self.metrics.models[t.model].wrong += 1;
 					}

@@ -127,6 +127,11 @@ impl Randomness<Option<H256>, u64> for SimRandomness {
 parameter_types! {
 	/// The least stake a node must hold to join: 100 units.
 	pub const MinNodeStake: Balance = 100 * UNIT;
+	/// Stake per GiB of declared VRAM: a node claiming 80 GiB (eligible for the largest
+	/// models) puts up 80 units more than one claiming none.
+	pub const StakePerVramGib: Balance = UNIT;
+	/// Stake per GiB of declared disk: a tenth of a unit (100 GiB: 10 units).
+	pub const StakePerDiskGib: Balance = UNIT / 10;
 	/// Base model deposit: 10 units.
 	pub const ModelDeposit: Balance = 10 * UNIT;
 	/// Model deposit per byte and initial replica: about 1 unit per GiB placed.
@@ -148,6 +153,8 @@ impl pallet_model_registry::Config for Runtime {
 	type RandomnessDepth = ConstU32<2>;
 	type AuthorityId = SimAuthId;
 	type MinNodeStake = MinNodeStake;
+	type StakePerVramGib = StakePerVramGib;
+	type StakePerDiskGib = StakePerDiskGib;
 	type ModelDeposit = ModelDeposit;
 	type ModelDepositPerByte = ModelDepositPerByte;
 	type MaxModelSize = MaxModelSize;

@@ -4,13 +4,17 @@ use crate::{
 	actors::{population, Action, Agenda, Churn, Presence, SimNode, FIRST_NODE},
 	chain,
 	metrics::{ModelStats, RunMetrics, Sample},
-	runtime::{set_random_seed, AccountId, Balance, Runtime, UNIT},
+	runtime::{set_random_seed, AccountId, Balance, ModelRegistry, Runtime, UNIT},
 	scenario::{AttackStrategy, Scenario},
 	variants::Variant,
 	workload::{Arrivals, Catalog},
 };
 use codec::Encode;
-use pallet_model_registry::{offchain::commitment_of, pieces::piece_count, Call};
+use pallet_model_registry::{
+	offchain::{commitment_of, sealed_result},
+	pieces::piece_count,
+	Call, Tasks,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sp_core::H256;
@@ -186,7 +190,8 @@ impl Sim<'_> {
 				if node.presence != Presence::Online || node.registered {
 					return;
 				}
-				let call = Call::join { capacity: node.capacity, stake: 100 * UNIT };
+				let stake = ModelRegistry::required_stake(&node.capacity);
+				let call = Call::join { capacity: node.capacity, stake };
 				if self.call(id, call) {
 					self.node(id).registered = true;
 					if let Some((at, a)) = self.churn.next_departure(id, n, &mut self.rng) {
@@ -210,7 +215,7 @@ impl Sim<'_> {
 					return;
 				}
 				let Some(answer) = self.answer(id, task) else { return };
-				let commitment = commitment_of(&id, &answer.0, &answer.1);
+				let commitment = commitment_of(&id, &sealed_result(task, &answer.0), &answer.1);
 				if self.call(id, Call::commit_result { task, commitment }) {
 					if let Some(t) = self.tasks.get_mut(&task) {
 						t.answers.push((id, answer.0, answer.1));
@@ -226,6 +231,9 @@ impl Sim<'_> {
 				else {
 					return;
 				};
+				// A first-round executor reveals its sealed result, an appeal juror the result.
+				let juror = Tasks::<Runtime>::get(task).is_some_and(|t| t.appeal.is_some());
+				let result = if juror { result } else { sealed_result(task, &result) };
 				self.call(id, Call::reveal_result { task, result, salt });
 			}
 			Action::Leave(id) => {

@@ -3,7 +3,7 @@
 import {
   callDocument, chainLimits, checkAmountSyntax, connect, eventData, EventLog, eventHuman, eventsJson, field, findEvent, formatEvent,
   MAX_TIMEOUT_SECONDS, Output, parseAmountOption, parseCli, parseModelId, parseUint, PALLET, executorInput, requirePallet, runMain,
-  sameValue, signAndWait, signerReady, spotCheckFile, tokenInfo, UsageError
+  sameValue, sealedResult, signAndWait, signerReady, spotCheckFile, tokenInfo, UsageError
 } from '../lib/index.js';
 
 const TASK_EVENTS = ['TaskWaitingForHolders', 'ExecutorsAssigned', 'ResultCommitted', 'RevealPhaseStarted', 'ResultRevealed', 'TaskCompleted', 'TaskFailed', 'TaskCancelled', 'ExecutorSlashed'];
@@ -143,12 +143,14 @@ runMain(spec.name, async () => {
       }
 
       const challenge = String(field(assigned.data, 'challenge'));
-      const expected = await spotCheckFile(values.verify, executorInput(challenge, input));
+      // The chain publishes the sealed result: seal the spot-check computed here.
+      const computed = await spotCheckFile(values.verify, executorInput(challenge, input));
+      const expected = sealedResult(taskId, computed);
 
-      final.verified = { expected, file: values.verify, matches: sameValue(expected, result) };
+      final.verified = { computed, expected, file: values.verify, matches: sameValue(expected, result) };
 
       if (!final.verified.matches) {
-        out.warn(`spot-check of ${values.verify} gives ${expected}: MISMATCH`);
+        out.warn(`spot-check of ${values.verify} gives ${computed}, sealed ${expected}: MISMATCH`);
         out.result(final);
 
         return 1;

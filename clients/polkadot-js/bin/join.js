@@ -2,11 +2,11 @@
 // Join the network as a storage/executor node: declare capacity and put up a stake.
 import {
   callDocument, checkAmountSyntax, connect, eventData, eventHuman, findEvent, formatBytes, Output, parseAmountOption,
-  parseByteCount, parseCli, PALLET, requirePallet, runMain, signAndWait, signerReady, tokenInfo, UsageError
+  parseByteCount, parseCli, PALLET, requiredStake, requirePallet, runMain, signAndWait, signerReady, tokenInfo, UsageError
 } from '../lib/index.js';
 
 const spec = {
-  description: 'Register the signer as a node with its capacity and a stake (modelRegistry.join).\nThe signer must be the account of an `mdln` key in the node\'s keystore, so that the node\'s\noff-chain worker acts for it. The stake must be at least the runtime\'s MinNodeStake\n(the default when --stake is omitted).',
+  description: 'Register the signer as a node with its capacity and a stake (modelRegistry.join).\nThe signer must be the account of an `mdln` key in the node\'s keystore, so that the node\'s\noff-chain worker acts for it. The stake must cover the declared capacity: the runtime\'s\nMinNodeStake plus a price per GiB of VRAM and of disk (the runtime API\'s required_stake,\nthe default when --stake is omitted; a lower --stake is a usage error).',
   examples: [
     'join --disk 100GiB --vram 24GiB --stake 1000MDL',
     'join --suri //Bob --disk 10GB --vram 0'
@@ -41,15 +41,11 @@ runMain(spec.name, async () => {
   try {
     requirePallet(api);
 
-    const minStake = api.consts[PALLET]?.minNodeStake;
-    let stake;
+    const required = await requiredStake(api, capacity);
+    const stake = values.stake === undefined ? required : parseAmountOption('--stake', values.stake, tokenInfo(api));
 
-    if (values.stake !== undefined) {
-      stake = parseAmountOption('--stake', values.stake, tokenInfo(api));
-    } else if (minStake) {
-      stake = minStake.toBigInt();
-    } else {
-      throw new Error('--stake is required (the runtime exposes no MinNodeStake constant)');
+    if (stake < required) {
+      throw new UsageError(`--stake ${api.createType('Balance', stake).toHuman()} does not cover the declared capacity: it needs at least ${api.createType('Balance', required).toHuman()} (MinNodeStake plus the price of its VRAM and disk)`);
     }
 
     out.line(`joining as ${signer.address}: disk ${formatBytes(capacity.diskBytes)}, vram ${formatBytes(capacity.vramBytes)}, stake ${api.createType('Balance', stake).toHuman()}`);

@@ -174,6 +174,18 @@ export function runtimeApi (api) {
 }
 
 /**
+ * The stake a node declaring `capacity` must put up (`ModelRegistryApi.required_stake`:
+ * `MinNodeStake` plus a price per GiB of VRAM and of disk).
+ *
+ * @param {import('@polkadot/api').ApiPromise} api
+ * @param {{ diskBytes: bigint, vramBytes: bigint }} capacity
+ * @returns {Promise<bigint>}
+ */
+export async function requiredStake (api, capacity) {
+  return (await runtimeApi(api).requiredStake(capacity)).toBigInt();
+}
+
+/**
  * A keyring pair from a secret URI (`//Alice`, a mnemonic, `0x` seed, with derivations).
  *
  * @param {string} suri

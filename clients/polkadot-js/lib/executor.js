@@ -1,6 +1,9 @@
 // The executor kind of a model: how its tasks run. On chain `ExecutorKind`: `SpotCheck`,
 // `SafetensorsMlp` or `External(name)`; on the command line `spot-check`, `mlp` or
 // `external:NAME`.
+import { u8aToHex } from '@polkadot/util';
+import { blake2AsU8a } from '@polkadot/util-crypto';
+
 import { UsageError } from './cli.js';
 
 /** Longest engine name of an external executor, in bytes (the pallet's MAX_ENGINE_NAME_LEN). */
@@ -80,4 +83,29 @@ export function formatExecutor (json) {
     default:
       return `unknown(${variant})`;
   }
+}
+
+/**
+ * The sealed form of a task result, what the chain records and publishes
+ * (`TaskCompleted.result`, `ResultRevealed.result`, `taskStatus`):
+ * `blake2_256("modelnet/sealed" ‖ task (u64 little-endian) ‖ result)`. First-round executors
+ * reveal only the seal, so an appeal juror has nothing to copy; a creator checks a completed
+ * task by sealing the result it computes itself.
+ *
+ * @param {bigint | number | string} task task id
+ * @param {string | Uint8Array} result 32-byte result (0x-prefixed hex or bytes)
+ * @returns {string} 0x-prefixed hex
+ */
+export function sealedResult (task, result) {
+  const bytes = typeof result === 'string' ? Buffer.from(result.replace(/^0x/i, ''), 'hex') : Buffer.from(result);
+
+  if (bytes.length !== 32) {
+    throw new Error(`a task result has 32 bytes, got ${bytes.length}`);
+  }
+
+  const id = Buffer.alloc(8);
+
+  id.writeBigUInt64LE(BigInt(task), 0);
+
+  return u8aToHex(blake2AsU8a(Buffer.concat([Buffer.from('modelnet/sealed', 'utf8'), id, bytes]), 256));
 }

@@ -58,10 +58,11 @@
 //!   settle a task, let alone to slash anyone.
 //! - A jury is never appealed.
 //!
-//! Known limit: the first round's results are public when the jury answers. A juror without
-//! the file cannot tell which one is right, but it could copy the first round's majority;
-//! first rounds, where commitments hide every answer, remain the check that a holder keeps its
-//! file.
+//! Nothing a juror could copy is public before it commits: the first round revealed only
+//! sealed results (see [`crate::offchain::sealed_result`]), and a juror must reveal the result
+//! itself, whose seal is compared. A juror without the file that commits to a first-round
+//! seal cannot open its commitment; once a result wins it is slashed like any executor that
+//! withheld its result.
 
 use crate::{pallet::*, tasks::Pending, types::*};
 use alloc::vec::Vec;

@@ -95,7 +95,8 @@ mod events {
 		ResultCommitted { task: TaskId, executor: T::AccountId },
 		/// A task entered its reveal phase.
 		RevealPhaseStarted { task: TaskId, reveal_deadline: BlockNumberFor<T> },
-		/// An executor revealed its result.
+		/// An executor revealed its result; `result` is the sealed result (see
+		/// `reveal_result`).
 		ResultRevealed { task: TaskId, executor: T::AccountId, result: H256 },
 		/// A task resolved with a majority result; `paid` shared the fee.
 		TaskCompleted { task: TaskId, result: H256, paid: ExecutorsOf<T> },
@@ -136,7 +137,8 @@ mod errors {
 		AlreadyJoined,
 		/// The account is not a registered node.
 		NotANode,
-		/// The stake is below `MinNodeStake`.
+		/// The stake does not cover the declared capacity (`MinNodeStake` plus the price of its
+		/// VRAM and disk; see the runtime API's `required_stake`).
 		StakeTooLow,
 		/// Not enough free balance for the stake, deposit or fee.
 		InsufficientBalance,
@@ -200,6 +202,9 @@ mod errors {
 		AlreadyRevealed,
 		/// Result and salt do not match the commitment.
 		CommitmentMismatch,
+		/// An appeal juror revealed a first-round executor's sealed result as its own: a
+		/// juror reveals the result itself, which a copy of a public seal is not.
+		CopiedSeal,
 		/// Only the task's creator may cancel it.
 		NotTaskCreator,
 		/// Executors are already assigned; the task can no longer be cancelled.

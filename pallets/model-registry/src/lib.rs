@@ -102,9 +102,19 @@ pub mod pallet {
 		/// Key type the off-chain worker signs its transactions with.
 		type AuthorityId: AppCrypto<Self::Public, Self::Signature>;
 
-		/// Minimum stake a node must hold to join.
+		/// Minimum stake a node must hold to join, whatever its capacity.
 		#[pallet::constant]
 		type MinNodeStake: Get<BalanceOf<Self>>;
+
+		/// Stake per GiB (started) of declared VRAM, on top of `MinNodeStake`: VRAM is what
+		/// makes a node eligible for the models few nodes can run, so claiming it costs in
+		/// proportion (see [`Pallet::required_stake`]).
+		#[pallet::constant]
+		type StakePerVramGib: Get<BalanceOf<Self>>;
+
+		/// Stake per GiB (started) of declared disk, on top of `MinNodeStake`.
+		#[pallet::constant]
+		type StakePerDiskGib: Get<BalanceOf<Self>>;
 
 		/// Base deposit held from the owner of each registered model.
 		#[pallet::constant]
@@ -431,8 +441,9 @@ pub mod pallet {
 
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
-		/// Join as a node with `stake` held (at least `MinNodeStake`) and the declared
-		/// `capacity`. The node starts active with the initial QoS. An account that left (or was
+		/// Join as a node with `stake` held and the declared `capacity`; the stake must cover
+		/// the capacity (`MinNodeStake` plus a price per GiB of VRAM and of disk, see the
+		/// runtime API's `required_stake`; `StakeTooLow`). The node starts active with the initial QoS. An account that left (or was
 		/// kicked out) may join again only one demand window after leaving (`RejoinTooSoon`).
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::join())]
@@ -445,7 +456,8 @@ pub mod pallet {
 		}
 
 		/// Change the declared capacity. It may not drop below what current holdings and
-		/// nominations need (disk) or require (VRAM).
+		/// nominations need (disk) or require (VRAM), and a larger capacity must be covered by
+		/// the node's stake as it stands after any slashes (`StakeTooLow`).
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::update_capacity())]
 		pub fn update_capacity(origin: OriginFor<T>, capacity: NodeCapacity) -> DispatchResult {
@@ -600,8 +612,10 @@ pub mod pallet {
 			Self::do_create_task(ensure_signed(origin)?, model, input, fee)
 		}
 
-		/// Commit to a result: `commitment = blake2_256((executor, result, salt).encode())`.
-		/// Until the task resolves, the node has an open commitment and cannot leave.
+		/// Commit to a result: `commitment = blake2_256((executor, sealed, salt).encode())`,
+		/// `sealed` the task's sealed result (`blake2_256((b"modelnet/sealed", task,
+		/// result).encode())`, see `offchain::sealed_result`). Until the task resolves, the
+		/// node has an open commitment and cannot leave.
 		#[pallet::call_index(12)]
 		#[pallet::weight(T::WeightInfo::commit_result())]
 		pub fn commit_result(
@@ -612,9 +626,13 @@ pub mod pallet {
 			Self::do_commit_result(ensure_signed(origin)?, task, commitment)
 		}
 
-		/// Reveal the committed result and salt. The last reveal ends the reveal phase: the
-		/// task is resolved in the next block. Once a result wins, an executor that committed
-		/// but did not reveal is slashed like one that revealed a minority result.
+		/// Open the commitment: a first-round executor reveals its *sealed* result (which does
+		/// not give the result away), an appeal juror the result itself (whose seal must match
+		/// its commitment), so that nothing a juror could copy is public before the jury
+		/// commits. The chain records and compares sealed results. The last reveal ends the
+		/// reveal phase: the task is resolved in the next block. Once a result wins, an
+		/// executor that committed but did not reveal is slashed like one that revealed a
+		/// minority result.
 		#[pallet::call_index(13)]
 		#[pallet::weight(T::WeightInfo::reveal_result())]
 		pub fn reveal_result(

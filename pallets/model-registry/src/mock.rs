@@ -128,6 +128,8 @@ impl Randomness<Option<H256>, u64> for TestRandomness {
 
 parameter_types! {
 	pub const MinNodeStake: Balance = 100;
+	pub const StakePerVramGib: Balance = 10;
+	pub const StakePerDiskGib: Balance = 1;
 	pub const ModelDepositAmount: Balance = 50;
 	pub const MinTaskFee: Balance = 5;
 	/// Model deposit per byte and replica; tests may raise it.
@@ -147,6 +149,8 @@ impl pallet_model_registry::Config for Test {
 	type Randomness = TestRandomness;
 	type AuthorityId = TestAuthId;
 	type MinNodeStake = MinNodeStake;
+	type StakePerVramGib = StakePerVramGib;
+	type StakePerDiskGib = StakePerDiskGib;
 	type ModelDeposit = ModelDepositAmount;
 	type ModelDepositPerByte = ModelDepositPerByte;
 	type MaxModelSize = MaxModelSize;

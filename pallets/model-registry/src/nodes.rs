@@ -20,16 +20,33 @@ use frame_support::{
 	},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::traits::{Saturating, Zero};
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	SaturatedConversion,
+};
+
+/// Bytes per GiB, the unit capacity is priced in.
+const GIB: u64 = 1 << 30;
 
 impl<T: Config> Pallet<T> {
+	/// The stake a node declaring `capacity` must hold: `MinNodeStake`, plus `StakePerVramGib`
+	/// per started GiB of VRAM and `StakePerDiskGib` per started GiB of disk. A node claiming
+	/// the VRAM that makes it eligible for rare models pays for that eligibility, so Sybils
+	/// cannot declare `u64::MAX` and enter every pool for the price of one.
+	pub fn required_stake(capacity: &NodeCapacity) -> BalanceOf<T> {
+		let gib = |bytes: u64| -> BalanceOf<T> { bytes.div_ceil(GIB).saturated_into() };
+		T::MinNodeStake::get()
+			.saturating_add(T::StakePerVramGib::get().saturating_mul(gib(capacity.vram_bytes)))
+			.saturating_add(T::StakePerDiskGib::get().saturating_mul(gib(capacity.disk_bytes)))
+	}
+
 	pub(crate) fn do_join(
 		who: T::AccountId,
 		capacity: NodeCapacity,
 		stake: BalanceOf<T>,
 	) -> DispatchResult {
 		ensure!(!Nodes::<T>::contains_key(&who), Error::<T>::AlreadyJoined);
-		ensure!(stake >= T::MinNodeStake::get(), Error::<T>::StakeTooLow);
+		ensure!(stake >= Self::required_stake(&capacity), Error::<T>::StakeTooLow);
 		let index = NodeCount::<T>::get();
 		ensure!(index < T::MaxNodes::get(), Error::<T>::TooManyNodes);
 		let now = frame_system::Pallet::<T>::block_number();
@@ -84,6 +101,9 @@ impl<T: Config> Pallet<T> {
 		let mut node = Self::member(&who)?;
 		ensure!(capacity.disk_bytes >= node.used_disk, Error::<T>::CapacityBelowUsage);
 		ensure!(capacity.vram_bytes >= node.vram_needed(), Error::<T>::CapacityBelowUsage);
+		let grows = capacity.disk_bytes > node.capacity.disk_bytes
+			|| capacity.vram_bytes > node.capacity.vram_bytes;
+		ensure!(!grows || node.stake >= Self::required_stake(&capacity), Error::<T>::StakeTooLow);
 		node.capacity = capacity;
 		Nodes::<T>::insert(&who, node);
 		Self::note_capacity(&capacity);

@@ -135,10 +135,19 @@ pub fn executor_input(challenge: &H256, input: &[u8]) -> Vec<u8> {
 	[challenge.as_bytes(), input].concat()
 }
 
-/// The commitment an executor submits for `result`: it binds the executor's account so that no
-/// other executor can copy it.
-pub fn commitment_of<AccountId: Encode>(who: &AccountId, result: &H256, salt: &H256) -> H256 {
-	H256(sp_io::hashing::blake2_256(&(who, result, salt).encode()))
+/// The commitment an executor submits for `sealed` (its [`sealed_result`]): it binds the
+/// executor's account so that no other executor can copy it.
+pub fn commitment_of<AccountId: Encode>(who: &AccountId, sealed: &H256, salt: &H256) -> H256 {
+	H256(sp_io::hashing::blake2_256(&(who, sealed, salt).encode()))
+}
+
+/// The sealed form of `result` for `task`, what the chain records, compares and publishes:
+/// first-round executors reveal only this, which does not give the result away, so a juror
+/// drawn after a dispute cannot answer by copying (it must reveal the result itself, whose
+/// seal must match). Tasks that complete publish their sealed result: a creator checks it by
+/// sealing the result it computes.
+pub fn sealed_result(task: TaskId, result: &H256) -> H256 {
+	H256(sp_io::hashing::blake2_256(&(b"modelnet/sealed", task, result).encode()))
 }
 
 /// Makes the call of a transaction, once its send is claimed.

@@ -1,10 +1,10 @@
 //! Runtime API of the model registry.
 //!
 //! The runtime implements it by calling [`crate::Pallet::model_status`],
-//! [`crate::Pallet::node_info`], [`crate::Pallet::pending_work`] and
-//! [`crate::Pallet::task_status`].
+//! [`crate::Pallet::node_info`], [`crate::Pallet::pending_work`],
+//! [`crate::Pallet::task_status`] and [`crate::Pallet::required_stake`].
 
-use crate::types::{ModelId, ModelStatus, NodeView, NodeWork, TaskId, TaskView};
+use crate::types::{ModelId, ModelStatus, NodeCapacity, NodeView, NodeWork, TaskId, TaskView};
 use codec::Codec;
 
 sp_api::decl_runtime_apis! {
@@ -23,6 +23,9 @@ sp_api::decl_runtime_apis! {
 		fn pending_work(node: AccountId) -> Option<NodeWork<BlockNumber>>;
 		/// Status, executors and result of a task.
 		fn task_status(task: TaskId) -> Option<TaskView<AccountId, Balance, BlockNumber>>;
+		/// The stake a node declaring `capacity` must hold to join, or to grow to it:
+		/// `MinNodeStake` plus the price of its VRAM and disk.
+		fn required_stake(capacity: NodeCapacity) -> Balance;
 	}
 }
 

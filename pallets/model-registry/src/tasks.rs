@@ -29,6 +29,11 @@
 //!
 //! Committing a result counts as an open commitment of the node until the task resolves; a
 //! node cannot leave while it has one, so a wrong answer cannot escape its slash.
+//!
+//! Results are committed, revealed, compared and published sealed
+//! ([`crate::offchain::sealed_result`]: a hash of the task id and the result): a first-round
+//! executor reveals only the seal, an appeal juror the result itself. So the first round's
+//! reveals, public when a jury is drawn, give a juror without the file nothing to copy.
 
 use crate::{pallet::*, types::*};
 use crate::{
@@ -404,6 +409,10 @@ impl<T: Config> Pallet<T> {
 			matches!(task.status, TaskStatus::Reveal { deadline } if now < deadline),
 			Error::<T>::WrongPhase
 		);
+		let appealed = task.appeal.is_some();
+		// A first-round seal is public: revealed by a juror as its result, it is a copy.
+		let first_round = task.appeal.map_or(0, |a| a.jury_from as usize);
+		let copied = task.executors.iter().take(first_round).any(|e| e.result == Some(result));
 		let slot = task
 			.current_round_mut()
 			.iter_mut()
@@ -411,12 +420,15 @@ impl<T: Config> Pallet<T> {
 			.ok_or(Error::<T>::NotExecutor)?;
 		let commitment = slot.commitment.ok_or(Error::<T>::NotCommitted)?;
 		ensure!(slot.result.is_none(), Error::<T>::AlreadyRevealed);
+		// A juror must show the result itself; a first-round executor shows only its seal.
+		ensure!(!copied, Error::<T>::CopiedSeal);
+		let sealed = if appealed { crate::offchain::sealed_result(id, &result) } else { result };
 		ensure!(
-			crate::offchain::commitment_of(&who, &result, &salt) == commitment,
+			crate::offchain::commitment_of(&who, &sealed, &salt) == commitment,
 			Error::<T>::CommitmentMismatch
 		);
-		slot.result = Some(result);
-		Self::deposit_event(Event::ResultRevealed { task: id, executor: who, result });
+		slot.result = Some(sealed);
+		Self::deposit_event(Event::ResultRevealed { task: id, executor: who, result: sealed });
 
 		let complete =
 			task.current_round().iter().all(|e| e.commitment.is_none() || e.result.is_some());

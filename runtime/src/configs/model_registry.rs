@@ -11,6 +11,11 @@ use frame_support::{parameter_types, traits::ConstU32};
 parameter_types! {
 	/// The least stake a node must hold to join: 100 units.
 	pub const MinNodeStake: Balance = 100 * UNIT;
+	/// Stake per GiB of declared VRAM: a node claiming 80 GiB (eligible for the largest
+	/// models) puts up 80 units more than one claiming none.
+	pub const StakePerVramGib: Balance = UNIT;
+	/// Stake per GiB of declared disk: a tenth of a unit (100 GiB: 10 units).
+	pub const StakePerDiskGib: Balance = UNIT / 10;
 	/// Base of what registering a model holds until its copies are evicted after
 	/// deregistration: 10 units.
 	pub const ModelDeposit: Balance = 10 * UNIT;
@@ -40,6 +45,8 @@ impl pallet_model_registry::Config for Runtime {
 	type RandomnessDepth = ConstU32<2>;
 	type AuthorityId = pallet_model_registry::crypto::AuthorityId;
 	type MinNodeStake = MinNodeStake;
+	type StakePerVramGib = StakePerVramGib;
+	type StakePerDiskGib = StakePerDiskGib;
 	type ModelDeposit = ModelDeposit;
 	type ModelDepositPerByte = ModelDepositPerByte;
 	type MaxModelSize = MaxModelSize;

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import {
-  enumName, eventData, executorInput, field, formatExecutor, mlpResultOfFile, PALLET, parseExecutor, pieceManifestOf, runtimeApi, signAndWait
+  enumName, eventData, executorInput, field, formatExecutor, mlpResultOfFile, PALLET, parseExecutor, pieceManifestOf, runtimeApi, sealedResult, signAndWait
 } from '../../lib/index.js';
 import {
   accountHex, deregisterModel, EXECUTORS, failureGuard, forModel, forTask, LOCAL_KEYS, registerModel, runScript,
@@ -115,7 +115,8 @@ describe('executor kinds on a dev node', () => {
 
     return {
       input: executorInput(String(field(assigned.data, 'challenge')), input),
-      result: String(field(completed.data, 'result')).toLowerCase()
+      result: String(field(completed.data, 'result')).toLowerCase(),
+      task
     };
   }
 
@@ -225,9 +226,10 @@ describe('executor kinds on a dev node', () => {
     const extTask = await createTask(ext, 'modelnet e2e: an external program');
     const [mlpRun, extRun] = await Promise.all([completion(mlpTask), completion(extTask)]);
 
-    assert.equal(mlpRun.result, await mlpResultOfFile(m.file, mlpRun.input), 'MLP result');
-    assert.equal(mlpRun.result, await mlpResultOfFile(storedPath(ctx, m.id), mlpRun.input));
-    assert.equal(extRun.result, externalResult(ext.data, extRun.input), 'external program result');
+    // The chain publishes sealed results.
+    assert.equal(mlpRun.result, sealedResult(mlpRun.task, await mlpResultOfFile(m.file, mlpRun.input)), 'MLP result');
+    assert.equal(mlpRun.result, sealedResult(mlpRun.task, await mlpResultOfFile(storedPath(ctx, m.id), mlpRun.input)));
+    assert.equal(extRun.result, sealedResult(extRun.task, externalResult(ext.data, extRun.input)), 'external program result');
   }));
 
   it('a hostile engine runs sandboxed: no secret read, the model unchanged, forks, memory and network refused; the node runs on', { skip: SKIP, timeout: 300_000 }, () => guard.step(async () => {
@@ -241,7 +243,7 @@ describe('executor kinds on a dev node', () => {
 
     const run = await completion(await createTask(m, 'modelnet e2e: a hostile engine'));
 
-    assert.equal(run.result, resultOfOutput(CONTAINED, run.input), `the engine reported every attempt refused (${JSON.stringify(CONTAINED)})`);
+    assert.equal(run.result, sealedResult(run.task, resultOfOutput(CONTAINED, run.input)), `the engine reported every attempt refused (${JSON.stringify(CONTAINED)})`);
     assert.equal(baitConnections, 0, 'no connection reached the node\'s loopback');
     assert.equal(ctx.node.exited(), false, 'the node process is still running');
     assert.equal(sha256(readFileSync(storedPath(ctx, m.id))).toString('hex'), m.id.slice(2), 'the stored model is unchanged');

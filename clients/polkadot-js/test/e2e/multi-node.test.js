@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe } from 'node:test';
 
-import { eventData, executorInput, field, PALLET, pieceManifestOf, runtimeApi, sameValue, sha256File, signAndWait, signerFrom, spotCheckFile } from '../../lib/index.js';
+import { eventData, executorInput, field, PALLET, pieceManifestOf, runtimeApi, sameValue, sealedResult, sha256File, signAndWait, signerFrom, spotCheckFile } from '../../lib/index.js';
 import { NODE_BINARY, SKIP, until } from '../support/e2e.js';
 import { pseudoRandomBytes, sha256Hex } from '../support/fixtures.js';
 import { ModelServer } from '../support/model-server.js';
@@ -258,9 +258,10 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
     assert.deepEqual(new Set(executors), new Set(a.holders), 'the three holders execute the task');
 
     const [completed] = await net.log.waitFor(PALLET, 'TaskCompleted', forTask(task), blocks(PARAMS.commit_deadline + PARAMS.reveal_deadline + 4), { failOn });
-    const expected = await spotCheckFile(a.file, executorInput(String(assigned.data.challenge), input));
+    // The chain records and publishes sealed results (first-round reveals give nothing away).
+    const expected = sealedResult(task, await spotCheckFile(a.file, executorInput(String(assigned.data.challenge), input)));
 
-    assert.equal(String(completed.data.result).toLowerCase(), expected, 'result = spot-check of the model file over challenge ‖ input');
+    assert.equal(String(completed.data.result).toLowerCase(), expected, 'result = sealed spot-check of the model file over challenge ‖ input');
     assert.deepEqual(new Set(completed.data.paid.map(hex)), new Set(a.holders), 'all three executors paid');
     assert.equal(net.log.find(PALLET, 'ResultRevealed', forTask(task)).length, 3, 'three reveals');
 
@@ -345,7 +346,7 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
     await Promise.all(tasks.map(async (task, i) => {
       const [assigned] = await net.log.waitFor(PALLET, 'ExecutorsAssigned', forTask(task), blocks(12), { failOn: failOn(task) });
 
-      expected[i] = await spotCheckFile(a.file, executorInput(String(assigned.data.challenge), inputs[i]));
+      expected[i] = sealedResult(task, await spotCheckFile(a.file, executorInput(String(assigned.data.challenge), inputs[i])));
 
       assert.ok(assigned.data.executors.map(hex).includes(victim.accountHex), `the dead ${victim.name} is drawn for task ${task}`);
 
@@ -512,7 +513,7 @@ describe(`a local network of 3 validators and ${STORAGE} storage nodes`, { skip:
     assert.ok(task !== undefined, `${bad.name} was drawn for one of 8 tasks`);
 
     const failOn = [{ filter: forTask(task), method: 'TaskFailed', section: PALLET }];
-    const expected = await spotCheckFile(a.file, executorInput(String(assigned.data.challenge), input));
+    const expected = sealedResult(task, await spotCheckFile(a.file, executorInput(String(assigned.data.challenge), input)));
     const firstRound = assigned.data.executors.map(hex);
     const [appealed] = await net.log.waitFor(PALLET, 'TaskAppealed', forTask(task), phases, { failOn });
 

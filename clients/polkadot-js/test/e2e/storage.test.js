@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { enumName, eventData, executorInput, field, merkleRoot, PALLET, pieceManifestOf, runtimeApi, sha256File, signAndWait, spotCheckFile } from '../../lib/index.js';
+import { enumName, eventData, executorInput, field, merkleRoot, PALLET, pieceManifestOf, runtimeApi, sealedResult, sha256File, signAndWait, spotCheckFile } from '../../lib/index.js';
 import {
   accountHex, deregisterModel, EXECUTORS, failureGuard, filesOfModel, forModel, forTask, LOCAL_KEYS,
   registerModel, runScript, setupChain, SKIP, storedPath, teardownChain, until, USER_SURI
@@ -206,11 +206,12 @@ describe('model storage and tasks on a dev node', () => {
     assert.match(challenge, /^0x[0-9a-f]{64}$/, 'ExecutorsAssigned carries the challenge');
     assert.notEqual(challenge, `0x${'0'.repeat(64)}`, 'the challenge is drawn');
 
-    const expected = await spotCheckFile(m.file, executorInput(challenge, input));
+    const computed = await spotCheckFile(m.file, executorInput(challenge, input));
+    const expected = sealedResult(task, computed);
 
-    assert.equal(String(field(completed.data, 'result')).toLowerCase(), expected, 'result = spot-check of the model file over challenge ‖ input');
-    assert.equal(await spotCheckFile(storedPath(ctx, m.id), executorInput(challenge, input)), expected);
-    assert.notEqual(await spotCheckFile(m.file, input), expected, 'the input alone does not give the result');
+    assert.equal(String(field(completed.data, 'result')).toLowerCase(), expected, 'result = sealed spot-check of the model file over challenge ‖ input');
+    assert.equal(await spotCheckFile(storedPath(ctx, m.id), executorInput(challenge, input)), computed);
+    assert.notEqual(await spotCheckFile(m.file, input), computed, 'the input alone does not give the result');
     assert.equal(ctx.log.find(PALLET, 'ResultCommitted', forTask(task)).length, EXECUTORS, 'every executor committed');
     assert.equal(ctx.log.find(PALLET, 'ResultRevealed', forTask(task)).length, EXECUTORS, 'every executor revealed');
 

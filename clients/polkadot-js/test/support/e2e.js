@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 import {
-  connect, EventLog, field, formatEvent, insertKey, mergeParams, PALLET, readParams, runtimeApi, sameValue,
+  connect, EventLog, field, formatEvent, insertKey, mergeParams, PALLET, readParams, requiredStake, runtimeApi, sameValue,
   signAndWait, signerFrom, sudoAndWait, tokenInfo
 } from '../../lib/index.js';
 import { startNode } from './node-process.js';
@@ -185,8 +185,7 @@ export async function setupChain ({ extraArgs = [], maxBytes, name }) {
     await sudoAndWait(api, api.tx[PALLET].setParams(ctx.params), ctx.sudo);
 
     // 3. Each local key's account joins as a node.
-    const minStake = api.consts[PALLET]?.minNodeStake?.toBigInt?.();
-    const stake = minStake ?? 1000n * 10n ** BigInt(ctx.token.decimals);
+    const stake = await requiredStake(api, CAPACITY);
 
     await Promise.all(ctx.nodes.map(async (pair) => {
       const info = await runtimeApi(api).nodeInfo(pair.address);

@@ -22,8 +22,8 @@ import { join } from 'node:path';
 import { base58Encode, cryptoWaitReady, ed25519PairFromSeed } from '@polkadot/util-crypto';
 
 import {
-  connect, EventLog, insertKey, KEY_TYPE, mergeParams, nodeEndpoint, PALLET, readParams, runtimeApi, signAndWait,
-  signerFrom, sudoAndWait, tokenInfo
+  connect, EventLog, insertKey, KEY_TYPE, mergeParams, nodeEndpoint, PALLET, readParams, requiredStake, runtimeApi, signAndWait,
+  signerFrom, sudoAndWait
 } from '../../lib/index.js';
 import { freePort, LOG_DIR, nodeExtraArgs, nodeLogFilter, spawnNode } from './node-process.js';
 
@@ -627,13 +627,12 @@ export class LocalNetwork {
     }
 
     // 3. Each account joins, signed and submitted through its own process.
-    const minStake = api.consts[PALLET]?.minNodeStake?.toBigInt?.();
-    const amount = stake ?? minStake ?? 1000n * 10n ** BigInt(tokenInfo(api).decimals);
-
     await Promise.all(this.nodes.map(async (n) => {
       if ((await runtimeApi(n.api).nodeInfo(n.address)).isSome) {
         return;
       }
+
+      const amount = stake ?? await requiredStake(api, capacity(n));
 
       await signAndWait(n.api, n.api.tx[PALLET].join(capacity(n), amount), n.pair);
     }));

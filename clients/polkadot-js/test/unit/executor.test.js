@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { formatExecutor, isValidEngineName, MAX_ENGINE_NAME_LEN, parseExecutor, UsageError } from '../../lib/index.js';
+import { formatExecutor, isValidEngineName, MAX_ENGINE_NAME_LEN, parseExecutor, sealedResult, UsageError } from '../../lib/index.js';
 
 const hex = (s) => `0x${Buffer.from(s).toString('hex')}`;
 
@@ -36,5 +36,17 @@ describe('executor kinds', () => {
       assert.equal(formatExecutor(parseExecutor(text)), text);
     }
     assert.equal(formatExecutor({ other: null }), 'unknown(other)');
+  });
+});
+
+describe('sealedResult', () => {
+  it('matches the chain and an independent implementation (Python hashlib.blake2b)', () => {
+    assert.equal(sealedResult(7, `0x${'ab'.repeat(32)}`), '0xbb403425ca1cff4882a26a4ba4c155fe52ef83a530a1b6d70f6aa69e1de23b03');
+    assert.equal(sealedResult(7n, Buffer.alloc(32, 0xab)), sealedResult('7', `0x${'AB'.repeat(32)}`));
+    assert.notEqual(sealedResult(8, `0x${'ab'.repeat(32)}`), sealedResult(7, `0x${'ab'.repeat(32)}`), 'bound to the task');
+  });
+
+  it('refuses a result that is not 32 bytes', () => {
+    assert.throws(() => sealedResult(1, '0xabcd'), /32 bytes/);
   });
 });

@@ -9,7 +9,12 @@
 mod setup;
 
 use crate::*;
-use crate::{cleanup::Cleanup, offchain::commitment_of, placement::Replication, tasks::Pending};
+use crate::{
+	cleanup::Cleanup,
+	offchain::{commitment_of, sealed_result},
+	placement::Replication,
+	tasks::Pending,
+};
 use alloc::{vec, vec::Vec};
 use frame_benchmarking::v2::*;
 use frame_support::{
@@ -44,7 +49,7 @@ mod benchmarks {
 		node::<T>("other", 0);
 		let caller: T::AccountId = whitelisted_caller();
 		fund::<T>(&caller);
-		let stake = T::MinNodeStake::get();
+		let stake = Pallet::<T>::required_stake(&big_capacity());
 		// A recent departure: its QoS is restored and the record taken.
 		let until = now::<T>().saturating_add(1u32.into());
 		Departures::<T>::insert(&caller, Departure { qos: 500, until, rejoin_at: now::<T>() });
@@ -69,7 +74,7 @@ mod benchmarks {
 		Nodes::<T>::mutate_extant(&caller, |n| {
 			n.vram_needs = BoundedVec::truncate_from(vec![1; T::MaxModelsPerNode::get() as usize]);
 		});
-		let capacity = NodeCapacity { disk_bytes: u64::MAX / 8, vram_bytes: 1 };
+		let capacity = NodeCapacity { disk_bytes: 1 << 49, vram_bytes: 1 };
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), capacity);
@@ -129,7 +134,7 @@ mod benchmarks {
 		let caller = node::<T>("node", 0);
 		node::<T>("other", 0);
 		fill_holdings::<T>(&caller, 0);
-		let stake = T::MinNodeStake::get();
+		let stake = Pallet::<T>::required_stake(&big_capacity());
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()));
@@ -353,16 +358,25 @@ mod benchmarks {
 		let k = MaxTaskExecutors::<T>::get();
 		let deadline = now::<T>().saturating_add(5u32.into());
 		let (task, _, executors) = task_with_executors::<T>(k, TaskStatus::Reveal { deadline });
-		// Everybody committed; all but the last revealed: the call ends the reveal phase.
+		// The caller is an appeal juror: it reveals the result itself, which is sealed and
+		// checked against the first round's seals (the dearer reveal).
+		let block = now::<T>();
+		Tasks::<T>::mutate(task, |t| {
+			if let Some(t) = t {
+				t.appeal = Some(Appeal { jury_from: k / 2, disputed_at: block });
+			}
+		});
+		// Everybody committed to the seal; all but the last revealed: the call ends the phase.
+		let sealed = sealed_result(task, &AGREED);
 		let last = executors.len() - 1;
-		answer::<T>(task, &[], false, |_| AGREED);
-		answer::<T>(task, &[last], true, |_| AGREED);
+		answer::<T>(task, &[], false, |_| sealed);
+		answer::<T>(task, &[last], true, |_| sealed);
 		let caller = executors[last].clone();
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller.clone()), task, AGREED, salt(last));
 
-		assert_last_event::<T>(Event::ResultRevealed { task, executor: caller, result: AGREED });
+		assert_last_event::<T>(Event::ResultRevealed { task, executor: caller, result: sealed });
 		let next = now::<T>().saturating_add(1u32.into());
 		assert!(Tasks::<T>::get(task)
 			.is_some_and(|t| t.status == TaskStatus::Reveal { deadline: next }));
@@ -529,7 +543,7 @@ mod benchmarks {
 			Pallet::<T>::kick_out(&who, 0, &mut weight);
 		}
 
-		let released = T::MinNodeStake::get();
+		let released = Pallet::<T>::required_stake(&big_capacity());
 		assert_last_event::<T>(Event::NodeKickedOut { node: who.clone(), qos: 0, released });
 		assert_eq!(Cleanup::<T>::peek(), Some(CleanupJob::Node(who)));
 	}

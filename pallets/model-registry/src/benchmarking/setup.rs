@@ -55,7 +55,7 @@ pub(super) fn has_event<T: Config>(event: Event<T>) -> bool {
 
 /// Enough for stakes, deposits and fees of every benchmark.
 pub(super) fn fund<T: Config>(who: &T::AccountId) {
-	let amount = T::MinNodeStake::get()
+	let amount = Pallet::<T>::required_stake(&big_capacity())
 		.saturating_add(Pallet::<T>::model_deposit(1_000, &Params::<T>::get()))
 		.saturating_add(Pallet::<T>::task_deposit(T::MaxTaskInputLen::get() as usize))
 		.saturating_mul(1_000u32.into())
@@ -63,16 +63,18 @@ pub(super) fn fund<T: Config>(who: &T::AccountId) {
 	T::Currency::set_balance(who, amount);
 }
 
-/// A capacity no model of the benchmarks exceeds.
+/// A capacity no model of the benchmarks exceeds (1 PiB of disk, 1 TiB of VRAM), whose
+/// stake an account can still afford.
 pub(super) fn big_capacity() -> NodeCapacity {
-	NodeCapacity { disk_bytes: u64::MAX / 4, vram_bytes: u64::MAX / 4 }
+	NodeCapacity { disk_bytes: 1 << 50, vram_bytes: 1 << 40 }
 }
 
 /// A joined, funded node.
 pub(super) fn node<T: Config>(name: &'static str, i: u32) -> T::AccountId {
 	let who: T::AccountId = account(name, i, SEED);
 	fund::<T>(&who);
-	assert!(Pallet::<T>::do_join(who.clone(), big_capacity(), T::MinNodeStake::get()).is_ok());
+	let stake = Pallet::<T>::required_stake(&big_capacity());
+	assert!(Pallet::<T>::do_join(who.clone(), big_capacity(), stake).is_ok());
 	who
 }
 

@@ -13,8 +13,8 @@
 //! another task, the kept result of the first task is not revealed for the second.
 
 use super::{
-	commitment_of, executor_input, task_result_key, tracking::Notes, Sender, Subject, LOG_TARGET,
-	SALT_PREFIX, TASK_RESULT_PREFIX,
+	commitment_of, executor_input, sealed_result, task_result_key, tracking::Notes, Sender,
+	Subject, LOG_TARGET, SALT_PREFIX, TASK_RESULT_PREFIX,
 };
 use crate::{
 	pallet::*,
@@ -80,7 +80,8 @@ impl<T: Config> Pallet<T> {
 				// so that concurrent runs cannot commit with one salt and keep another.
 				send(subject.clone(), b"commit", &id, &|| {
 					let kept = Self::keep_commitment(&kept_key, result);
-					let commitment = commitment_of(&account.id, &kept.result, &kept.salt);
+					let sealed = sealed_result(task.task, &kept.result);
+					let commitment = commitment_of(&account.id, &sealed, &kept.salt);
 					Call::commit_result { task: task.task, commitment }
 				});
 			}
@@ -117,29 +118,34 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// The result and salt that open `who`'s commitment on chain for `task`: the kept ones, or
-	/// (for a commitment an earlier version of this worker made) the kept salt with the native
-	/// worker's result. `None` if neither matches the commitment, which is then not revealed
-	/// (the transaction would fail).
+	/// What `who` reveals for `task`, with the salt: the kept result's seal in a first round,
+	/// the result itself as an appeal juror (see `reveal_result`). The result is the kept one,
+	/// or (for a commitment an earlier version of this worker made) the native worker's with
+	/// the kept salt. `None` if neither opens the commitment on chain, which is then not
+	/// revealed (the transaction would fail).
 	pub(crate) fn opening_of(
 		who: &T::AccountId,
 		task: TaskId,
 		kept_key: &[u8],
 		result_key: &[u8],
 	) -> Option<(H256, H256)> {
-		let on_chain = Tasks::<T>::get(task)?
-			.current_round()
-			.iter()
-			.find(|e| e.node == *who)
-			.and_then(|e| e.commitment)?;
+		let info = Tasks::<T>::get(task)?;
+		let on_chain =
+			info.current_round().iter().find(|e| e.node == *who).and_then(|e| e.commitment)?;
+		let juror = info.appeal.is_some();
 		let kept = Self::kept_commitment(kept_key).map(|k| (k.result, k.salt));
 		let legacy = || {
 			let salt = StorageValueRef::persistent(&legacy_salt_key(who, task)).get().ok()??;
 			let result = StorageValueRef::persistent(result_key).get().ok()??;
 			Some((H256(result), H256(salt)))
 		};
-		let opens = |(result, salt): &(H256, H256)| commitment_of(who, result, salt) == on_chain;
+		let opens = |(result, salt): &(H256, H256)| {
+			commitment_of(who, &sealed_result(task, result), salt) == on_chain
+		};
 		let opening = kept.filter(opens).or_else(|| legacy().filter(opens));
+		let opening = opening.map(|(result, salt)| {
+			(if juror { result } else { sealed_result(task, &result) }, salt)
+		});
 		if opening.is_none() {
 			log::warn!(
 				target: LOG_TARGET,

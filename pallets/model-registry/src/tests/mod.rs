@@ -122,9 +122,24 @@ pub fn placed_model(n: u8) -> ModelId {
 	model
 }
 
-/// Commitment of `who` to `result` with `salt`.
-pub fn commitment(who: AccountId, result: H256, salt: H256) -> H256 {
-	crate::offchain::commitment_of(&who, &result, &salt)
+/// Commitment of `who` to `result` of `task` (sealed) with `salt`.
+pub fn commitment(task: TaskId, who: AccountId, result: H256, salt: H256) -> H256 {
+	crate::offchain::commitment_of(&who, &sealed(task, result), &salt)
+}
+
+/// The sealed form of `result` for `task`: what the chain records and publishes.
+pub fn sealed(task: TaskId, result: H256) -> H256 {
+	crate::offchain::sealed_result(task, &result)
+}
+
+/// What an executor of the task's current round reveals for `result`: the seal in a first
+/// round, the result itself as an appeal juror.
+pub fn opening(task: TaskId, result: H256) -> H256 {
+	if Tasks::<Test>::get(task).is_some_and(|t| t.appeal.is_some()) {
+		result
+	} else {
+		sealed(task, result)
+	}
 }
 
 /// Salt used by executor `who` in tests.
@@ -161,7 +176,7 @@ pub fn commit_all(task: TaskId, results: &[Option<H256>]) {
 			assert_ok!(ModelRegistry::commit_result(
 				RuntimeOrigin::signed(who),
 				task,
-				commitment(who, *r, salt(who))
+				commitment(task, who, *r, salt(who))
 			));
 		}
 	}
@@ -174,7 +189,7 @@ pub fn reveal_all(task: TaskId, results: &[Option<H256>]) {
 			assert_ok!(ModelRegistry::reveal_result(
 				RuntimeOrigin::signed(who),
 				task,
-				*r,
+				opening(task, *r),
 				salt(who)
 			));
 		}

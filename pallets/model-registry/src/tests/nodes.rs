@@ -19,7 +19,7 @@ fn join_holds_stake_and_indexes_node() {
 fn join_errors() {
 	new_test_ext().execute_with(|| {
 		assert_noop!(
-			ModelRegistry::join(RuntimeOrigin::signed(1), big(), 99),
+			ModelRegistry::join(RuntimeOrigin::signed(1), big(), 110),
 			Error::<Test>::StakeTooLow
 		);
 		assert_noop!(
@@ -27,17 +27,17 @@ fn join_errors() {
 			Error::<Test>::InsufficientBalance
 		);
 		assert_noop!(
-			ModelRegistry::join(RuntimeOrigin::signed(200), big(), 100),
+			ModelRegistry::join(RuntimeOrigin::signed(200), big(), 111),
 			Error::<Test>::InsufficientBalance
 		);
-		assert_ok!(ModelRegistry::join(RuntimeOrigin::signed(1), big(), 100));
+		assert_ok!(ModelRegistry::join(RuntimeOrigin::signed(1), big(), 111));
 		assert_noop!(
-			ModelRegistry::join(RuntimeOrigin::signed(1), big(), 100),
+			ModelRegistry::join(RuntimeOrigin::signed(1), big(), 111),
 			Error::<Test>::AlreadyJoined
 		);
 		join_all(2..=64);
 		assert_noop!(
-			ModelRegistry::join(RuntimeOrigin::signed(65), big(), 100),
+			ModelRegistry::join(RuntimeOrigin::signed(65), big(), 111),
 			Error::<Test>::TooManyNodes
 		);
 	});
@@ -186,7 +186,7 @@ fn leave_refused_with_open_commitments_until_the_task_resolves() {
 		);
 		// An executor that did not commit may leave; it can no longer commit.
 		assert_ok!(ModelRegistry::leave(RuntimeOrigin::signed(ex[2])));
-		let late = commitment(ex[2], H256::repeat_byte(9), salt(ex[2]));
+		let late = commitment(task, ex[2], H256::repeat_byte(9), salt(ex[2]));
 		assert_noop!(
 			ModelRegistry::commit_result(RuntimeOrigin::signed(ex[2]), task, late),
 			Error::<Test>::NodeLeaving

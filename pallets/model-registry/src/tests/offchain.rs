@@ -266,7 +266,7 @@ fn executors_commit_then_reveal_the_native_result_and_the_task_completes() {
 			assert_eq!(t, task);
 			// The commitment hides the result behind the salt drawn from the node's entropy
 			// and binds the executor.
-			assert_eq!(commitment, commitment_of(&who, &result, &H256(NODE_ENTROPY)));
+			assert_eq!(commitment, commitment_of(&who, &sealed(task, result), &H256(NODE_ENTROPY)));
 			assert_ok!(call.dispatch(RuntimeOrigin::signed(who)));
 		}
 
@@ -277,7 +277,7 @@ fn executors_commit_then_reveal_the_native_result_and_the_task_completes() {
 		for (who, call) in reveals {
 			assert!(matches!(
 				call,
-				RuntimeCall::ModelRegistry(crate::Call::reveal_result { result: r, .. }) if r == result
+				RuntimeCall::ModelRegistry(crate::Call::reveal_result { result: r, .. }) if r == sealed(task, result)
 			));
 			assert_ok!(call.dispatch(RuntimeOrigin::signed(who)));
 		}
@@ -285,7 +285,7 @@ fn executors_commit_then_reveal_the_native_result_and_the_task_completes() {
 		run_blocks(1);
 		assert!(take_events().iter().any(|e| matches!(
 			e,
-			crate::Event::TaskCompleted { task: t, result: r, .. } if *t == task && *r == result
+			crate::Event::TaskCompleted { task: t, result: r, .. } if *t == task && *r == sealed(task, result)
 		)));
 	});
 }

@@ -64,12 +64,12 @@ fn only_eligible_nodes_are_nominated() {
 		assert_ok!(ModelRegistry::join(
 			RuntimeOrigin::signed(1),
 			NodeCapacity { disk_bytes: 999, vram_bytes: 1_000 },
-			100
+			1_000
 		));
 		assert_ok!(ModelRegistry::join(
 			RuntimeOrigin::signed(2),
 			NodeCapacity { disk_bytes: 10_000, vram_bytes: 99 },
-			100
+			1_000
 		));
 		join_all([3]);
 		let model = register(1);
@@ -404,7 +404,7 @@ fn announce_stored_capacity_rules() {
 		assert_ok!(ModelRegistry::join(
 			RuntimeOrigin::signed(1),
 			NodeCapacity { disk_bytes: 999, vram_bytes: 1_000 },
-			100
+			1_000
 		));
 		assert_noop!(
 			ModelRegistry::announce_stored(RuntimeOrigin::signed(1), model),
@@ -413,7 +413,7 @@ fn announce_stored_capacity_rules() {
 		assert_ok!(ModelRegistry::join(
 			RuntimeOrigin::signed(2),
 			NodeCapacity { disk_bytes: 10_000, vram_bytes: 10 },
-			100
+			1_000
 		));
 		assert_noop!(
 			ModelRegistry::announce_stored(RuntimeOrigin::signed(2), model),

@@ -210,12 +210,16 @@ fn agreeing_executors_share_fee_and_gain_qos() {
 		// The last reveal ends the reveal phase; the task resolves in the next block.
 		run_blocks(1);
 		let events = take_events();
-		assert!(events.contains(&Event::ResultRevealed { task, executor: ex[2], result: R1 }));
+		assert!(events.contains(&Event::ResultRevealed {
+			task,
+			executor: ex[2],
+			result: sealed(task, R1)
+		}));
 		assert_eq!(
 			events.last(),
 			Some(&Event::TaskCompleted {
 				task,
-				result: R1,
+				result: sealed(task, R1),
 				paid: BoundedVec::truncate_from(ex.clone())
 			})
 		);
@@ -229,8 +233,11 @@ fn agreeing_executors_share_fee_and_gain_qos() {
 		}
 		assert_eq!(held(HoldReason::TaskFee, 79), 0);
 		assert_eq!(free(79), INITIAL_BALANCE - 300);
-		assert_eq!(Tasks::<Test>::get(task).unwrap().status, TaskStatus::Completed { result: R1 });
-		assert_eq!(ModelRegistry::task_status(task).unwrap().result, Some(R1));
+		assert_eq!(
+			Tasks::<Test>::get(task).unwrap().status,
+			TaskStatus::Completed { result: sealed(task, R1) }
+		);
+		assert_eq!(ModelRegistry::task_status(task).unwrap().result, Some(sealed(task, R1)));
 		// Pruned one demand window later.
 		run_blocks(100);
 		assert!(Tasks::<Test>::get(task).is_none());
@@ -273,7 +280,7 @@ fn two_to_one_disagreement_is_appealed_then_the_odd_one_is_slashed_and_dropped()
 		paid.extend(jury.iter().copied());
 		assert!(events.contains(&Event::TaskCompleted {
 			task,
-			result: R1,
+			result: sealed(task, R1),
 			paid: BoundedVec::truncate_from(paid.clone())
 		}));
 		assert_eq!(held(HoldReason::NodeStake, odd), 900);
@@ -359,7 +366,7 @@ fn silent_executors_are_penalised_and_the_round_is_appealed() {
 		let events = take_events();
 		assert!(events.contains(&Event::TaskCompleted {
 			task,
-			result: R1,
+			result: sealed(task, R1),
 			paid: BoundedVec::truncate_from(paid)
 		}));
 		assert!(!events.iter().any(|e| matches!(e, Event::ExecutorSlashed { .. })));
@@ -386,7 +393,7 @@ fn unrevealed_commitments_are_appealed_and_slashed_when_the_jury_decides() {
 		paid.extend(jury.iter().copied());
 		assert!(events.contains(&Event::TaskCompleted {
 			task,
-			result: R1,
+			result: sealed(task, R1),
 			paid: BoundedVec::truncate_from(paid)
 		}));
 		// Withholding a committed result loses like a wrong one.
@@ -419,7 +426,7 @@ fn nobody_commits_means_no_answers() {
 fn commit_and_reveal_errors() {
 	new_test_ext().execute_with(|| {
 		let model = setup();
-		let c = commitment(1, R1, salt(1));
+		let c = commitment(99, 1, R1, salt(1));
 		assert_noop!(
 			ModelRegistry::commit_result(RuntimeOrigin::signed(1), 99, c),
 			Error::<Test>::TaskNotFound
@@ -464,10 +471,15 @@ fn commit_and_reveal_errors() {
 			ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[0]), task, R2, salt(ex[0])),
 			Error::<Test>::CommitmentMismatch
 		);
+		// A first-round executor reveals the seal of its result, not the result.
+		assert_noop!(
+			ModelRegistry::reveal_result(RuntimeOrigin::signed(ex[0]), task, R1, salt(ex[0])),
+			Error::<Test>::CommitmentMismatch
+		);
 		assert_ok!(ModelRegistry::reveal_result(
 			RuntimeOrigin::signed(ex[0]),
 			task,
-			R1,
+			sealed(task, R1),
 			salt(ex[0])
 		));
 		assert_noop!(
@@ -543,7 +555,10 @@ fn last_reveal_resolves_in_the_next_block() {
 		assert!(node_tasks(ex[0]).is_empty());
 		// The entry of the original deadline finds the task resolved.
 		run_to_block(deadline);
-		assert_eq!(Tasks::<Test>::get(task).unwrap().status, TaskStatus::Completed { result: R1 });
+		assert_eq!(
+			Tasks::<Test>::get(task).unwrap().status,
+			TaskStatus::Completed { result: sealed(task, R1) }
+		);
 	});
 }
 
@@ -612,4 +627,13 @@ fn pending_ring_reuses_its_slots_in_order() {
 		assert!(!left.contains(&tasks[0]));
 		assert_ok!(ModelRegistry::do_try_state());
 	});
+}
+
+/// The seal clients recompute: `blake2_256(b"modelnet/sealed" ‖ task (u64 LE) ‖ result)`,
+/// checked against an independent implementation (Python's hashlib.blake2b, 32 bytes).
+#[test]
+fn sealed_result_vector() {
+	let sealed = crate::offchain::sealed_result(7, &H256::repeat_byte(0xab));
+	let hex: String = sealed.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+	assert_eq!(hex, "bb403425ca1cff4882a26a4ba4c155fe52ef83a530a1b6d70f6aa69e1de23b03");
 }

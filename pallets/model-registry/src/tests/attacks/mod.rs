@@ -4,6 +4,7 @@
 use super::*;
 use crate::qos::INITIAL_QOS;
 
+mod capacity;
 mod rounds;
 
 /// Test externalities with `params` under the runtime's randomness rule (see
@@ -190,7 +191,7 @@ fn withholding_the_reveal() {
 		assert!(!holders(model).contains(&ex[2]));
 		assert_eq!(
 			Tasks::<Test>::get(task).unwrap().status,
-			TaskStatus::Completed { result: good }
+			TaskStatus::Completed { result: sealed(task, good) }
 		);
 	});
 }
@@ -343,7 +344,7 @@ fn colluding_majority_outvoting_the_honest_executor() {
 		paid.extend(jury);
 		assert!(events.contains(&Event::TaskCompleted {
 			task,
-			result: right,
+			result: sealed(task, right),
 			paid: BoundedVec::truncate_from(paid)
 		}));
 		assert_ok!(ModelRegistry::do_try_state());
@@ -409,7 +410,7 @@ fn first_round_executors_answering_for_the_jury() {
 				ModelRegistry::commit_result(
 					RuntimeOrigin::signed(*n),
 					task,
-					commitment(*n, right, salt(*n))
+					commitment(task, *n, right, salt(*n))
 				),
 				Error::<Test>::NotExecutor
 			);
@@ -515,7 +516,7 @@ fn lone_juror_confirming_the_first_rounds_majority() {
 		assert!(!holders(model).contains(&ex[2]));
 		assert!(events.contains(&Event::TaskCompleted {
 			task,
-			result: right,
+			result: sealed(task, right),
 			paid: BoundedVec::truncate_from(vec![ex[0], ex[1], juror])
 		}));
 		assert_ok!(ModelRegistry::do_try_state());
@@ -548,7 +549,7 @@ fn jury_of_two_siding_with_the_honest_minority() {
 		}
 		assert!(events.contains(&Event::TaskCompleted {
 			task,
-			result: right,
+			result: sealed(task, right),
 			paid: BoundedVec::truncate_from(vec![ex[2], jury[0], jury[1]])
 		}));
 		assert_ok!(ModelRegistry::do_try_state());

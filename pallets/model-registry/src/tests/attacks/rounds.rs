@@ -38,7 +38,7 @@ fn silencing_the_honest_third_executor() {
 		}
 		assert!(events.contains(&Event::TaskCompleted {
 			task,
-			result: right,
+			result: sealed(task, right),
 			paid: BoundedVec::truncate_from(jury)
 		}));
 		// Silence cost the silenced node a QoS sample, not its stake or its copy.
@@ -53,12 +53,13 @@ fn commit_one(task: TaskId, who: AccountId, result: H256) {
 	assert_ok!(ModelRegistry::commit_result(
 		RuntimeOrigin::signed(who),
 		task,
-		commitment(who, result, salt(who))
+		commitment(task, who, result, salt(who))
 	));
 }
 
 /// Reveal `result` for `who` alone.
 fn reveal_one(task: TaskId, who: AccountId, result: H256) {
+	let result = opening(task, result);
 	assert_ok!(ModelRegistry::reveal_result(RuntimeOrigin::signed(who), task, result, salt(who)));
 }
 
@@ -91,7 +92,7 @@ fn racing_to_reveal_first() {
 		run_blocks(1);
 		assert_eq!(
 			Tasks::<Test>::get(task).unwrap().status,
-			TaskStatus::Completed { result: right }
+			TaskStatus::Completed { result: sealed(task, right) }
 		);
 		let samples: Vec<u32> = ex
 			.iter()
@@ -129,7 +130,7 @@ fn fetching_on_demand_answers_late_and_loses_qos() {
 		run_blocks(1);
 		assert_eq!(
 			Tasks::<Test>::get(task).unwrap().status,
-			TaskStatus::Completed { result: right }
+			TaskStatus::Completed { result: sealed(task, right) }
 		);
 		let qos = |i: usize| Nodes::<Test>::get(ex[i]).unwrap().qos;
 		assert_eq!(qos(0), ModelRegistry::qos_average(qos_before[0], crate::qos::QOS_FULL));
@@ -229,8 +230,65 @@ fn silence_among_a_models_only_holders_waits_for_a_new_holder() {
 		assert_eq!(jury, vec![4]);
 		assert!(take_events().contains(&Event::TaskCompleted {
 			task,
-			result: right,
+			result: sealed(task, right),
 			paid: BoundedVec::truncate_from(vec![ex[0], ex[1], 4])
 		}));
+	});
+}
+
+/// Two forgers and one honest executor split the first round; of the seven jurors, three keep
+/// no file and copy what the first round made public. When first-round reveals were results,
+/// the copiers revealed the forgers' result: 3 + 2 against 4 + 1 tied the count of both
+/// rounds, the task failed `Disputed` and nobody was slashed. Now the first round reveals
+/// seals: a copier that reveals the forgers' seal as its result is refused, and without an
+/// answer it is slashed with the forgers once the honest jurors' result wins.
+#[test]
+fn copying_jurors_siding_with_a_forgery() {
+	attack_ext().execute_with(|| {
+		join_all(1..=10);
+		let model = placed_model(1);
+		let task = assigned(model);
+		let ex = executors(task);
+		let (right, forged) = (H256::repeat_byte(1), H256::repeat_byte(2));
+		let answers = [Some(forged), Some(forged), Some(right)];
+		commit_all(task, &answers);
+		reveal_all(task, &answers);
+		run_blocks(1);
+		let jury = jury_drawn(task);
+		assert_eq!(jury.len(), 7);
+		// What the first round made public: the forgers' revealed value.
+		let public = Tasks::<Test>::get(task).unwrap().executors[0].result.unwrap();
+		let (copiers, honest) = jury.split_at(3);
+		for c in copiers {
+			commit_one(task, *c, public);
+		}
+		for j in honest {
+			commit_one(task, *j, right);
+		}
+		for c in copiers {
+			assert_noop!(
+				ModelRegistry::reveal_result(RuntimeOrigin::signed(*c), task, public, salt(*c)),
+				Error::<Test>::CopiedSeal
+			);
+		}
+		for j in honest {
+			reveal_one(task, *j, right);
+		}
+		take_events();
+		run_to_block(reveal_deadline(task));
+		let events = take_events();
+		let mut paid = vec![ex[2]];
+		paid.extend(honest.iter().copied());
+		assert!(
+			events.contains(&Event::TaskCompleted {
+				task,
+				result: sealed(task, right),
+				paid: BoundedVec::truncate_from(paid)
+			}),
+			"{events:?}"
+		);
+		for loser in [ex[0], ex[1]].iter().chain(copiers) {
+			assert!(events.contains(&Event::ExecutorSlashed { task, node: *loser, amount: 100 }));
+		}
 	});
 }

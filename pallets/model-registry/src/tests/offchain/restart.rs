@@ -51,7 +51,7 @@ fn completed_with(task: TaskId, result: H256) {
 	assert!(
 		events.iter().any(|e| matches!(
 			e,
-			crate::Event::TaskCompleted { task: t, result: r, .. } if *t == task && *r == result
+			crate::Event::TaskCompleted { task: t, result: r, .. } if *t == task && *r == sealed(task, result)
 		)),
 		"{events:?}"
 	);
@@ -69,7 +69,7 @@ fn after_a_restart_the_committed_result_is_revealed_not_the_new_one() {
 		// this time with another outcome.
 		native_result(task, H256::repeat_byte(0xcd));
 
-		assert_eq!(reveals_dispatched(&pool), vec![committed; executors.len()]);
+		assert_eq!(reveals_dispatched(&pool), vec![sealed(task, committed); executors.len()]);
 		completed_with(task, committed);
 	});
 }
@@ -84,7 +84,7 @@ fn after_a_restart_the_committed_result_is_revealed_before_the_task_ran_again() 
 		// The node restarts: the native worker swept its result and has no new one yet.
 		sp_io::offchain::local_storage_clear(StorageKind::PERSISTENT, &native_result_key(task));
 
-		assert_eq!(reveals_dispatched(&pool), vec![committed; executors.len()]);
+		assert_eq!(reveals_dispatched(&pool), vec![sealed(task, committed); executors.len()]);
 		completed_with(task, committed);
 	});
 }
@@ -113,10 +113,10 @@ fn a_commitment_sent_again_is_made_to_the_kept_result() {
 			else {
 				panic!("expected a commitment, got {call:?}");
 			};
-			assert_eq!(commitment, commitment_of(&who, &first, &H256(NODE_ENTROPY)));
+			assert_eq!(commitment, commitment_of(&who, &sealed(task, first), &H256(NODE_ENTROPY)));
 			assert_ok!(call.dispatch(RuntimeOrigin::signed(who)));
 		}
-		assert_eq!(reveals_dispatched(&pool), vec![first; 3]);
+		assert_eq!(reveals_dispatched(&pool), vec![sealed(task, first); 3]);
 		completed_with(task, first);
 	});
 }

@@ -499,7 +499,7 @@ impl World {
 					let forged = ATTACKERS.contains(&e.node) || wrong[i % wrong.len()];
 					let result = if forged { FORGED } else { RIGHT };
 					self.answers.insert((id, e.node), result);
-					let commitment = commitment(e.node, result, salt(e.node));
+					let commitment = commitment(id, e.node, result, salt(e.node));
 					call(Some(e.node), crate::Call::commit_result { task: id, commitment });
 				}
 			}
@@ -513,11 +513,13 @@ impl World {
 					let result = self.answers.get(&(id, e.node)).copied().unwrap_or_default();
 					// A Sybil node withholds an answer the others' reveals already outvote.
 					let now = Tasks::<Test>::get(id).map(|t| t.executors).unwrap_or_default();
-					let against = now.iter().filter(|x| x.result.is_some_and(|r| r != result));
+					let mine = sealed(id, result);
+					let against = now.iter().filter(|x| x.result.is_some_and(|r| r != mine));
 					if ATTACKERS.contains(&e.node) && against.count() * 2 > now.len() {
 						continue;
 					}
 					let salt = salt(e.node);
+					let result = opening(id, result);
 					call(Some(e.node), crate::Call::reveal_result { task: id, result, salt });
 				}
 			}
